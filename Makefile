@@ -1,0 +1,119 @@
+# Tollgate — two commands: `make run` and `make test`. Everything else is installed here.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+export PLAYWRIGHT_BROWSERS_PATH := 0
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: run test install lint format test-sqlite test-postgres bench clean audit fuzz soak
+
+# uv installs the pinned wheels in seconds (pip takes over a minute): `make run` must be quick.
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+RUN_STAMP := $(VENV)/.run-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+$(UV):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(RUN_STAMP): pyproject.toml | $(UV)
+	$(UV) pip install --quiet --python $(PY) -e .
+	@rm -f $(VENV)/.run-*
+	@touch $@
+
+$(STAMP): pyproject.toml | $(UV)
+	$(UV) pip install --quiet --python $(PY) -e '.[dev]'
+	@rm -f $(VENV)/.installed-* $(VENV)/.run-*
+	@touch $@ $(RUN_STAMP)
+
+install: $(STAMP)
+
+run: $(RUN_STAMP)
+	$(VENV)/bin/tollgate init
+	$(VENV)/bin/tollgate demo load
+	$(VENV)/bin/tollgate serve --host 127.0.0.1 --port 5000
+
+lint: install
+	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/ruff format --check app tests bench
+
+format: install
+	$(VENV)/bin/ruff format app tests bench
+	$(VENV)/bin/ruff check --fix app tests bench
+
+test-sqlite: install
+	TOLLGATE_TEST_DB=sqlite $(VENV)/bin/pytest -q
+
+test-postgres: install
+	@if [ -n "$$TOLLGATE_TEST_POSTGRES_URL" ]; then \
+		TOLLGATE_TEST_DB=postgres $(VENV)/bin/pytest -q; \
+	else echo "TOLLGATE_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
+
+# Both backends at once: much of the suite waits on real processes, servers and outages,
+# so the two runs overlap well on two cores. Browser tests run in their own pytest process
+# (their own database): a live server's background requests must not meet other tests.
+# A failing test is retried twice: a flake must not sink a whole run; the retries are listed
+# in the output ("R"), and a test that fails three times fails the run.
+RERUNS = --reruns 2 --reruns-delay 1
+SUITE = $(VENV)/bin/pytest -q $(RERUNS) -m "not browser" && $(VENV)/bin/pytest -q $(RERUNS) -m browser
+
+test: lint audit
+	@mkdir -p .test-logs
+	@(TOLLGATE_TEST_DB=sqlite; export TOLLGATE_TEST_DB; { $(SUITE); } > .test-logs/sqlite.log 2>&1; echo $$? > .test-logs/sqlite.rc) & \
+	if [ -n "$$TOLLGATE_TEST_POSTGRES_URL" ]; then \
+		(TOLLGATE_TEST_DB=postgres; export TOLLGATE_TEST_DB; { $(SUITE); } > .test-logs/postgres.log 2>&1; echo $$? > .test-logs/postgres.rc); \
+	else echo "TOLLGATE_TEST_POSTGRES_URL not set: PostgreSQL run skipped" > .test-logs/postgres.log; echo 0 > .test-logs/postgres.rc; fi; \
+	wait; \
+	echo "=== SQLite run ==="; cat .test-logs/sqlite.log; \
+	echo "=== PostgreSQL run ==="; cat .test-logs/postgres.log; \
+	test "$$(cat .test-logs/sqlite.rc)" = 0 && test "$$(cat .test-logs/postgres.rc)" = 0
+
+bench: install
+	$(PY) bench/bench_pages.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
+
+migration: install
+	rm -f instance/migration-scratch.db
+	TOLLGATE_DATABASE_URL=sqlite:///$(CURDIR)/instance/migration-scratch.db $(VENV)/bin/flask --app app.wsgi db upgrade heads
+	TOLLGATE_DATABASE_URL=sqlite:///$(CURDIR)/instance/migration-scratch.db $(VENV)/bin/flask --app app.wsgi db migrate -m "$(MSG)"
+	rm -f instance/migration-scratch.db
+
+# pip-audit over the pinned dependencies of pyproject.toml. Without a reachable vulnerability
+# service (PyPI's JSON API or OSV) nothing can be audited: say so loudly instead of passing.
+AUDIT_JSON := $(VENV)/pip-audit.json
+define AUDIT_VERDICT
+import json, os, sys
+deps = json.load(open(sys.argv[1]))["dependencies"] if os.path.exists(sys.argv[1]) else []
+bad = [d["name"] + " " + d["version"] + ": " + ", ".join(v["id"] for v in d["vulns"])
+       for d in deps if d.get("vulns")]
+skipped = sum(1 for d in deps if d.get("skip_reason"))
+audited = len(deps) - skipped
+if bad:
+    sys.exit("pip-audit: known vulnerabilities:\n  " + "\n  ".join(bad))
+if not audited:
+    print("pip-audit: NOT AUDITED - no vulnerability service reachable from here"
+          " (PyPI JSON API, OSV); see .venv/pip-audit.log")
+else:
+    print("pip-audit: no known vulnerabilities in %d pinned packages (%d not auditable)"
+          % (audited, skipped))
+endef
+export AUDIT_VERDICT
+audit: install
+	@$(PY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > $(VENV)/pinned-requirements.txt
+	@rm -f $(AUDIT_JSON)
+	@$(VENV)/bin/pip-audit --progress-spinner off --no-deps --disable-pip -f json -o $(AUDIT_JSON) -r $(VENV)/pinned-requirements.txt 2>$(VENV)/pip-audit.log || true
+	@$(PY) -c "$$AUDIT_VERDICT" $(AUDIT_JSON)
+
+# The API fuzzing at length (make test runs the same harness with a few examples per operation).
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	TOLLGATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TOLLGATE_FUZZ_RANDOM=1 $(VENV)/bin/pytest -q -p no:randomly tests/test_api_fuzz.py
+
+# 4 gunicorn workers + the worker, SQLite then PostgreSQL, 50 Locust users for 10 minutes
+# (SOAK_SECONDS / SOAK_USERS shorten it); report in instance/soak-report.json.
+soak: install
+	$(PY) bench/soak/run.py --backend $(or $(SOAK_BACKEND),both)

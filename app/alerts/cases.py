@@ -1,0 +1,80 @@
+"""From alert to case (TheHive style): open a case from an alert or attach it to one,
+through the cases domain's service (its need-to-know and validation apply)."""
+
+from app.alerts import service
+from app.alerts.subjects import model_for
+from app.core.errors import ValidationError
+from app.extensions import db
+from app.security.access import Actor, NotFound
+
+
+def _cases():
+    try:
+        from app.cases import service as cases_service
+    except ImportError:  # pragma: no cover - only while the cases domain is absent
+        raise ValidationError({"case": "case management is not available"}) from None
+    return cases_service
+
+
+def _summary(alert) -> str:
+    lines = [f"Opened from alert {alert.id}: {alert.title}", ""]
+    lines += [f"- {r}" for r in alert.reasons]
+    if alert.instructions:
+        lines += ["", "Instructions:", alert.instructions]
+    return "\n".join(lines)
+
+
+def create_case_from_alert(actor: Actor, alert_id: int, *, kind: str, title: str):
+    """Open a case prefilled from the alert (handling code C when the subject is C)."""
+    cases_service = _cases()
+    actor.require("case.create")
+    alert = service.get_alert(actor, alert_id, action="update", log=False)
+    if alert.case_id is not None:
+        raise ValidationError({"case": f"alert {alert.id} is already linked to a case"})
+    subject_model = model_for(alert.subject_type)
+    subject = db.session.get(subject_model, alert.subject_id) if subject_model else None
+    handling = "C" if getattr(subject, "handling_code", "P") == "C" else "P"
+    case = cases_service.open_case(
+        kind,
+        actor=actor,
+        title=title,
+        handling_code=handling,
+        handling_conditions="Opened from a restricted alert" if handling == "C" else None,
+        summary=_summary(alert),
+        journal_text=f"Case opened from alert {alert.id} ({alert.source_label}).",
+    )
+    if alert.subject_type in ("declaration", "report", "case") and subject is not None:
+        cases_service.add_link(
+            case.id, alert.subject_type, str(subject.id), actor=actor, note=f"from alert {alert.id}"
+        )
+    service.link_case(actor, alert.id, case.id, created=True)
+    if alert.status == "new":
+        service.acknowledge(actor, alert.id, note=f"case {case.reference} opened")
+    return case
+
+
+def attach_to_case(actor: Actor, alert_id: int, case_ref: str):
+    """Record the alert in an existing case's journal and link the two."""
+    cases_service = _cases()
+    actor.require("case.edit")
+    alert = service.get_alert(actor, alert_id, action="update", log=False)
+    case_ref = (case_ref or "").strip()
+    case_model = model_for("case")
+    case_id = None
+    if case_ref.isdigit():
+        case_id = int(case_ref)
+    elif case_model is not None and case_ref:
+        case_id = db.session.scalar(
+            db.select(case_model.id).where(case_model.reference == case_ref)
+        )
+    if case_id is None:
+        raise ValidationError({"case": f"no case {case_ref or '(empty)'}"})
+    try:
+        case = cases_service.get_case(case_id, actor=actor, action="update")
+    except NotFound:
+        raise ValidationError({"case": f"no case {case_ref} that you may edit"}) from None
+    cases_service.add_journal_entry(
+        case.id, _summary(alert).replace("Opened from", "Alert"), actor=actor
+    )
+    service.link_case(actor, alert.id, case.id, created=False)
+    return case

@@ -1,0 +1,464 @@
+"""Inbox, alert page and its lifecycle, live updates (SSE), supervision, watches, saved
+searches and notification settings."""
+
+import json
+import time
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from app.alerts import cases as alert_cases
+from app.alerts import service, watches
+from app.alerts.forms import (
+    ActionForm,
+    AttachCaseForm,
+    BulkForm,
+    CaseFromAlertForm,
+    FeedbackForm,
+    NoteForm,
+    PreferenceForm,
+    SavedSearchForm,
+    WatchEntityForm,
+    WatchTermForm,
+    WebhookForm,
+)
+from app.alerts.models import EMAIL_MODES, OPEN_STATUSES, SEVERITIES, SOURCE_KINDS
+from app.alerts.subjects import url_for_subject
+from app.core.errors import ValidationError
+from app.core.pagination import paginate
+from app.core.web import permission_required
+from app.extensions import db
+from app.security.access import NotFound
+
+bp = Blueprint("alerts", __name__, url_prefix="/alerts")
+
+#: an SSE response ends after this many seconds; EventSource reconnects by itself
+STREAM_SECONDS = 40
+STREAM_MAX_SECONDS = 55
+
+
+def home_panel(actor):
+    """The "Open alerts" box on the home page."""
+    stmt = service.inbox_query(actor, status="open")
+    items = db.session.scalars(stmt.limit(5)).all()
+    return {"alerts": items, "unread": service.unread_count(actor)}
+
+
+@bp.app_context_processor
+def _alert_context():
+    def alerts_unread():
+        actor = g.get("actor")
+        if actor is None or actor.user_id is None or not actor.can("alert.view"):
+            return None
+        return service.unread_count(actor)
+
+    return {"alerts_unread": alerts_unread}
+
+
+def _flash_errors(exc: ValidationError):
+    for name, message in exc.fields.items():
+        flash(f"{name}: {message}", "error")
+
+
+def _back(alert_id=None):
+    target = request.form.get("next") or ""
+    if target == "inbox" or alert_id is None:
+        return redirect(url_for("alerts.inbox"))
+    return redirect(url_for("alerts.detail", alert_id=alert_id))
+
+
+# --- inbox and alert page -------------------------------------------------------------------
+
+
+@bp.get("/")
+@permission_required("alert.view")
+def inbox():
+    status = request.args.get("status", "open")
+    severity = request.args.get("severity") or None
+    source_kind = request.args.get("source") or None
+    try:
+        stmt = service.inbox_query(
+            g.actor, status=status, severity=severity, source_kind=source_kind
+        )
+    except ValidationError as exc:
+        _flash_errors(exc)
+        return redirect(url_for("alerts.inbox"))
+    page = paginate(stmt, request.args)
+    unread = {
+        r.alert_id
+        for a in page.items
+        for r in a.recipients
+        if r.user_id == g.actor.user_id and not r.is_read
+    }
+    context = {
+        "page": page,
+        "unread": unread,
+        "bulk": BulkForm(),
+        "status": status,
+        "severity": severity,
+        "source": source_kind,
+        "severities": SEVERITIES,
+        "source_kinds": SOURCE_KINDS,
+    }
+    if request.args.get("partial"):
+        return render_template("alerts/_list.html", **context)
+    return render_template("alerts/inbox.html", **context)
+
+
+@bp.get("/<int:alert_id>")
+@permission_required("alert.view")
+def detail(alert_id):
+    alert = service.get_alert(g.actor, alert_id)
+    service.mark_read(g.actor, alert)
+    return render_template(
+        "alerts/detail.html",
+        alert=alert,
+        subject_url=url_for_subject(alert.subject_type, alert.subject_id),
+        note_form=NoteForm(),
+        action_form=ActionForm(),
+        feedback_form=FeedbackForm(),
+        case_form=CaseFromAlertForm(title=alert.title[:300]),
+        attach_form=AttachCaseForm(),
+        case_url=url_for_subject("case", alert.case_id) if alert.case_id else None,
+        deliveries=service.deliveries_of(alert),
+        open_statuses=OPEN_STATUSES,
+    )
+
+
+def _lifecycle(alert_id, change, form_cls=NoteForm, message="Alert updated."):
+    form = form_cls()
+    if not form.validate_on_submit():
+        # Need-to-know first: an outsider learns nothing, not even that the form was wrong.
+        service.get_alert(g.actor, alert_id, action="update", log=False)
+        for name, errors in form.errors.items():
+            flash(f"{name}: {'; '.join(errors)}", "error")
+        return _back(alert_id)
+    try:
+        change(form)
+    except ValidationError as exc:
+        db.session.rollback()
+        service.get_alert(g.actor, alert_id, action="update", log=False)
+        _flash_errors(exc)
+        return _back(alert_id)
+    flash(message, "info")
+    return _back(alert_id)
+
+
+@bp.post("/<int:alert_id>/acknowledge")
+@permission_required("alert.view")
+def acknowledge(alert_id):
+    return _lifecycle(
+        alert_id,
+        lambda f: service.acknowledge(g.actor, alert_id, f.note.data),
+        message="Alert acknowledged; escalation stopped.",
+    )
+
+
+@bp.post("/<int:alert_id>/action")
+@permission_required("alert.view")
+def action(alert_id):
+    return _lifecycle(
+        alert_id,
+        lambda f: service.mark_actioned(g.actor, alert_id, f.note.data),
+        ActionForm,
+        "Alert marked as actioned.",
+    )
+
+
+@bp.post("/<int:alert_id>/close")
+@permission_required("alert.view")
+def close(alert_id):
+    return _lifecycle(
+        alert_id, lambda f: service.close(g.actor, alert_id, f.note.data), message="Alert closed."
+    )
+
+
+@bp.post("/<int:alert_id>/feedback")
+@permission_required("alert.view")
+def feedback(alert_id):
+    return _lifecycle(
+        alert_id,
+        lambda f: service.give_feedback(g.actor, alert_id, f.useful.data == "yes", f.note.data),
+        FeedbackForm,
+        "Thank you: the feedback counts in the source's statistics.",
+    )
+
+
+@bp.post("/<int:alert_id>/case")
+@permission_required("case.create")
+def create_case(alert_id):
+    form = CaseFromAlertForm()
+    if form.validate_on_submit():
+        try:
+            case = alert_cases.create_case_from_alert(
+                g.actor, alert_id, kind=form.kind.data, title=form.title.data
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            service.get_alert(g.actor, alert_id, log=False)
+            _flash_errors(exc)
+        else:
+            flash(f"Case {case.reference} opened from this alert.", "info")
+            return redirect(
+                url_for_subject("case", case.id) or url_for("alerts.detail", alert_id=alert_id)
+            )
+    else:
+        service.get_alert(g.actor, alert_id, log=False)
+        flash("Give the case a title.", "error")
+    return redirect(url_for("alerts.detail", alert_id=alert_id))
+
+
+@bp.post("/<int:alert_id>/attach")
+@permission_required("case.edit")
+def attach_case(alert_id):
+    form = AttachCaseForm()
+    if form.validate_on_submit():
+        try:
+            case = alert_cases.attach_to_case(g.actor, alert_id, form.case.data)
+        except ValidationError as exc:
+            db.session.rollback()
+            service.get_alert(g.actor, alert_id, log=False)
+            _flash_errors(exc)
+        else:
+            flash(f"Alert recorded in case {case.reference}.", "info")
+    else:
+        service.get_alert(g.actor, alert_id, log=False)
+        flash("Name the case to attach the alert to.", "error")
+    return redirect(url_for("alerts.detail", alert_id=alert_id))
+
+
+@bp.post("/acknowledge")
+@permission_required("alert.view")
+def bulk_acknowledge():
+    form = BulkForm()
+    if form.validate_on_submit():
+        try:
+            done = service.bulk_acknowledge(g.actor, request.form.getlist("alert_ids"))
+        except ValidationError as exc:
+            db.session.rollback()
+            _flash_errors(exc)
+        else:
+            flash(f"{done} alert(s) acknowledged.", "info")
+    return redirect(url_for("alerts.inbox"))
+
+
+# --- live updates ---------------------------------------------------------------------------
+
+
+@bp.get("/stream")
+@permission_required("alert.view")
+def stream():
+    """Server-sent events: the unread count and newest alert whenever they change.
+
+    The response ends after ``max_seconds`` (default 40) and tells the browser to reconnect,
+    so a gthread worker is never held for good; each poll opens and releases its own
+    database session.
+    """
+    try:
+        seconds = float(request.args.get("max_seconds", STREAM_SECONDS))
+    except ValueError:
+        seconds = STREAM_SECONDS
+    seconds = min(max(seconds, 0), STREAM_MAX_SECONDS)
+    poll = current_app.config.get("TOLLGATE_ALERT_STREAM_POLL_SECONDS", 1.5)
+    app = current_app._get_current_object()
+    actor = g.actor
+
+    def events():
+        yield "retry: 2000\n\n"
+        deadline = time.monotonic() + seconds
+        last = None
+        last_sent = time.monotonic()
+        while True:
+            with app.app_context():
+                state = service.inbox_state(actor)
+                db.session.rollback()
+            if state != last:
+                last = state
+                last_sent = time.monotonic()
+                yield f"event: inbox\ndata: {json.dumps(state)}\n\n"
+            elif time.monotonic() - last_sent > 15:
+                last_sent = time.monotonic()
+                yield ": keep-alive\n\n"
+            if time.monotonic() + poll > deadline:
+                return
+            time.sleep(poll)
+
+    return Response(
+        events(),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+# --- supervision ----------------------------------------------------------------------------
+
+
+@bp.get("/supervise")
+@permission_required("alert.supervise")
+def supervise():
+    try:
+        days = min(max(int(request.args.get("days", 30)), 1), 365)
+    except ValueError:
+        days = 30
+    figures = service.supervisor_figures(g.actor, days=days)
+    return render_template("alerts/supervise.html", f=figures, source_kinds=SOURCE_KINDS)
+
+
+# --- watches and saved searches -------------------------------------------------------------
+
+
+@bp.get("/watches", endpoint="watches")
+@permission_required("alert.view")
+def watches_page():
+    entity_form = WatchEntityForm(entity_id=request.args.get("entity_id", type=int))
+    return render_template(
+        "alerts/watches.html",
+        watches=watches.list_watches(g.actor),
+        searches=watches.list_saved_searches(g.actor),
+        entity_form=entity_form,
+        term_form=WatchTermForm(),
+        search_form=SavedSearchForm(),
+        confirm=BulkForm(),
+    )
+
+
+def _create(form, make, message):
+    if form.validate_on_submit():
+        try:
+            make(form)
+        except ValidationError as exc:
+            db.session.rollback()
+            _flash_errors(exc)
+        else:
+            flash(message, "info")
+    else:
+        for name, errors in form.errors.items():
+            flash(f"{name}: {'; '.join(errors)}", "error")
+    return redirect(url_for("alerts.watches"))
+
+
+@bp.post("/watches/entity")
+@permission_required("alert.manage")
+def watch_entity():
+    return _create(
+        WatchEntityForm(),
+        lambda f: watches.watch_entity(g.actor, f.entity_id.data, severity=f.severity.data),
+        "Entity watched.",
+    )
+
+
+@bp.post("/watches/term")
+@permission_required("alert.manage")
+def watch_term():
+    return _create(
+        WatchTermForm(),
+        lambda f: watches.watch_term(g.actor, f.term.data, severity=f.severity.data),
+        "Term watched.",
+    )
+
+
+@bp.post("/searches")
+@permission_required("alert.manage")
+def save_search():
+    return _create(
+        SavedSearchForm(),
+        lambda f: watches.save_search(
+            g.actor, name=f.name.data, query=f.query.data, severity=f.severity.data
+        ),
+        "Search saved; new results will raise alerts.",
+    )
+
+
+def _remove(remove, item_id, message, endpoint="alerts.watches"):
+    if BulkForm().validate_on_submit():
+        try:
+            remove(g.actor, item_id)
+        except NotFound:
+            db.session.rollback()
+            flash("Nothing of yours to remove there.", "error")
+        else:
+            flash(message, "info")
+    return redirect(url_for(endpoint))
+
+
+@bp.post("/watches/<int:watch_id>/delete")
+@permission_required("alert.manage")
+def remove_watch(watch_id):
+    return _remove(watches.remove_watch, watch_id, "Watch removed.")
+
+
+@bp.post("/searches/<int:search_id>/delete")
+@permission_required("alert.manage")
+def remove_search(search_id):
+    return _remove(watches.remove_saved_search, search_id, "Saved search removed.")
+
+
+# --- notification settings ------------------------------------------------------------------
+
+
+def _settings_page(form=None, new_hook=None):
+    hooks = service.list_webhooks(g.actor) if g.actor.can("alert.supervise") else []
+    return render_template(
+        "alerts/settings.html",
+        form=form or PreferenceForm(obj=service.get_preference(g.actor)),
+        modes=EMAIL_MODES,
+        hooks=[h for h in hooks if h.is_active],
+        hook_form=WebhookForm(),
+        confirm=BulkForm(),
+        new_hook=new_hook,
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@permission_required("alert.view")
+def settings():
+    pref = service.get_preference(g.actor)
+    form = PreferenceForm(obj=pref)
+    if form.validate_on_submit():
+        try:
+            service.set_preference(
+                g.actor, email_mode=form.email_mode.data, min_severity=form.min_severity.data
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            _flash_errors(exc)
+        else:
+            flash("Notification settings saved.", "info")
+        return redirect(url_for("alerts.settings"))
+    return _settings_page(form)
+
+
+@bp.post("/webhooks")
+@permission_required("alert.supervise")
+def add_webhook():
+    form = WebhookForm()
+    if form.validate_on_submit():
+        try:
+            hook = service.add_webhook(
+                g.actor, name=form.name.data, url=form.url.data, min_severity=form.min_severity.data
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            _flash_errors(exc)
+        else:
+            # Shown once, in the page (never in a flash cookie), like API tokens.
+            return _settings_page(new_hook=hook)
+    else:
+        for name, errors in form.errors.items():
+            flash(f"{name}: {'; '.join(errors)}", "error")
+    return redirect(url_for("alerts.settings"))
+
+
+@bp.post("/webhooks/<int:webhook_id>/delete")
+@permission_required("alert.supervise")
+def remove_webhook(webhook_id):
+    return _remove(service.remove_webhook, webhook_id, "Webhook removed.", "alerts.settings")

@@ -1,0 +1,244 @@
+"""Pages of the audit domain: ratings, trader report, audit selection, ML models."""
+
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from app.audit import lifecycle, selection, service
+from app.audit.forms import ConfirmForm, SelectionForm, SettingsForm, TrainForm
+from app.audit.models import BANDS, TRADER_ROLES
+from app.core.errors import ValidationError
+from app.core.pagination import paginate
+from app.core.web import permission_required
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+def home_panel(actor):
+    """Home panel for auditors: band counts, the last proposal, the riskiest traders."""
+    counts = service.band_counts()
+    if not counts:
+        return None
+    proposals = selection.list_selections(actor=actor, limit=3) if actor.can("audit.select") else []
+    return {"counts": counts, "recent": service.recent_ratings(6), "proposals": proposals}
+
+
+@bp.get("/")
+@permission_required("audit.rating.view")
+def ratings():
+    role = request.args.get("role") or None
+    band = request.args.get("band") or None
+    query = (request.args.get("q") or "").strip() or None
+    try:
+        stmt = service.list_ratings(actor=g.actor, role=role, band=band, query=query)
+    except ValidationError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("audit.ratings"))
+    page = paginate(stmt, request.args)
+    return render_template(
+        "audit/ratings.html",
+        page=page,
+        roles=TRADER_ROLES,
+        bands=BANDS,
+        role=role,
+        band=band,
+        q=query or "",
+        counts=service.band_counts(),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/ratings/recompute")
+@permission_required("audit.select")
+def recompute():
+    ConfirmForm().validate_on_submit() or abort(400)
+    summary = service.compute_ratings(actor=g.actor)
+    flash(
+        f"Ratings recomputed as of {summary['as_of']}: {summary['rated']} traders rated, "
+        f"{summary['changed']} changed.",
+        "info",
+    )
+    return redirect(url_for("audit.ratings"))
+
+
+@bp.get("/traders/<role>/<code>")
+@permission_required("audit.rating.view")
+def trader(role, code):
+    if role not in TRADER_ROLES:
+        abort(404)
+    report = service.trader_report(role, code, actor=g.actor)
+    return render_template("audit/trader.html", report=report, roles=TRADER_ROLES)
+
+
+@bp.get("/entities/<int:entity_id>")
+@permission_required("audit.rating.view")
+def entity_rating(entity_id):
+    """The rating report of a registry entity (for a link from the entity page)."""
+    rating = service.rating_of_entity(entity_id)
+    if rating is None:
+        abort(404)
+    return redirect(url_for("audit.trader", role=rating.role, code=rating.trader_code))
+
+
+@bp.route("/selection/new", methods=["GET", "POST"])
+@permission_required("audit.select")
+def selection_new():
+    form = SelectionForm()
+    settings = service.get_settings()
+    if request.method == "GET":
+        today = date.today()
+        form.period_start.data = form.period_start.data or today
+        form.period_end.data = form.period_end.data or today + timedelta(days=90)
+        if form.random_share.data is None:
+            form.random_share.data = round(settings.exploration_share, 2)
+    if form.validate_on_submit():
+        try:
+            proposal = selection.propose(
+                actor=g.actor,
+                capacity=form.capacity.data,
+                period_start=form.period_start.data,
+                period_end=form.period_end.data,
+                random_share=None
+                if form.random_share.data is None
+                else float(form.random_share.data),
+                role=form.role.data,
+                audit_type=form.audit_type.data,
+            )
+        except ValidationError as exc:
+            for name, message in exc.fields.items():
+                target = getattr(form, name, None)
+                if target is not None and hasattr(target, "errors"):
+                    target.errors = [*target.errors, message]
+                else:
+                    flash(f"{name}: {message}", "error")
+        else:
+            return redirect(url_for("audit.selection_view", selection_id=proposal.id))
+    return render_template(
+        "audit/selection_new.html",
+        form=form,
+        recent=selection.list_selections(actor=g.actor),
+        settings=settings,
+    )
+
+
+@bp.get("/selection/<int:selection_id>")
+@permission_required("audit.select")
+def selection_view(selection_id):
+    proposal = selection.get_selection(selection_id, actor=g.actor)
+    from app.cases.catalog import RISK_AREAS
+
+    return render_template(
+        "audit/selection.html", selection=proposal, form=ConfirmForm(), risk_areas=RISK_AREAS
+    )
+
+
+@bp.post("/selection/<int:selection_id>/confirm")
+@permission_required("audit.select")
+def selection_confirm(selection_id):
+    ConfirmForm().validate_on_submit() or abort(400)
+    line_ids = request.form.getlist("line")
+    areas = {}
+    for key in request.form:
+        if key.startswith("areas-"):
+            areas[key[6:]] = request.form.getlist(key)
+    try:
+        confirmed = selection.confirm(
+            selection_id, actor=g.actor, line_ids=line_ids, risk_areas=areas
+        )
+    except ValidationError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("audit.selection_view", selection_id=selection_id))
+    opened = sum(1 for line in confirmed.lines if line.case_id)
+    flash(f"{opened} audit case{'s' if opened != 1 else ''} opened.", "info")
+    return redirect(url_for("audit.selection_view", selection_id=selection_id))
+
+
+@bp.get("/models")
+@permission_required("risk.model.manage")
+def models():
+    active = lifecycle.active_model()
+    settings = service.get_settings()
+    settings_form = SettingsForm(obj=settings)
+    return render_template(
+        "audit/models.html",
+        models=lifecycle.list_models(),
+        active=active,
+        drift=lifecycle.drift_report(active) if active else None,
+        train_form=TrainForm(),
+        settings_form=settings_form,
+        form=ConfirmForm(),
+    )
+
+
+@bp.get("/models/<int:version>")
+@permission_required("risk.model.manage")
+def model_view(version):
+    model = lifecycle.get_model(version)
+    return render_template(
+        "audit/model.html", model=model, drift=lifecycle.drift_report(model), form=ConfirmForm()
+    )
+
+
+@bp.post("/models/train")
+@permission_required("risk.model.manage")
+def model_train():
+    form = TrainForm()
+    if not form.validate_on_submit():
+        flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
+        return redirect(url_for("audit.models"))
+    try:
+        model = lifecycle.train_from_history(
+            actor=g.actor, test_share=float(form.test_share.data), note=form.note.data or None
+        )
+    except ValidationError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("audit.models"))
+    flash(
+        f"Model v{model.version} trained: precision at 5% "
+        f"{model.metrics['precision_at_5']:.2f} on the held-out period.",
+        "info",
+    )
+    return redirect(url_for("audit.model_view", version=model.version))
+
+
+@bp.post("/models/<int:version>/activate")
+@permission_required("risk.model.manage")
+def model_activate(version):
+    ConfirmForm().validate_on_submit() or abort(400)
+    model = lifecycle.activate_model(version, actor=g.actor)
+    flash(f"Model v{model.version} is now active.", "info")
+    return redirect(url_for("audit.models"))
+
+
+@bp.post("/models/rollback")
+@permission_required("risk.model.manage")
+def model_rollback():
+    ConfirmForm().validate_on_submit() or abort(400)
+    try:
+        model = lifecycle.rollback_model(actor=g.actor)
+    except ValidationError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Rolled back: model v{model.version} is active again.", "info")
+    return redirect(url_for("audit.models"))
+
+
+@bp.post("/settings")
+@permission_required("risk.model.manage")
+def settings_update():
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
+        return redirect(url_for("audit.models"))
+    try:
+        service.update_settings(
+            actor=g.actor,
+            exploration_share=float(form.exploration_share.data),
+            recent_audit_months=form.recent_audit_months.data,
+            rating_window_months=form.rating_window_months.data,
+        )
+    except ValidationError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Settings saved.", "info")
+    return redirect(url_for("audit.models"))

@@ -1,0 +1,491 @@
+"""JSON API for cases (/api/v1/cases): list, create, read, update, add items, parties and
+journal entries, under the same services and access rules as the pages."""
+
+from flask import Blueprint, g, jsonify, request, url_for
+from sqlalchemy.orm import selectinload
+
+from app.cases import catalog, queries, service
+from app.cases.models import Case
+from app.core.api import json_body, require_scope
+from app.core.errors import ValidationError
+from app.core.openapi import ERROR_RESPONSES, add_paths
+from app.extensions import csrf, db
+from app.security import trail
+
+bp = Blueprint("cases_api", __name__, url_prefix="/api/v1/cases")
+csrf.exempt(bp)
+
+
+def _money(value):
+    return None if value is None else str(value)
+
+
+def case_json(case: Case, *, full=True) -> dict:
+    data = {
+        "id": case.id,
+        "reference": case.reference,
+        "kind": case.kind,
+        "title": case.title,
+        "status": case.status,
+        "resolution": case.resolution,
+        "priority": case.priority,
+        "unit": case.unit.code if case.unit else None,
+        "handling_code": case.handling_code,
+        "event_dt": case.event_dt.isoformat() if case.event_dt else None,
+        "opened_dt": case.opened_dt.isoformat(),
+        "place": case.place,
+        "commodity_area": case.commodity_area,
+        "total_value": _money(case.total_value),
+        "assignee_id": case.assignee_id,
+        "merged_into_id": case.merged_into_id,
+        "url": url_for("cases_api.get_case", case_id=case.id),
+    }
+    if not full:
+        return data
+    for name in service.EDITABLE_FIELDS:
+        if name in data:
+            continue
+        value = getattr(case, name)
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif value is not None and name in ("evaded_duties", "penalty", "assessed_debt"):
+            value = str(value)
+        data[name] = value
+    data.update(
+        {
+            "handling_conditions": case.handling_conditions,
+            "decision_type": case.decision_type,
+            "decided_by": case.decided_by_name,
+            "decided_dt": case.decided_dt.isoformat() if case.decided_dt else None,
+            "trader_entity_id": case.trader_entity_id,
+            "checklist": case.checklist,
+            "items": [item_json(i) for i in case.items],
+            "parties": [party_json(p) for p in case.parties],
+            "tasks": [
+                {
+                    "id": t.id,
+                    "title": t.title,
+                    "status": t.status,
+                    "assignee_id": t.assignee_id,
+                    "due_date": t.due_date.isoformat() if t.due_date else None,
+                }
+                for t in case.tasks
+            ],
+            "journal": [journal_json(j) for j in case.journal],
+            "links": [
+                {"type": lk.target_type, "id": lk.target_id, "label": lk.label} for lk in case.links
+            ],
+            "evidence": [
+                {
+                    "id": e.id,
+                    "name": e.original_name,
+                    "content_type": e.content_type,
+                    "size": e.size,
+                    "sha256": e.sha256,
+                }
+                for e in case.evidence
+            ],
+        }
+    )
+    return data
+
+
+def item_json(i) -> dict:
+    return {
+        "id": i.id,
+        "position": i.position,
+        "commodity_area": i.commodity_area,
+        "hs_code": i.hs_code,
+        "description": i.description,
+        "quantity": None if i.quantity is None else str(i.quantity),
+        "quantity_unit": i.quantity_unit,
+        "value": _money(i.value),
+    }
+
+
+def party_json(p) -> dict:
+    return {
+        "id": p.id,
+        "entity_id": p.entity_id,
+        "role": p.role,
+        "entity_type": p.entity_type,
+        "name": p.entity_name,
+    }
+
+
+def journal_json(j) -> dict:
+    return {
+        "id": j.id,
+        "created_dt": j.created_dt.isoformat(),
+        "author": j.author_name,
+        "kind": j.kind,
+        "text": j.text,
+    }
+
+
+@bp.get("")
+@require_scope("cases:read")
+def list_cases():
+    stmt = queries.case_query(g.actor, request.args)
+    page = queries.paginate_cases(stmt.options(selectinload(Case.assignee)), request.args)
+    trail.record(g.actor, "search", "case", None, query=queries.describe_filters(request.args))
+    return jsonify(
+        {
+            "items": [case_json(c, full=False) for c in page.items],
+            "page": page.page,
+            "per_page": page.per_page,
+            "total": page.total,
+            "total_is_exact": page.exact,
+        }
+    )
+
+
+_CREATE_KEYS = {
+    "kind",
+    "title",
+    "handling_code",
+    "handling_conditions",
+    "template",
+    "assignee_id",
+    "items",
+    "parties",
+    "unit_id",
+}
+
+
+@bp.post("")
+@require_scope("cases:write")
+def create_case():
+    body = json_body()
+    values = {k: v for k, v in body.items() if k not in _CREATE_KEYS}
+    parties = body.get("parties") or []
+    if not isinstance(parties, list):
+        raise ValidationError({"parties": "must be a list"})
+    case = service.open_case(
+        body.get("kind"),
+        actor=g.actor,
+        title=body.get("title"),
+        handling_code=body.get("handling_code") or "P",
+        handling_conditions=body.get("handling_conditions"),
+        template=body.get("template"),
+        assignee_id=body.get("assignee_id"),
+        items=body.get("items") or [],
+        **values,
+    )
+    errors = {}
+    for i, party in enumerate(parties):
+        if not isinstance(party, dict):
+            errors[f"parties[{i}]"] = "must be an object"
+            continue
+        try:
+            service.add_party(
+                case.id,
+                actor=g.actor,
+                role=party.get("role"),
+                entity_id=party.get("entity_id"),
+                new_entity=party.get("new_entity"),
+                _name=f"parties[{i}]",
+                _log=False,
+            )
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationError(errors)
+    db.session.flush()
+    response = jsonify(case_json(case))
+    response.status_code = 201
+    response.headers["Location"] = url_for("cases_api.get_case", case_id=case.id)
+    return response
+
+
+@bp.get("/<int:case_id>")
+@require_scope("cases:read")
+def get_case(case_id):
+    return jsonify(case_json(service.get_case(case_id, actor=g.actor)))
+
+
+@bp.patch("/<int:case_id>")
+@require_scope("cases:write")
+def update_case(case_id):
+    body = json_body()
+    status = body.pop("status", None)
+    resolution = body.pop("resolution", None)
+    note = body.pop("note", None)
+    handling_code = body.pop("handling_code", None)
+    assignee_id = body.pop("assignee_id", None)
+    if body or handling_code is not None or assignee_id is not None:
+        service.update_case(
+            case_id, actor=g.actor, handling_code=handling_code, assignee_id=assignee_id, **body
+        )
+    if status is not None:
+        current = service.get_case(case_id, actor=g.actor, log=False)
+        if status != current.status:
+            service.change_status(case_id, status, actor=g.actor, resolution=resolution, note=note)
+    case = service.get_case(case_id, actor=g.actor, log=False)
+    return jsonify(case_json(case))
+
+
+@bp.post("/<int:case_id>/items")
+@require_scope("cases:write")
+def add_items(case_id):
+    body = json_body()
+    items = body.get("items")
+    if items is None:
+        raise ValidationError({"items": "is required (a list of items)"})
+    rows = service.add_items(case_id, items, actor=g.actor)
+    return jsonify({"items": [item_json(i) for i in rows]}), 201
+
+
+@bp.post("/<int:case_id>/parties")
+@require_scope("cases:write")
+def add_party(case_id):
+    body = json_body()
+    party = service.add_party(
+        case_id,
+        actor=g.actor,
+        role=body.get("role"),
+        entity_id=body.get("entity_id"),
+        new_entity=body.get("new_entity"),
+    )
+    return jsonify(party_json(party)), 201
+
+
+@bp.post("/<int:case_id>/journal")
+@require_scope("cases:write")
+def add_journal(case_id):
+    body = json_body()
+    entry = service.add_journal_entry(case_id, body.get("text"), actor=g.actor)
+    return jsonify(journal_json(entry)), 201
+
+
+# --- OpenAPI -------------------------------------------------------------------------
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _errors(*codes):
+    return {c: ERROR_RESPONSES[c] for c in codes}
+
+
+_ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_JSON = "application/json"
+
+SCHEMAS = {
+    "CaseItem": {
+        "type": "object",
+        "required": ["commodity_area", "description"],
+        "properties": {
+            "commodity_area": {"type": "string", "enum": list(catalog.COMMODITY_AREAS)},
+            "hs_code": {"type": ["string", "null"], "pattern": "^[0-9]{4,10}$"},
+            "description": {"type": "string", "maxLength": 500},
+            "quantity": {"type": ["string", "number", "null"]},
+            "quantity_unit": {"type": ["string", "null"], "enum": [*catalog.QUANTITY_UNITS, None]},
+            "value": {"type": ["string", "number", "null"], "description": "EUR"},
+            "concealment_method": {"type": ["string", "null"]},
+        },
+    },
+    "CaseParty": {
+        "type": "object",
+        "required": ["role"],
+        "properties": {
+            "role": {"type": "string", "enum": list(catalog.PARTY_ROLES)},
+            "entity_id": {"type": "integer"},
+            "new_entity": {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string"},
+                    "name": {"type": "string"},
+                    "identifiers": {"type": "object"},
+                },
+            },
+        },
+    },
+    "CaseSummary": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "kind": {"type": "string", "enum": list(catalog.KINDS)},
+            "title": {"type": "string"},
+            "status": {"type": "string", "enum": list(catalog.STATUSES)},
+            "resolution": {"type": ["string", "null"]},
+            "priority": {"type": "integer"},
+            "unit": {"type": "string"},
+            "handling_code": {"type": "string", "enum": ["P", "C"]},
+            "event_dt": {"type": "string", "format": "date-time"},
+            "place": {"type": ["string", "null"]},
+            "commodity_area": {"type": ["string", "null"]},
+            "total_value": {"type": ["string", "null"]},
+        },
+    },
+    "Case": {
+        "allOf": [
+            _ref("CaseSummary"),
+            {
+                "type": "object",
+                "properties": {
+                    "items": {"type": "array", "items": _ref("CaseItem")},
+                    "parties": {"type": "array", "items": _ref("CaseParty")},
+                    "journal": {"type": "array", "items": {"type": "object"}},
+                    "tasks": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+        ]
+    },
+    "CaseCreate": {
+        "type": "object",
+        "required": ["kind", "title"],
+        "properties": {
+            "kind": {"type": "string", "enum": list(catalog.KINDS)},
+            "title": {"type": "string"},
+            "handling_code": {"type": "string", "enum": ["P", "C"]},
+            "template": {"type": "string", "enum": list(catalog.TEMPLATES)},
+            "items": {"type": "array", "items": _ref("CaseItem")},
+            "parties": {"type": "array", "items": _ref("CaseParty")},
+            **{
+                name: {"type": ["string", "number", "array", "null"]}
+                for name in service.EDITABLE_FIELDS
+                if name != "title"
+            },
+        },
+    },
+}
+
+PATHS = {
+    "/api/v1/cases": {
+        "get": {
+            "summary": "List cases visible to the client (filters as on the case list)",
+            "security": [{"bearer": []}],
+            "tags": ["cases"],
+            "parameters": [
+                {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                for n in queries.FILTER_NAMES
+            ]
+            + [
+                {"name": "page", "in": "query", "schema": {"type": "integer"}},
+                {"name": "per_page", "in": "query", "schema": {"type": "integer"}},
+            ],
+            "responses": {
+                "200": {
+                    "description": "A page of cases",
+                    "content": {
+                        _JSON: {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "items": {"type": "array", "items": _ref("CaseSummary")},
+                                    "page": {"type": "integer"},
+                                    "per_page": {"type": "integer"},
+                                    "total": {
+                                        "type": "integer",
+                                        "description": "counted up to 10,000",
+                                    },
+                                    "total_is_exact": {"type": "boolean"},
+                                },
+                            }
+                        }
+                    },
+                },
+                **_errors("401", "403", "422"),
+            },
+        },
+        "post": {
+            "summary": "Open a case (scope cases:write)",
+            "tags": ["cases"],
+            "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("CaseCreate")}}},
+            "responses": {
+                "201": {"description": "Created", "content": {_JSON: {"schema": _ref("Case")}}},
+                **_errors("400", "401", "403", "422"),
+            },
+        },
+    },
+    "/api/v1/cases/{case_id}": {
+        "get": {
+            "summary": "Read a case",
+            "tags": ["cases"],
+            "parameters": [_ID],
+            "responses": {
+                "200": {"description": "The case", "content": {_JSON: {"schema": _ref("Case")}}},
+                **_errors("401", "403", "404"),
+            },
+        },
+        "patch": {
+            "summary": "Update case fields; status and resolution move the workflow",
+            "tags": ["cases"],
+            "parameters": [_ID],
+            "requestBody": {"required": True, "content": {_JSON: {"schema": {"type": "object"}}}},
+            "responses": {
+                "200": {
+                    "description": "The updated case",
+                    "content": {_JSON: {"schema": _ref("Case")}},
+                },
+                **_errors("400", "401", "403", "404", "422"),
+            },
+        },
+    },
+    "/api/v1/cases/{case_id}/items": {
+        "post": {
+            "summary": "Add seizure items",
+            "tags": ["cases"],
+            "parameters": [_ID],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    _JSON: {
+                        "schema": {
+                            "type": "object",
+                            "required": ["items"],
+                            "properties": {"items": {"type": "array", "items": _ref("CaseItem")}},
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": {"description": "The items added"},
+                **_errors("400", "401", "403", "404", "422"),
+            },
+        },
+    },
+    "/api/v1/cases/{case_id}/parties": {
+        "post": {
+            "summary": "Add a party (an entity of the registry, or a new one)",
+            "tags": ["cases"],
+            "parameters": [_ID],
+            "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("CaseParty")}}},
+            "responses": {
+                "201": {"description": "The party added"},
+                **_errors("400", "401", "403", "404", "422"),
+            },
+        },
+    },
+    "/api/v1/cases/{case_id}/journal": {
+        "post": {
+            "summary": "Post a journal entry",
+            "tags": ["cases"],
+            "parameters": [_ID],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    _JSON: {
+                        "schema": {
+                            "type": "object",
+                            "required": ["text"],
+                            "properties": {"text": {"type": "string"}},
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": {"description": "The entry"},
+                **_errors("400", "401", "403", "404", "422"),
+            },
+        },
+    },
+}
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+    add_paths(app, PATHS, SCHEMAS)

@@ -1,0 +1,142 @@
+"""Merging duplicate cases: everything moves to the surviving case, nothing is deleted."""
+
+from app.cases import fields
+from app.cases.models import Case, CaseLink, JournalEntry
+from app.cases.service import (
+    _case_for_edit,
+    _refresh_totals,
+    _request_index,
+    _require_open,
+    journal,
+)
+from app.core.errors import ValidationError
+from app.core.time import now_utc
+from app.extensions import db
+from app.security.access import Actor
+
+# --- merging duplicates ----------------------------------------------------------------
+
+
+_FILLABLE = (
+    "summary",
+    "place_type",
+    "place",
+    "direction",
+    "transport_mode",
+    "conveyance",
+    "route_origin",
+    "route_transit",
+    "route_destination",
+    "detection_method",
+    "concealment_method",
+    "declaration_number",
+    "legal_provision",
+    "evaded_duties",
+    "penalty",
+    "audit_type",
+    "period_start",
+    "period_end",
+    "findings",
+    "assessed_debt",
+    "referral",
+    "assignee_id",
+)
+
+
+def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
+    """Merge ``duplicate`` into ``target``: items, parties, tasks, evidence, links and a copy
+    of the journal move over, empty fields are filled; the duplicate is closed as such and
+    points to the target. Nothing is deleted."""
+    target = _case_for_edit(target_id, actor)
+    duplicate = _case_for_edit(duplicate_id, actor)
+    if target.id == duplicate.id:
+        raise ValidationError({"duplicate": "a case cannot be merged into itself"})
+    if duplicate.merged_into_id is not None:
+        raise ValidationError({"duplicate": f"{duplicate.reference} was already merged"})
+    if target.merged_into_id is not None:
+        raise ValidationError({"target": f"{target.reference} was itself merged into another"})
+    if target.kind != duplicate.kind:
+        raise ValidationError({"duplicate": "only cases of the same kind can be merged"})
+    _require_open(target)
+
+    filled = []
+    for name in _FILLABLE:
+        if getattr(target, name) in (None, "") and getattr(duplicate, name) not in (None, ""):
+            setattr(target, name, getattr(duplicate, name))
+            filled.append(name)
+    if duplicate.summary and target.summary and duplicate.summary not in target.summary:
+        target.summary += f"\n\n[from {duplicate.reference}] {duplicate.summary}"
+    if duplicate.handling_code == "C" and target.handling_code != "C":
+        # The stricter handling code wins: merged facts keep their sharing conditions.
+        target.handling_code = "C"
+        target.handling_conditions = duplicate.handling_conditions
+    target.risk_areas = sorted(set(target.risk_areas or []) | set(duplicate.risk_areas or []))
+    target.checklist = (target.checklist or []) + [
+        row
+        for row in (duplicate.checklist or [])
+        if row["item"] not in {r["item"] for r in (target.checklist or [])}
+    ]
+
+    # Rows are re-parented (never removed then re-added: delete-orphan would drop them).
+    with db.session.no_autoflush:
+        position = max((i.position for i in target.items), default=0)
+        for item in list(duplicate.items):
+            position += 1
+            item.position = position
+            item.case = target
+        have = {(p.entity_id, p.role) for p in target.parties}
+        for party in list(duplicate.parties):
+            if (party.entity_id, party.role) not in have:
+                party.case = target  # else already there; the duplicate keeps its row
+        for task in list(duplicate.tasks):
+            task.case = target
+        for evidence in list(duplicate.evidence):
+            evidence.case = target
+        have_links = {(lk.target_type, lk.target_id) for lk in target.links}
+        for link in list(duplicate.links):
+            if (link.target_type, link.target_id) not in have_links and not (
+                link.target_type == "case" and link.target_id == str(target.id)
+            ):
+                link.case = target
+    for entry in list(duplicate.journal):
+        db.session.add(
+            JournalEntry(
+                case=target,
+                created_dt=entry.created_dt,
+                author_id=entry.author_id,
+                author_name=entry.author_name,
+                kind=entry.kind,
+                text=f"[from {duplicate.reference}] {entry.text}",
+            )
+        )
+    _refresh_totals(target)
+    _refresh_totals(duplicate)
+
+    duplicate.merged_into_id = target.id
+    duplicate.status = "closed"
+    duplicate.resolution = "duplicate"
+    duplicate.closed_dt = now_utc()
+    db.session.add(
+        CaseLink(
+            case=target,
+            target_type="case",
+            target_id=str(duplicate.id),
+            label=duplicate.reference,
+            note="merged duplicate",
+            created_by_name=actor.username,
+        )
+    )
+    note = fields.text(note, "note", max_len=2000)
+    journal(
+        target,
+        actor,
+        "merge",
+        f"Merged duplicate {duplicate.reference}"
+        + (f"; filled {', '.join(filled)}" if filled else "")
+        + (f": {note}" if note else "."),
+    )
+    journal(duplicate, actor, "merge", f"Merged into {target.reference} as a duplicate.")
+    _request_index(target)
+    _request_index(duplicate)
+    db.session.flush()
+    return target

@@ -1,0 +1,813 @@
+"""Case logic: open, read, edit, workflow, items, parties, tasks, journal, links, decisions.
+
+Functions take plain arguments and the acting ``Actor``; they flush, never commit. Every
+access to a case writes exactly one access-trail row (``get_for`` writes it).
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.cases import catalog, fields
+from app.cases.models import (
+    Case,
+    CaseLink,
+    CaseSequence,
+    CaseTask,
+    JournalEntry,
+    SeizureItem,
+)
+from app.core import signals
+from app.core.errors import ValidationError
+from app.core.time import now_utc
+from app.extensions import db
+from app.security import trail
+from app.security.access import Actor, NotFound, get_for
+from app.security.models import Unit, User
+
+MAX_ITEMS = 200
+
+# --- references ----------------------------------------------------------------------
+
+
+def next_reference(unit: Unit, year: int) -> str:
+    """Hand out the next ``UNIT/YEAR/00001`` number; safe when two requests open cases at
+    once (the counter row is updated in place, which serialises writers on both backends)."""
+    for _attempt in range(5):
+        result = db.session.execute(
+            update(CaseSequence)
+            .where(CaseSequence.unit_id == unit.id, CaseSequence.year == year)
+            .values(last_value=CaseSequence.last_value + 1)
+            .returning(CaseSequence.last_value)
+        ).first()
+        if result is not None:
+            return f"{unit.code}/{year}/{result[0]:05d}"
+        # First case of this unit this year: create the counter; a concurrent creator
+        # makes our insert fail on the unique constraint, and we retry the update.
+        try:
+            with db.session.begin_nested():
+                db.session.add(CaseSequence(unit_id=unit.id, year=year, last_value=1))
+            return f"{unit.code}/{year}/{1:05d}"
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not allocate a case reference")
+
+
+# --- small helpers -------------------------------------------------------------------
+
+
+def journal(case: Case, actor: Actor, kind: str, text: str) -> JournalEntry:
+    entry = JournalEntry(
+        case=case, author_id=actor.user_id, author_name=actor.username, kind=kind, text=text
+    )
+    db.session.add(entry)
+    return entry
+
+
+def _request_index(case: Case) -> None:
+    signals.search_index_requested.send(record_type="case", record_id=case.id)
+
+
+def _user(user_id, name) -> User | None:
+    if fields.blank(user_id):
+        return None
+    uid = fields.integer(user_id, name, minimum=1)
+    user = db.session.get(User, uid)
+    if user is None or not user.is_active:
+        raise ValidationError({name: "no active user with this id"})
+    return user
+
+
+def _require_open(case: Case) -> None:
+    if case.is_closed:
+        raise ValidationError({"status": f"case {case.reference} is closed; reopen it first"})
+
+
+#: editable fields: name -> parser(value, name)
+_FIELD_PARSERS = {
+    "title": lambda v, n: fields.text(v, n, max_len=300, required=True),
+    "summary": lambda v, n: fields.text(v, n, max_len=20000),
+    "priority": lambda v, n: fields.integer(v, n, required=True, minimum=1, maximum=4),
+    "handling_conditions": lambda v, n: fields.text(v, n, max_len=2000),
+    "event_dt": lambda v, n: fields.parse_datetime(v, n),
+    "place_type": lambda v, n: fields.choice(v, n, catalog.PLACE_TYPES),
+    "place": lambda v, n: fields.text(v, n, max_len=120),
+    "direction": lambda v, n: fields.choice(v, n, catalog.DIRECTIONS),
+    "transport_mode": lambda v, n: fields.choice(v, n, catalog.TRANSPORT_MODES),
+    "conveyance": lambda v, n: fields.text(v, n, max_len=200),
+    "route_origin": lambda v, n: fields.country(v, n),
+    "route_transit": lambda v, n: fields.text(v, n, max_len=200),
+    "route_destination": lambda v, n: fields.country(v, n),
+    "detection_method": lambda v, n: fields.choice(v, n, catalog.DETECTION_METHODS),
+    "concealment_method": lambda v, n: fields.choice(v, n, catalog.CONCEALMENT_METHODS),
+    "declaration_number": lambda v, n: fields.text(v, n, max_len=60),
+    "legal_provision": lambda v, n: fields.text(v, n, max_len=300),
+    "evaded_duties": lambda v, n: fields.decimal(v, n),
+    "penalty": lambda v, n: fields.decimal(v, n),
+    "audit_type": lambda v, n: fields.choice(v, n, catalog.AUDIT_TYPES),
+    "risk_areas": lambda v, n: fields.choices_list(v, n, catalog.RISK_AREAS),
+    "period_start": lambda v, n: fields.parse_date(v, n),
+    "period_end": lambda v, n: fields.parse_date(v, n),
+    "audit_plan": lambda v, n: fields.text(v, n, max_len=20000),
+    "findings": lambda v, n: fields.text(v, n, max_len=20000),
+    "assessed_debt": lambda v, n: fields.decimal(v, n),
+    "referral": lambda v, n: fields.text(v, n, max_len=300),
+    "external_ref": lambda v, n: fields.text(v, n, max_len=120),
+}
+EDITABLE_FIELDS = tuple(_FIELD_PARSERS)
+
+
+def _parse_fields(values: dict) -> dict:
+    """Validate every given field, collecting all errors at once."""
+    parsed, errors = {}, {}
+    for name, raw in values.items():
+        parser = _FIELD_PARSERS.get(name)
+        if parser is None:
+            errors[name] = "is not a case field"
+            continue
+        try:
+            parsed[name] = parser(raw, name)
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    start, end = parsed.get("period_start"), parsed.get("period_end")
+    if start and end and end < start:
+        errors["period_end"] = "must not be before the start of the period"
+    if errors:
+        raise ValidationError(errors)
+    return parsed
+
+
+def parse_item(raw: dict, name: str = "item") -> dict:
+    """One seizure item from a form, JSON or CSV dict; raises naming ``name.field``."""
+    if not isinstance(raw, dict):
+        raise ValidationError({name: "must be an object"})
+    errors, item = {}, {}
+    parsers = {
+        "commodity_area": lambda v, n: fields.choice(v, n, catalog.COMMODITY_AREAS, required=True),
+        "hs_code": fields.hs_code,
+        "description": lambda v, n: fields.text(v, n, max_len=500, required=True),
+        "quantity": lambda v, n: fields.decimal(v, n, places=3),
+        "quantity_unit": lambda v, n: fields.choice(v, n, catalog.QUANTITY_UNITS),
+        "value": lambda v, n: fields.decimal(v, n),
+        "concealment_method": lambda v, n: fields.choice(v, n, catalog.CONCEALMENT_METHODS),
+    }
+    for key in raw:
+        if key not in parsers:
+            errors[f"{name}.{key}"] = "is not an item field"
+    for key, parser in parsers.items():
+        try:
+            item[key] = parser(raw.get(key), f"{name}.{key}")
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    if not errors and item["quantity"] is not None and not item["quantity_unit"]:
+        errors[f"{name}.quantity_unit"] = "is required when a quantity is given"
+    if errors:
+        raise ValidationError(errors)
+    return item
+
+
+def _parse_items(items) -> list[dict]:
+    if items is None:
+        return []
+    if not isinstance(items, list | tuple):
+        raise ValidationError({"items": "must be a list"})
+    if len(items) > MAX_ITEMS:
+        raise ValidationError({"items": f"at most {MAX_ITEMS} items per case"})
+    parsed, errors = [], {}
+    for i, raw in enumerate(items):
+        try:
+            parsed.append(parse_item(raw, f"items[{i}]"))
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationError(errors)
+    return parsed
+
+
+def _refresh_totals(case: Case) -> None:
+    """Denormalised commodity area (of the most valuable item) and total value."""
+    items = list(case.items)
+    if not items:
+        case.commodity_area = None
+        case.total_value = None
+        return
+    case.total_value = sum((i.value or Decimal(0) for i in items), Decimal(0))
+    top = max(items, key=lambda i: (i.value or Decimal(0), -i.position))
+    case.commodity_area = top.commodity_area
+
+
+def _add_items(case: Case, items: list[dict]) -> list[SeizureItem]:
+    start = max((i.position for i in case.items), default=0)
+    rows = []
+    for n, item in enumerate(items, start=1):
+        row = SeizureItem(position=start + n, **item)
+        case.items.append(row)
+        rows.append(row)
+    _refresh_totals(case)
+    return rows
+
+
+def _set_handling(case: Case, handling_code, conditions=None) -> None:
+    code = fields.choice(handling_code or "P", "handling_code", {"P": "P", "C": "C"}, required=True)
+    case.handling_code = code.upper()
+    if conditions is not None:
+        case.handling_conditions = conditions
+
+
+# --- opening cases ---------------------------------------------------------------------
+
+
+def open_case(
+    kind,
+    *,
+    actor: Actor,
+    title,
+    unit_id=None,
+    handling_code="P",
+    handling_conditions=None,
+    template=None,
+    assignee_id=None,
+    items=(),
+    opened_dt=None,
+    journal_text=None,
+    with_tasks=True,
+    status="open",
+    resolution=None,
+    **values,
+) -> Case:
+    """Open a case of ``kind`` with its reference, template tasks and first journal entry.
+
+    ``values`` are any of ``EDITABLE_FIELDS``; ``items`` seizure items (dicts).
+    """
+    actor.require("case.create")
+    kind = fields.choice(kind, "kind", catalog.KINDS, required=True)
+    errors = {}
+    try:
+        parsed = _parse_fields({"title": title, **values})
+    except ValidationError as exc:
+        errors.update(exc.fields)
+        parsed = {}
+    try:
+        parsed_items = _parse_items(items if items else [])
+    except ValidationError as exc:
+        errors.update(exc.fields)
+        parsed_items = []
+    unit_id = unit_id if unit_id is not None else actor.unit_id
+    unit = db.session.get(Unit, unit_id) if unit_id is not None else None
+    if unit is None:
+        errors["unit_id"] = "is required (no such unit)"
+    elif not actor.is_system and unit.id != actor.unit_id:
+        errors["unit_id"] = "cases can only be opened for your own unit"
+    template = template or catalog.DEFAULT_TEMPLATE[kind]
+    if template not in catalog.TEMPLATES or catalog.TEMPLATES[template]["kind"] != kind:
+        errors["template"] = f"no {kind} template named {template!r}"
+    try:
+        assignee = _user(assignee_id, "assignee_id")
+    except ValidationError as exc:
+        errors.update(exc.fields)
+        assignee = None
+    try:
+        status = fields.choice(status, "status", catalog.STATUSES, required=True)
+        if status == "closed":
+            resolution = fields.choice(
+                resolution, "resolution", catalog.RESOLUTIONS[kind], required=True
+            )
+    except ValidationError as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationError(errors)
+
+    opened = fields.parse_datetime(opened_dt, "opened_dt") or now_utc()
+    case = Case(
+        kind=kind,
+        unit_id=unit.id,
+        status=status,
+        template=template,
+        resolution=resolution if status == "closed" else None,
+        closed_dt=opened if status == "closed" else None,
+        created_by_id=actor.user_id,
+        created_by_name=actor.username,
+        opened_dt=opened,
+        assignee_id=assignee.id if assignee else None,
+    )
+    _set_handling(case, handling_code, handling_conditions)
+    for name, value in parsed.items():
+        setattr(case, name, value)
+    if case.event_dt is None:
+        case.event_dt = opened
+    case.reference = next_reference(unit, opened.year)
+    db.session.add(case)
+    _add_items(case, parsed_items)
+    spec = catalog.TEMPLATES[template]
+    if kind == "audit" and not case.checklist:
+        case.checklist = [{"item": text, "done": False} for text in spec["checklist"]]
+    db.session.flush()
+    today = opened.date()
+    for task_title, due_days in spec["tasks"] if with_tasks else ():
+        _new_task(
+            case, actor, task_title, due_date=today + timedelta(days=due_days), assignee=assignee
+        )
+    journal(
+        case,
+        actor,
+        "system",
+        journal_text or f"{catalog.KINDS[kind]} case opened ({spec['label']}) by {actor.username}.",
+    )
+    db.session.flush()
+    trail.record(actor, "create", "case", case.id, details={"reference": case.reference})
+    signals.case_opened.send(None, case=case, actor=actor)
+    _request_index(case)
+    return case
+
+
+def _new_task(case, actor, title, *, due_date=None, assignee=None, description=None):
+    task = CaseTask(
+        case=case,
+        title=title,
+        due_date=due_date,
+        description=description,
+        assignee_id=assignee.id if assignee else None,
+    )
+    db.session.add(task)
+    db.session.flush()
+    if assignee is not None:
+        signals.task_assigned.send(None, task=task, assignee=assignee, actor=actor)
+    return task
+
+
+def open_audit_case(
+    trader_entity_id,
+    *,
+    actor: Actor,
+    audit_type="desk",
+    risk_areas=(),
+    period_start=None,
+    period_end=None,
+    title=None,
+    unit_id=None,
+) -> Case:
+    """Open a post-clearance audit case for a trader; its first task is the desk review."""
+    from app.intel import service as intel
+
+    entity_id = fields.integer(trader_entity_id, "trader_entity_id", required=True, minimum=1)
+    trader = intel.get_entity(entity_id, actor=actor)
+    case = open_case(
+        "audit",
+        actor=actor,
+        unit_id=unit_id,
+        title=title or f"Post-clearance audit: {trader.name}",
+        audit_type=audit_type,
+        risk_areas=list(risk_areas or ()),
+        period_start=period_start,
+        period_end=period_end,
+        template="audit",
+    )
+    case.trader_entity_id = trader.id
+    case.trader_name = trader.name
+    from app.cases.parties import _attach_party
+
+    _attach_party(case, trader, "trader", actor)
+    return case
+
+
+_HS_CHAPTER_AREAS = {
+    "24": "tobacco",
+    "22": "alcohol",
+    "93": "weapons",
+    "97": "cultural",
+    "29": "precursors",
+    "12": "drugs",
+    "13": "drugs",
+    "30": "drugs",
+}
+
+
+def _area_from_hs(hs_code) -> str:
+    return _HS_CHAPTER_AREAS.get(str(hs_code or "")[:2], "other")
+
+
+def open_seizure_from_control(declaration_ref: dict, *, actor: Actor) -> Case:
+    """Open a seizure case prefilled from a declaration whose control found goods to seize.
+
+    Calling it twice for one declaration returns the case already opened.
+    """
+    actor.require("case.create")
+    if not isinstance(declaration_ref, dict):
+        raise ValidationError({"declaration_ref": "must be a dict"})
+    decl_id = declaration_ref.get("declaration_id")
+    number = fields.text(declaration_ref.get("number"), "number", max_len=60)
+    ref = f"declaration:{decl_id}" if decl_id is not None else None
+    if ref:
+        existing = db.session.scalar(
+            select(Case).where(Case.external_ref == ref, Case.kind == "seizure")
+        )
+        if existing is not None:
+            return existing
+    items = [_control_item(dict(raw or {})) for raw in declaration_ref.get("items") or ()]
+    mode = declaration_ref.get("transport_mode")
+    try:
+        mode = fields.choice(mode, "transport_mode", catalog.TRANSPORT_MODES)
+    except ValidationError:
+        mode = "other"
+    case = open_case(
+        "seizure",
+        actor=actor,
+        title=f"Seizure from control of declaration {number or decl_id}",
+        place_type="office",
+        place=declaration_ref.get("office"),
+        transport_mode=mode,
+        declaration_number=number,
+        external_ref=ref,
+        detection_method="risk_profile",
+        items=items,
+        journal_text=f"Seizure case opened from the control result of declaration "
+        f"{number or decl_id}.",
+    )
+    if decl_id is not None:
+        db.session.add(
+            CaseLink(
+                case=case,
+                target_type="declaration",
+                target_id=str(decl_id),
+                label=number or str(decl_id),
+                created_by_name=actor.username,
+            )
+        )
+    from app.cases.parties import add_party
+
+    for i, party in enumerate(declaration_ref.get("parties") or ()):
+        role = party.get("role") if party.get("role") in catalog.PARTY_ROLES else "other"
+        try:
+            # A savepoint: a party that cannot be added must not undo the control result.
+            with db.session.begin_nested():
+                add_party(
+                    case.id,
+                    actor=actor,
+                    entity_id=party.get("entity_id"),
+                    role=role,
+                    _name=f"parties[{i}]",
+                    _log=False,
+                )
+        except (ValidationError, NotFound):
+            journal(
+                case,
+                actor,
+                "party",
+                f"Party {party.get('entity_id')} ({role}) of the "
+                "declaration could not be added: not in the registry or not visible.",
+            )
+    db.session.flush()
+    return case
+
+
+#: UN/ECE Recommendation 20 unit codes used by declaration systems -> case units
+_REC20_UNITS = {
+    "kgm": "kg",
+    "grm": "g",
+    "ltr": "l",
+    "nar": "pcs",
+    "pce": "pcs",
+    "c62": "pcs",
+    "h87": "pcs",
+    "mtq": "m3",
+    "pk": "packs",
+    "pa": "packs",
+    "eur": "eur",
+}
+
+
+def _control_item(raw: dict) -> dict:
+    """A seizure item from a declaration item; never fails on the declaration's own codes
+    (an unknown unit or HS code is kept in the description instead)."""
+    hs = str(raw.get("hs_code") or "").replace(" ", "").replace(".", "") or None
+    if hs and not (hs.isdigit() and 4 <= len(hs) <= 10):
+        hs = None
+    description = str(raw.get("description") or "Goods from declaration")[:400]
+    quantity, unit = raw.get("quantity"), str(raw.get("unit") or "").strip().lower() or None
+    unit = _REC20_UNITS.get(unit, unit)
+    try:
+        quantity = fields.decimal(quantity, "quantity", places=3)
+    except ValidationError:
+        quantity = None
+    if quantity is not None and unit not in catalog.QUANTITY_UNITS:
+        description += f" ({quantity} {raw.get('unit') or 'units'})"
+        quantity, unit = None, None
+    try:
+        value = fields.decimal(raw.get("value"), "value")
+    except ValidationError:
+        value = None
+    return {
+        "commodity_area": raw.get("commodity_area")
+        if raw.get("commodity_area") in catalog.COMMODITY_AREAS
+        else _area_from_hs(hs),
+        "hs_code": hs,
+        "description": description,
+        "quantity": quantity,
+        "quantity_unit": unit if quantity is not None else None,
+        "value": value,
+    }
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def get_case(case_id, *, actor: Actor, action="view", log=True) -> Case:
+    """A case the actor may see (need-to-know), with the access in the trail."""
+    return get_for(actor, Case, case_id, permission="case.view", action=action, log=log)
+
+
+def _case_for_edit(case_id, actor: Actor, *, log=True) -> Case:
+    actor.require("case.edit")
+    return get_for(actor, Case, case_id, permission="case.edit", action="update", log=log)
+
+
+# --- editing -------------------------------------------------------------------------
+
+
+def update_case(case_id, *, actor: Actor, handling_code=None, assignee_id=None, **values) -> Case:
+    """Change case fields; the journal lists what changed."""
+    case = _case_for_edit(case_id, actor)
+    parsed = _parse_fields(values)
+    changed = []
+    for name, value in parsed.items():
+        if getattr(case, name) != value:
+            setattr(case, name, value)
+            changed.append(name)
+    if handling_code is not None and handling_code != case.handling_code:
+        _set_handling(case, handling_code)
+        changed.append("handling_code")
+    if assignee_id is not None:
+        _assign(case, actor, assignee_id)
+    if changed:
+        journal(case, actor, "edit", "Changed: " + ", ".join(changed) + ".")
+        _request_index(case)
+    db.session.flush()
+    return case
+
+
+def _assign(case, actor, assignee_id):
+    assignee = _user(assignee_id, "assignee_id") if assignee_id not in (0, "0", "") else None
+    new_id = assignee.id if assignee else None
+    if new_id == case.assignee_id:
+        return
+    case.assignee_id = new_id
+    journal(
+        case,
+        actor,
+        "edit",
+        f"Assigned to {assignee.username}." if assignee else "Assignee removed.",
+    )
+
+
+def assign_case(case_id, assignee_id, *, actor: Actor) -> Case:
+    case = _case_for_edit(case_id, actor)
+    _assign(case, actor, assignee_id)
+    db.session.flush()
+    return case
+
+
+def change_status(case_id, status, *, actor: Actor, resolution=None, note=None) -> Case:
+    """Move a case along the workflow; closing needs ``case.decide`` and a resolution."""
+    case = _case_for_edit(case_id, actor)
+    status = fields.choice(status, "status", catalog.STATUSES, required=True)
+    if status == case.status:
+        raise ValidationError({"status": f"the case is already {catalog.STATUSES[status]}"})
+    if status not in catalog.TRANSITIONS[case.status]:
+        raise ValidationError(
+            {
+                "status": f"cannot go from {catalog.STATUSES[case.status]} to "
+                f"{catalog.STATUSES[status]}"
+            }
+        )
+    if status == "closed" or case.status == "closed":
+        actor.require("case.decide")
+    text = f"Status: {catalog.STATUSES[case.status]} → {catalog.STATUSES[status]}"
+    if status == "closed":
+        resolution = fields.choice(
+            resolution, "resolution", catalog.RESOLUTIONS[case.kind], required=True
+        )
+        case.resolution = resolution
+        case.closed_dt = now_utc()
+        text += f" ({catalog.RESOLUTIONS[case.kind][resolution]})"
+    else:
+        case.resolution = None
+        case.closed_dt = None
+    case.status = status
+    note = fields.text(note, "note", max_len=5000)
+    journal(case, actor, "status", text + (f": {note}" if note else "."))
+    _request_index(case)
+    db.session.flush()
+    return case
+
+
+def add_items(case_id, items, *, actor: Actor) -> list[SeizureItem]:
+    case = _case_for_edit(case_id, actor)
+    _require_open(case)
+    parsed = _parse_items(list(items) if isinstance(items, list | tuple) else items)
+    if not parsed:
+        raise ValidationError({"items": "at least one item is required"})
+    if len(case.items) + len(parsed) > MAX_ITEMS:
+        raise ValidationError({"items": f"at most {MAX_ITEMS} items per case"})
+    rows = _add_items(case, parsed)
+    journal(
+        case,
+        actor,
+        "item",
+        "Items added: "
+        + "; ".join(f"{catalog.COMMODITY_AREAS[r.commodity_area]} — {r.description}" for r in rows),
+    )
+    _request_index(case)
+    db.session.flush()
+    return rows
+
+
+def add_journal_entry(case_id, text, *, actor: Actor) -> JournalEntry:
+    case = _case_for_edit(case_id, actor)
+    text = fields.text(text, "text", max_len=20000, required=True)
+    entry = journal(case, actor, "note", text)
+    db.session.flush()
+    return entry
+
+
+# --- tasks ---------------------------------------------------------------------------
+
+
+def add_task(
+    case_id, title, *, actor: Actor, assignee_id=None, due_date=None, description=None
+) -> CaseTask:
+    case = _case_for_edit(case_id, actor)
+    errors = {}
+    try:
+        title = fields.text(title, "title", max_len=300, required=True)
+    except ValidationError as exc:
+        errors.update(exc.fields)
+    try:
+        due = fields.parse_date(due_date, "due_date")
+    except ValidationError as exc:
+        errors.update(exc.fields)
+    try:
+        assignee = _user(assignee_id, "assignee_id")
+    except ValidationError as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise ValidationError(errors)
+    task = _new_task(
+        case,
+        actor,
+        title,
+        due_date=due,
+        assignee=assignee,
+        description=fields.text(description, "description", max_len=5000),
+    )
+    journal(
+        case,
+        actor,
+        "task",
+        f"Task added: {title}"
+        + (f" (assigned to {assignee.username}, due {due})" if assignee else "")
+        + ".",
+    )
+    return task
+
+
+def _task(case, task_id) -> CaseTask:
+    task = db.session.get(CaseTask, fields.integer(task_id, "task_id", required=True))
+    if task is None or task.case_id != case.id:
+        raise ValidationError({"task_id": "no such task in this case"})
+    return task
+
+
+def assign_task(case_id, task_id, assignee_id, *, actor: Actor) -> CaseTask:
+    case = _case_for_edit(case_id, actor)
+    task = _task(case, task_id)
+    assignee = _user(assignee_id, "assignee_id")
+    task.assignee_id = assignee.id if assignee else None
+    journal(
+        case,
+        actor,
+        "task",
+        f"Task “{task.title}” assigned to {assignee.username if assignee else 'nobody'}.",
+    )
+    db.session.flush()
+    if assignee is not None:
+        signals.task_assigned.send(None, task=task, assignee=assignee, actor=actor)
+    return task
+
+
+def complete_task(case_id, task_id, *, actor: Actor, status="done") -> CaseTask:
+    case = _case_for_edit(case_id, actor)
+    task = _task(case, task_id)
+    status = fields.choice(
+        status, "status", {"done": "Done", "cancelled": "Cancelled", "open": "Open"}, required=True
+    )
+    task.status = status
+    task.completed_dt = None if status == "open" else now_utc()
+    journal(case, actor, "task", f"Task “{task.title}” marked {status}.")
+    db.session.flush()
+    return task
+
+
+def set_checklist(case_id, done_items, *, actor: Actor) -> Case:
+    """Tick audit checklist items (by position); the rest are unticked."""
+    case = _case_for_edit(case_id, actor)
+    done = {fields.integer(i, "checklist", minimum=0) for i in done_items}
+    case.checklist = [
+        {"item": row["item"], "done": n in done} for n, row in enumerate(case.checklist or [])
+    ]
+    journal(case, actor, "edit", f"Checklist: {len(done)} of {len(case.checklist)} done.")
+    db.session.flush()
+    return case
+
+
+# --- links -----------------------------------------------------------------------------
+
+
+def add_link(case_id, target_type, target_id, *, actor: Actor, note=None) -> CaseLink:
+    """Link a declaration, an intelligence report or another case (by reference or id)."""
+    case = _case_for_edit(case_id, actor)
+    target_type = fields.choice(target_type, "target_type", catalog.LINK_TYPES, required=True)
+    target = fields.text(target_id, "target_id", max_len=64, required=True)
+    label = target
+    if target_type == "case":
+        other = db.session.scalar(select(Case).where(Case.reference == target))
+        if other is None and target.isdigit():
+            other = db.session.get(Case, int(target))
+        if other is None:
+            raise ValidationError({"target_id": f"no case {target}"})
+        other = get_case(other.id, actor=actor)
+        if other.id == case.id:
+            raise ValidationError({"target_id": "a case cannot be linked to itself"})
+        target, label = str(other.id), other.reference
+    exists = db.session.scalar(
+        select(CaseLink).where(
+            CaseLink.case_id == case.id,
+            CaseLink.target_type == target_type,
+            CaseLink.target_id == target,
+        )
+    )
+    if exists:
+        raise ValidationError({"target_id": "already linked"})
+    link = CaseLink(
+        case=case,
+        target_type=target_type,
+        target_id=target,
+        label=label,
+        note=fields.text(note, "note", max_len=500),
+        created_by_name=actor.username,
+    )
+    db.session.add(link)
+    journal(case, actor, "link", f"Linked {catalog.LINK_TYPES[target_type].lower()} {label}.")
+    db.session.flush()
+    return link
+
+
+# --- the home panel ----------------------------------------------------------------
+
+
+def my_work(actor: Actor, limit=10) -> dict:
+    """Open cases assigned to the actor and their open tasks (for the home page)."""
+    from app.security.access import visible_clause
+
+    cases = db.session.scalars(
+        select(Case)
+        .where(
+            Case.assignee_id == actor.user_id, Case.status != "closed", visible_clause(actor, Case)
+        )
+        .order_by(Case.priority.desc(), Case.event_dt.desc())
+        .limit(limit)
+    ).all()
+    tasks = db.session.execute(
+        select(CaseTask, Case.reference, Case.id)
+        .join(Case, Case.id == CaseTask.case_id)
+        .where(
+            CaseTask.assignee_id == actor.user_id,
+            CaseTask.status == "open",
+            visible_clause(actor, Case),
+        )
+        .order_by(func.coalesce(CaseTask.due_date, date(9999, 12, 31)), CaseTask.id)
+        .limit(limit)
+    ).all()
+    return {"cases": cases, "tasks": tasks, "today": date.today()}
+
+
+#: operations kept in their own modules, still importable from here (``service.add_party``)
+_MOVED = {
+    "merge_cases": "app.cases.merging",
+    "decide_offence": "app.cases.offences",
+    "evaded_duty_threshold": "app.cases.offences",
+    "add_party": "app.cases.parties",
+    "remove_party": "app.cases.parties",
+    "similar_cases": "app.cases.parties",
+    "_attach_party": "app.cases.parties",
+}
+
+
+def __getattr__(name):
+    # Resolved on first use: those modules import this one, so no import cycle at load time.
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

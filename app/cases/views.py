@@ -1,0 +1,715 @@
+"""Case pages: lists, the seizure form, the case file and its actions. Thin: every rule is
+in the services, which check permissions, need-to-know and write the access trail."""
+
+import io
+
+from flask import (
+    Blueprint,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.routing import BuildError
+from wtforms import FormField
+
+from app.cases import catalog, evidence, queries, service
+from app.cases.forms import (
+    COMMON_FIELDS,
+    AssignForm,
+    CaseForm,
+    ChecklistForm,
+    DecisionForm,
+    EvidenceForm,
+    ExportForm,
+    ItemForm,
+    JournalForm,
+    LinkForm,
+    MergeForm,
+    PartyForm,
+    SeizureForm,
+    StatusForm,
+    TaskForm,
+    TaskStatusForm,
+    entity_type_choices,
+)
+from app.cases.models import Case
+from app.core.errors import ValidationError
+from app.core.exports import csv_response
+from app.core.web import permission_required
+from app.extensions import db
+from app.security import trail
+from app.security.models import Unit, User
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+SEIZURE_FIELDS = (
+    "title",
+    "summary",
+    "priority",
+    "handling_conditions",
+    "event_dt",
+    "place_type",
+    "place",
+    "direction",
+    "transport_mode",
+    "conveyance",
+    "route_origin",
+    "route_transit",
+    "route_destination",
+    "detection_method",
+    "concealment_method",
+    "declaration_number",
+)
+
+
+def _flash_errors(exc: ValidationError, prefix="") -> None:
+    for name, message in exc.fields.items():
+        flash(f"{prefix}{name.replace('_', ' ')}: {message}", "error")
+
+
+def _attach_errors(form, exc: ValidationError) -> list[str]:
+    """Put each message next to its field (``items[1].quantity`` -> the second item row's
+    quantity); return the messages no field of the form matches, to show above the form."""
+    loose = []
+    for name, message in exc.fields.items():
+        path = name.replace("]", "").replace("[", ".")
+        if ".new_entity." in path:
+            head, rest = path.split(".new_entity.", 1)
+            path = head + (
+                ".new_name"
+                if rest.startswith("name")
+                else ".new_identifier"
+                if rest.startswith("ident")
+                else ".new_type"
+            )
+        target = form
+        for part in path.split("."):
+            if part.isdigit() and hasattr(target, "entries"):
+                index = int(part)
+                target = target.entries[index].form if index < len(target.entries) else None
+            else:
+                target = getattr(target, part, None)
+                if isinstance(target, FormField):
+                    target = target.form
+            if target is None:
+                break
+        if (
+            target is not None
+            and hasattr(target, "errors")
+            and not hasattr(target, "entries")
+            and not isinstance(target.errors, dict)
+        ):
+            target.errors = [*target.errors, message]
+        else:
+            loose.append(f"{name.replace('_', ' ')}: {message}")
+    return loose
+
+
+# --- lists -----------------------------------------------------------------------------
+
+
+def _list(kind=None, endpoint="cases.index"):
+    error = None
+    try:
+        stmt = queries.case_query(g.actor, request.args, kind=kind)
+        page = queries.paginate_cases(stmt.options(selectinload(Case.assignee)), request.args)
+    except ValidationError as exc:
+        error, page = exc, None
+    trail.record(
+        g.actor, "search", "case", None, query=queries.describe_filters(request.args, kind)
+    )
+    units = db.session.scalars(select(Unit).order_by(Unit.code)).all()
+    return render_template(
+        "cases/list.html",
+        page=page,
+        error=error,
+        kind=kind,
+        units=units,
+        endpoint=endpoint,
+        args=request.args,
+        catalog=catalog,
+        sorts=queries.SORTS,
+        export_form=ExportForm(),
+        export_args={**request.args.to_dict(), **({"kind": kind} if kind else {})},
+    )
+
+
+@bp.get("/")
+@permission_required("case.view")
+def index():
+    return _list()
+
+
+@bp.get("/seizures")
+@permission_required("case.view")
+def seizures():
+    return _list("seizure", "cases.seizures")
+
+
+@bp.get("/offences")
+@permission_required("case.view")
+def offences():
+    return _list("offence", "cases.offences")
+
+
+@bp.get("/audits")
+@permission_required("case.view")
+def audits():
+    return _list("audit", "cases.audits")
+
+
+@bp.post("/export")
+@permission_required("case.export")
+def export():
+    form = ExportForm()
+    if not form.validate_on_submit():
+        flash("A justification is required to export cases.", "error")
+        return redirect(url_for("cases.index", **request.args))
+    try:
+        stmt = queries.case_query(g.actor, request.args)
+    except ValidationError as exc:
+        _flash_errors(exc)
+        return redirect(url_for("cases.index"))
+    rows = db.session.scalars(stmt.options(selectinload(Case.assignee)).limit(100_000)).all()
+    trail.record(
+        g.actor,
+        "export",
+        "case",
+        None,
+        justification=form.justification.data,
+        query=queries.describe_filters(request.args),
+        details={"rows": len(rows), "ids": [c.id for c in rows[:1000]]},
+    )
+    return csv_response("cases.csv", queries.EXPORT_HEADER, (queries.export_row(c) for c in rows))
+
+
+# --- opening cases ---------------------------------------------------------------------
+
+
+def _lookup_url() -> str:
+    """The registry's entity picker endpoint, when the intelligence domain provides it."""
+    try:
+        return url_for("intel.entity_lookup")
+    except BuildError:
+        return ""
+
+
+def _party_form_choices(form):
+    types = entity_type_choices()
+    for entry in form.parties.entries if hasattr(form, "parties") else ():
+        entry.form.new_type.choices = types
+
+
+def _create_party(case, data: dict, name: str):
+    new_entity = None
+    if not data.get("entity_id"):
+        identifiers = None
+        if data.get("new_identifier"):
+            scheme, sep, value = data["new_identifier"].partition(":")
+            if not sep:
+                raise ValidationError(
+                    {f"{name}.new_identifier": "write it as scheme:value, e.g. plate:AB-123-CD"}
+                )
+            identifiers = {scheme.strip().lower(): value.strip()}
+        new_entity = {
+            "type": data.get("new_type"),
+            "name": data.get("new_name"),
+            "identifiers": identifiers,
+        }
+    return service.add_party(
+        case.id,
+        actor=g.actor,
+        role=data.get("role"),
+        entity_id=data.get("entity_id") or None,
+        new_entity=new_entity,
+        _name=name,
+        _log=False,
+    )
+
+
+@bp.route("/new/seizure", methods=["GET", "POST"])
+@permission_required("case.create")
+def new_seizure():
+    form = SeizureForm()
+    _party_form_choices(form)
+    loose = []
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in SEIZURE_FIELDS}
+        items = [row for row in (e.form.as_dict() for e in form.items.entries) if row]
+        parties = [
+            (i, row) for i, row in enumerate(e.form.as_dict() for e in form.parties.entries) if row
+        ]
+        if not values["title"]:
+            area = items[0].get("commodity_area") if items else ""
+            values["title"] = (
+                f"Seizure of {catalog.COMMODITY_AREAS.get(area, 'goods').lower()}"
+                f" at {values['place'] or 'the border'}"
+            )
+        stored = []
+        try:
+            case = service.open_case(
+                "seizure",
+                actor=g.actor,
+                items=items,
+                handling_code=form.handling_code.data,
+                template=form.template.data,
+                assignee_id=g.actor.user_id,
+                **values,
+            )
+            errors = {}
+            for i, row in parties:
+                try:
+                    _create_party(case, row, f"parties[{i}]")
+                except ValidationError as exc:
+                    errors.update(exc.fields)
+            for upload in form.evidence.data or []:
+                if not getattr(upload, "filename", ""):
+                    continue
+                try:
+                    stored.append(
+                        evidence.store_evidence(
+                            case.id,
+                            upload.stream,
+                            upload.filename,
+                            actor=g.actor,
+                            description=form.evidence_description.data,
+                            field="evidence",
+                        )
+                    )
+                except ValidationError as exc:
+                    errors[f"evidence ({upload.filename})"] = exc.fields.get("evidence", str(exc))
+            if errors:
+                raise ValidationError(errors)
+        except ValidationError as exc:
+            db.session.rollback()
+            evidence.discard_files(stored)
+            loose = _attach_errors(form, exc)
+            flash("The seizure was not recorded: correct the fields marked below.", "error")
+        else:
+            flash(f"Seizure {case.reference} recorded.", "info")
+            return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template(
+        "cases/seizure_form.html", form=form, loose=loose, catalog=catalog, lookup_url=_lookup_url()
+    )
+
+
+@bp.route("/new/<any(offence, audit, investigation):kind>", methods=["GET", "POST"])
+@permission_required("case.create")
+def new_case(kind):
+    form = CaseForm()
+    form.template.choices = [(k, t["label"]) for k, t in catalog.templates_for(kind).items()]
+    loose = []
+    if form.validate_on_submit():
+        names = COMMON_FIELDS + CaseForm_fields(kind)
+        values = {n: getattr(form, n).data for n in names if n != "handling_code"}
+        try:
+            if kind == "audit" and form.trader_entity_id.data:
+                case = service.open_audit_case(
+                    form.trader_entity_id.data,
+                    actor=g.actor,
+                    audit_type=values["audit_type"] or "desk",
+                    risk_areas=values["risk_areas"],
+                    period_start=values["period_start"],
+                    period_end=values["period_end"],
+                    title=values["title"] or None,
+                )
+            else:
+                case = service.open_case(
+                    kind,
+                    actor=g.actor,
+                    template=form.template.data,
+                    handling_code=form.handling_code.data,
+                    assignee_id=g.actor.user_id,
+                    **values,
+                )
+        except ValidationError as exc:
+            db.session.rollback()
+            loose = _attach_errors(form, exc)
+        else:
+            flash(f"{catalog.KINDS[kind]} case {case.reference} opened.", "info")
+            return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template(
+        "cases/case_form.html",
+        form=form,
+        kind=kind,
+        case=None,
+        loose=loose,
+        lookup_url=_lookup_url(),
+        fields=CaseForm_fields(kind),
+        catalog=catalog,
+    )
+
+
+def CaseForm_fields(kind):  # noqa: N802 - reads as "the CaseForm fields of a kind"
+    from app.cases.forms import CASE_FIELDS_BY_KIND
+
+    return CASE_FIELDS_BY_KIND[kind]
+
+
+# --- the case file -----------------------------------------------------------------------
+
+
+def _unit_users(case):
+    return db.session.scalars(
+        select(User)
+        .where(User.unit_id == case.unit_id, User.is_active.is_(True))
+        .order_by(User.full_name)
+    ).all()
+
+
+@bp.get("/<int:case_id>")
+@permission_required("case.view")
+def detail(case_id):
+    case = service.get_case(case_id, actor=g.actor)
+    users = _unit_users(case)
+    user_choices = [("", "— nobody —")] + [
+        (str(u.id), f"{u.full_name} ({u.username})") for u in users
+    ]
+    status_form = StatusForm()
+    status_form.status.choices = [
+        (s, catalog.STATUSES[s]) for s in catalog.TRANSITIONS[case.status]
+    ]
+    status_form.resolution.choices = [("", "—"), *catalog.RESOLUTIONS[case.kind].items()]
+    assign_form = AssignForm(assignee_id=str(case.assignee_id or ""))
+    assign_form.assignee_id.choices = user_choices
+    task_form = TaskForm()
+    task_form.assignee_id.choices = user_choices
+    party_form = PartyForm()
+    party_form.party.form.new_type.choices = entity_type_choices()
+    merged_into = db.session.get(Case, case.merged_into_id) if case.merged_into_id else None
+    return render_template(
+        "cases/detail.html",
+        case=case,
+        catalog=catalog,
+        status_form=status_form,
+        assign_form=assign_form,
+        task_form=task_form,
+        journal_form=JournalForm(),
+        item_form=ItemForm(),
+        party_form=party_form,
+        evidence_form=EvidenceForm(),
+        link_form=LinkForm(),
+        merge_form=MergeForm(),
+        checklist_form=ChecklistForm(),
+        decision_form=DecisionForm(obj=case),
+        task_status_form=TaskStatusForm(),
+        threshold=service.evaded_duty_threshold(),
+        merged_into=merged_into,
+        users={u.id: u for u in users},
+        lookup_url=_lookup_url(),
+        similar=service.similar_cases(case, actor=g.actor),
+    )
+
+
+def _back(case_id, anchor=""):
+    return redirect(url_for("cases.detail", case_id=case_id) + anchor)
+
+
+def _act(case_id, form, action, success, anchor=""):
+    """Validate the CSRF form, run ``action()``, flash the outcome, go back to the case."""
+    service.get_case(case_id, actor=g.actor, log=False)  # 404 outside need-to-know first
+    if not form.validate_on_submit():
+        for name, errors in form.errors.items():
+            flash(f"{name}: {'; '.join(map(str, errors))}", "error")
+        return _back(case_id, anchor)
+    try:
+        action()
+    except ValidationError as exc:
+        db.session.rollback()
+        _flash_errors(exc)
+    else:
+        flash(success, "info")
+    return _back(case_id, anchor)
+
+
+@bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
+@permission_required("case.edit")
+def edit(case_id):
+    case = service.get_case(case_id, actor=g.actor, log=request.method == "GET")
+    form = CaseForm(obj=case) if request.method == "GET" else CaseForm()
+    form.template.choices = [(case.template or "", case.template or "")]
+    if request.method == "GET":
+        form.priority.data = str(case.priority)
+        form.event_dt.data = case.event_dt.strftime("%Y-%m-%dT%H:%M") if case.event_dt else ""
+        for name in ("evaded_duties", "penalty", "assessed_debt"):
+            value = getattr(case, name)
+            getattr(form, name).data = "" if value is None else str(value)
+        for name in ("period_start", "period_end"):
+            value = getattr(case, name)
+            getattr(form, name).data = value.isoformat() if value else ""
+        form.risk_areas.data = case.risk_areas or []
+    loose = []
+    names = COMMON_FIELDS + CaseForm_fields(case.kind)
+    if form.validate_on_submit():
+        values = {n: getattr(form, n).data for n in names if n != "handling_code"}
+        try:
+            service.update_case(
+                case.id, actor=g.actor, handling_code=form.handling_code.data, **values
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            loose = _attach_errors(form, exc)
+        else:
+            flash("Case saved.", "info")
+            return _back(case.id)
+    return render_template(
+        "cases/case_form.html",
+        form=form,
+        kind=case.kind,
+        case=case,
+        loose=loose,
+        fields=CaseForm_fields(case.kind),
+        catalog=catalog,
+    )
+
+
+@bp.post("/<int:case_id>/status")
+@permission_required("case.edit")
+def status(case_id):
+    form = StatusForm()
+    form.status.choices = list(catalog.STATUSES.items())
+    form.resolution.choices = [("", "—")] + [
+        (k, v) for r in catalog.RESOLUTIONS.values() for k, v in r.items()
+    ]
+    return _act(
+        case_id,
+        form,
+        lambda: service.change_status(
+            case_id,
+            form.status.data,
+            actor=g.actor,
+            resolution=form.resolution.data or None,
+            note=form.note.data,
+        ),
+        "Status changed.",
+    )
+
+
+@bp.post("/<int:case_id>/assign")
+@permission_required("case.edit")
+def assign(case_id):
+    form = AssignForm()
+    form.assignee_id.choices = [(request.form.get("assignee_id", ""), "")]
+    return _act(
+        case_id,
+        form,
+        lambda: service.assign_case(case_id, form.assignee_id.data or 0, actor=g.actor),
+        "Assignee changed.",
+    )
+
+
+@bp.post("/<int:case_id>/journal")
+@permission_required("case.edit")
+def add_journal(case_id):
+    form = JournalForm()
+    return _act(
+        case_id,
+        form,
+        lambda: service.add_journal_entry(case_id, form.text.data, actor=g.actor),
+        "Journal entry added.",
+        "#journal",
+    )
+
+
+@bp.post("/<int:case_id>/tasks")
+@permission_required("case.edit")
+def add_task(case_id):
+    form = TaskForm()
+    form.assignee_id.choices = [(request.form.get("assignee_id", ""), "")]
+    return _act(
+        case_id,
+        form,
+        lambda: service.add_task(
+            case_id,
+            form.title.data,
+            actor=g.actor,
+            assignee_id=form.assignee_id.data or None,
+            due_date=form.due_date.data or None,
+        ),
+        "Task added.",
+        "#tasks",
+    )
+
+
+@bp.post("/<int:case_id>/tasks/<int:task_id>")
+@permission_required("case.edit")
+def task_status(case_id, task_id):
+    form = TaskStatusForm()
+    return _act(
+        case_id,
+        form,
+        lambda: service.complete_task(
+            case_id, task_id, actor=g.actor, status=form.status.data or "done"
+        ),
+        "Task updated.",
+        "#tasks",
+    )
+
+
+@bp.post("/<int:case_id>/items")
+@permission_required("case.edit")
+def add_item(case_id):
+    form = ItemForm()
+    return _act(
+        case_id,
+        form,
+        lambda: service.add_items(case_id, [form.item.form.as_dict() or {}], actor=g.actor),
+        "Item added.",
+        "#items",
+    )
+
+
+@bp.post("/<int:case_id>/parties")
+@permission_required("case.edit")
+def add_party(case_id):
+    form = PartyForm()
+    form.party.form.new_type.choices = entity_type_choices()
+    case = service.get_case(case_id, actor=g.actor, log=False)
+    return _act(
+        case_id,
+        form,
+        lambda: _create_party(case, form.party.form.as_dict() or {}, "party"),
+        "Party added.",
+        "#parties",
+    )
+
+
+@bp.post("/<int:case_id>/parties/<int:party_id>/remove")
+@permission_required("case.edit")
+def remove_party(case_id, party_id):
+    return _act(
+        case_id,
+        ChecklistForm(),
+        lambda: service.remove_party(case_id, party_id, actor=g.actor),
+        "Party removed.",
+        "#parties",
+    )
+
+
+@bp.post("/<int:case_id>/evidence")
+@permission_required("case.edit")
+def upload_evidence(case_id):
+    form = EvidenceForm()
+
+    def action():
+        upload = form.file.data
+        if not getattr(upload, "filename", ""):
+            raise ValidationError({"file": "choose a file"})
+        evidence.store_evidence(
+            case_id,
+            upload.stream,
+            upload.filename,
+            actor=g.actor,
+            description=form.description.data,
+        )
+
+    return _act(case_id, form, action, "Evidence uploaded.", "#evidence")
+
+
+@bp.get("/<int:case_id>/evidence/<int:evidence_id>")
+@permission_required("case.view")
+def download_evidence(case_id, evidence_id):
+    row, path, name = evidence.open_evidence(case_id, evidence_id, actor=g.actor)
+    # Read into memory (files are capped at a few MB): no file handle outlives the request.
+    response = send_file(
+        io.BytesIO(path.read_bytes()),
+        mimetype=row.content_type,
+        as_attachment=True,
+        download_name=name,
+        max_age=0,
+        conditional=False,
+        etag=False,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/<int:case_id>/links")
+@permission_required("case.edit")
+def add_link(case_id):
+    form = LinkForm()
+    return _act(
+        case_id,
+        form,
+        lambda: service.add_link(
+            case_id, form.target_type.data, form.target_id.data, actor=g.actor, note=form.note.data
+        ),
+        "Link added.",
+        "#links",
+    )
+
+
+@bp.post("/<int:case_id>/merge")
+@permission_required("case.edit")
+def merge(case_id):
+    form = MergeForm()
+
+    def action():
+        if not form.confirm.data:
+            raise ValidationError({"confirm": "tick the box to confirm the merge"})
+        ref = (form.duplicate.data or "").strip()
+        duplicate = db.session.scalar(select(Case).where(Case.reference == ref)) if ref else None
+        if duplicate is None:
+            raise ValidationError({"duplicate": f"no case with reference {ref!r}"})
+        service.merge_cases(case_id, duplicate.id, actor=g.actor, note=form.note.data)
+
+    return _act(case_id, form, action, "Duplicate merged into this case.")
+
+
+@bp.post("/<int:case_id>/decision")
+@permission_required("case.decide")
+def decide(case_id):
+    form = DecisionForm()
+    return _act(
+        case_id,
+        form,
+        lambda: service.decide_offence(
+            case_id,
+            actor=g.actor,
+            evaded_duties=form.evaded_duties.data,
+            legal_provision=form.legal_provision.data,
+            decision_text=form.decision_text.data,
+            penalty=form.penalty.data,
+        ),
+        "Decision recorded.",
+        "#decision",
+    )
+
+
+@bp.post("/<int:case_id>/checklist")
+@permission_required("case.edit")
+def checklist(case_id):
+    form = ChecklistForm()
+    return _act(
+        case_id,
+        form,
+        lambda: service.set_checklist(case_id, request.form.getlist("done"), actor=g.actor),
+        "Checklist saved.",
+        "#audit",
+    )
+
+
+# --- statistics ------------------------------------------------------------------------
+
+
+@bp.get("/statistics")
+@permission_required("case.stats")
+def statistics():
+    from app.cases import fields
+    from app.cases.stats import case_statistics
+
+    try:
+        months = fields.integer(request.args.get("months") or 12, "months", minimum=1, maximum=120)
+    except ValidationError as exc:
+        _flash_errors(exc)
+        months = 12
+    data = case_statistics(g.actor, months=months)
+    return render_template("cases/statistics.html", s=data, months=months, catalog=catalog)

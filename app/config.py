@@ -1,0 +1,75 @@
+"""Settings from the environment (``TOLLGATE_*``) with safe embedded defaults."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = ROOT / "instance"
+
+
+def _env(name, default=None):
+    return os.environ.get(f"TOLLGATE_{name}", default)
+
+
+def _bool(name, default):
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_secret_key(instance_path: Path) -> str:
+    """Return TOLLGATE_SECRET_KEY, else a key generated once and kept in the instance folder."""
+    if key := _env("SECRET_KEY"):
+        return key
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        # O_EXCL: two processes starting together must not write two different keys.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def build_config(instance_path: Path) -> dict:
+    """Assemble the configuration mapping for ``app.config``."""
+    db_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'tollgate.db'}"
+    return {
+        "SECRET_KEY": load_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_NAME": "tollgate_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Chromium and the test client treat http://127.0.0.1 as a secure context,
+        # so Secure cookies work for the embedded default too.
+        "SESSION_COOKIE_SECURE": _bool("SECURE_COOKIES", True),
+        "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the server-side session
+        "MAX_CONTENT_LENGTH": int(_env("MAX_UPLOAD_BYTES", str(25 * 1024 * 1024))),
+        "TOLLGATE_IDLE_TIMEOUT": timedelta(minutes=int(_env("IDLE_TIMEOUT_MINUTES", "30"))),
+        "TOLLGATE_SESSION_LIFETIME": timedelta(hours=int(_env("SESSION_LIFETIME_HOURS", "12"))),
+        "TOLLGATE_MAX_FAILED_LOGINS": int(_env("MAX_FAILED_LOGINS", "5")),
+        "TOLLGATE_LOCKOUT": timedelta(minutes=int(_env("LOCKOUT_MINUTES", "15"))),
+        "TOLLGATE_EVIDENCE_DIR": _env("EVIDENCE_DIR") or str(instance_path / "evidence"),
+        "TOLLGATE_SEARCH_DIR": _env("SEARCH_DIR") or str(instance_path / "search"),
+        "TOLLGATE_SEARCH_BACKEND": _env("SEARCH_BACKEND", "auto"),
+        "TOLLGATE_EVADED_DUTY_THRESHOLD": float(_env("EVADED_DUTY_THRESHOLD", "5000")),
+        "TOLLGATE_SMTP_HOST": _env("SMTP_HOST", "127.0.0.1"),
+        "TOLLGATE_SMTP_PORT": int(_env("SMTP_PORT", "25")),
+        "TOLLGATE_MAIL_FROM": _env("MAIL_FROM", "tollgate@localhost"),
+        "TOLLGATE_BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
+        "TOLLGATE_FEED_ALLOWED_HOSTS": [
+            h.strip() for h in _env("FEED_ALLOWED_HOSTS", "").split(",") if h.strip()
+        ],
+        "TOLLGATE_NLP_MODEL": _env("NLP_MODEL", "auto"),
+        "TOLLGATE_FEED_TIMEOUT": float(_env("FEED_TIMEOUT", "15")),
+        "TOLLGATE_FEED_MAX_BYTES": int(_env("FEED_MAX_BYTES", str(5 * 1024 * 1024))),
+        "TOLLGATE_WORKER_LOCK": _env("WORKER_LOCK") or str(instance_path / "worker.lock"),
+    }

@@ -1,0 +1,1 @@
+"""Shared building blocks every domain uses: time, model mixins, signals, registries."""

@@ -1,0 +1,71 @@
+"""Plug-in points through which a domain adds itself to the shell without touching the core.
+
+A domain's ``init_app`` calls ``add_nav_item`` and ``add_home_panel``; the base layout
+and the home page read these lists.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    permission: str | None  # None: every signed-in user
+    order: int = 100
+    children: tuple = field(default_factory=tuple)  # ((label, endpoint, permission), ...)
+    #: highlight when the path starts with this; default: the endpoint's blueprint is active
+    active_prefix: str | None = None
+
+    def is_active(self, request) -> bool:
+        if self.active_prefix:
+            return request.path.startswith(self.active_prefix)
+        return request.blueprint == self.endpoint.split(".")[0]
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A box on the home page. ``build(user)`` returns a dict for ``template`` or None."""
+
+    title: str
+    template: str
+    build: Callable
+    permission: str | None = None
+    order: int = 100
+
+
+def add_nav_item(app, item: NavItem) -> None:
+    app.extensions.setdefault("tollgate_nav", []).append(item)
+    app.extensions["tollgate_nav"].sort(key=lambda i: i.order)
+
+
+def add_home_panel(app, panel: HomePanel) -> None:
+    app.extensions.setdefault("tollgate_home", []).append(panel)
+    app.extensions["tollgate_home"].sort(key=lambda p: p.order)
+
+
+def nav_items(app) -> list[NavItem]:
+    return app.extensions.get("tollgate_nav", [])
+
+
+def home_panels(app) -> list[HomePanel]:
+    return app.extensions.get("tollgate_home", [])
+
+
+@dataclass(frozen=True)
+class DemoLoader:
+    """``load(options)`` adds a domain's demo data idempotently (inside one transaction)."""
+
+    name: str
+    load: Callable
+    order: int = 100
+
+
+def add_demo_loader(app, loader: DemoLoader) -> None:
+    app.extensions.setdefault("tollgate_demo", []).append(loader)
+    app.extensions["tollgate_demo"].sort(key=lambda d: d.order)
+
+
+def demo_loaders(app) -> list[DemoLoader]:
+    return app.extensions.get("tollgate_demo", [])

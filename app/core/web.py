@@ -1,0 +1,191 @@
+"""Request life cycle shared by every blueprint: who is signed in, one commit per request,
+security headers, error pages, and the guards views use."""
+
+import functools
+from urllib.parse import urlsplit
+
+from flask import (
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.core import registry
+from app.extensions import db
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+SESSION_KEY = "sid"
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def safe_next_url(target: str | None, fallback: str = "/") -> str:
+    """Only same-site relative paths: no scheme, no host, no protocol-relative tricks."""
+    if not target:
+        return fallback
+    target = target.strip().replace("\\", "/")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def current_actor():
+    """The Actor of this request (set by the session or the API token)."""
+    return g.get("actor")
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if g.get("user") is None:
+            return redirect(url_for("security.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def permission_required(permission: str):
+    """Sign-in plus one role permission; object-level checks stay in the services."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            g.actor.require(permission)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _load_user():
+    from app.security import service
+    from app.security.access import Actor
+
+    g.user = None
+    g.actor = None
+    if is_api_request() or request.endpoint == "static":
+        return
+    token = session.get(SESSION_KEY)
+    row = service.resolve_session(token, current_app.config) if token else None
+    if token and row is None:
+        session.clear()
+        db.session.commit()  # persist the revocation of an expired session
+    if row is not None:
+        g.user = row.user
+        g.actor = Actor.for_user(row.user, client_addr=request.remote_addr)
+
+
+def _finish(response):
+    # One commit per request: the view's changes and their trail rows land together.
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    _security_headers(response)
+    return response
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if response.mimetype in ("text/html", "application/json", "text/csv"):
+        # Sensitive pages must not linger in shared browser caches.
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def error_response(status: int, message: str, fields: dict | None = None):
+    """JSON for the API, an HTML page otherwise."""
+    if is_api_request():
+        body = {"error": {"status": status, "message": message}}
+        if fields:
+            body["error"]["fields"] = fields
+        response = jsonify(body)
+        response.status_code = status
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="tollgate"'
+        return response
+    return render_template("core/error.html", status=status, message=message), status
+
+
+def _handle_access_denied(exc):
+    from app.security import trail
+
+    db.session.rollback()
+    if exc.trail_event is not None:
+        # The rest of the request is undone, but the refusal itself must be on record.
+        db.session.add(trail.copy_event(exc.trail_event))
+        db.session.commit()
+    if exc.status == 401 and not is_api_request():
+        return redirect(url_for("security.login"))
+    return error_response(exc.status, str(exc))
+
+
+def _handle_validation(exc):
+    db.session.rollback()
+    return error_response(422, str(exc), fields=exc.fields)
+
+
+def _handle_http(exc: HTTPException):
+    db.session.rollback()
+    if isinstance(exc, CSRFError):
+        return error_response(
+            400, "The form expired or was not sent by Tollgate; reload and try again."
+        )
+    return error_response(exc.code or 500, exc.description or exc.name)
+
+
+def _handle_unexpected(exc):
+    db.session.rollback()
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return error_response(500, "Something went wrong; the error was logged.")
+
+
+def _template_context():
+    actor = g.get("actor")
+    items = []
+    if g.get("user") is not None:
+        for item in registry.nav_items(current_app):
+            if item.permission is None or actor.can(item.permission):
+                children = [c for c in item.children if c[2] is None or actor.can(c[2])]
+                items.append((item, children))
+    endpoints = {item.endpoint for item, _ in items} | {c[1] for _, cs in items for c in cs}
+    return {"nav": items, "nav_endpoints": endpoints, "current_user": g.get("user"), "actor": actor}
+
+
+def init_app(app):
+    from app.core import views
+    from app.core.errors import ValidationError
+    from app.security.access import AccessDenied
+
+    app.register_error_handler(ValidationError, _handle_validation)
+    app.before_request(_load_user)
+    app.after_request(_finish)
+    app.register_error_handler(AccessDenied, _handle_access_denied)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(Exception, _handle_unexpected)
+    app.context_processor(_template_context)
+    app.register_blueprint(views.bp)

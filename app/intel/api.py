@@ -1,0 +1,399 @@
+"""JSON API: /api/v1/entities, /links, /reports (same services, same access rules)."""
+
+from flask import Blueprint, g, jsonify, request
+
+from app.core.api import json_body, require_scope
+from app.core.errors import ValidationError
+from app.core.openapi import ERROR_RESPONSES, add_paths
+from app.core.pagination import paginate
+from app.extensions import csrf
+from app.intel import reports, service
+from app.intel.models import ENTITY_TYPES, LINK_TYPES, Entity, IntelReport
+
+bp = Blueprint("intel_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+def entity_json(e: Entity, *, links=None) -> dict:
+    out = {
+        "id": e.id,
+        "type": e.entity_type,
+        "name": e.name,
+        "aliases": e.aliases or [],
+        "identifiers": e.identifiers or {},
+        "attributes": e.attributes or {},
+        "roles": e.roles or [],
+        "handling_code": e.handling_code,
+        "handling_conditions": e.handling_conditions,
+        "merged_into": e.merged_into_id,
+        "created": e.created_dt.isoformat(),
+    }
+    if links is not None:
+        out["links"] = [link_json(lk) for lk in links]
+    return out
+
+
+def link_json(lk) -> dict:
+    return {
+        "id": lk.id,
+        "source_id": lk.source_id,
+        "target_id": lk.target_id,
+        "link_type": lk.link_type,
+        "grade": lk.grade,
+        "start_date": lk.start_date.isoformat() if lk.start_date else None,
+        "end_date": lk.end_date.isoformat() if lk.end_date else None,
+        "provenance": {"type": lk.provenance_type, "id": lk.provenance_id},
+        "handling_code": lk.handling_code,
+    }
+
+
+def report_json(r: IntelReport, *, full=True) -> dict:
+    grade = reports.grade_view(r)
+    out = {
+        "id": r.id,
+        "reference": r.reference,
+        "title": r.title,
+        "grade": r.grade,
+        "source_grade": r.source_grade,
+        "intel_grade": r.intel_grade,
+        "grade_5x5x5": grade["5x5x5"],
+        "grade_admiralty": grade["admiralty"],
+        "handling_code": r.handling_code,
+        "handling_conditions": r.handling_conditions,
+        "review_date": r.review_date.isoformat(),
+        "status": r.status,
+        "created": r.created_dt.isoformat(),
+    }
+    if full:
+        out["body"] = r.body
+        out["sanitised_body"] = r.sanitised_body
+    return out
+
+
+def _page_json(page, render):
+    return {
+        "items": [render(x) for x in page.items],
+        "page": page.page,
+        "per_page": page.per_page,
+        "total": page.total,
+    }
+
+
+@bp.get("/entities")
+@require_scope("entities:read")
+def entities_list():
+    q = request.args.get("q", "").strip()
+    etype = request.args.get("type") or None
+    if etype and etype not in ENTITY_TYPES:
+        raise ValidationError({"type": f"must be one of {', '.join(ENTITY_TYPES)}"})
+    stmt = service.entity_query(g.actor, types=[etype] if etype else None)
+    if q:
+        found = service.find_entities(q, actor=g.actor, types=[etype] if etype else None, limit=200)
+        stmt = stmt.where(Entity.id.in_([e.id for e in found]))
+    page = paginate(stmt.order_by(Entity.id), request.args)
+    return jsonify(_page_json(page, entity_json))
+
+
+@bp.post("/entities")
+@require_scope("entities:write")
+def entities_create():
+    body = json_body()
+    entity = service.create_entity(
+        body.get("type"),
+        body.get("name"),
+        actor=g.actor,
+        aliases=body.get("aliases") or (),
+        identifiers=body.get("identifiers"),
+        attributes=body.get("attributes"),
+        handling_code=body.get("handling_code", "P"),
+        handling_conditions=body.get("handling_conditions"),
+    )
+    return jsonify(entity_json(entity)), 201
+
+
+@bp.get("/entities/<int:entity_id>")
+@require_scope("entities:read")
+def entity_get(entity_id):
+    entity = service.get_entity(entity_id, actor=g.actor)
+    return jsonify(entity_json(entity, links=service.links_of(entity, actor=g.actor)))
+
+
+@bp.post("/links")
+@require_scope("entities:write")
+def links_create():
+    body = json_body()
+    link = service.add_link(
+        body.get("source_id"),
+        body.get("target_id"),
+        body.get("link_type"),
+        actor=g.actor,
+        provenance_type=body.get("provenance_type"),
+        provenance_id=body.get("provenance_id"),
+        start_date=body.get("start_date"),
+        end_date=body.get("end_date"),
+        grade=body.get("grade"),
+        handling_code=body.get("handling_code", "P"),
+    )
+    return jsonify(link_json(link)), 201
+
+
+@bp.get("/reports")
+@require_scope("entities:read")
+def reports_list():
+    stmt = reports.report_query(g.actor).order_by(IntelReport.id.desc())
+    page = paginate(stmt, request.args)
+    return jsonify(_page_json(page, lambda r: report_json(r, full=False)))
+
+
+@bp.post("/reports")
+@require_scope("entities:write")
+def reports_create():
+    body = json_body()
+    ids = body.get("entity_ids") or []
+    if not isinstance(ids, list):
+        raise ValidationError({"entity_ids": "must be a list of entity ids"})
+    links = body.get("links") or []
+    if not isinstance(links, list) or not all(isinstance(x, dict) for x in links):
+        raise ValidationError({"links": "must be a list of objects"})
+    report = reports.create_report(
+        body.get("title"),
+        body.get("body"),
+        body.get("source_grade"),
+        body.get("intel_grade"),
+        actor=g.actor,
+        handling_code=body.get("handling_code", "C"),
+        handling_conditions=body.get("handling_conditions"),
+        sanitised_body=body.get("sanitised_body"),
+        review_date=body.get("review_date"),
+        entity_ids=ids,
+        links=links,
+    )
+    return jsonify(report_json(report)), 201
+
+
+@bp.get("/reports/<int:report_id>")
+@require_scope("entities:read")
+def report_get(report_id):
+    report = reports.get_report(report_id, actor=g.actor)
+    out = report_json(report)
+    out["entities"] = [
+        {"id": e.id, "name": e.name, "role": role}
+        for e, role in service.entities_mentioned_by("report", report.id, actor=g.actor)
+    ]
+    return jsonify(out)
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema):
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+_PAGE = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {
+        "name": "per_page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+    },
+]
+_ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+
+SCHEMAS = {
+    "Entity": {
+        "type": "object",
+        "required": ["id", "type", "name"],
+        "properties": {
+            "id": {"type": "integer"},
+            "type": {"type": "string", "enum": list(ENTITY_TYPES)},
+            "name": {"type": "string"},
+            "aliases": {"type": "array", "items": {"type": "string"}},
+            "identifiers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "attributes": {"type": "object"},
+            "roles": {"type": "array", "items": {"type": "string"}},
+            "handling_code": {"type": "string", "enum": ["P", "C"]},
+            "handling_conditions": {"type": ["string", "null"]},
+            "merged_into": {"type": ["integer", "null"]},
+            "created": {"type": "string"},
+            "links": {"type": "array", "items": _ref("Link")},
+        },
+    },
+    "EntityInput": {
+        "type": "object",
+        "required": ["type", "name"],
+        "properties": {
+            "type": {"type": "string", "enum": list(ENTITY_TYPES)},
+            "name": {"type": "string"},
+            "aliases": {"type": "array", "items": {"type": "string"}},
+            "identifiers": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "scheme -> value: eori, tin, trader_code, container "
+                "(ISO 6346), imo, iban, phone, email, plate, passport",
+            },
+            "attributes": {"type": "object"},
+            "handling_code": {"type": "string", "enum": ["P", "C"]},
+            "handling_conditions": {"type": "string"},
+        },
+    },
+    "Link": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "source_id": {"type": "integer"},
+            "target_id": {"type": "integer"},
+            "link_type": {"type": "string", "enum": list(LINK_TYPES)},
+            "grade": {"type": ["string", "null"], "description": "3x5x2, e.g. 1A"},
+            "start_date": {"type": ["string", "null"], "format": "date"},
+            "end_date": {"type": ["string", "null"], "format": "date"},
+            "provenance": {"type": "object"},
+            "handling_code": {"type": "string"},
+        },
+    },
+    "LinkInput": {
+        "type": "object",
+        "required": ["source_id", "target_id", "link_type"],
+        "properties": {
+            "source_id": {"type": "integer"},
+            "target_id": {"type": "integer"},
+            "link_type": {"type": "string", "enum": list(LINK_TYPES)},
+            "grade": {"type": "string"},
+            "start_date": {"type": "string", "format": "date"},
+            "end_date": {"type": "string", "format": "date"},
+            "provenance_type": {"type": "string"},
+            "provenance_id": {"type": "integer"},
+            "handling_code": {"type": "string", "enum": ["P", "C"]},
+        },
+    },
+    "Report": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "reference": {"type": "string"},
+            "title": {"type": "string"},
+            "grade": {"type": "string"},
+            "source_grade": {"type": "string", "enum": ["1", "2", "3"]},
+            "intel_grade": {"type": "string", "enum": ["A", "B", "C", "D", "E"]},
+            "grade_5x5x5": {"type": "string"},
+            "grade_admiralty": {"type": "string"},
+            "handling_code": {"type": "string"},
+            "review_date": {"type": "string"},
+            "status": {"type": "string"},
+            "body": {"type": "string"},
+            "sanitised_body": {"type": ["string", "null"]},
+        },
+    },
+    "ReportInput": {
+        "type": "object",
+        "required": ["title", "body", "source_grade", "intel_grade"],
+        "properties": {
+            "title": {"type": "string"},
+            "body": {"type": "string"},
+            "source_grade": {"type": "string", "enum": ["1", "2", "3"]},
+            "intel_grade": {"type": "string", "enum": ["A", "B", "C", "D", "E"]},
+            "handling_code": {"type": "string", "enum": ["P", "C"]},
+            "handling_conditions": {"type": "string"},
+            "sanitised_body": {"type": "string"},
+            "review_date": {"type": "string", "format": "date"},
+            "entity_ids": {"type": "array", "items": {"type": "integer"}},
+            "links": {"type": "array", "items": _ref("LinkInput")},
+        },
+    },
+}
+
+
+def _page_of(name):
+    return {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": _ref(name)},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+        },
+    }
+
+
+OPENAPI = {
+    "/api/v1/entities": {
+        "get": {
+            "summary": "List or find entities (name, alias or identifier)",
+            "parameters": [
+                {"name": "q", "in": "query", "schema": {"type": "string"}},
+                {
+                    "name": "type",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": list(ENTITY_TYPES)},
+                },
+                *_PAGE,
+            ],
+            "responses": {
+                "200": {"description": "Entities", **_json(_page_of("Entity"))},
+                **ERROR_RESPONSES,
+            },
+        },
+        "post": {
+            "summary": "Register an entity (identifiers validated)",
+            "requestBody": {"required": True, **_json(_ref("EntityInput"))},
+            "responses": {
+                "201": {"description": "Created", **_json(_ref("Entity"))},
+                **ERROR_RESPONSES,
+            },
+        },
+    },
+    "/api/v1/entities/{id}": {
+        "get": {
+            "summary": "An entity with its visible links",
+            "parameters": _ID,
+            "responses": {
+                "200": {"description": "Entity", **_json(_ref("Entity"))},
+                **ERROR_RESPONSES,
+            },
+        }
+    },
+    "/api/v1/links": {
+        "post": {
+            "summary": "Link two entities",
+            "requestBody": {"required": True, **_json(_ref("LinkInput"))},
+            "responses": {
+                "201": {"description": "Created", **_json(_ref("Link"))},
+                **ERROR_RESPONSES,
+            },
+        }
+    },
+    "/api/v1/reports": {
+        "get": {
+            "summary": "List intelligence reports (without their text)",
+            "parameters": _PAGE,
+            "responses": {
+                "200": {"description": "Reports", **_json(_page_of("Report"))},
+                **ERROR_RESPONSES,
+            },
+        },
+        "post": {
+            "summary": "File a 3x5x2-graded intelligence report",
+            "requestBody": {"required": True, **_json(_ref("ReportInput"))},
+            "responses": {
+                "201": {"description": "Created", **_json(_ref("Report"))},
+                **ERROR_RESPONSES,
+            },
+        },
+    },
+    "/api/v1/reports/{id}": {
+        "get": {
+            "summary": "One report with its text and the entities it names",
+            "parameters": _ID,
+            "responses": {
+                "200": {"description": "Report", **_json(_ref("Report"))},
+                **ERROR_RESPONSES,
+            },
+        }
+    },
+}
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+    add_paths(app, OPENAPI, SCHEMAS)

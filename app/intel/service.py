@@ -1,0 +1,484 @@
+"""Entity registry, links and mentions: the services every domain calls.
+
+Entities of handling code P are shared by every domain; code C entities stay within their
+unit (and shares). A link is visible when the link itself and both its ends are visible.
+"""
+
+from datetime import date
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
+
+from app.core import signals
+from app.core.errors import ValidationError
+from app.extensions import db
+from app.intel import grading, identifiers
+from app.intel.fingerprints import blocking_tokens, fingerprint
+from app.intel.models import (
+    ENTITY_TYPES,
+    LINK_TYPES,
+    Entity,
+    EntityIdentifier,
+    EntityMention,
+    EntityToken,
+    Link,
+)
+from app.security import trail
+from app.security.access import Actor, NotFound, can_see, get_for, visible_clause
+
+#: identifier schemes that make sense per entity type (others are refused)
+SCHEMES_BY_TYPE = {
+    "person": {"passport", "id_card", "national_id", "tin", "eori", "phone", "email"},
+    "organisation": {"eori", "tin", "trader_code", "company_reg", "phone", "email"},
+    "vehicle": {"plate", "vin"},
+    "vessel": {"imo", "mmsi"},
+    "aircraft": {"aircraft_reg"},
+    "container": {"container"},
+    "address": set(),
+    "phone": {"phone"},
+    "email": {"email"},
+    "identity_document": {"passport", "id_card", "national_id"},
+    "bank_account": {"iban"},
+}
+MAX_NAME = 300
+
+
+def _clean_text_list(values, field) -> list[str]:
+    out = []
+    for i, value in enumerate(values or ()):
+        if not isinstance(value, str):
+            raise ValidationError({f"{field}[{i}]": "must be text"})
+        value = " ".join(value.split())
+        if value and value not in out:
+            out.append(value[:MAX_NAME])
+    return out
+
+
+def _check_type(entity_type) -> str:
+    if not isinstance(entity_type, str) or entity_type not in ENTITY_TYPES:
+        raise ValidationError({"entity_type": f"must be one of {', '.join(ENTITY_TYPES)}"})
+    return entity_type
+
+
+def _check_identifiers(entity_type, raw) -> dict:
+    if raw is not None and not isinstance(raw, dict):
+        raise ValidationError({"identifiers": "must map a scheme to a value"})
+    clean = identifiers.normalise_all(raw)
+    allowed = SCHEMES_BY_TYPE[entity_type]
+    wrong = {
+        f"identifiers.{s}": f"does not apply to a {entity_type}" for s in clean if s not in allowed
+    }
+    if wrong:
+        raise ValidationError(wrong)
+    return clean
+
+
+def _check_handling(handling_code, unit_id) -> str:
+    if handling_code not in ("P", "C"):
+        raise ValidationError({"handling_code": "must be P or C"})
+    if handling_code == "C" and unit_id is None:
+        raise ValidationError({"handling_code": "a code C record needs an owning unit"})
+    return handling_code
+
+
+def request_index(record_type: str, record_id: int) -> None:
+    signals.search_index_requested.send(None, record_type=record_type, record_id=record_id)
+
+
+def _sync_index_rows(entity: Entity) -> None:
+    """Keep the identifier and token look-up tables in line with the entity."""
+    have = {
+        r.scheme: r
+        for r in db.session.scalars(
+            select(EntityIdentifier).where(EntityIdentifier.entity_id == entity.id)
+        )
+    }
+    for scheme, value in (entity.identifiers or {}).items():
+        row = have.pop(scheme, None)
+        if row is None:
+            db.session.add(EntityIdentifier(entity_id=entity.id, scheme=scheme, value=value))
+        elif row.value != value:
+            row.value = value
+    for row in have.values():
+        db.session.delete(row)
+    wanted = blocking_tokens([entity.name, *(entity.aliases or [])])
+    tok_rows = {
+        r.token: r
+        for r in db.session.scalars(select(EntityToken).where(EntityToken.entity_id == entity.id))
+    }
+    for token in wanted - set(tok_rows):
+        db.session.add(EntityToken(entity_id=entity.id, token=token[:60]))
+    for token in set(tok_rows) - wanted:
+        db.session.delete(tok_rows[token])
+    entity.fingerprint = fingerprint(entity.name)
+
+
+def create_entity(
+    entity_type,
+    name,
+    *,
+    actor: Actor,
+    aliases=(),
+    identifiers=None,
+    attributes=None,
+    unit_id=None,
+    handling_code="P",
+    handling_conditions=None,
+    provenance=None,
+    roles=None,
+    propose=True,
+) -> Entity:
+    """Register an entity (validated identifiers) and propose resolution candidates."""
+    actor.require("entity.edit")
+    entity_type = _check_type(entity_type)
+    name = " ".join(str(name or "").split())
+    errors = {}
+    if not name:
+        errors["name"] = "is required"
+    elif len(name) > MAX_NAME:
+        errors["name"] = f"at most {MAX_NAME} characters"
+    try:
+        clean_ids = _check_identifiers(entity_type, identifiers)
+    except ValidationError as exc:
+        errors.update(exc.fields)
+    if errors:  # every problem at once, not the first only
+        raise ValidationError(errors)
+    if attributes is not None and not isinstance(attributes, dict):
+        raise ValidationError({"attributes": "must be an object of name -> value"})
+    unit_id = unit_id if unit_id is not None else actor.unit_id
+    handling_code = _check_handling(handling_code, unit_id)
+    prov_type, prov_id = provenance if provenance else (None, None)
+    entity = Entity(
+        entity_type=entity_type,
+        name=name,
+        aliases=_clean_text_list(aliases, "aliases"),
+        identifiers=clean_ids,
+        attributes=dict(attributes or {}),
+        roles=_clean_text_list(roles, "roles"),
+        unit_id=unit_id,
+        handling_code=handling_code,
+        handling_conditions=handling_conditions or None,
+        provenance_type=prov_type,
+        provenance_id=prov_id,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(entity)
+    db.session.flush()
+    _sync_index_rows(entity)
+    db.session.flush()
+    trail.record(actor, "create", "entity", entity.id)
+    request_index("entity", entity.id)
+    if propose:
+        from app.intel.resolution import propose_candidates
+
+        propose_candidates(entity)
+    return entity
+
+
+def update_entity(
+    entity: Entity,
+    *,
+    actor: Actor,
+    name=None,
+    aliases=None,
+    identifiers=None,
+    attributes=None,
+    handling_code=None,
+    handling_conditions=None,
+) -> Entity:
+    """Edit an entity the actor can see; identifiers are re-validated."""
+    actor.require("entity.edit")
+    if not can_see(actor, entity):
+        raise NotFound()
+    if name is not None:
+        name = " ".join(name.split())
+        if not name:
+            raise ValidationError({"name": "is required"})
+        entity.name = name[:MAX_NAME]
+    if aliases is not None:
+        entity.aliases = _clean_text_list(aliases, "aliases")
+    if identifiers is not None:
+        entity.identifiers = _check_identifiers(entity.entity_type, identifiers)
+    if attributes is not None:
+        entity.attributes = dict(attributes)
+    if handling_code is not None:
+        entity.handling_code = _check_handling(handling_code, entity.unit_id)
+    if handling_conditions is not None:
+        entity.handling_conditions = handling_conditions or None
+    _sync_index_rows(entity)
+    db.session.flush()
+    trail.record(actor, "update", "entity", entity.id)
+    request_index("entity", entity.id)
+    return entity
+
+
+def canonical(entity: Entity) -> Entity:
+    """Follow merges to the surviving entity."""
+    seen = set()
+    while entity.merged_into_id is not None and entity.id not in seen:
+        seen.add(entity.id)
+        entity = db.session.get(Entity, entity.merged_into_id)
+    return entity
+
+
+def find_by_identifier(scheme: str, value) -> Entity | None:
+    """The (surviving) entity holding an identifier, by indexed look-up; no access check."""
+    value = identifiers.normalise(scheme, value)
+    row = db.session.execute(
+        select(EntityIdentifier.entity_id)
+        .where(EntityIdentifier.scheme == scheme, EntityIdentifier.value == value)
+        .order_by(EntityIdentifier.entity_id)
+        .limit(1)
+    ).first()
+    return canonical(db.session.get(Entity, row.entity_id)) if row else None
+
+
+def ensure_organisation(scheme, identifier, name=None, *, actor: Actor, roles=None) -> Entity:
+    """Deterministic identity: the organisation holding ``scheme:identifier``, created if new.
+
+    Called for every declaration's traders, so the existing case is one indexed query.
+    Organisations registered this way are handling code P (they come from declarations).
+    """
+    existing = find_by_identifier(scheme, identifier)
+    if existing is not None:
+        if roles:
+            missing = [r for r in roles if r not in (existing.roles or [])]
+            if missing:
+                existing.roles = [*(existing.roles or []), *missing]
+        return existing
+    value = identifiers.normalise(scheme, identifier)
+    # A placeholder name ("TRADER_CODE T1") says nothing about identity: no fuzzy candidates.
+    return create_entity(
+        "organisation",
+        name or f"{scheme.upper()} {value}",
+        actor=actor,
+        identifiers={scheme: value},
+        roles=roles,
+        unit_id=actor.unit_id,
+        handling_code="P",
+        propose=bool(name),
+    )
+
+
+def get_entity(entity_id, *, actor: Actor, log: bool = True) -> Entity:
+    """Load an entity within need-to-know (trail "view")."""
+    return get_for(actor, Entity, entity_id, permission="entity.view", log=log)
+
+
+def entity_query(actor: Actor, *, types=None, include_merged=False):
+    """SELECT of the entities the actor may see (for lists; filter before counting)."""
+    actor.require("entity.view")
+    stmt = select(Entity).where(visible_clause(actor, Entity))
+    if not include_merged:
+        stmt = stmt.where(Entity.merged_into_id.is_(None))
+    if types:
+        stmt = stmt.where(Entity.entity_type.in_(list(types)))
+    return stmt
+
+
+def find_entities(query, *, actor: Actor, types=None, limit=20) -> list[Entity]:
+    """Entities whose name, alias token or identifier matches ``query`` (pickers)."""
+    query = " ".join(str(query or "").split())
+    if not query:
+        return []
+    stmt = entity_query(actor, types=types)
+    compact = query.replace(" ", "").upper()
+    by_identifier = select(EntityIdentifier.entity_id).where(
+        or_(EntityIdentifier.value == compact, EntityIdentifier.value == query.lower())
+    )
+    conditions = [
+        Entity.id.in_(by_identifier),
+        Entity.name.ilike(f"%{_escape(query)}%", escape="\\"),
+    ]
+    toks = blocking_tokens([query])
+    if toks:
+        # every token of the query starts a token of the name or of an alias
+        conditions.append(
+            and_(
+                *[
+                    Entity.id.in_(
+                        select(EntityToken.entity_id).where(
+                            EntityToken.token.like(f"{_escape(t)}%", escape="\\")
+                        )
+                    )
+                    for t in toks
+                ]
+            )
+        )
+    rows = db.session.scalars(stmt.where(or_(*conditions)).order_by(Entity.name).limit(limit))
+    return list(rows)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _check_date(value, field):
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError({field: "must be a date (YYYY-MM-DD)"}) from None
+
+
+def add_link(
+    source_id,
+    target_id,
+    link_type,
+    *,
+    actor: Actor,
+    provenance_type=None,
+    provenance_id=None,
+    start_date=None,
+    end_date=None,
+    grade=None,
+    handling_code="P",
+    unit_id=None,
+) -> Link:
+    """Link two visible entities; the same assertion from the same provenance is kept once."""
+    actor.require("entity.edit")
+    if not isinstance(link_type, str) or link_type not in LINK_TYPES:
+        raise ValidationError({"link_type": f"must be one of {', '.join(LINK_TYPES)}"})
+    errors = {}
+    ends = {}
+    for field, entity_id in (("source_id", source_id), ("target_id", target_id)):
+        entity = db.session.get(Entity, entity_id) if isinstance(entity_id, int) else None
+        if entity is None or not can_see(actor, entity):
+            errors[field] = "no such entity"
+        else:
+            ends[field] = canonical(entity)
+    if errors:
+        raise ValidationError(errors)
+    if ends["source_id"].id == ends["target_id"].id:
+        raise ValidationError({"target_id": "an entity cannot be linked to itself"})
+    start = _check_date(start_date, "start_date")
+    end = _check_date(end_date, "end_date")
+    if start and end and end < start:
+        raise ValidationError({"end_date": "is before the start date"})
+    grade = grading.parse_link_grade(grade)
+    unit_id = unit_id if unit_id is not None else actor.unit_id
+    handling_code = _check_handling(handling_code, unit_id)
+    existing = db.session.scalar(
+        select(Link)
+        .where(
+            Link.source_id == ends["source_id"].id,
+            Link.target_id == ends["target_id"].id,
+            Link.link_type == link_type,
+            Link.provenance_type.is_(provenance_type)
+            if provenance_type is None
+            else Link.provenance_type == provenance_type,
+            Link.provenance_id.is_(None)
+            if provenance_id is None
+            else Link.provenance_id == provenance_id,
+        )
+        .limit(1)
+    )
+    if existing is not None:
+        return existing
+    link = Link(
+        source_id=ends["source_id"].id,
+        target_id=ends["target_id"].id,
+        link_type=link_type,
+        start_date=start,
+        end_date=end,
+        grade=grade,
+        provenance_type=provenance_type,
+        provenance_id=provenance_id,
+        unit_id=unit_id,
+        handling_code=handling_code,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(link)
+    db.session.flush()
+    trail.record(actor, "create", "link", link.id)
+    signals.link_created.send(None, link=link, actor=actor)
+    return link
+
+
+def link_query(actor: Actor):
+    """SELECT of links the actor may see, with both ends visible and not merged away."""
+    src, tgt = aliased(Entity), aliased(Entity)
+    return (
+        select(Link)
+        .join(src, src.id == Link.source_id)
+        .join(tgt, tgt.id == Link.target_id)
+        .where(visible_clause(actor, Link), visible_clause(actor, src), visible_clause(actor, tgt))
+    )
+
+
+def links_of(entity: Entity, *, actor: Actor) -> list[Link]:
+    stmt = link_query(actor).where(or_(Link.source_id == entity.id, Link.target_id == entity.id))
+    return list(db.session.scalars(stmt.order_by(Link.link_type, Link.id)))
+
+
+def record_mention(entity_id, record_type, record_id, role, *, actor: Actor) -> EntityMention:
+    """Store that a record mentions the entity (kept once per role); sends entity_mentioned."""
+    entity = db.session.get(Entity, entity_id)
+    if entity is None:
+        raise ValidationError({"entity_id": "no such entity"})
+    entity = canonical(entity)
+    role = str(role or "")[:40]
+    mention = db.session.scalar(
+        select(EntityMention).where(
+            EntityMention.entity_id == entity.id,
+            EntityMention.record_type == record_type,
+            EntityMention.record_id == record_id,
+            EntityMention.role == role,
+        )
+    )
+    if mention is None:
+        mention = EntityMention(
+            entity_id=entity.id,
+            record_type=record_type,
+            record_id=record_id,
+            role=role,
+            created_by_id=actor.user_id,
+        )
+        db.session.add(mention)
+        db.session.flush()
+    signals.entity_mentioned.send(
+        None,
+        entity_id=entity.id,
+        record_type=record_type,
+        record_id=record_id,
+        role=role,
+        actor=actor,
+    )
+    return mention
+
+
+def mentions_of(entity: Entity) -> list[EntityMention]:
+    """Every record that mentions the entity (the caller resolves their visibility)."""
+    return list(
+        db.session.scalars(
+            select(EntityMention)
+            .where(EntityMention.entity_id == entity.id)
+            .order_by(EntityMention.record_type, EntityMention.record_id)
+        )
+    )
+
+
+def entities_mentioned_by(record_type: str, record_id: int, *, actor: Actor) -> list:
+    """(entity, role) pairs a record mentions, limited to entities the actor may see."""
+    stmt = (
+        select(Entity, EntityMention.role)
+        .join(EntityMention, EntityMention.entity_id == Entity.id)
+        .where(
+            EntityMention.record_type == record_type,
+            EntityMention.record_id == record_id,
+            visible_clause(actor, Entity),
+        )
+    )
+    return list(db.session.execute(stmt.order_by(Entity.name)).all())
+
+
+def entity_summary(entity: Entity) -> dict:
+    return {
+        "id": entity.id,
+        "type": entity.entity_type,
+        "name": entity.name,
+        "identifiers": dict(entity.identifiers or {}),
+    }

@@ -1,0 +1,254 @@
+"""Entity registry pages and the JSON look-up used by entity pickers in other domains."""
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+
+from app.core.errors import ValidationError
+from app.core.pagination import paginate
+from app.core.web import permission_required
+from app.extensions import db
+from app.intel import resolution, service
+from app.intel.forms import ConfirmForm, EntityForm, LinkForm, format_pairs, parse_pairs
+from app.intel.models import ENTITY_TYPES, LINK_TYPES, Entity
+from app.search.registry import search_sources
+
+bp = Blueprint("intel", __name__, url_prefix="/intel")
+
+
+def form_errors(form, exc: ValidationError) -> None:
+    """Show service errors next to the form field they name (or at the top)."""
+    for key, message in exc.fields.items():
+        name = key.split(".")[0].split("[")[0]
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*list(field.errors), f"{key}: {message}" if key != name else message]
+        else:
+            flash(f"{key}: {message}", "error")
+
+
+@bp.get("/entities/lookup")
+@permission_required("entity.view")
+def entity_lookup():
+    """Picker back-end: [{"id", "type", "name", "identifiers"}] of visible entities."""
+    types = [t for t in request.args.getlist("type") if t in ENTITY_TYPES] or None
+    found = service.find_entities(request.args.get("q", ""), actor=g.actor, types=types, limit=20)
+    return jsonify([service.entity_summary(e) for e in found])
+
+
+@bp.get("/entities")
+@permission_required("entity.view")
+def entities():
+    q = request.args.get("q", "").strip()
+    etype = request.args.get("type", "")
+    types = [etype] if etype in ENTITY_TYPES else None
+    if q:
+        found = service.find_entities(q, actor=g.actor, types=types, limit=200)
+        stmt = service.entity_query(g.actor).where(Entity.id.in_([e.id for e in found]))
+    else:
+        stmt = service.entity_query(g.actor, types=types)
+    page = paginate(stmt.order_by(Entity.name, Entity.id), request.args)
+    return render_template("intel/entities.html", page=page, q=q, etype=etype, types=ENTITY_TYPES)
+
+
+@bp.route("/entities/new", methods=["GET", "POST"])
+@permission_required("entity.edit")
+def entity_new():
+    form = EntityForm()
+    if form.validate_on_submit():
+        try:
+            entity = service.create_entity(
+                form.entity_type.data,
+                form.name.data,
+                actor=g.actor,
+                aliases=form.aliases.data.splitlines() if form.aliases.data else (),
+                identifiers=parse_pairs(form.identifiers.data, "identifiers"),
+                attributes=parse_pairs(form.attributes.data, "attributes"),
+                handling_code=form.handling_code.data,
+                handling_conditions=form.handling_conditions.data,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            form_errors(form, exc)
+        else:
+            flash(f"{entity.type_label} {entity.name} registered.", "info")
+            return redirect(url_for("intel.entity_detail", entity_id=entity.id))
+    return render_template("intel/entity_form.html", form=form, entity=None)
+
+
+def _mentions_by_type(entity):
+    """Mentions grouped by record type, limited to records the actor may open."""
+    sources = search_sources(current_app)
+    grouped = {}
+    for m in service.mentions_of(entity):
+        grouped.setdefault(m.record_type, []).append(m)
+    out = []
+    for record_type, mentions in grouped.items():
+        source = sources.get(record_type)
+        if source is None or not g.actor.can(source.permission):
+            continue
+        visible = set(source.visible_ids(g.actor, [m.record_id for m in mentions]))
+        docs = {d.record_id: d for d in source.documents(sorted(visible))}
+        rows = [
+            (m, docs.get(m.record_id), source.url(m.record_id))
+            for m in mentions
+            if m.record_id in visible
+        ]
+        if rows:
+            out.append((source.label, rows))
+    return out
+
+
+@bp.get("/entities/<int:entity_id>")
+@permission_required("entity.view")
+def entity_detail(entity_id):
+    entity = service.get_entity(entity_id, actor=g.actor)
+    survivor = service.canonical(entity) if entity.merged_into_id else None
+    links = service.links_of(entity, actor=g.actor)
+    candidates = []
+    if g.actor.can("entity.merge") and not entity.merged_into_id:
+        candidates = [
+            (other, score, reasons, resolution.judgement_for(entity.id, other.id))
+            for other, score, reasons in resolution.candidates_for(entity)
+            if service.can_see(g.actor, other)
+        ]
+    return render_template(
+        "intel/entity.html",
+        entity=entity,
+        survivor=survivor,
+        links=links,
+        mentions=_mentions_by_type(entity),
+        candidates=candidates,
+        merges=resolution.merges_of(entity),
+        link_form=LinkForm(formdata=None),
+        confirm=ConfirmForm(),
+        link_types=LINK_TYPES,
+        pairs=format_pairs,
+    )
+
+
+@bp.route("/entities/<int:entity_id>/edit", methods=["GET", "POST"])
+@permission_required("entity.edit")
+def entity_edit(entity_id):
+    entity = service.get_entity(entity_id, actor=g.actor, log=False)
+    form = EntityForm(obj=entity) if request.method == "GET" else EntityForm()
+    del form.entity_type  # the type of an entity does not change
+    if request.method == "GET":
+        form.aliases.data = "\n".join(entity.aliases or [])
+        form.identifiers.data = format_pairs(entity.identifiers)
+        form.attributes.data = format_pairs(entity.attributes)
+    if form.validate_on_submit():
+        try:
+            service.update_entity(
+                entity,
+                actor=g.actor,
+                name=form.name.data,
+                aliases=form.aliases.data.splitlines() if form.aliases.data else [],
+                identifiers=parse_pairs(form.identifiers.data, "identifiers"),
+                attributes=parse_pairs(form.attributes.data, "attributes"),
+                handling_code=form.handling_code.data,
+                handling_conditions=form.handling_conditions.data or "",
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            entity = service.get_entity(entity_id, actor=g.actor, log=False)
+            form_errors(form, exc)
+        else:
+            flash("Entity saved.", "info")
+            return redirect(url_for("intel.entity_detail", entity_id=entity.id))
+    return render_template("intel/entity_form.html", form=form, entity=entity)
+
+
+@bp.post("/entities/<int:entity_id>/links")
+@permission_required("entity.edit")
+def link_add(entity_id):
+    entity = service.get_entity(entity_id, actor=g.actor, log=False)
+    form = LinkForm()
+    if not form.validate_on_submit():
+        flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
+        return redirect(url_for("intel.entity_detail", entity_id=entity.id))
+    source, target = entity.id, form.target_id.data
+    if form.direction.data == "in":
+        source, target = target, source
+    try:
+        service.add_link(
+            source,
+            target,
+            form.link_type.data,
+            actor=g.actor,
+            provenance_type=form.provenance_type.data or None,
+            provenance_id=form.provenance_id.data,
+            start_date=form.start_date.data,
+            end_date=form.end_date.data,
+            grade=form.grade.data,
+            handling_code=form.handling_code.data,
+        )
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash("Link added.", "info")
+    return redirect(url_for("intel.entity_detail", entity_id=entity_id))
+
+
+@bp.post("/merges/<int:merge_id>/undo")
+@permission_required("entity.merge")
+def merge_undo(merge_id):
+    ConfirmForm().validate_on_submit() or abort(400)
+    try:
+        row = resolution.undo_merge(merge_id, actor=g.actor)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("intel.resolution_queue"))
+    flash("Merge undone: links, aliases and identifiers are back where they were.", "info")
+    return redirect(url_for("intel.entity_detail", entity_id=row.merged_id))
+
+
+def entity_names(ids) -> dict[int, str]:
+    ids = [i for i in set(ids) if i]
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Entity.id, Entity.name).where(Entity.id.in_(ids))).all())
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@permission_required("entity.edit")
+def import_csv():
+    from app.intel import importer
+    from app.intel.forms import ImportForm
+
+    form = ImportForm()
+    summary, row_errors = None, None
+    if form.validate_on_submit():
+        try:
+            summary = importer.import_csv(
+                form.file.data.read(),
+                form.kind.data,
+                actor=g.actor,
+                mapping=importer.parse_mapping(form.mapping.data),
+                default_type=form.entity_type.data,
+                handling_code=form.handling_code.data,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            row_errors = exc.fields
+            summary = None
+        else:
+            flash(
+                f"Imported {summary.rows} rows: {len(summary.created)} new entities, "
+                f"{len(summary.reused)} matched by identifier, {len(summary.links)} links, "
+                f"{summary.candidates} resolution candidates to review.",
+                "info",
+            )
+    return render_template("intel/import.html", form=form, summary=summary, row_errors=row_errors)

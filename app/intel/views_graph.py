@@ -1,0 +1,174 @@
+"""The link chart page and its JSON endpoints (session-authenticated, CSRF on POST)."""
+
+import functools
+from datetime import date
+
+from flask import Response, abort, g, jsonify, render_template, request
+
+from app.core.errors import ValidationError
+from app.core.web import permission_required
+from app.extensions import db
+from app.intel import graph
+from app.intel.forms import SaveChartForm
+from app.intel.models import LINK_TYPES
+from app.intel.views import bp
+
+
+def json_errors(view):
+    """Chart calls come from page scripts: answer bad input with JSON naming the field."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except ValidationError as exc:
+            db.session.rollback()
+            body = {"error": {"status": 422, "message": str(exc), "fields": exc.fields}}
+            return jsonify(body), 422
+
+    return wrapped
+
+
+def _date_arg(name):
+    value = request.args.get(name, "")
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({name: "must be a date (YYYY-MM-DD)"}) from None
+
+
+def _int_arg(source, name, *, required=True, default=None):
+    value = source.get(name, "")
+    if value in ("", None):
+        if required:
+            raise ValidationError({name: "is required"})
+        return default
+    try:
+        return int(str(value).lstrip("e"))
+    except ValueError:
+        raise ValidationError({name: "must be a number"}) from None
+
+
+def _node_ids(values) -> list[int]:
+    if isinstance(values, str):
+        values = values.split(",")
+    ids = []
+    for i, value in enumerate(values or []):
+        value = str(value).strip().lstrip("e")
+        if value:
+            if not value.isdigit():
+                raise ValidationError({f"nodes[{i}]": "is not an entity id"})
+            ids.append(int(value))
+    return ids
+
+
+def _payload() -> dict:
+    """JSON body of a chart call (forms are accepted too, e.g. by plain clients)."""
+    data = request.get_json(silent=True)
+    if isinstance(data, dict):
+        return data
+    return request.form.to_dict()
+
+
+@bp.get("/chart")
+@permission_required("entity.view")
+def chart():
+    start = request.args.get("entity", "")
+    chart_id = request.args.get("chart", "")
+    return render_template(
+        "intel/chart.html",
+        start=int(start) if start.isdigit() else None,
+        chart_id=int(chart_id) if chart_id.isdigit() else None,
+        link_types=LINK_TYPES,
+        save_form=SaveChartForm(formdata=None),
+        can_save=g.actor.can("case.edit"),
+    )
+
+
+@bp.get("/graph/expand")
+@permission_required("entity.view")
+@json_errors
+def graph_expand():
+    return jsonify(
+        graph.expand(
+            _int_arg(request.args, "entity"),
+            actor=g.actor,
+            offset=_int_arg(request.args, "offset", required=False, default=0),
+            limit=_int_arg(request.args, "limit", required=False, default=graph.DEFAULT_FANOUT),
+            link_types=[t for t in request.args.getlist("type") if t] or None,
+        )
+    )
+
+
+@bp.get("/graph/path")
+@permission_required("entity.view")
+@json_errors
+def graph_path():
+    return jsonify(
+        graph.shortest_path(
+            _int_arg(request.args, "from"),
+            _int_arg(request.args, "to"),
+            actor=g.actor,
+            link_types=[t for t in request.args.getlist("type") if t] or None,
+            date_from=_date_arg("date_from"),
+            date_to=_date_arg("date_to"),
+        )
+    )
+
+
+@bp.post("/graph/analyse")
+@permission_required("entity.view")
+@json_errors
+def graph_analyse():
+    return jsonify(graph.analyse(_node_ids(_payload().get("nodes")), actor=g.actor))
+
+
+@bp.post("/graph/timeline")
+@permission_required("entity.view")
+@json_errors
+def graph_timeline():
+    return jsonify(graph.timeline(_node_ids(_payload().get("nodes")), actor=g.actor))
+
+
+@bp.post("/graph/export")
+@permission_required("entity.view")
+def graph_export():
+    data = request.form
+    fmt = data.get("format", "graphml")
+    body, mimetype = graph.export(
+        _node_ids(data.get("nodes", "")),
+        fmt,
+        actor=g.actor,
+        justification=data.get("justification", ""),
+    )
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f"attachment; filename=tollgate-chart.{fmt}"},
+    )
+
+
+@bp.post("/graph/save")
+@permission_required("case.edit")
+@json_errors
+def graph_save():
+    data = _payload()
+    chart = graph.save_chart(
+        data.get("case_id"),
+        data.get("title"),
+        _node_ids(data.get("nodes")),
+        actor=g.actor,
+        positions=data.get("positions") if isinstance(data.get("positions"), dict) else None,
+    )
+    return jsonify({"id": chart.id, "case_id": chart.case_id, "title": chart.title})
+
+
+@bp.get("/charts/<int:chart_id>")
+@permission_required("entity.view")
+def chart_load(chart_id):
+    try:
+        return jsonify(graph.load_chart(chart_id, actor=g.actor))
+    except ValidationError:
+        abort(404)

@@ -1,0 +1,129 @@
+"""Intelligence report pages: list, file, read (with grade mappings), disseminate, review."""
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+
+from app.core.errors import ValidationError
+from app.core.pagination import paginate
+from app.core.web import permission_required
+from app.extensions import db
+from app.intel import reports, service
+from app.intel.forms import DisseminateForm, ReportForm, ReviewForm
+from app.intel.models import IntelReport
+from app.intel.views import bp, form_errors
+
+
+def _ids(text: str) -> list[int]:
+    ids = []
+    for i, part in enumerate(p.strip() for p in (text or "").replace(";", ",").split(",")):
+        if not part:
+            continue
+        if not part.isdigit():
+            raise ValidationError({"entity_ids": f"item {i + 1} ({part!r}) is not an entity id"})
+        ids.append(int(part))
+    return ids
+
+
+@bp.get("/reports")
+@permission_required("intel.view")
+def reports_list():
+    stmt = reports.report_query(g.actor).order_by(
+        IntelReport.created_dt.desc(), IntelReport.id.desc()
+    )
+    page = paginate(stmt, request.args)
+    return render_template("intel/reports.html", page=page)
+
+
+@bp.route("/reports/new", methods=["GET", "POST"])
+@permission_required("intel.edit")
+def report_new():
+    form = ReportForm()
+    if request.method == "GET" and request.args.get("entity", "").isdigit():
+        form.entity_ids.data = request.args["entity"]
+    if form.validate_on_submit():
+        try:
+            report = reports.create_report(
+                form.title.data,
+                form.body.data,
+                form.source_grade.data,
+                form.intel_grade.data,
+                actor=g.actor,
+                handling_code=form.handling_code.data,
+                handling_conditions=form.handling_conditions.data,
+                sanitised_body=form.sanitised_body.data,
+                review_date=form.review_date.data,
+                entity_ids=_ids(form.entity_ids.data),
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            form_errors(form, exc)
+        else:
+            flash(f"Report {report.reference} filed ({report.grade}).", "info")
+            return redirect(url_for("intel.report_detail", report_id=report.id))
+    return render_template("intel/report_form.html", form=form)
+
+
+@bp.get("/reports/<int:report_id>")
+@permission_required("intel.view")
+def report_detail(report_id):
+    report = reports.get_report(report_id, actor=g.actor)
+    return render_template(
+        "intel/report.html",
+        report=report,
+        grade=reports.grade_view(report),
+        entities=service.entities_mentioned_by("report", report.id, actor=g.actor),
+        disseminations=reports.disseminations(report),
+        form=DisseminateForm(formdata=None),
+        review_form=ReviewForm(formdata=None),
+    )
+
+
+@bp.post("/reports/<int:report_id>/disseminate")
+@permission_required("intel.disseminate")
+def report_disseminate(report_id):
+    form = DisseminateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        reports.disseminate(
+            report_id,
+            form.recipient.data,
+            form.purpose.data,
+            actor=g.actor,
+            sanitised=form.version.data == "sanitised",
+        )
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(f"Dissemination to {form.recipient.data} recorded in the access trail.", "info")
+    return redirect(url_for("intel.report_detail", report_id=report_id))
+
+
+@bp.get("/reports/review")
+@permission_required("intel.view")
+def review_queue():
+    return render_template(
+        "intel/review.html", reports=reports.review_queue(g.actor), form=ReviewForm(formdata=None)
+    )
+
+
+@bp.post("/reports/<int:report_id>/review")
+@permission_required("intel.edit")
+def report_review(report_id):
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        reports.review_report(
+            report_id, form.outcome.data, actor=g.actor, next_review=form.next_review.data
+        )
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash("Review recorded.", "info")
+    return redirect(
+        request.form.get("back") == "queue"
+        and url_for("intel.review_queue")
+        or url_for("intel.report_detail", report_id=report_id)
+    )

@@ -1,0 +1,70 @@
+"""Entity resolution queue: candidates, the analyst's judgement, merges and their undo."""
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+
+from app.core.errors import ValidationError
+from app.core.web import permission_required
+from app.extensions import db
+from app.intel import resolution, service
+from app.intel.forms import ConfirmForm, DecisionForm
+from app.intel.views import bp
+
+
+@bp.get("/resolution")
+@permission_required("entity.merge")
+def resolution_queue():
+    judgement = request.args.get("judgement") or None
+    if judgement not in (None, "merge", "not_same", "unsure", "all"):
+        judgement = None
+    matches = resolution.pending_matches(g.actor, judgement=judgement)
+    entity_id = request.args.get("entity", "")
+    if entity_id.isdigit():
+        wanted = int(entity_id)
+        matches = [m for m in matches if wanted in (m.entity_a_id, m.entity_b_id)] or matches
+    return render_template(
+        "intel/resolution.html",
+        matches=matches,
+        judgement=judgement,
+        form=DecisionForm(formdata=None),
+        confirm=ConfirmForm(),
+        judgements=resolution.JUDGEMENTS,
+    )
+
+
+@bp.post("/resolution/decide")
+@permission_required("entity.merge")
+def resolution_decide():
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        a, b = int(form.entity_a.data), int(form.entity_b.data)
+        survivor = int(form.survivor.data) if (form.survivor.data or "").isdigit() else None
+    except ValueError:
+        abort(400)
+    try:
+        result = resolution.decide(a, b, form.judgement.data, actor=g.actor, survivor_id=survivor)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("intel.resolution_queue"))
+    if form.judgement.data == "merge":
+        flash(
+            "Merged. Every link, alias and identifier moved; the merge can be undone from "
+            "the entity page.",
+            "info",
+        )
+        return redirect(url_for("intel.entity_detail", entity_id=result.survivor_id))
+    flash(f"Recorded: {resolution.JUDGEMENTS[form.judgement.data]}.", "info")
+    return redirect(url_for("intel.resolution_queue"))
+
+
+@bp.post("/entities/<int:entity_id>/candidates")
+@permission_required("entity.merge")
+def entity_candidates_refresh(entity_id):
+    """Look for candidates again (e.g. after new entities were imported)."""
+    ConfirmForm().validate_on_submit() or abort(400)
+    entity = service.get_entity(entity_id, actor=g.actor, log=False)
+    found = resolution.propose_candidates(entity)
+    flash(f"{len(found)} candidate(s).", "info")
+    return redirect(url_for("intel.resolution_queue", entity=entity.id))

@@ -1,0 +1,49 @@
+"""Risk targeting: declarations, risk profiles, selectivity engine, simulation, control
+feedback and targeting KPIs."""
+
+from app.core.registry import DemoLoader, NavItem, add_demo_loader, add_nav_item
+
+
+def init_app(app):
+    from app.jobs.registry import JobSpec, add_job
+    from app.risk import api, cli, models, views, views_profiles  # noqa: F401  (tables, routes)
+    from app.risk.demo import load_risk_demo
+    from app.risk.search import SOURCE
+    from app.risk.tasks import refresh_peer_medians_job
+    from app.search.registry import add_search_source
+
+    app.register_blueprint(views.bp)
+    api.init_app(app)
+    app.cli.add_command(cli.risk_group)
+    add_search_source(app, SOURCE)
+    add_nav_item(
+        app,
+        NavItem(
+            "Risk",
+            "risk.declarations",
+            "risk.declaration.view",
+            order=30,
+            children=(
+                ("Declarations", "risk.declarations", "risk.declaration.view"),
+                ("Profiles", "risk.profiles_list", "risk.profile.view"),
+                ("New profile", "risk.profile_new", "risk.profile.edit"),
+                ("Simulation", "risk.simulation_page", "risk.profile.view"),
+                ("Targeting KPIs", "risk.kpis_page", "risk.profile.view"),
+                ("Named lists", "risk.lists", "risk.profile.view"),
+                ("Selectivity rates", "risk.settings_page", "risk.profile.view"),
+                ("Raises to approve", "risk.raises", "risk.channel.approve"),
+                ("Import history", "risk.import_page", "risk.profile.edit"),
+            ),
+        ),
+    )
+    add_demo_loader(app, DemoLoader("declarations and risk profiles", load_risk_demo, order=40))
+    add_job(
+        app,
+        JobSpec(
+            "risk-peer-medians",
+            refresh_peer_medians_job,
+            "cron",
+            {"hour": 2},
+            "Recompute HS6 peer median unit values",
+        ),
+    )

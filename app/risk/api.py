@@ -1,0 +1,272 @@
+"""The declaration system's API: submit declarations, read assessments, send control results."""
+
+from flask import Blueprint, g, jsonify, request
+
+from app.core.api import json_body, require_scope
+from app.core.openapi import ERROR_RESPONSES, add_paths
+from app.extensions import csrf
+from app.risk import assessment, control
+from app.risk.models import CHANNELS, FRAUD_TYPES
+from app.security import trail
+
+bp = Blueprint("risk_api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+def declaration_json(decl) -> dict:
+    a = decl.assessment or {}
+    rnd = a.get("random") or {}
+    result = decl.control_result
+    return {
+        "id": decl.id,
+        "number": decl.number,
+        "channel": decl.channel,
+        "engine_channel": decl.engine_channel,
+        "reasons": a.get("reasons", []),
+        "profiles": [
+            {k: p.get(k) for k in ("code", "name", "channel", "instructions", "items", "matched")}
+            for p in a.get("profiles", [])
+        ],
+        "ml_score": decl.ml_score,
+        "trader_rating": decl.trader_rating,
+        "random_selected": decl.is_random_selected,
+        "random": {
+            "draw": rnd.get("draw"),
+            "channel": rnd.get("channel"),
+            "seed": decl.random_seed,
+        },
+        "engine_version": decl.engine_version,
+        "raised": a.get("raised"),
+        "control_result": None
+        if result is None
+        else {
+            "inspected": result.is_inspected,
+            "compliant": result.is_compliant,
+            "fraud_type": result.fraud_type,
+            "revenue_recovered": result.revenue_recovered,
+            "goods_seized": result.is_goods_seized,
+            "seizure_case_id": result.seizure_case_id,
+        },
+    }
+
+
+@bp.post("/declarations")
+@require_scope("declarations:write")
+def submit():
+    """One declaration (object) or a batch (array, or {"declarations": [...]})."""
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, list) or (isinstance(body, dict) and "declarations" in body):
+        bodies = body if isinstance(body, list) else body["declarations"]
+        decls = assessment.submit_declarations(bodies, actor=g.actor)
+        return jsonify({"declarations": [declaration_json(d) for d in decls]}), 201
+    body = json_body(dict)
+    decl = assessment.submit_declaration(body, actor=g.actor)
+    return jsonify(declaration_json(decl)), 201
+
+
+@bp.get("/declarations/<number>")
+@require_scope("declarations:read")
+def get_declaration(number):
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.risk.models import Declaration
+    from app.security.access import NotFound
+
+    decl_id = db.session.scalar(select(Declaration.id).where(Declaration.number == number))
+    if decl_id is None:
+        raise NotFound(f"No declaration {number}.")
+    decl = assessment.get_declaration(decl_id, actor=g.actor)
+    return jsonify(declaration_json(decl))
+
+
+@bp.post("/declarations/<number>/control-result")
+@require_scope("control-results:write")
+def control_result(number):
+    data = json_body(dict)
+    decl = control.find_declaration(number, actor=g.actor)
+    result = control.record_control_result(decl.id, data, actor=g.actor, source="api", decl=decl)
+    trail.record(g.actor, "update", "declaration", decl.id, details={"control_result": result.id})
+    return jsonify(declaration_json(decl)), 201
+
+
+# --- OpenAPI ------------------------------------------------------------------------------
+
+_ITEM = {
+    "type": "object",
+    "required": ["hs_code", "value"],
+    "properties": {
+        "hs_code": {"type": "string", "pattern": "^[0-9]{6,10}$"},
+        "description": {"type": "string"},
+        "origin": {"type": "string", "description": "ISO 3166-1 alpha-2"},
+        "departure": {"type": "string", "description": "ISO 3166-1 alpha-2"},
+        "value": {"type": "number", "minimum": 0},
+        "mass": {"type": "number", "minimum": 0, "description": "net mass, kg"},
+        "quantity": {"type": "number", "minimum": 0},
+        "quantity_unit": {"type": "string"},
+        "tax_rate": {"type": "number", "minimum": 0, "description": "percent"},
+        "tax_type": {"type": "string"},
+        "origin_indicator": {"type": "string"},
+    },
+}
+SCHEMAS = {
+    "DeclarationIn": {
+        "type": "object",
+        "required": ["number", "date", "office", "items"],
+        "properties": {
+            "number": {"type": "string", "maxLength": 40},
+            "date": {"type": "string", "format": "date"},
+            "office": {"type": "string"},
+            **{
+                k: {"type": "string"}
+                for k in (
+                    "procedure",
+                    "import_type",
+                    "import_use",
+                    "payment_type",
+                    "transport_mode",
+                    "dispatch_country",
+                    "declarant",
+                    "importer",
+                    "seller",
+                    "courier",
+                )
+            },
+            "items": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": assessment.MAX_ITEMS,
+                "items": _ITEM,
+            },
+        },
+    },
+    "Assessment": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "number": {"type": "string"},
+            "channel": {"type": "string", "enum": list(CHANNELS)},
+            "reasons": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["profile", "ml_score", "random"]},
+            },
+            "profiles": {"type": "array", "items": {"type": "object"}},
+            "ml_score": {"type": ["number", "null"]},
+            "trader_rating": {"type": ["number", "null"]},
+            "random_selected": {"type": "boolean"},
+            "random": {"type": "object"},
+        },
+    },
+    "ControlResultIn": {
+        "type": "object",
+        "required": ["inspected"],
+        "properties": {
+            "inspected": {"type": "boolean"},
+            "compliant": {"type": "boolean"},
+            "fraud_type": {"type": "string", "enum": list(FRAUD_TYPES)},
+            "revenue_recovered": {"type": "number", "minimum": 0},
+            "goods_seized": {"type": "boolean"},
+            "critical": {"type": "boolean"},
+            "findings": {"type": "string"},
+        },
+    },
+}
+_REF = {"$ref": "#/components/schemas/Assessment"}
+PATHS = {
+    "/api/v1/declarations": {
+        "post": {
+            "summary": "Submit one declaration (or a batch) and receive its channel",
+            "description": "Scope declarations:write. A batch is validated as a whole; errors "
+            "name the JSON path (declarations[2].items[0].hs_code).",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/DeclarationIn"},
+                                {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/DeclarationIn"},
+                                },
+                                {
+                                    "type": "object",
+                                    "properties": {
+                                        "declarations": {
+                                            "type": "array",
+                                            "items": {"$ref": "#/components/schemas/DeclarationIn"},
+                                        }
+                                    },
+                                },
+                            ]
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": {
+                    "description": "Assessed",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "oneOf": [
+                                    _REF,
+                                    {
+                                        "type": "object",
+                                        "properties": {
+                                            "declarations": {"type": "array", "items": _REF}
+                                        },
+                                    },
+                                ]
+                            }
+                        }
+                    },
+                },
+                **{k: ERROR_RESPONSES[k] for k in ("400", "401", "403", "422")},
+            },
+        }
+    },
+    "/api/v1/declarations/{number}": {
+        "get": {
+            "summary": "A declaration's assessment and control result",
+            "description": "Scope declarations:read.",
+            "parameters": [
+                {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": {
+                    "description": "The declaration",
+                    "content": {"application/json": {"schema": _REF}},
+                },
+                **{k: ERROR_RESPONSES[k] for k in ("401", "403", "404")},
+            },
+        }
+    },
+    "/api/v1/declarations/{number}/control-result": {
+        "post": {
+            "summary": "Record the control result of a declaration",
+            "description": "Scope control-results:write. Goods seized open a seizure case.",
+            "parameters": [
+                {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ControlResultIn"}}
+                },
+            },
+            "responses": {
+                "201": {
+                    "description": "Recorded",
+                    "content": {"application/json": {"schema": _REF}},
+                },
+                **{k: ERROR_RESPONSES[k] for k in ("400", "401", "403", "404", "422")},
+            },
+        }
+    },
+}
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+    add_paths(app, PATHS, SCHEMAS)

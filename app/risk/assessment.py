@@ -1,0 +1,581 @@
+"""Declarations arriving in real time: validation, storage, assessment and channel raises."""
+
+import logging
+from dataclasses import replace
+from datetime import date
+
+from sqlalchemy import select
+
+from app.core import signals
+from app.core.errors import ValidationError
+from app.core.time import now_utc
+from app.extensions import db
+from app.risk import providers, rules
+from app.risk.derived import cached_peer_medians, is_first_for_chapter
+from app.risk.engine import get_engine
+from app.risk.models import (
+    CHANNEL_RANK,
+    CHANNELS,
+    ChannelRaise,
+    Declaration,
+    DeclarationItem,
+    ProfileHit,
+)
+from app.security import trail
+from app.security.access import Actor, get_for
+
+log = logging.getLogger(__name__)
+
+MAX_ITEMS = 999
+MAX_BATCH = 500
+_DECL_TEXT = {
+    "office": 20,
+    "procedure": 20,
+    "import_type": 20,
+    "import_use": 20,
+    "payment_type": 20,
+    "transport_mode": 20,
+    "declarant": 40,
+    "importer": 40,
+    "seller": 40,
+    "courier": 40,
+}
+_PARTY_COLUMNS = {
+    "declarant": "declarant_code",
+    "importer": "importer_code",
+    "seller": "seller_code",
+    "courier": "courier_code",
+}
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _text(raw, path, errors, *, max_len, required=False, upper=False):
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            errors[path] = "is required"
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        errors[path] = "must be text"
+        return None
+    text = str(raw).strip()
+    if len(text) > max_len:
+        errors[path] = f"is longer than {max_len} characters"
+        return None
+    return text.upper() if upper else text
+
+
+def _country(raw, path, errors):
+    text = _text(raw, path, errors, max_len=40, upper=True)
+    if text is not None and (len(text) != 2 or not text.isalpha()):
+        errors[path] = f"{raw!r} is not an ISO 3166 alpha-2 country code"
+        return None
+    return text
+
+
+def _number(raw, path, errors, *, required=False):
+    if raw is None or raw == "":
+        if required:
+            errors[path] = "is required"
+        return None
+    if isinstance(raw, bool):
+        errors[path] = "must be a number"
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        errors[path] = f"{raw!r} is not a number"
+        return None
+    if value != value or value in (float("inf"), float("-inf")) or value < 0:
+        errors[path] = "must be a finite number, zero or more"
+        return None
+    return value
+
+
+def parse_declaration(body, prefix: str = "") -> dict:
+    """Check one declaration body; raise ValidationError naming each bad field by JSON path."""
+    errors: dict[str, str] = {}
+    p = prefix
+    if not isinstance(body, dict):
+        raise ValidationError({p.rstrip(".") or "body": "must be a JSON object"})
+    out = {"number": _text(body.get("number"), f"{p}number", errors, max_len=40, required=True)}
+    raw_date = body.get("date")
+    if not raw_date:
+        errors[f"{p}date"] = "is required (YYYY-MM-DD)"
+    else:
+        try:
+            out["declaration_date"] = date.fromisoformat(str(raw_date)[:10])
+        except ValueError:
+            errors[f"{p}date"] = f"{raw_date!r} is not a date (YYYY-MM-DD)"
+    for name, max_len in _DECL_TEXT.items():
+        out[name] = _text(
+            body.get(name), f"{p}{name}", errors, max_len=max_len, required=name == "office"
+        )
+    out["dispatch_country"] = _country(body.get("dispatch_country"), f"{p}dispatch_country", errors)
+    items = body.get("items")
+    if not isinstance(items, list) or not items:
+        errors[f"{p}items"] = "must list at least one item"
+        items = []
+    elif len(items) > MAX_ITEMS:
+        errors[f"{p}items"] = f"at most {MAX_ITEMS} items"
+        items = []
+    parsed_items = []
+    for n, raw in enumerate(items):
+        ip = f"{p}items[{n}]."
+        if not isinstance(raw, dict):
+            errors[ip.rstrip(".")] = "must be a JSON object"
+            continue
+        hs = _text(raw.get("hs_code"), f"{ip}hs_code", errors, max_len=14, required=True)
+        if hs is not None:
+            hs = hs.replace(".", "").replace(" ", "")
+            if not hs.isdigit() or not 6 <= len(hs) <= 10:
+                errors[f"{ip}hs_code"] = f"{raw.get('hs_code')!r} is not an HS code (6-10 digits)"
+        parsed_items.append(
+            {
+                "line_no": n + 1,
+                "hs_code": hs,
+                "description": _text(
+                    raw.get("description"), f"{ip}description", errors, max_len=500
+                ),
+                "origin_country": _country(raw.get("origin"), f"{ip}origin", errors),
+                "departure_country": _country(raw.get("departure"), f"{ip}departure", errors),
+                "value": _number(raw.get("value"), f"{ip}value", errors, required=True),
+                "mass_kg": _number(raw.get("mass"), f"{ip}mass", errors),
+                "quantity": _number(raw.get("quantity"), f"{ip}quantity", errors),
+                "quantity_unit": _text(
+                    raw.get("quantity_unit"), f"{ip}quantity_unit", errors, max_len=10
+                ),
+                "tax_rate": _number(raw.get("tax_rate"), f"{ip}tax_rate", errors),
+                "tax_type": _text(raw.get("tax_type"), f"{ip}tax_type", errors, max_len=10),
+                "origin_indicator": _text(
+                    raw.get("origin_indicator"), f"{ip}origin_indicator", errors, max_len=4
+                ),
+            }
+        )
+    unknown = sorted(set(body) - {"number", "date", "dispatch_country", "items", *_DECL_TEXT})
+    for key in unknown:
+        errors[f"{p}{key}"] = "is not a declaration field"
+    if errors:
+        raise ValidationError(errors)
+    out["items"] = parsed_items
+    return out
+
+
+# --- submission ---------------------------------------------------------------------------
+
+
+def submit_declarations(
+    bodies: list,
+    *,
+    actor: Actor,
+    unit_id: int | None = None,
+    source: str = "api",
+    link_entities: bool = True,
+    prefix: str = "declarations",
+) -> list[Declaration]:
+    """Validate every body first (all or nothing), then store and assess each."""
+    actor.require("risk.declaration.view")
+    if not isinstance(bodies, list) or not bodies:
+        raise ValidationError({prefix: "must list at least one declaration"})
+    if len(bodies) > MAX_BATCH:
+        raise ValidationError({prefix: f"at most {MAX_BATCH} declarations per request"})
+    errors, parsed = {}, []
+    for n, body in enumerate(bodies):
+        try:
+            parsed.append(parse_declaration(body, f"{prefix}[{n}]." if prefix else ""))
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    numbers = [p["number"] for p in parsed]
+    seen = set()
+    for n, number in enumerate(numbers):
+        if number in seen:
+            errors[f"{prefix}[{n}].number"] = f"{number} appears twice in this request"
+        seen.add(number)
+    if not errors and numbers:
+        existing = set(
+            db.session.scalars(select(Declaration.number).where(Declaration.number.in_(numbers)))
+        )
+        for n, number in enumerate(numbers):
+            if number in existing:
+                errors[f"{prefix}[{n}].number" if prefix else "number"] = (
+                    f"declaration {number} was already submitted"
+                )
+    if errors:
+        raise ValidationError(errors)
+    from app.risk.service import owning_unit_id
+
+    owner = owning_unit_id(actor, unit_id)
+    out = []
+    for data in parsed:
+        decl = _store(data, actor=actor, unit_id=owner, source=source)
+        assess_declaration(decl, actor=actor)
+        if link_entities:
+            _link_parties(decl, actor)
+        _record_creation(decl, actor)
+        out.append(decl)
+    return out
+
+
+def submit_declaration(
+    body: dict,
+    *,
+    actor: Actor,
+    unit_id: int | None = None,
+    source: str = "api",
+    link_entities: bool = True,
+) -> Declaration:
+    """One declaration: validate (errors name plain fields, ``items[0].hs_code``), store,
+    link traders, assess."""
+    actor.require("risk.declaration.view")
+    data = parse_declaration(body)
+    if db.session.scalar(select(Declaration.id).where(Declaration.number == data["number"])):
+        raise ValidationError({"number": f"declaration {data['number']} was already submitted"})
+    from app.risk.service import owning_unit_id
+
+    decl = _store(data, actor=actor, unit_id=owning_unit_id(actor, unit_id), source=source)
+    # The channel first; registering the traders (which may write trail rows and so take
+    # the trail's lock until commit) comes last to keep that window short.
+    assess_declaration(decl, actor=actor)
+    if link_entities:
+        _link_parties(decl, actor)
+    _record_creation(decl, actor)
+    return decl
+
+
+def _record_creation(decl: Declaration, actor: Actor) -> None:
+    """The trail row, added last: it is chained (under a database lock) only when the
+    request commits, so concurrent assessments do not queue behind each other."""
+    trail.record(actor, "create", "declaration", decl.id, details={"channel": decl.channel})
+
+
+def _store(data, *, actor, unit_id, source) -> Declaration:
+    decl = Declaration(
+        number=data["number"],
+        declaration_date=data["declaration_date"],
+        office=data["office"],
+        procedure=data["procedure"],
+        import_type=data["import_type"],
+        import_use=data["import_use"],
+        payment_type=data["payment_type"],
+        transport_mode=data["transport_mode"],
+        dispatch_country=data["dispatch_country"],
+        declarant_code=data["declarant"],
+        importer_code=data["importer"],
+        seller_code=data["seller"],
+        courier_code=data["courier"],
+        source=source,
+        unit_id=unit_id,
+        handling_code="P",
+        created_by_id=actor.user_id,
+        api_client_id=actor.api_client_id,
+        items=[DeclarationItem(**item) for item in data["items"]],
+    )
+    db.session.add(decl)
+    db.session.flush()
+    signals.search_index_requested.send(None, record_type="declaration", record_id=decl.id)
+    return decl
+
+
+def _link_parties(decl: Declaration, actor: Actor) -> None:
+    """Register the traders in the entity registry and note the mentions (best effort)."""
+    try:
+        from app.intel.service import ensure_organisation, record_mention
+    except ImportError:
+        return
+    # The declaration system may not edit entities itself; the engine registers on its behalf.
+    agent = replace(actor, permissions=actor.permissions | {"entity.view", "entity.edit"})
+    for role, code, _ in decl.parties():
+        if not code:
+            continue
+        try:
+            with db.session.begin_nested():
+                entity = ensure_organisation("trader_code", code, actor=agent, roles=[role])
+                db.session.flush()
+                setattr(decl, f"{role}_entity_id", entity.id)
+                record_mention(entity.id, "declaration", decl.id, role, actor=agent)
+        except Exception:
+            log.exception("linking %s %s of declaration %s failed", role, code, decl.number)
+
+
+# --- assessment ---------------------------------------------------------------------------
+
+
+def engine_inputs(decl: Declaration, items, *, needs=frozenset(), ratings=None, ml=None):
+    """The dicts the compiled rules read: declaration fields and one dict per item."""
+    medians = cached_peer_medians()
+    d = {
+        "office": decl.office,
+        "procedure": decl.procedure,
+        "import_type": decl.import_type,
+        "import_use": decl.import_use,
+        "payment_type": decl.payment_type,
+        "transport_mode": decl.transport_mode,
+        "dispatch_country": decl.dispatch_country,
+        "declarant": decl.declarant_code,
+        "importer": decl.importer_code,
+        "seller": decl.seller_code,
+        "courier": decl.courier_code,
+        "trader_rating": (ratings or {}).get(decl.importer_code),
+    }
+    out = []
+    for n, item in enumerate(items):
+        unit_value = item.value / item.mass_kg if item.mass_kg else None
+        median = medians.get(item.hs_code[:6])
+        deviation = (
+            100.0 * (unit_value / median - 1.0) if unit_value is not None and median else None
+        )
+        values = {
+            "hs_code": item.hs_code,
+            "origin": item.origin_country,
+            "departure": item.departure_country,
+            "value": item.value,
+            "mass": item.mass_kg,
+            "unit_value": unit_value,
+            "tax_rate": item.tax_rate,
+            "tax_type": item.tax_type,
+            "origin_indicator": item.origin_indicator,
+            "ml_score": ml[n]["score"] if ml else None,
+            "unit_value_deviation": deviation,
+        }
+        if "first_importer_chapter" in needs:
+            values["first_importer_chapter"] = is_first_for_chapter(
+                decl.importer_code, item.hs_code, decl.id
+            )
+        out.append(values)
+    return d, out
+
+
+def _send_safely(signal, **kwargs) -> None:
+    """Receivers queue notifications; their failure must never fail the assessment."""
+    if not signal.receivers:
+        return
+    try:
+        with db.session.begin_nested():
+            signal.send(None, **kwargs)
+    except Exception:
+        log.exception("a receiver of %s failed; the assessment stands", signal.name)
+
+
+def assess_declaration(decl: Declaration, *, actor: Actor) -> dict:
+    """Evaluate the active profiles, the ML score and the random draw; store the channel."""
+    engine = get_engine()
+    items = list(decl.items)
+    ratings = providers.ratings_for([decl.importer_code]) if decl.importer_code else {}
+    ml = providers.ml_scores_for(decl, items)
+    for item, score in zip(items, ml or [], strict=False):
+        item.ml_score = score["score"]
+    dvals, ivals = engine_inputs(decl, items, needs=engine.needs, ratings=ratings, ml=ml)
+    when = now_utc()
+    hits = engine.evaluate(dvals, ivals, when)
+    ml_score = max((s["score"] for s in ml), default=None) if ml else None
+    seed, draw = engine.draw(decl.number)
+    decision = engine.decide(hits, ml_score, draw)
+    channel = decision["channel"]
+    profiles = []
+    for p, matched in hits:
+        first = matched[0]
+        conditions = p.matched_conditions(dvals, ivals[first])
+        profiles.append(
+            {
+                "id": p.id,
+                "code": p.code,
+                "name": p.name,
+                "channel": p.channel,
+                "version": p.version,
+                "instructions": p.instructions,
+                "sensitive": p.is_sensitive,
+                "items": [items[n].line_no for n in matched],
+                "matched": conditions,
+            }
+        )
+        db.session.add(
+            ProfileHit(
+                profile_id=p.id,
+                declaration_id=decl.id,
+                profile_version=p.version,
+                channel=p.channel,
+                item_lines=[items[n].line_no for n in matched],
+                hit_dt=when,
+            )
+        )
+    assessment = {
+        "channel": channel,
+        "reasons": decision["reasons"],
+        "profiles": profiles,
+        "ml": None
+        if ml is None
+        else {
+            "score": ml_score,
+            "threshold": engine.ml_threshold,
+            "channel": engine.ml_channel,
+            "selected": decision["ml_hit"],
+            "items": [{"line": items[n].line_no, **s} for n, s in enumerate(ml)],
+        },
+        "trader_rating": None
+        if decl.importer_code not in ratings
+        else {"code": decl.importer_code, "rating": ratings[decl.importer_code]},
+        "random": {
+            "seed": seed,
+            "draw": draw,
+            "channel": decision["random_channel"],
+            "selected": decision["random_channel"] is not None,
+            "rates": engine.rates.random,
+        },
+        "engine_version": engine.version,
+        "assessed_dt": when.isoformat(),
+    }
+    decl.channel = decl.engine_channel = channel
+    decl.assessment = assessment
+    decl.assessed_dt = when
+    decl.random_seed, decl.random_draw = seed, draw
+    decl.random_channel = decision["random_channel"]
+    decl.is_random_selected = decision["random_channel"] is not None
+    decl.ml_score = ml_score
+    decl.trader_rating = ratings.get(decl.importer_code)
+    decl.engine_version = engine.version
+    db.session.flush()
+    for entry, (p, _) in zip(profiles, hits, strict=True):
+        if p.is_sensitive:
+            from app.risk.models import RiskProfile
+
+            _send_safely(
+                signals.sensitive_profile_hit,
+                declaration=decl,
+                profile=db.session.get(RiskProfile, p.id),
+                matched=entry["matched"],
+                actor=actor,
+            )
+    _send_safely(signals.declaration_assessed, declaration=decl, assessment=assessment, actor=actor)
+    return assessment
+
+
+def reproduce_draw(decl: Declaration) -> float:
+    """Recompute a declaration's random draw from its stored seed (audit of the draw)."""
+    import hashlib
+
+    digest = hashlib.sha256(decl.random_seed.encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def explain(decl: Declaration) -> list[str]:
+    """The assessment as sentences for the declaration page."""
+    a = decl.assessment or {}
+    lines = []
+    for p in a.get("profiles", []):
+        lines.append(
+            f"Profile {p['code']} ({p['name']}) → {p['channel']}: "
+            + "; ".join(p.get("matched") or [])
+        )
+    ml = a.get("ml")
+    if ml:
+        lines.append(
+            f"ML score {ml['score']:.2f}"
+            + (f" ≥ threshold {ml['threshold']:.2f} → {ml['channel']}" if ml["selected"] else "")
+        )
+    rnd = a.get("random") or {}
+    if rnd.get("selected"):
+        lines.append(f"Random selection → {rnd['channel']} (draw {rnd['draw']:.4f})")
+    if not lines:
+        lines.append("No profile fired and no random selection: released (green).")
+    return lines
+
+
+# --- raising a channel --------------------------------------------------------------------
+
+
+def get_declaration(declaration_id: int, *, actor: Actor, action="view", log=True):
+    return get_for(
+        actor,
+        Declaration,
+        declaration_id,
+        permission="risk.declaration.view",
+        action=action,
+        log=log,
+    )
+
+
+def request_raise(
+    declaration_id: int, to_channel: str, reason: str, *, actor: Actor
+) -> ChannelRaise:
+    """Ask to raise a channel (never lower); a supervisor approves before it applies."""
+    actor.require("risk.channel.raise")
+    decl = get_declaration(declaration_id, actor=actor, action="update")
+    errors = {}
+    if to_channel not in CHANNELS:
+        errors["to_channel"] = "unknown channel"
+    elif CHANNEL_RANK[to_channel] <= CHANNEL_RANK[decl.channel or "green"]:
+        errors["to_channel"] = (
+            f"must be above the current channel ({decl.channel}); a channel may only be raised"
+        )
+    if not (reason or "").strip():
+        errors["reason"] = "say why the channel must be raised"
+    pending = db.session.scalar(
+        select(ChannelRaise.id).where(
+            ChannelRaise.declaration_id == decl.id, ChannelRaise.status == "pending"
+        )
+    )
+    if pending:
+        errors["to_channel"] = "a raise is already waiting for approval"
+    if errors:
+        raise ValidationError(errors)
+    raise_row = ChannelRaise(
+        declaration_id=decl.id,
+        from_channel=decl.channel or "green",
+        to_channel=to_channel,
+        reason=reason.strip()[:2000],
+        requested_by_id=actor.user_id,
+    )
+    db.session.add(raise_row)
+    db.session.flush()
+    return raise_row
+
+
+def decide_raise(raise_id: int, approve: bool, note: str = "", *, actor: Actor) -> ChannelRaise:
+    """A supervisor approves (the channel rises) or rejects a pending raise."""
+    actor.require("risk.channel.approve")
+    row = db.session.get(ChannelRaise, raise_id)
+    if row is None:
+        raise ValidationError({"raise_id": "no such request"})
+    decl = get_declaration(row.declaration_id, actor=actor, action="update")
+    if row.status != "pending":
+        raise ValidationError({"status": f"this request was already {row.status}"})
+    if row.requested_by_id is not None and row.requested_by_id == actor.user_id:
+        raise ValidationError({"approve": "the officer who asked cannot approve it"})
+    row.status = "approved" if approve else "rejected"
+    row.decided_by_id = actor.user_id
+    row.decided_dt = now_utc()
+    row.decision_note = (note or "").strip()[:2000] or None
+    if approve and CHANNEL_RANK[row.to_channel] > CHANNEL_RANK[decl.channel or "green"]:
+        decl.channel = row.to_channel
+        assessment = dict(decl.assessment or {})
+        assessment["raised"] = {
+            "from": row.from_channel,
+            "to": row.to_channel,
+            "reason": row.reason,
+            "approved_by": actor.username,
+            "approved_dt": row.decided_dt.isoformat(),
+        }
+        decl.assessment = assessment
+    db.session.flush()
+    return row
+
+
+def fields_catalogue() -> list[dict]:
+    """The fields, operators and lists the rule editor offers (for static/js/risk_editor.js)."""
+    return [
+        {
+            "name": f.name,
+            "label": f.label,
+            "level": f.level,
+            "kind": f.kind,
+            "list_kind": f.list_kind,
+            "hint": f.hint,
+            "ops": [
+                op
+                for op, (_, kinds, shape) in rules.OPERATORS.items()
+                if f.kind in kinds and (shape != "list_name" or f.list_kind)
+            ],
+        }
+        for f in rules.FIELDS.values()
+    ]

@@ -1,0 +1,435 @@
+"""CSV import of declaration history (KCS files as they are, or any CSV with a column mapping).
+
+Every row is one declaration item; rows sharing a declaration number become the items of one
+declaration. A label column (KCS ``Fraud``) becomes the declaration's control result. The whole
+file is validated first; any error raises ``ValidationError`` naming the row (file line, the
+header being line 1) and the column, and nothing is written.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+from app.core.errors import ValidationError
+from app.core.time import now_utc
+from app.extensions import db
+from app.risk.models import ControlResult, Declaration, DeclarationItem
+from app.security import trail
+
+#: field -> (default column as in the KCS files, kind, required)
+FIELDS = {
+    "number": ("Declaration ID", "code", True),
+    "declaration_date": ("Date", "date", True),
+    "office": ("Office ID", "code", True),
+    "procedure": ("Process Type", "code", False),
+    "import_type": ("Import Type", "code", False),
+    "import_use": ("Import Use", "code", False),
+    "payment_type": ("Payment Type", "code", False),
+    "transport_mode": ("Mode of Transport", "code", False),
+    "declarant_code": ("Declarant ID", "code", False),
+    "importer_code": ("Importer ID", "code", False),
+    "seller_code": ("Seller ID", "code", False),
+    "courier_code": ("Courier ID", "code", False),
+    "hs_code": ("HS6 Code", "hs", True),
+    "departure_country": ("Country of Departure", "country", False),
+    "origin_country": ("Country of Origin", "country", False),
+    "tax_rate": ("Tax Rate", "number", False),
+    "tax_type": ("Tax Type", "code", False),
+    "origin_indicator": ("Country of Origin Indicator", "code", False),
+    "mass_kg": ("Net Mass", "number", False),
+    "value": ("Item Price", "number", True),
+    "description": ("Description", "text", False),
+    "quantity": ("Quantity", "number", False),
+    "quantity_unit": ("Quantity Unit", "code", False),
+    "fraud": ("Fraud", "flag", False),
+    "critical": ("Critical Fraud", "critical", False),
+    "fraud_type": ("Fraud Type", "fraud_type", False),
+    "revenue_recovered": ("Revenue Recovered", "number", False),
+}
+DECLARATION_FIELDS = (
+    "number",
+    "declaration_date",
+    "office",
+    "procedure",
+    "import_type",
+    "import_use",
+    "payment_type",
+    "transport_mode",
+    "declarant_code",
+    "importer_code",
+    "seller_code",
+    "courier_code",
+)
+ITEM_FIELDS = (
+    "hs_code",
+    "departure_country",
+    "origin_country",
+    "tax_rate",
+    "tax_type",
+    "origin_indicator",
+    "mass_kg",
+    "value",
+    "description",
+    "quantity",
+    "quantity_unit",
+)
+MAX_ERRORS = 50
+INDEX_PER_RECORD_LIMIT = 5000
+_BATCH = 2000
+_HS = re.compile(r"^\d{4,10}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_CODE_MAX = {"number": 40, "office": 20, "tax_type": 10, "origin_indicator": 4, "quantity_unit": 10}
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    declarations: int = 0
+    items: int = 0
+    control_results: int = 0
+    skipped_existing: int = 0
+    dry_run: bool = False
+    #: "queued" (search index requested per declaration), "deferred" or "" (dry run)
+    indexing: str = ""
+    #: ids of the declarations created (empty on a dry run)
+    declaration_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "declaration_ids"}
+
+
+class _Errors:
+    def __init__(self):
+        self.fields: dict[str, str] = {}
+
+    def add(self, where: str, message: str) -> None:
+        if len(self.fields) < MAX_ERRORS:
+            self.fields[where] = message
+        elif "more" not in self.fields:
+            self.fields["more"] = "further errors were not listed"
+
+    def __bool__(self):
+        return bool(self.fields)
+
+
+def _open_text(path_or_file):
+    if isinstance(path_or_file, str | Path):
+        return open(path_or_file, encoding="utf-8-sig", newline=""), True  # noqa: SIM115
+    stream = path_or_file
+    if hasattr(stream, "mode") and "b" in getattr(stream, "mode", ""):
+        return io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""), False
+    if isinstance(stream, io.BufferedIOBase | io.RawIOBase) or hasattr(stream, "getbuffer"):
+        return io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""), False
+    return stream, False
+
+
+def _resolve_columns(header: list[str], mapping: dict | None, errors: _Errors) -> dict:
+    """field -> column index; a mapping names the CSV column for a field."""
+    mapping = dict(mapping or {})
+    unknown = sorted(set(mapping) - set(FIELDS))
+    for name in unknown:
+        errors.add(f"mapping.{name}", f"unknown field (known: {', '.join(FIELDS)})")
+    positions = {name.strip(): i for i, name in enumerate(header)}
+    columns = {}
+    for name, (default_column, _kind, required) in FIELDS.items():
+        wanted = mapping.get(name)
+        if wanted:
+            if wanted not in positions:
+                errors.add(f"column {wanted}", f"not in the file's header (mapped to {name})")
+                continue
+            columns[name] = positions[wanted]
+        elif default_column in positions:
+            columns[name] = positions[default_column]
+        elif name in positions:
+            columns[name] = positions[name]
+        elif required:
+            errors.add(
+                f"column {default_column}",
+                f"missing: the file needs a column for {name} (or a mapping for it)",
+            )
+    return columns
+
+
+def _parse(kind: str, name: str, raw: str):
+    """Parse one cell; returns the value or raises ValueError with a readable reason."""
+    text = raw.strip()
+    if text == "":
+        return None
+    if kind == "code":
+        limit = _CODE_MAX.get(name, 40)
+        if len(text) > limit:
+            raise ValueError(f"longer than {limit} characters")
+        return text
+    if kind == "text":
+        return text
+    if kind == "date":
+        try:
+            return date.fromisoformat(text[:10])
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    if kind == "hs":
+        digits = text.replace(".", "").replace(" ", "")
+        if not _HS.match(digits):
+            raise ValueError(f"{text!r} is not an HS code (4 to 10 digits)")
+        return digits
+    if kind == "country":
+        code = text.upper()
+        if not _COUNTRY.match(code):
+            raise ValueError(f"{text!r} is not an ISO 3166 alpha-2 country code")
+        return code
+    if kind == "number":
+        try:
+            number = float(text.replace(",", ""))
+        except ValueError:
+            raise ValueError(f"{text!r} is not a number") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(f"{text!r} is not a finite number")
+        if number < 0:
+            raise ValueError(f"{text!r} is negative")
+        return number
+    if kind == "flag":
+        if text not in ("0", "1"):
+            raise ValueError(f"{text!r} must be 0 or 1")
+        return text == "1"
+    if kind == "critical":
+        if text not in ("0", "1", "2"):
+            raise ValueError(f"{text!r} must be 0, 1 or 2")
+        return int(text)
+    if kind == "fraud_type":
+        from app.risk.models import FRAUD_TYPES
+
+        if text not in FRAUD_TYPES:
+            raise ValueError(f"{text!r} is not one of {', '.join(FRAUD_TYPES)}")
+        return text
+    raise AssertionError(kind)
+
+
+def _read(path_or_file, mapping, errors: _Errors):
+    """Validate the whole file; returns (ordered declarations dict, row count)."""
+    stream, owned = _open_text(path_or_file)
+    try:
+        reader = csv.reader(stream)
+        try:
+            header = next(reader)
+        except StopIteration:
+            errors.add("file", "is empty (no header row)")
+            return {}, 0
+        except (UnicodeDecodeError, csv.Error) as exc:
+            errors.add("file", f"cannot be read as UTF-8 CSV: {exc}")
+            return {}, 0
+        columns = _resolve_columns(header, mapping, errors)
+        if errors:
+            return {}, 0
+        declarations: dict[str, dict] = {}
+        first_row: dict[str, int] = {}
+        rows = 0
+        line = 1
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
+            except (UnicodeDecodeError, csv.Error) as exc:
+                errors.add(f"row {line + 1}", f"cannot be read: {exc}")
+                break
+            line += 1
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            rows += 1
+            if len(cells) != len(header):
+                errors.add(f"row {line}", f"has {len(cells)} cells, the header has {len(header)}")
+                continue
+            values = {}
+            for name, index in columns.items():
+                kind = FIELDS[name][1]
+                try:
+                    values[name] = _parse(kind, name, cells[index])
+                except ValueError as exc:
+                    errors.add(f"row {line}, column {header[index]}", str(exc))
+                    continue
+                if values[name] is None and FIELDS[name][2]:
+                    errors.add(f"row {line}, column {header[index]}", "is empty")
+            if errors:
+                continue
+            number = values["number"]
+            decl = declarations.get(number)
+            if decl is None:
+                decl = {k: values.get(k) for k in DECLARATION_FIELDS}
+                decl["items"] = []
+                declarations[number] = decl
+                first_row[number] = line
+            else:
+                for key in DECLARATION_FIELDS:
+                    if values.get(key) != decl[key]:
+                        column = header[columns[key]] if key in columns else key
+                        errors.add(
+                            f"row {line}, column {column}",
+                            f"differs from row {first_row[number]} of the same "
+                            f"declaration {number}",
+                        )
+                        break
+            item = {k: values.get(k) for k in ITEM_FIELDS}
+            item["value"] = item["value"] or 0.0
+            item["line_no"] = len(decl["items"]) + 1
+            item["label_fraud"] = values.get("fraud")
+            item["label_critical"] = values.get("critical")
+            item["_fraud_type"] = values.get("fraud_type")
+            item["_revenue"] = values.get("revenue_recovered")
+            decl["items"].append(item)
+        return declarations, rows
+    finally:
+        if owned:
+            stream.close()
+
+
+def _control_result(items: list[dict]) -> dict | None:
+    """The declaration's control result from its rows' labels (None without labels)."""
+    labels = [i["label_fraud"] for i in items if i["label_fraud"] is not None]
+    if not labels:
+        return None
+    fraud = any(labels)
+    critical = max((i["label_critical"] or 0) for i in items)
+    fraud_type = next((i["_fraud_type"] for i in items if i["_fraud_type"]), None)
+    revenue = sum(i["_revenue"] or 0 for i in items)
+    lines = [str(i["line_no"]) for i in items if i["label_fraud"]]
+    findings = (
+        f"Imported label: fraud on item(s) {', '.join(lines)}"
+        f"{' (threatens public safety)' if critical == 2 else ''}."
+        if fraud
+        else "Imported label: no fraud found."
+    )
+    return {
+        "is_inspected": True,
+        "is_compliant": not fraud,
+        "fraud_type": (fraud_type or "other") if fraud else None,
+        "is_critical": critical == 2,
+        "revenue_recovered": revenue,
+        "findings": findings,
+        "is_goods_seized": False,
+        "source": "csv",
+    }
+
+
+def _existing_numbers(numbers: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start : start + 500]
+        found.update(
+            db.session.scalars(select(Declaration.number).where(Declaration.number.in_(chunk)))
+        )
+    return found
+
+
+def import_declarations(
+    path_or_file,
+    *,
+    mapping: dict | None = None,
+    actor,
+    dry_run: bool = False,
+    unit_id: int | None = None,
+    on_duplicate: str = "error",
+    handling_code: str = "P",
+    request_indexing: bool | None = None,
+) -> ImportReport:
+    """Import declaration history from CSV; all or nothing.
+
+    ``mapping`` maps field names (see ``FIELDS``) to the file's column names; by default the
+    KCS column names are used, or columns named after the fields. ``on_duplicate`` is
+    ``"error"`` (a number already in the database is an error) or ``"skip"``. The owning unit
+    is ``unit_id``, else the actor's unit, else the risk data unit.
+
+    Search indexing is requested per declaration (``search_index_requested``) for imports up
+    to ``INDEX_PER_RECORD_LIMIT`` declarations; larger history imports leave it to
+    ``tollgate search reindex --type declaration`` (``report.indexing == "deferred"``) unless
+    ``request_indexing=True``.
+    """
+    actor.require("risk.profile.edit")
+    if on_duplicate not in ("error", "skip"):
+        raise ValidationError({"on_duplicate": "must be 'error' or 'skip'"})
+    errors = _Errors()
+    declarations, rows = _read(path_or_file, mapping, errors)
+    if errors:
+        raise ValidationError(errors.fields)
+    if not declarations:
+        raise ValidationError({"file": "has no data rows"})
+    report = ImportReport(rows=rows, dry_run=dry_run)
+    existing = _existing_numbers(list(declarations))
+    if existing and on_duplicate == "error":
+        for number in sorted(existing)[:MAX_ERRORS]:
+            errors.add(f"declaration {number}", "already exists (import it once)")
+        raise ValidationError(errors.fields)
+    report.skipped_existing = len(existing)
+    todo = [d for n, d in declarations.items() if n not in existing]
+    report.declarations = len(todo)
+    report.items = sum(len(d["items"]) for d in todo)
+    report.control_results = sum(1 for d in todo if _control_result(d["items"]) is not None)
+    if dry_run:
+        return report
+
+    from app.risk.service import owning_unit_id
+
+    owner = owning_unit_id(actor, unit_id)
+    now = now_utc()
+    for start in range(0, len(todo), _BATCH):
+        batch = todo[start : start + _BATCH]
+        decl_rows = [
+            {
+                **{k: d[k] for k in DECLARATION_FIELDS},
+                "source": "csv",
+                "unit_id": owner,
+                "handling_code": handling_code,
+                "created_dt": now,
+                "created_by_id": actor.user_id,
+                "is_random_selected": False,
+            }
+            for d in batch
+        ]
+        ids = (
+            db.session.execute(
+                insert(Declaration).returning(Declaration.id, sort_by_parameter_order=True),
+                decl_rows,
+            )
+            .scalars()
+            .all()
+        )
+        item_rows, result_rows = [], []
+        for decl_id, d in zip(ids, batch, strict=True):
+            for item in d["items"]:
+                item_rows.append(
+                    {
+                        **{k: v for k, v in item.items() if not k.startswith("_")},
+                        "declaration_id": decl_id,
+                    }
+                )
+            result = _control_result(d["items"])
+            if result is not None:
+                result_rows.append(
+                    {
+                        **result,
+                        "declaration_id": decl_id,
+                        "recorded_dt": now,
+                        "recorded_by_id": actor.user_id,
+                    }
+                )
+        db.session.execute(insert(DeclarationItem), item_rows)
+        if result_rows:
+            db.session.execute(insert(ControlResult), result_rows)
+        report.declaration_ids.extend(ids)
+    trail.record(actor, "create", "declaration", None, details={"import": report.as_dict()})
+    from app.risk.derived import refresh_peer_medians
+
+    refresh_peer_medians()
+    from app.core.signals import search_index_requested
+
+    if request_indexing is None:
+        request_indexing = len(report.declaration_ids) <= INDEX_PER_RECORD_LIMIT
+    report.indexing = "queued" if request_indexing else "deferred"
+    if request_indexing:
+        for decl_id in report.declaration_ids:
+            search_index_requested.send(None, record_type="declaration", record_id=decl_id)
+    return report

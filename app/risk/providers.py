@@ -1,0 +1,86 @@
+"""Plug-in points for other domains: the trader rating provider and the ML scorer.
+
+The audit domain registers its implementations in its ``init_app``; the selectivity engine
+uses them when present (fields ``trader_rating`` and ``ml_score``) and works without them.
+A provider that raises is logged and ignored: local information may only add risk, never
+block an assessment.
+"""
+
+import logging
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+_rating_provider: Callable | None = None
+_ml_scorer: Callable | None = None
+
+
+def register_rating_provider(fn: Callable) -> None:
+    """``fn(codes: list[str]) -> {code: rating 0..100}`` (higher = riskier)."""
+    global _rating_provider
+    _rating_provider = fn
+
+
+def register_ml_scorer(fn: Callable) -> None:
+    """``fn(declaration, items) -> [{"score": 0..1, "explanation": ...} or float, ...]``,
+    one per item, in item order."""
+    global _ml_scorer
+    _ml_scorer = fn
+
+
+def has_rating_provider() -> bool:
+    return _rating_provider is not None
+
+
+def has_ml_scorer() -> bool:
+    return _ml_scorer is not None
+
+
+def ratings_for(codes: list[str]) -> dict[str, float]:
+    """Ratings of the given trader codes (empty without a provider or on its failure)."""
+    if _rating_provider is None or not codes:
+        return {}
+    try:
+        result = _rating_provider([c for c in codes if c]) or {}
+    except Exception:
+        log.exception("trader rating provider failed; assessing without ratings")
+        return {}
+    ratings = {}
+    for code, value in result.items():
+        try:
+            ratings[code] = min(100.0, max(0.0, float(value)))
+        except (TypeError, ValueError):
+            continue
+    return ratings
+
+
+def ml_scores_for(declaration, items) -> list[dict] | None:
+    """Per-item ``{"score", "explanation"}`` or None without a scorer or on its failure."""
+    if _ml_scorer is None:
+        return None
+    try:
+        raw = _ml_scorer(declaration, items)
+    except Exception:
+        log.exception("ML scorer failed; assessing without ML scores")
+        return None
+    if raw is None:  # the scorer has no model yet
+        return None
+    if len(raw) != len(items):
+        log.warning(
+            "ML scorer returned %s scores for %s items; ignored",
+            len(raw),
+            len(items),
+        )
+        return None
+    scores = []
+    for entry in raw:
+        if isinstance(entry, dict):
+            score, explanation = entry.get("score"), entry.get("explanation")
+        else:
+            score, explanation = entry, None
+        try:
+            score = min(1.0, max(0.0, float(score)))
+        except (TypeError, ValueError):
+            return None
+        scores.append({"score": score, "explanation": explanation})
+    return scores

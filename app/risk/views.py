@@ -1,0 +1,352 @@
+"""Declarations in the UI: list, explained assessment, control results, channel raises,
+history import and selectivity settings. Profile pages are in views_profiles.py."""
+
+import json
+from datetime import date
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import exists, select
+
+from app.core.errors import ValidationError
+from app.core.pagination import paginate
+from app.core.web import permission_required
+from app.extensions import db
+from app.risk import assessment, control, settings
+from app.risk.forms import (
+    ControlResultForm,
+    DecideForm,
+    ImportForm,
+    RaiseForm,
+    rates_form_class,
+)
+from app.risk.models import (
+    CHANNEL_LABELS,
+    CHANNELS,
+    FRAUD_TYPES,
+    ChannelRaise,
+    ControlResult,
+    Declaration,
+    DeclarationItem,
+)
+from app.security import trail
+from app.security.access import visible_clause
+
+bp = Blueprint("risk", __name__, url_prefix="/risk")
+
+
+@bp.app_template_filter("pct")
+def pct(value, digits=1):
+    return "—" if value is None else f"{100 * value:.{digits}f}%"
+
+
+@bp.app_template_global("channel_label")
+def channel_label(channel):
+    return CHANNEL_LABELS.get(channel, channel or "—")
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    """Put service errors next to the form fields they name; the rest as a flash."""
+    rest = []
+    for key, message in exc.fields.items():
+        field = getattr(form, key.split(".")[0], None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+        else:
+            rest.append(f"{key}: {message}")
+    if rest:
+        flash("; ".join(rest), "error")
+
+
+# --- declarations -------------------------------------------------------------------------
+
+
+@bp.get("/declarations")
+@permission_required("risk.declaration.view")
+def declarations():
+    args = request.args
+    stmt = select(Declaration).where(visible_clause(g.actor, Declaration))
+    filters = {}
+    for key in (
+        "number",
+        "office",
+        "importer",
+        "hs",
+        "channel",
+        "result",
+        "date_from",
+        "date_to",
+        "random",
+    ):
+        filters[key] = (args.get(key) or "").strip()
+    if filters["number"]:
+        stmt = stmt.where(Declaration.number.like(f"{filters['number']}%"))
+    if filters["office"]:
+        stmt = stmt.where(Declaration.office == filters["office"])
+    if filters["importer"]:
+        stmt = stmt.where(Declaration.importer_code == filters["importer"])
+    if filters["channel"] in CHANNELS:
+        stmt = stmt.where(Declaration.channel == filters["channel"])
+    if filters["hs"].isdigit():
+        stmt = stmt.where(
+            exists().where(
+                DeclarationItem.declaration_id == Declaration.id,
+                DeclarationItem.hs_code.like(f"{filters['hs']}%"),
+            )
+        )
+    if filters["random"] == "1":
+        stmt = stmt.where(Declaration.is_random_selected.is_(True))
+    if filters["result"] in ("none", "compliant", "fraud"):
+        has = exists().where(ControlResult.declaration_id == Declaration.id)
+        if filters["result"] == "none":
+            stmt = stmt.where(~has)
+        else:
+            flag = filters["result"] == "compliant"
+            stmt = stmt.where(
+                exists().where(
+                    ControlResult.declaration_id == Declaration.id,
+                    ControlResult.is_compliant.is_(flag),
+                )
+            )
+    for key, op in (("date_from", "__ge__"), ("date_to", "__le__")):
+        if filters[key]:
+            try:
+                value = date.fromisoformat(filters[key])
+            except ValueError:
+                flash(f"{key.replace('_', ' ')}: not a date (YYYY-MM-DD)", "error")
+                continue
+            stmt = stmt.where(getattr(Declaration.declaration_date, op)(value))
+    stmt = stmt.order_by(Declaration.declaration_date.desc(), Declaration.id.desc())
+    page = paginate(stmt, args)
+    query = "; ".join(f"{k}={v}" for k, v in filters.items() if v) or "all"
+    trail.record(g.actor, "search", "declaration", None, query=query)
+    return render_template("risk/declarations.html", page=page, filters=filters, channels=CHANNELS)
+
+
+@bp.get("/declarations/<int:declaration_id>")
+@permission_required("risk.declaration.view")
+def declaration_detail(declaration_id):
+    decl = assessment.get_declaration(declaration_id, actor=g.actor)
+    raises = db.session.scalars(
+        select(ChannelRaise)
+        .where(ChannelRaise.declaration_id == decl.id)
+        .order_by(ChannelRaise.requested_dt)
+    ).all()
+    raise_form = RaiseForm()
+    raise_form.to_channel.choices = [
+        (c, CHANNEL_LABELS[c])
+        for c in CHANNELS
+        if CHANNELS.index(c) > CHANNELS.index(decl.channel or "green")
+    ]
+    return render_template(
+        "risk/declaration.html",
+        decl=decl,
+        explanation=assessment.explain(decl),
+        raises=raises,
+        raise_form=raise_form,
+        decide_form=DecideForm(),
+        result_form=ControlResultForm(),
+        fraud_types=FRAUD_TYPES,
+        reproduced=assessment.reproduce_draw(decl) if decl.random_seed else None,
+    )
+
+
+@bp.route("/declarations/<int:declaration_id>/control", methods=["GET", "POST"])
+@permission_required("risk.control.record")
+def declaration_control(declaration_id):
+    decl = assessment.get_declaration(
+        declaration_id, actor=g.actor, action="update" if request.method == "POST" else "view"
+    )
+    form = ControlResultForm()
+    if form.validate_on_submit():
+        data = {
+            "inspected": form.inspected.data,
+            "compliant": form.compliant.data or None if form.inspected.data else None,
+            "fraud_type": form.fraud_type.data or None,
+            "revenue_recovered": form.revenue_recovered.data or 0,
+            "goods_seized": form.goods_seized.data,
+            "critical": form.critical.data,
+            "findings": form.findings.data,
+        }
+        try:
+            result = control.record_control_result(decl.id, data, actor=g.actor, decl=decl)
+        except ValidationError as exc:
+            db.session.rollback()
+            _form_errors(form, exc)
+        else:
+            message = "Control result recorded; profile statistics are updated."
+            if result.seizure_case_id:
+                message += " A seizure case was opened."
+            flash(message, "info")
+            return redirect(url_for("risk.declaration_detail", declaration_id=decl.id))
+    elif request.method == "GET" and decl.control_result is not None:
+        r = decl.control_result
+        form.inspected.data = r.is_inspected
+        form.compliant.data = "" if r.is_compliant is None else str(r.is_compliant).lower()
+        form.fraud_type.data = r.fraud_type or ""
+        form.revenue_recovered.data = r.revenue_recovered
+        form.goods_seized.data = r.is_goods_seized
+        form.critical.data = r.is_critical
+        form.findings.data = r.findings
+    return render_template("risk/control.html", decl=decl, form=form)
+
+
+@bp.post("/declarations/<int:declaration_id>/raise")
+@permission_required("risk.channel.raise")
+def declaration_raise(declaration_id):
+    form = RaiseForm()
+    form.to_channel.choices = [(c, c) for c in CHANNELS]
+    if not form.validate_on_submit():
+        assessment.get_declaration(declaration_id, actor=g.actor)
+        flash("Say to which lane and why.", "error")
+        return redirect(url_for("risk.declaration_detail", declaration_id=declaration_id))
+    try:
+        assessment.request_raise(
+            declaration_id, form.to_channel.data, form.reason.data, actor=g.actor
+        )
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(exc.fields.values()), "error")
+    else:
+        flash("Raise requested; a supervisor must approve it.", "info")
+    return redirect(url_for("risk.declaration_detail", declaration_id=declaration_id))
+
+
+@bp.get("/raises")
+@permission_required("risk.channel.approve")
+def raises():
+    rows = db.session.scalars(
+        select(ChannelRaise)
+        .join(Declaration)
+        .where(ChannelRaise.status == "pending", visible_clause(g.actor, Declaration))
+        .order_by(ChannelRaise.requested_dt)
+    ).all()
+    return render_template("risk/raises.html", rows=rows, form=DecideForm())
+
+
+@bp.post("/raises/<int:raise_id>/decide")
+@permission_required("risk.channel.approve")
+def raise_decide(raise_id):
+    form = DecideForm()
+    row = db.session.get(ChannelRaise, raise_id)
+    if row is None:
+        abort(404)
+    if not form.validate_on_submit() or form.decision.data not in ("approve", "reject"):
+        assessment.get_declaration(row.declaration_id, actor=g.actor)
+        flash("Choose approve or reject.", "error")
+        return redirect(url_for("risk.raises"))
+    try:
+        assessment.decide_raise(
+            raise_id, form.decision.data == "approve", form.note.data, actor=g.actor
+        )
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(exc.fields.values()), "error")
+    else:
+        flash(f"Raise {form.decision.data}d.", "info")
+    return redirect(url_for("risk.declaration_detail", declaration_id=row.declaration_id))
+
+
+# --- import and settings ------------------------------------------------------------------
+
+
+def _parse_mapping(text: str) -> dict:
+    text = (text or "").strip()
+    if not text:
+        return {}
+    if text.startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ValidationError({"mapping": f"is not valid JSON: {exc}"}) from None
+        if not isinstance(data, dict):
+            raise ValidationError({"mapping": "must map field names to column names"})
+        return data
+    mapping = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        if "=" not in line:
+            raise ValidationError({"mapping": f"line {n}: write field = Column name"})
+        key, value = line.split("=", 1)
+        mapping[key.strip()] = value.strip()
+    return mapping
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@permission_required("risk.profile.edit")
+def import_page():
+    from app.risk.importer import FIELDS, import_declarations
+
+    form = ImportForm()
+    report = errors = None
+    if form.validate_on_submit():
+        try:
+            mapping = _parse_mapping(form.mapping.data)
+            report = import_declarations(
+                form.file.data.stream,
+                mapping=mapping,
+                actor=g.actor,
+                dry_run=form.dry_run.data,
+                on_duplicate=form.on_duplicate.data,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = exc.fields
+        else:
+            flash(
+                ("Checked: " if report.dry_run else "Imported: ")
+                + f"{report.declarations} declarations, {report.items} items, "
+                f"{report.control_results} control results.",
+                "info",
+            )
+    return render_template(
+        "risk/import.html", form=form, report=report, errors=errors, fields=FIELDS
+    )
+
+
+@bp.get("/settings")
+@permission_required("risk.profile.view")
+def settings_page():
+    form = rates_form_class()()
+    rates = settings.selectivity_rates()
+    state = settings.engine_state()
+    for c in CHANNELS:
+        getattr(form, f"target_{c}").data = round(100 * rates[c]["target_rate"], 3)
+        getattr(form, f"random_{c}").data = round(100 * rates[c]["min_random_rate"], 3)
+    form.ml_threshold.data = state.ml_threshold
+    form.ml_channel.data = state.ml_channel
+    return _settings_template(form, state)
+
+
+def _settings_template(form, state):
+    return render_template(
+        "risk/settings.html",
+        form=form,
+        channels=CHANNELS,
+        state=state,
+        can_edit=g.actor.can("risk.profile.activate"),
+    )
+
+
+@bp.post("/settings")
+@permission_required("risk.profile.activate")
+def settings_save():
+    form = rates_form_class()()
+    if form.validate_on_submit():
+        values = {
+            c: {
+                "target_rate": (getattr(form, f"target_{c}").data or 0) / 100,
+                "min_random_rate": (getattr(form, f"random_{c}").data or 0) / 100,
+            }
+            for c in CHANNELS
+        }
+        try:
+            settings.set_rates(values, actor=g.actor)
+            settings.set_ml_threshold(form.ml_threshold.data, form.ml_channel.data, actor=g.actor)
+        except ValidationError as exc:
+            db.session.rollback()
+            flash("; ".join(f"{k}: {v}" for k, v in exc.fields.items()), "error")
+        else:
+            flash("Selectivity settings saved; every web process applies them now.", "info")
+            return redirect(url_for("risk.settings_page"))
+    return _settings_template(form, settings.engine_state()), 422

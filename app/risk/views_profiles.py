@@ -1,0 +1,318 @@
+"""Risk profile pages: the rule editor, simulation, life cycle, named lists and KPIs."""
+
+import json
+from datetime import UTC, date, datetime, time
+
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.core.errors import ValidationError
+from app.core.web import permission_required
+from app.extensions import db
+from app.risk import kpis, profiles, rules, simulation
+from app.risk.assessment import fields_catalogue
+from app.risk.forms import ListForm, ProfileForm, SimulateForm, StatusForm
+from app.risk.models import CHANNELS, NamedList, RiskProfile
+from app.risk.views import bp
+from app.security.models import Unit, User
+
+
+def _catalog() -> dict:
+    return {
+        "fields": fields_catalogue(),
+        "ops": {
+            op: {"label": label, "shape": shape}
+            for op, (label, _k, shape) in rules.OPERATORS.items()
+        },
+        "lists": [
+            {"name": nl.name, "kind": nl.kind}
+            for nl in db.session.scalars(select(NamedList).order_by(NamedList.name))
+        ],
+    }
+
+
+def _recipient_choices(form):
+    form.recipient_users.choices = [
+        (u.id, f"{u.full_name} ({u.username})")
+        for u in db.session.scalars(
+            select(User).where(User.is_active.is_(True)).order_by(User.full_name)
+        )
+    ]
+    form.recipient_units.choices = [
+        (u.id, f"{u.code} — {u.name}") for u in db.session.scalars(select(Unit).order_by(Unit.code))
+    ]
+
+
+def _form_data(form) -> dict:
+    try:
+        conditions = json.loads(form.conditions_json.data or "null")
+    except ValueError:
+        conditions = None
+
+    def _when(d):
+        return datetime.combine(d, time.min, tzinfo=UTC) if d else None
+
+    return {
+        "name": form.name.data,
+        "risk_area": form.risk_area.data,
+        "assessment": form.assessment.data,
+        "channel": form.channel.data,
+        "instructions": form.instructions.data,
+        "is_sensitive": form.is_sensitive.data,
+        "recipients": {
+            "users": form.recipient_users.data or [],
+            "units": form.recipient_units.data or [],
+            "roles": form.recipient_roles.data or [],
+        },
+        "valid_from": _when(form.valid_from.data),
+        "valid_to": _when(form.valid_to.data),
+        "conditions": conditions,
+    }
+
+
+def _editor(form, profile=None, errors=None):
+    return render_template(
+        "risk/profile_form.html",
+        form=form,
+        profile=profile,
+        catalog=_catalog(),
+        errors=errors or {},
+    )
+
+
+@bp.get("/profiles")
+@permission_required("risk.profile.view")
+def profiles_list():
+    status = request.args.get("status", "")
+    stmt = select(RiskProfile).order_by(RiskProfile.code)
+    if status in ("draft", "simulated", "active", "retired"):
+        stmt = stmt.where(RiskProfile.status == status)
+    rows = db.session.scalars(stmt).all()
+    stats = profiles.profile_stats([p.id for p in rows])
+    return render_template(
+        "risk/profiles.html",
+        rows=rows,
+        stats=stats,
+        status=status,
+        blank=profiles.empty_stats(),
+        describe=rules.describe,
+    )
+
+
+@bp.route("/profiles/new", methods=["GET", "POST"])
+@permission_required("risk.profile.edit")
+def profile_new():
+    form = ProfileForm()
+    _recipient_choices(form)
+    errors = {}
+    if form.validate_on_submit():
+        try:
+            profile = profiles.create_profile(_form_data(form), actor=g.actor)
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = exc.fields
+        else:
+            flash(
+                f"Profile {profile.code} saved as a draft. Simulate it before activating.", "info"
+            )
+            return redirect(url_for("risk.profile_detail", profile_id=profile.id))
+    elif request.method == "GET":
+        form.conditions_json.data = json.dumps({"join": "and", "conditions": []})
+    return _editor(form, errors=errors), 422 if errors else 200
+
+
+@bp.route("/profiles/<int:profile_id>/edit", methods=["GET", "POST"])
+@permission_required("risk.profile.edit")
+def profile_edit(profile_id):
+    profile = profiles.get_profile(profile_id)
+    form = ProfileForm(obj=None if request.method == "POST" else profile)
+    _recipient_choices(form)
+    errors = {}
+    if form.validate_on_submit():
+        try:
+            profiles.update_profile(profile.id, _form_data(form), actor=g.actor)
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = exc.fields
+        else:
+            flash("Profile saved (new version).", "info")
+            return redirect(url_for("risk.profile_detail", profile_id=profile.id))
+    elif request.method == "GET":
+        recipients = profile.recipients or {}
+        form.recipient_users.data = recipients.get("users", [])
+        form.recipient_units.data = recipients.get("units", [])
+        form.recipient_roles.data = recipients.get("roles", [])
+        form.valid_from.data = profile.valid_from_dt.date() if profile.valid_from_dt else None
+        form.valid_to.data = profile.valid_to_dt.date() if profile.valid_to_dt else None
+        form.conditions_json.data = json.dumps(profile.conditions)
+    return _editor(form, profile, errors), 422 if errors else 200
+
+
+@bp.post("/profiles/preview")
+@permission_required("risk.profile.edit")
+def profile_preview():
+    """The editor's live check: the rule as a sentence, or the errors by path."""
+    tree = request.get_json(silent=True)
+    try:
+        normal = rules.validate(tree, lists=profiles.list_kinds())
+    except ValidationError as exc:
+        return jsonify({"ok": False, "errors": exc.fields})
+    return jsonify({"ok": True, "sentence": rules.describe(normal)})
+
+
+@bp.get("/profiles/<int:profile_id>")
+@permission_required("risk.profile.view")
+def profile_detail(profile_id):
+    profile = profiles.get_profile(profile_id)
+    stats = profiles.profile_stats([profile.id]).get(profile.id, profiles.empty_stats())
+    owner = db.session.get(User, profile.owner_id) if profile.owner_id else None
+    return render_template(
+        "risk/profile.html",
+        profile=profile,
+        stats=stats,
+        owner=owner,
+        sentence=rules.describe(profile.conditions),
+        sim_form=SimulateForm(),
+        status_form=StatusForm(),
+        transitions=profiles.TRANSITIONS.get(profile.status, ()),
+        recipients=_recipient_names(profile.recipients or {}),
+    )
+
+
+def _recipient_names(recipients: dict) -> list[str]:
+    names = [
+        u.full_name for u in (db.session.get(User, i) for i in recipients.get("users", [])) if u
+    ]
+    names += [
+        f"unit {u.code}"
+        for u in (db.session.get(Unit, i) for i in recipients.get("units", []))
+        if u
+    ]
+    names += [f"role {r}" for r in recipients.get("roles", [])]
+    return names
+
+
+@bp.post("/profiles/<int:profile_id>/status")
+@permission_required("risk.profile.edit")
+def profile_status(profile_id):
+    form = StatusForm()
+    profiles.get_profile(profile_id)
+    if form.validate_on_submit():
+        try:
+            profile = profiles.set_status(profile_id, form.status.data, actor=g.actor)
+        except ValidationError as exc:
+            db.session.rollback()
+            flash("; ".join(exc.fields.values()), "error")
+        else:
+            flash(f"Profile {profile.code} is now {profile.status}.", "info")
+    return redirect(url_for("risk.profile_detail", profile_id=profile_id))
+
+
+@bp.post("/profiles/<int:profile_id>/simulate")
+@permission_required("risk.profile.edit")
+def profile_simulate(profile_id):
+    profile = profiles.get_profile(profile_id)
+    form = SimulateForm()
+    result = None
+    if form.validate_on_submit():
+        try:
+            result = simulation.run_simulation(
+                [profile.id], form.date_from.data, form.date_to.data, actor=g.actor
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            flash("; ".join(exc.fields.values()), "error")
+            return redirect(url_for("risk.profile_detail", profile_id=profile.id))
+    return render_template(
+        "risk/simulation.html",
+        results=[(profile, result["profiles"][profile.id])] if result else [],
+        combined=result["combined"] if result else None,
+        form=form,
+        choices=[],
+        selected=[profile.id],
+    )
+
+
+@bp.get("/simulation")
+@permission_required("risk.profile.view")
+def simulation_page():
+    """Side-by-side simulation of chosen profiles (drafts or the whole active set)."""
+    form = SimulateForm(request.args, meta={"csrf": False})
+    choices = db.session.scalars(
+        select(RiskProfile).where(RiskProfile.status != "retired").order_by(RiskProfile.code)
+    ).all()
+    selected = [int(v) for v in request.args.getlist("profiles") if v.isdigit()]
+    if request.args.get("set") == "active":
+        selected = [p.id for p in choices if p.status == "active"]
+    results, combined = [], None
+    if selected and form.validate():
+        try:
+            out = simulation.run_simulation(
+                selected, form.date_from.data, form.date_to.data, actor=g.actor, record=False
+            )
+        except ValidationError as exc:
+            flash("; ".join(exc.fields.values()), "error")
+        else:
+            results = [(p, out["profiles"][p.id]) for p in out["rows"]]
+            combined = out["combined"] if len(results) > 1 else None
+    return render_template(
+        "risk/simulation.html",
+        results=results,
+        combined=combined,
+        form=form,
+        choices=choices,
+        selected=selected,
+    )
+
+
+@bp.get("/lists")
+@permission_required("risk.profile.view")
+def lists():
+    rows = db.session.scalars(select(NamedList).order_by(NamedList.name)).all()
+    return render_template("risk/lists.html", rows=rows, form=ListForm())
+
+
+@bp.post("/lists")
+@permission_required("risk.profile.edit")
+def list_save():
+    form = ListForm()
+    if form.validate_on_submit():
+        try:
+            row = profiles.save_list(
+                form.name.data,
+                form.kind.data,
+                form.values.data,
+                description=form.description.data or "",
+                actor=g.actor,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            flash("; ".join(f"{k}: {v}" for k, v in exc.fields.items()), "error")
+        else:
+            flash(f"List “{row.name}” saved ({len(row.values)} values).", "info")
+            return redirect(url_for("risk.lists"))
+    rows = db.session.scalars(select(NamedList).order_by(NamedList.name)).all()
+    return render_template("risk/lists.html", rows=rows, form=form), 422
+
+
+@bp.get("/editor-catalog")
+@permission_required("risk.profile.view")
+def editor_catalog():
+    return jsonify(_catalog())
+
+
+@bp.get("/kpis")
+@permission_required("risk.profile.view")
+def kpis_page():
+    def _date(key):
+        try:
+            return date.fromisoformat(request.args.get(key, ""))
+        except ValueError:
+            return None
+
+    granularity = request.args.get("by", "week")
+    if granularity not in ("day", "week", "month"):
+        granularity = "week"
+    data = kpis.targeting_kpis(g.actor, _date("since"), _date("until"), granularity)
+    peak = max((p["declarations"] for p in data["periods"]), default=0)
+    return render_template("risk/kpis.html", k=data, peak=peak, channels=CHANNELS)

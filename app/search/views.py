@@ -1,0 +1,65 @@
+"""The one search box."""
+
+from datetime import UTC, datetime, time
+
+from flask import Blueprint, current_app, g, render_template, request
+
+from app.core.errors import ValidationError
+from app.core.web import permission_required
+from app.search import service
+from app.search.registry import search_sources
+
+bp = Blueprint("search", __name__)
+
+
+def parse_date(value, field, *, end=False):
+    """A YYYY-MM-DD filter as an aware datetime (end of day for an upper bound)."""
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise ValidationError({field: "must be a date (YYYY-MM-DD)"}) from None
+    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+
+
+def parse_args(args):
+    sources = search_sources(current_app)
+    types = [t for t in args.getlist("type") if t] or None
+    if types:
+        bad = [t for t in types if t not in sources]
+        if bad:
+            raise ValidationError({"type": f"unknown record type {bad[0]!r}"})
+    try:
+        page = max(1, int(args.get("page", 1)))
+    except ValueError:
+        raise ValidationError({"page": "must be a number"}) from None
+    return {
+        "types": types,
+        "date_from": parse_date(args.get("from"), "from"),
+        "date_to": parse_date(args.get("to"), "to", end=True),
+        "page": page,
+    }
+
+
+@bp.get("/search")
+@permission_required("search.use")
+def search_page():
+    sources = {k: s for k, s in search_sources(current_app).items() if g.actor.can(s.permission)}
+    q = request.args.get("q", "").strip()
+    result, error = None, None
+    try:
+        options = parse_args(request.args)
+        if q:
+            result = service.search(g.actor, q, per_page=20, **options)
+    except ValidationError as exc:
+        error = str(exc)
+    return render_template(
+        "search/search.html",
+        q=q,
+        result=result,
+        error=error,
+        sources=sources,
+        selected=request.args.getlist("type"),
+        args=request.args,
+    )

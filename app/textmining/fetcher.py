@@ -1,0 +1,267 @@
+"""A small, defensive HTTP client for feeds (stdlib ``http.client``).
+
+Feeds are hostile input. Every request: only http/https, the host's addresses are resolved
+and checked (no loopback, private, link-local, multicast, reserved or unspecified targets)
+and the connection goes to the checked address (no second DNS lookup an attacker could
+rebind), redirects are followed by hand and re-checked, the body is capped *after*
+decompression, and the whole exchange has a deadline.
+"""
+
+import contextlib
+import http.client
+import ipaddress
+import socket
+import ssl
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+USER_AGENT = "Tollgate-feeds/1.0 (+customs open-source monitoring)"
+DEFAULT_TIMEOUT = 15.0
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+MAX_REDIRECTS = 5
+_CHUNK = 64 * 1024
+
+
+class FetchError(Exception):
+    """The feed could not be fetched; ``reason`` is shown to the administrator."""
+
+    def __init__(self, reason: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+
+
+class BlockedAddress(FetchError):
+    """The target (or a redirect) points at an address feeds may not reach."""
+
+
+@dataclass
+class FetchResult:
+    url: str
+    status: int
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+    #: seconds the server asked us to wait (Retry-After / Cache-Control max-age), if any
+    retry_after: float | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def _is_public(addr: str) -> bool:
+    ip = ipaddress.ip_address(addr.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
+
+
+def resolve_checked(host: str, port: int, allowed_hosts=()) -> str:
+    """Resolve ``host`` and return an address to connect to, or raise BlockedAddress.
+
+    Every address the name resolves to must be public, unless the host is allowed."""
+    allowed = {h.lower().rstrip(".") for h in allowed_hosts}
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise FetchError(f"cannot resolve host {host!r}: {exc.strerror or exc}") from exc
+    addrs = [info[4][0] for info in infos]
+    if not addrs:
+        raise FetchError(f"host {host!r} has no address")
+    if host.lower().rstrip(".") not in allowed:
+        for addr in addrs:
+            if not _is_public(addr):
+                raise BlockedAddress(
+                    f"refused: {host} resolves to the non-public address {addr} "
+                    "(an administrator can allow this host)"
+                )
+    return addrs[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host, port, address, timeout, context):
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._address = address
+        self._ctx = context
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        # SNI and certificate checks use the name, the TCP connection the checked address.
+        self.sock = self._ctx.wrap_socket(sock, server_hostname=self.host)
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _max_age(cache_control: str | None) -> float | None:
+    for part in (cache_control or "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "max-age" and value.strip().isdigit():
+            return float(value.strip())
+    return None
+
+
+def _read_capped(response, encoding: str, max_bytes: int, deadline: float) -> bytes:
+    """Read and decompress, counting decompressed bytes against ``max_bytes``."""
+    if encoding in ("gzip", "x-gzip"):
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    elif encoding == "deflate":
+        decoder = zlib.decompressobj()
+    elif encoding in ("", "identity"):
+        decoder = None
+    else:
+        raise FetchError(f"unsupported Content-Encoding {encoding!r}")
+    out = bytearray()
+    while True:
+        if time.monotonic() > deadline:
+            raise FetchError("timed out while reading the response")
+        chunk = response.read1(_CHUNK) if hasattr(response, "read1") else response.read(_CHUNK)
+        if not chunk:
+            break
+        if decoder is not None:
+            try:
+                # max_length bounds each step, so a decompression bomb never expands in memory
+                data = decoder.decompress(chunk, max_bytes + 1 - len(out))
+                while decoder.unconsumed_tail and len(out) + len(data) <= max_bytes:
+                    data += decoder.decompress(
+                        decoder.unconsumed_tail, max_bytes + 1 - len(out) - len(data)
+                    )
+            except zlib.error as exc:
+                raise FetchError(f"corrupt {encoding} body: {exc}") from exc
+        else:
+            data = chunk
+        out += data
+        if len(out) > max_bytes:
+            raise FetchError(f"response larger than {max_bytes} bytes (after decompression)")
+    if decoder is not None:
+        out += decoder.flush()
+        if len(out) > max_bytes:
+            raise FetchError(f"response larger than {max_bytes} bytes (after decompression)")
+    return bytes(out)
+
+
+def _abort(conn) -> None:
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def fetch(
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allowed_hosts=(),
+    max_redirects: int = MAX_REDIRECTS,
+) -> FetchResult:
+    """GET ``url`` with conditional headers; raise FetchError (or BlockedAddress)."""
+    deadline = time.monotonic() + timeout
+    context = ssl.create_default_context()
+    current = url
+    for _hop in range(max_redirects + 1):
+        parts = urlsplit(current)
+        if parts.scheme not in ("http", "https"):
+            raise BlockedAddress(f"refused: scheme {parts.scheme or '(none)'!r} is not http(s)")
+        if not parts.hostname:
+            raise FetchError(f"no host in URL {current!r}")
+        if parts.username or parts.password:
+            raise FetchError("URLs with credentials are not accepted")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        address = resolve_checked(parts.hostname, port, allowed_hosts)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchError("timed out")
+        if parts.scheme == "https":
+            conn = _PinnedHTTPSConnection(parts.hostname, port, address, remaining, context)
+        else:
+            conn = _PinnedHTTPConnection(parts.hostname, port, address, remaining)
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        headers = {
+            "User-Agent": USER_AGENT,
+            "Accept-Encoding": "gzip, deflate",
+            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+            "text/xml;q=0.8, */*;q=0.5",
+        }
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        # A watchdog closes the socket at the deadline: a server dripping one byte at a time
+        # would otherwise satisfy every per-read timeout forever.
+        watchdog = threading.Timer(remaining, _abort, args=(conn,))
+        watchdog.daemon = True
+        watchdog.start()
+        response = None
+        try:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            status = response.status
+            resp_headers = {k.lower(): v for k, v in response.getheaders()}
+            if status in (301, 302, 303, 307, 308):
+                location = resp_headers.get("location")
+                if not location:
+                    raise FetchError(f"HTTP {status} redirect without a Location", status=status)
+                current = urljoin(current, location)
+                continue
+            retry_after = _parse_retry_after(resp_headers.get("retry-after"))
+            if status == 304:
+                return FetchResult(current, status, b"", resp_headers, retry_after)
+            if status >= 400:
+                raise FetchError(
+                    f"HTTP {status} {response.reason}".strip(),
+                    status=status,
+                    retry_after=retry_after,
+                )
+            body = _read_capped(
+                response, resp_headers.get("content-encoding", "").lower(), max_bytes, deadline
+            )
+            if time.monotonic() > deadline:
+                raise FetchError("timed out while reading the response")
+            if retry_after is None:
+                retry_after = _max_age(resp_headers.get("cache-control"))
+            return FetchResult(current, status, body, resp_headers, retry_after)
+        except TimeoutError as exc:
+            raise FetchError("timed out") from exc
+        except ssl.SSLError as exc:
+            raise FetchError(f"TLS error: {exc.reason or exc}") from exc
+        except (OSError, http.client.HTTPException) as exc:
+            if time.monotonic() >= deadline:
+                raise FetchError("timed out") from exc
+            raise FetchError(f"connection failed: {exc}") from exc
+        finally:
+            watchdog.cancel()
+            if response is not None:
+                response.close()
+            conn.close()
+    raise FetchError(f"more than {max_redirects} redirects")

@@ -1,0 +1,344 @@
+"""News administration pages: feeds, allowed hosts, term lists and the workbench
+(routes of the ``textmining`` blueprint defined in ``views``)."""
+
+from flask import flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from app.core.errors import ValidationError
+from app.core.pagination import paginate
+from app.core.web import permission_required
+from app.extensions import db
+from app.textmining import feeds as feed_service
+from app.textmining import service
+from app.textmining.forms import ConfirmForm, FeedForm, HostForm, TermForm, WorkbenchForm
+from app.textmining.models import AllowedHost, Article
+from app.textmining.terms_builtin import TERM_CATEGORIES, WORKBENCH_CATEGORIES
+from app.textmining.views import _flash_errors, _form_errors, bp
+
+# -- feeds ------------------------------------------------------------------------------
+
+
+@bp.get("/feeds")
+@permission_required("news.view")
+def feeds():
+    counts = dict(
+        db.session.execute(
+            select(Article.feed_id, func.count(Article.id)).group_by(Article.feed_id)
+        ).all()
+    )
+    return render_template(
+        "textmining/feeds.html",
+        feeds=feed_service.list_feeds(actor=g.actor),
+        counts=counts,
+        hosts=db.session.scalars(select(AllowedHost).order_by(AllowedHost.host)).all(),
+        host_form=HostForm(),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/feeds/new", methods=["GET", "POST"])
+@permission_required("news.manage")
+def feed_new():
+    form = FeedForm()
+    if form.validate_on_submit():
+        try:
+            feed = feed_service.create_feed(
+                form.url.data,
+                form.title.data,
+                keywords=form.keywords.data or "",
+                actor=g.actor,
+                interval_minutes=form.interval_minutes.data or 60,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            flash(f"Feed {feed.title} added; the worker polls it within a minute.", "info")
+            return redirect(url_for("textmining.feed", feed_id=feed.id))
+    return render_template("textmining/feed_form.html", form=form, feed=None)
+
+
+@bp.get("/feeds/<int:feed_id>")
+@permission_required("news.view")
+def feed(feed_id):
+    item = feed_service.get_feed(feed_id, actor=g.actor)
+    return render_template(
+        "textmining/feed.html",
+        feed=item,
+        fetches=feed_service.recent_fetches(item),
+        confirm=ConfirmForm(),
+        article_count=db.session.scalar(
+            select(func.count(Article.id)).where(Article.feed_id == item.id)
+        ),
+    )
+
+
+@bp.route("/feeds/<int:feed_id>/edit", methods=["GET", "POST"])
+@permission_required("news.manage")
+def feed_edit(feed_id):
+    item = feed_service.get_feed(feed_id, actor=g.actor)
+    form = FeedForm(obj=item)
+    if request.method == "GET":
+        form.keywords.data = "\n".join(item.keywords or [])
+    if form.validate_on_submit():
+        try:
+            feed_service.update_feed(
+                item,
+                title=form.title.data,
+                keywords=form.keywords.data,
+                url=form.url.data,
+                actor=g.actor,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            flash("Feed saved.", "info")
+            return redirect(url_for("textmining.feed", feed_id=item.id))
+    return render_template("textmining/feed_form.html", form=form, feed=item)
+
+
+@bp.post("/feeds/<int:feed_id>/pause")
+@permission_required("news.manage")
+def feed_pause(feed_id):
+    item = feed_service.get_feed(feed_id, actor=g.actor)
+    if ConfirmForm().validate_on_submit():
+        feed_service.set_feed_active(item, False, actor=g.actor)
+        flash("Feed paused.", "info")
+    return redirect(url_for("textmining.feed", feed_id=item.id))
+
+
+@bp.post("/feeds/<int:feed_id>/resume")
+@permission_required("news.manage")
+def feed_resume(feed_id):
+    item = feed_service.get_feed(feed_id, actor=g.actor)
+    if ConfirmForm().validate_on_submit():
+        feed_service.set_feed_active(item, True, actor=g.actor)
+        flash("Feed resumed; the worker polls it within a minute.", "info")
+    return redirect(url_for("textmining.feed", feed_id=item.id))
+
+
+@bp.post("/feeds/<int:feed_id>/test")
+@permission_required("news.manage")
+def feed_test(feed_id):
+    """Fetch and parse now without storing anything: what would the next poll give?"""
+    from app.textmining.ingest import DocumentRejected, parse_document
+
+    item = feed_service.get_feed(feed_id, actor=g.actor)
+    if not ConfirmForm().validate_on_submit() or item.is_offline:
+        return redirect(url_for("textmining.feed", feed_id=item.id))
+    url, hosts = item.url, feed_service.allowed_hosts()
+    db.session.commit()  # no transaction (nor SQLite lock) held during network I/O
+    attempt = feed_service.fetch_feed(url, None, None, hosts)
+    result = {"duration_ms": attempt.duration_ms}
+    if attempt.error is not None:
+        result.update(ok=False, message=attempt.error.reason)
+    else:
+        try:
+            doc = parse_document(attempt.result.body, attempt.result.headers)
+        except DocumentRejected as exc:
+            result.update(ok=False, message=f"HTTP {attempt.result.status}; rejected: {exc.reason}")
+        else:
+            result.update(
+                ok=True,
+                message=f"HTTP {attempt.result.status}; {len(doc.entries)} "
+                f"entries, {len(doc.skipped)} skipped"
+                + (f"; warning: {doc.warning}" if doc.warning else ""),
+                titles=[e.title for e in doc.entries[:10]],
+            )
+    item = feed_service.get_feed(feed_id, actor=g.actor)
+    return render_template(
+        "textmining/feed.html",
+        feed=item,
+        test=result,
+        fetches=feed_service.recent_fetches(item),
+        confirm=ConfirmForm(),
+        article_count=db.session.scalar(
+            select(func.count(Article.id)).where(Article.feed_id == item.id)
+        ),
+    )
+
+
+@bp.post("/hosts")
+@permission_required("news.manage")
+def host_add():
+    form = HostForm()
+    if form.validate_on_submit():
+        try:
+            feed_service.add_allowed_host(form.host.data, form.note.data, actor=g.actor)
+        except ValidationError as exc:
+            _flash_errors(exc)
+        else:
+            flash("Host allowed.", "info")
+    else:
+        flash("host: is required", "error")
+    return redirect(url_for("textmining.feeds"))
+
+
+@bp.post("/hosts/<int:host_id>/delete")
+@permission_required("news.manage")
+def host_delete(host_id):
+    if ConfirmForm().validate_on_submit():
+        feed_service.remove_allowed_host(host_id, actor=g.actor)
+        flash("Host removed from the allow-list.", "info")
+    return redirect(url_for("textmining.feeds"))
+
+
+# -- term lists -------------------------------------------------------------------------
+
+
+@bp.get("/terms")
+@permission_required("news.view")
+def terms():
+    stmt = service.list_terms(
+        actor=g.actor,
+        category=request.args.get("category") or None,
+        q=request.args.get("q", "").strip() or None,
+    )
+    page = paginate(stmt, request.args, per_page=100)
+    from app.textmining.models import Term
+
+    stored = db.session.scalar(select(func.count(Term.id)))
+    return render_template(
+        "textmining/terms.html",
+        page=page,
+        args=request.args,
+        categories=TERM_CATEGORIES,
+        stored=stored,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/terms/new", methods=["GET", "POST"])
+@permission_required("news.terms.edit")
+def term_new():
+    form = TermForm()
+    if request.method == "GET" and request.args.get("category") in TERM_CATEGORIES:
+        form.category.data = request.args["category"]
+    if form.validate_on_submit():
+        try:
+            term = service.create_term(
+                form.category.data, form.canonical.data, form.synonyms.data or "", actor=g.actor
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            flash(
+                f"Term {term.canonical} added; it applies to new articles (re-extract to "
+                "apply it to stored ones).",
+                "info",
+            )
+            return redirect(url_for("textmining.terms", category=term.category))
+    return render_template("textmining/term_form.html", form=form, term=None)
+
+
+@bp.route("/terms/<int:term_id>", methods=["GET", "POST"])
+@permission_required("news.terms.edit")
+def term_edit(term_id):
+    term = service.get_term(term_id, actor=g.actor)
+    form = TermForm(obj=term)
+    form.category.render_kw = {"disabled": True}
+    if request.method == "GET":
+        form.synonyms.data = "\n".join(term.synonyms or [])
+    form.category.data = term.category
+    if form.validate_on_submit():
+        try:
+            service.update_term(
+                term.id,
+                canonical=form.canonical.data,
+                synonyms=form.synonyms.data or "",
+                is_active=form.is_active.data,
+                actor=g.actor,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            flash("Term saved.", "info")
+            return redirect(url_for("textmining.terms", category=term.category))
+    return render_template("textmining/term_form.html", form=form, term=term)
+
+
+@bp.post("/terms/seed")
+@permission_required("news.terms.edit")
+def terms_seed():
+    if ConfirmForm().validate_on_submit():
+        added = service.seed_terms(actor=g.actor)
+        flash(f"{added} built-in terms added to the editable lists.", "info")
+    return redirect(url_for("textmining.terms"))
+
+
+@bp.post("/terms/reextract")
+@permission_required("news.terms.edit")
+def terms_reextract():
+    if ConfirmForm().validate_on_submit():
+        done = service.reextract(actor=g.actor, limit=500)
+        flash(
+            f"Mentions of the {done} newest articles extracted again "
+            "(tollgate textmining reextract does all of them).",
+            "info",
+        )
+    return redirect(url_for("textmining.terms"))
+
+
+# -- workbench --------------------------------------------------------------------------
+
+
+@bp.get("/workbench")
+@permission_required("news.terms.edit")
+def workbench():
+    category = request.args.get("category") or None
+    show = request.args.get("show") == "all"
+    candidates = service.workbench_candidates(actor=g.actor, category=category, show_decided=show)
+    return render_template(
+        "textmining/workbench.html",
+        candidates=candidates,
+        category=category,
+        show=show,
+        categories=WORKBENCH_CATEGORIES,
+        form=WorkbenchForm(),
+    )
+
+
+@bp.post("/workbench/<action>")
+@permission_required("news.terms.edit")
+def workbench_decide(action):
+    form = WorkbenchForm()
+    if not form.validate_on_submit():
+        flash("The proposal was incomplete; reload the workbench.", "error")
+        return redirect(url_for("textmining.workbench"))
+    category, canonical = form.category.data, form.canonical.data
+    try:
+        if action == "promote":
+            decision = service.promote_mention(
+                category,
+                canonical,
+                actor=g.actor,
+                name=form.name.data or None,
+                handling_code=form.handling_code.data or "P",
+            )
+            flash(f"{canonical} added to the entity registry (#{decision.entity_id}).", "info")
+        elif action == "link":
+            if not form.entity_id.data:
+                raise ValidationError({"entity_id": "give the id of the registry entity"})
+            service.link_mention(category, canonical, form.entity_id.data, actor=g.actor)
+            flash(f"{canonical} linked to entity #{form.entity_id.data}.", "info")
+        elif action == "dismiss":
+            service.dismiss_mention(category, canonical, actor=g.actor)
+            flash(f"{canonical} dismissed.", "info")
+        else:
+            raise ValidationError({"action": "must be promote, link or dismiss"})
+    except ValidationError as exc:
+        db.session.rollback()
+        _flash_errors(exc)
+    return redirect(url_for("textmining.workbench", category=category))
+
+
+@bp.post("/workbench/decisions/<int:decision_id>/undo")
+@permission_required("news.terms.edit")
+def workbench_undo(decision_id):
+    if ConfirmForm().validate_on_submit():
+        try:
+            service.undo_decision(decision_id, actor=g.actor)
+        except ValidationError as exc:
+            _flash_errors(exc)
+        else:
+            flash("The proposal is open again.", "info")
+    return redirect(url_for("textmining.workbench", show="all"))

@@ -1,0 +1,110 @@
+// Cases: more item/party rows on the seizure form, registry look-up for parties,
+// the resolution field only when closing. No inline scripts (CSP script-src 'self').
+(function () {
+  "use strict";
+
+  // --- "Add another item/party": clone the last row with the next index -------------
+  function renumber(row, index) {
+    row.querySelectorAll("[name], [id], label[for]").forEach(function (el) {
+      ["name", "id", "for"].forEach(function (attr) {
+        var v = el.getAttribute(attr);
+        if (v) { el.setAttribute(attr, v.replace(/^(\w+)-\d+-/, "$1-" + index + "-")); }
+      });
+      if (el.matches("input, textarea")) { el.value = ""; }
+      if (el.matches("select")) { el.selectedIndex = 0; }
+    });
+    row.querySelectorAll(".error").forEach(function (e) { e.remove(); });
+    row.querySelectorAll(".has-error").forEach(function (e) { e.classList.remove("has-error"); });
+    var picked = row.querySelector(".picked");
+    if (picked) { picked.hidden = true; picked.textContent = ""; }
+    var legend = row.querySelector("legend");
+    if (legend) { legend.textContent = legend.textContent.replace(/\d+$/, String(index + 1)); }
+  }
+
+  document.querySelectorAll("[data-add-row]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var box = document.getElementById(button.getAttribute("data-add-row"));
+      var rows = box.querySelectorAll(".row-entry");
+      var copy = rows[rows.length - 1].cloneNode(true);
+      renumber(copy, rows.length);
+      box.appendChild(copy);
+      var first = copy.querySelector("select, input:not([type=hidden])");
+      if (first) { first.focus(); }
+    });
+  });
+
+  // --- registry look-up for parties -------------------------------------------------
+  var timer = null;
+
+  function rowOf(el) { return el.closest(".party-row"); }
+
+  function pick(row, entity) {
+    row.querySelector(".party-entity-id").value = entity.id;
+    var picked = row.querySelector(".picked");
+    picked.textContent = "Picked from the registry: " + entity.name + " (" + entity.type + ")";
+    picked.hidden = false;
+    var results = row.querySelector(".lookup-results");
+    results.hidden = true;
+    results.textContent = "";
+    var name = row.querySelector("[name$='new_name']");
+    if (name) { name.value = ""; }
+  }
+
+  function show(row, list) {
+    var results = row.querySelector(".lookup-results");
+    results.textContent = "";
+    list.forEach(function (entity) {
+      var li = document.createElement("li");
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "link lookup-choice";
+      var ids = Object.keys(entity.identifiers || {}).map(function (k) {
+        return k + " " + entity.identifiers[k];
+      }).join(", ");
+      b.textContent = entity.name + " · " + entity.type + (ids ? " · " + ids : "");
+      b.addEventListener("click", function () { pick(row, entity); });
+      li.appendChild(b);
+      results.appendChild(li);
+    });
+    if (!list.length) {
+      var none = document.createElement("li");
+      none.className = "muted";
+      none.textContent = "Not in the registry: fill type and name to create it.";
+      results.appendChild(none);
+    }
+    results.hidden = false;
+  }
+
+  document.addEventListener("input", function (ev) {
+    var input = ev.target;
+    if (!input.matches("[data-entity-lookup]")) { return; }
+    var holder = input.closest("[data-lookup-url]");
+    var url = holder && holder.getAttribute("data-lookup-url");
+    var row = rowOf(input);
+    if (!url || !row) { return; }
+    row.querySelector(".party-entity-id").value = "";
+    row.querySelector(".picked").hidden = true;
+    clearTimeout(timer);
+    var q = input.value.trim();
+    if (q.length < 2) { row.querySelector(".lookup-results").hidden = true; return; }
+    var type = input.getAttribute("data-entity-lookup");
+    timer = setTimeout(function () {
+      var full = url + "?q=" + encodeURIComponent(q) +
+        (type && type !== "1" ? "&type=" + encodeURIComponent(type) : "");
+      fetch(full, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (list) { show(row, list); })
+        .catch(function () { show(row, []); });
+    }, 250);
+  });
+
+  // --- the resolution only matters when closing ---------------------------------------
+  document.querySelectorAll("select[name='status']").forEach(function (sel) {
+    var field = sel.form && sel.form.querySelector("select[name='resolution']");
+    if (!field) { return; }
+    var wrap = field.closest(".field");
+    function sync() { wrap.hidden = sel.value !== "closed"; }
+    sel.addEventListener("change", sync);
+    sync();
+  });
+})();

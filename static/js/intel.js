@@ -1,0 +1,289 @@
+// Tollgate intelligence: entity pickers and the link chart (Cytoscape.js, vendored).
+(function () {
+  "use strict";
+
+  function debounce(fn, ms) {
+    var t;
+    return function () { var a = arguments; clearTimeout(t); t = setTimeout(function () { fn.apply(null, a); }, ms); };
+  }
+  function text(tag, value, cls) {
+    var el = document.createElement(tag);
+    el.textContent = value;
+    if (cls) { el.className = cls; }
+    return el;
+  }
+  function getJSON(url) {
+    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) {
+        return r.json().then(function (j) { return {status: r.status, body: j}; },
+                             function () { return {status: r.status, body: null}; });
+      });
+  }
+  function errorText(body) {
+    if (body && body.error) {
+      var f = body.error.fields || {};
+      var parts = Object.keys(f).map(function (k) { return k + ": " + f[k]; });
+      return parts.length ? parts.join("; ") : body.error.message;
+    }
+    return "Not found, not allowed, or something went wrong.";
+  }
+
+  // --- entity pickers: input[data-entity-picker] ---------------------------------------
+  var chartApi = null;
+
+  function attachPicker(input) {
+    var url = input.getAttribute("data-entity-picker");
+    var mode = input.getAttribute("data-picker-mode") || (input.hasAttribute("data-multi") ? "multi" : "single");
+    var list = document.createElement("ul");
+    list.className = "picker-list";
+    list.hidden = true;
+    input.insertAdjacentElement("afterend", list);
+    var chosen = text("span", "", "picker-chosen muted");
+    list.insertAdjacentElement("afterend", chosen);
+
+    function choose(item) {
+      list.hidden = true;
+      if (mode === "chart") {
+        input.value = "";
+        if (chartApi) { chartApi.expand(item.id, 0); }
+      } else if (mode === "multi") {
+        var parts = input.value.split(",").map(function (s) { return s.trim(); })
+          .filter(function (s) { return /^\d+$/.test(s); });
+        if (parts.indexOf(String(item.id)) < 0) { parts.push(String(item.id)); }
+        input.value = parts.join(", ");
+        chosen.textContent = (chosen.textContent ? chosen.textContent + "; " : "") + item.name;
+      } else {
+        input.value = String(item.id);
+        input.setAttribute("data-label", item.name);
+        chosen.textContent = item.name + " (" + item.type + ")";
+      }
+    }
+
+    var search = debounce(function () {
+      var q = input.value;
+      if (mode === "multi") { q = q.split(",").pop(); }
+      q = q.trim();
+      if (q.length < 2 || /^\d+$/.test(q)) { list.hidden = true; return; }
+      getJSON(url + "?q=" + encodeURIComponent(q)).then(function (res) {
+        list.innerHTML = "";
+        (res.body || []).forEach(function (item) {
+          var li = document.createElement("li");
+          var b = document.createElement("button");
+          b.type = "button";
+          b.className = "picker-item";
+          b.setAttribute("data-id", item.id);
+          b.textContent = item.name + " · " + item.type;
+          var ids = Object.keys(item.identifiers || {}).map(function (k) { return k + " " + item.identifiers[k]; });
+          if (ids.length) { b.appendChild(text("span", " " + ids.join(", "), "muted")); }
+          b.addEventListener("click", function () { choose(item); });
+          li.appendChild(b);
+          list.appendChild(li);
+        });
+        list.hidden = !list.children.length;
+      });
+    }, 200);
+    input.addEventListener("input", search);
+  }
+
+  // --- the link chart ---------------------------------------------------------------------
+  var PALETTE = ["#1577a6", "#b42318", "#067647", "#b54708", "#6941c6", "#c11574", "#0e9384",
+                 "#475467", "#ca8504", "#155eef"];
+  var TYPE_COLOURS = {person: "#1577a6", organisation: "#0b4f71", vehicle: "#b54708",
+    vessel: "#0e9384", aircraft: "#0e9384", container: "#ca8504", address: "#667085",
+    phone: "#6941c6", email: "#6941c6", identity_document: "#c11574", bank_account: "#067647"};
+
+  function initChart(el) {
+    if (!window.cytoscape) { return; }
+    var d = el.dataset;
+    var cy = window.cytoscape({
+      container: el,
+      wheelSensitivity: 0.3,
+      style: [
+        {selector: "node", style: {
+          "label": "data(label)", "font-size": 10, "text-valign": "bottom", "text-margin-y": 3,
+          "width": 22, "height": 22, "text-wrap": "ellipsis", "text-max-width": 120,
+          "background-color": function (n) { return TYPE_COLOURS[n.data("type")] || "#475467"; }}},
+        {selector: "node[code = 'C']", style: {"border-width": 3, "border-color": "#fedf89"}},
+        {selector: "node.community", style: {
+          "background-color": function (n) { return PALETTE[(n.data("community") || 0) % PALETTE.length]; },
+          "width": function (n) { return 18 + 60 * (n.data("betweenness") || 0); },
+          "height": function (n) { return 18 + 60 * (n.data("betweenness") || 0); }}},
+        {selector: "edge", style: {
+          "label": "data(label)", "font-size": 8, "curve-style": "bezier", "width": 1.5,
+          "target-arrow-shape": "triangle", "line-color": "#98a2b3",
+          "target-arrow-color": "#98a2b3", "text-rotation": "autorotate", "color": "#475467"}},
+        {selector: ".path", style: {"line-color": "#b42318", "target-arrow-color": "#b42318",
+                                   "width": 4, "border-width": 4, "border-color": "#b42318"}},
+        {selector: "node:selected", style: {"border-width": 4, "border-color": "#7cc4e8"}}
+      ],
+      layout: {name: "grid"}
+    });
+    window.TollgateChart = cy;  // for debugging and browser tests
+    var last = null;  // {id, next, more}
+    var selected = null;
+    var status = document.getElementById("expand-status");
+    var moreBtn = document.getElementById("btn-more");
+
+    function entityIds() {
+      return cy.nodes().map(function (n) { return n.data("entity_id"); });
+    }
+    function addElements(elements, positions) {
+      var added = [];
+      var incoming = {};
+      elements.forEach(function (e) { if (!e.data.source) { incoming[e.data.id] = true; } });
+      function present(id) { return incoming[id] || cy.getElementById(id).nonempty(); }
+      elements.forEach(function (e) {
+        if (cy.getElementById(e.data.id).empty()) {
+          if (e.data.source && !(present(e.data.source) && present(e.data.target))) { return; }
+          if (positions && positions[e.data.id]) { e.position = positions[e.data.id]; }
+          added.push(e);
+        }
+      });
+      // nodes first so edges find their ends
+      added.sort(function (a, b) { return (a.data.source ? 1 : 0) - (b.data.source ? 1 : 0); });
+      cy.add(added);
+      return added.length;
+    }
+    function relayout() {
+      cy.layout({name: "cose", animate: false, randomize: false, nodeRepulsion: 8000,
+                 idealEdgeLength: 90, fit: true, padding: 30}).run();
+    }
+    function select(id) {
+      selected = id;
+      var node = cy.getElementById("e" + id);
+      document.getElementById("chart-selected").textContent = node.nonempty() ? node.data("label") : "";
+      var from = document.getElementById("path-from");
+      if (from && !from.matches(":focus")) { from.value = String(id); }
+    }
+    function expand(id, offset) {
+      var type = document.getElementById("expand-type").value;
+      var url = d.expandUrl + "?entity=" + id + "&offset=" + (offset || 0) + (type ? "&type=" + encodeURIComponent(type) : "");
+      status.textContent = "Loading…";
+      return getJSON(url).then(function (res) {
+        if (res.status !== 200) { status.textContent = errorText(res.body); return; }
+        addElements(res.body.elements);
+        relayout();
+        last = {id: id, next: res.body.next_offset, more: res.body.more};
+        select(id);
+        status.textContent = "Showing " + res.body.shown + " of " + res.body.total + " links" +
+          (res.body.more ? " (" + res.body.more + " more)" : "") + ".";
+        moreBtn.disabled = !res.body.more;
+      });
+    }
+    chartApi = {expand: expand};
+
+    cy.on("tap", "node", function (ev) { select(ev.target.data("entity_id")); });
+    cy.on("dbltap", "node", function (ev) { expand(ev.target.data("entity_id"), 0); });
+    document.getElementById("btn-expand").addEventListener("click", function () {
+      if (selected) { expand(selected, 0); }
+    });
+    moreBtn.addEventListener("click", function () { if (last) { expand(last.id, last.next); } });
+    document.getElementById("btn-remove").addEventListener("click", function () {
+      if (selected) { cy.getElementById("e" + selected).remove(); selected = null; }
+    });
+
+    document.getElementById("btn-path").addEventListener("click", function () {
+      var from = document.getElementById("path-from").value.trim() || (selected ? String(selected) : "");
+      var to = document.getElementById("path-to").value.trim();
+      var out = document.getElementById("path-status");
+      var params = ["from=" + encodeURIComponent(from), "to=" + encodeURIComponent(to)];
+      Array.prototype.forEach.call(document.getElementById("path-types").selectedOptions, function (o) {
+        params.push("type=" + encodeURIComponent(o.value));
+      });
+      var df = document.getElementById("path-date-from").value;
+      var dt = document.getElementById("path-date-to").value;
+      if (df) { params.push("date_from=" + df); }
+      if (dt) { params.push("date_to=" + dt); }
+      out.textContent = "Searching…";
+      getJSON(d.pathUrl + "?" + params.join("&")).then(function (res) {
+        if (res.status !== 200) { out.textContent = errorText(res.body); return; }
+        cy.elements().removeClass("path");
+        addElements(res.body.elements);
+        if (!res.body.found) { out.textContent = "No path between them through links you may see."; return; }
+        relayout();
+        res.body.elements.forEach(function (e) { cy.getElementById(e.data.id).addClass("path"); });
+        var names = res.body.path.map(function (id) { return cy.getElementById(id).data("label"); });
+        out.textContent = "Path of " + res.body.length + " link" + (res.body.length === 1 ? "" : "s") + ": " + names.join(" → ");
+        out.className = "path-found";
+      });
+    });
+
+    document.getElementById("btn-analyse").addEventListener("click", function () {
+      var box = document.getElementById("analysis");
+      window.Tollgate.postJSON(d.analyseUrl, {nodes: entityIds()}).then(function (res) {
+        if (res.status !== 200) { box.textContent = errorText(res.body); return; }
+        Object.keys(res.body.nodes).forEach(function (id) {
+          var n = cy.getElementById(id);
+          n.data("community", res.body.nodes[id].community);
+          n.data("betweenness", res.body.nodes[id].betweenness);
+          n.addClass("community");
+        });
+        box.innerHTML = "";
+        box.appendChild(text("p", res.body.communities + " communities. Brokers (betweenness):"));
+        var ol = document.createElement("ol");
+        res.body.brokers.forEach(function (b) { ol.appendChild(text("li", b.label + " · " + b.betweenness)); });
+        box.appendChild(ol);
+      });
+    });
+
+    document.getElementById("btn-timeline").addEventListener("click", function () {
+      var box = document.getElementById("timeline");
+      window.Tollgate.postJSON(d.timelineUrl, {nodes: entityIds()}).then(function (res) {
+        box.innerHTML = "";
+        if (res.status !== 200) { box.textContent = errorText(res.body); return; }
+        var table = document.createElement("table");
+        table.className = "table compact";
+        res.body.forEach(function (row) {
+          var tr = document.createElement("tr");
+          tr.appendChild(text("td", row.start || row.end));
+          tr.appendChild(text("td", row.source + " — " + row.link_type.replace(/_/g, " ") + " — " + row.target));
+          table.appendChild(tr);
+        });
+        box.appendChild(res.body.length ? table : text("p", "No dated links on the chart.", "muted"));
+      });
+    });
+
+    document.getElementById("btn-png").addEventListener("click", function () {
+      this.href = cy.png({full: true, scale: 2, bg: "#ffffff"});
+    });
+    document.getElementById("export-form").addEventListener("submit", function () {
+      document.getElementById("export-nodes").value = entityIds().join(",");
+    });
+
+    var saveBtn = document.getElementById("btn-save");
+    if (saveBtn) {
+      saveBtn.addEventListener("click", function () {
+        var out = document.getElementById("save-status");
+        var positions = {};
+        cy.nodes().forEach(function (n) { positions[n.id()] = n.position(); });
+        window.Tollgate.postJSON(d.saveUrl, {
+          case_id: document.getElementById("save-case").value,
+          title: document.getElementById("save-title").value,
+          nodes: entityIds(), positions: positions
+        }).then(function (res) {
+          out.textContent = res.status === 200
+            ? "Saved as chart #" + res.body.id + " in case " + res.body.case_id + "."
+            : errorText(res.body);
+          out.className = res.status === 200 ? "saved" : "error";
+        });
+      });
+    }
+
+    if (d.chartId) {
+      getJSON(d.loadUrl.replace(/0$/, d.chartId)).then(function (res) {
+        if (res.status !== 200) { status.textContent = errorText(res.body); return; }
+        addElements(res.body.elements, res.body.positions);
+        cy.layout({name: "preset", fit: true, padding: 30}).run();
+        status.textContent = "Chart \u201c" + res.body.title + "\u201d of case " + res.body.case_id + ".";
+      });
+    } else if (d.start) {
+      expand(parseInt(d.start, 10), 0);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var el = document.getElementById("chart");
+    if (el) { initChart(el); }
+    Array.prototype.forEach.call(document.querySelectorAll("input[data-entity-picker]"), attachPicker);
+  });
+})();

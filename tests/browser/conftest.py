@@ -1,0 +1,112 @@
+"""A live server (real HTTP, CSRF on) and Playwright driving Debian's /usr/bin/chromium."""
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import create_app
+
+CHROMIUM = os.environ.get("TOLLGATE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _require_browser() -> bool:
+    return os.environ.get("TOLLGATE_REQUIRE_BROWSER", "") not in ("", "0", "false")
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    path = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+    if not path:
+        if _require_browser():
+            pytest.fail(f"TOLLGATE_REQUIRE_BROWSER=1 but Chromium is not at {CHROMIUM}")
+        pytest.skip("Chromium not installed (apt-get install -y chromium)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def live_app(app):
+    """A second app on the same database, as production runs it: CSRF enabled."""
+    config = {
+        k: app.config[k]
+        for k in (
+            "SQLALCHEMY_DATABASE_URI",
+            "SECRET_KEY",
+            "TOLLGATE_EVIDENCE_DIR",
+            "TOLLGATE_SEARCH_DIR",
+            "TOLLGATE_WORKER_LOCK",
+            "TOLLGATE_FAST_HASH",
+        )
+    }
+    config.update(
+        {
+            "INSTANCE_PATH": app.instance_path,
+            "WTF_CSRF_ENABLED": True,
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def _server(live_app):
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(_server, db):
+    """Base URL of the running server; the database is emptied after each test."""
+    return _server
+
+
+@pytest.fixture(scope="session")
+def _browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(_browser, live_server):
+    context = _browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(15_000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def sign_in(page, make, db):
+    """``sign_in(user)`` through the real login form."""
+
+    def _sign_in(user, password="correct horse battery"):
+        db.session.commit()
+        page.goto("/login")
+        page.fill("#username", user.username)
+        page.fill("#password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/")
+        return user
+
+    return _sign_in

@@ -1,0 +1,36 @@
+"""Sign in, see the home page, sign out, and the lockout, in a real Chromium."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_home_sign_out(page, make, sign_in):
+    user = make.user(roles=["supervisor"])
+    sign_in(user)
+    assert page.locator("h1").inner_text().startswith("Good day")
+    assert user.full_name in page.locator(".userbox").inner_text()
+    page.click("text=Sign out")
+    page.wait_for_url("**/login")
+    assert "You are signed out" in page.content()
+    page.goto("/")
+    page.wait_for_url("**/login?next=/")
+
+
+def test_lockout_after_five_failures(page, make, db):
+    user = make.user()
+    db.session.commit()
+    for _ in range(5):
+        page.goto("/login")
+        page.fill("#username", user.username)
+        page.fill("#password", "definitely wrong")
+        page.click("button[type=submit]")
+        assert "Sign-in failed" in page.content()
+    # The right password no longer works.
+    page.fill("#username", user.username)
+    page.fill("#password", "correct horse battery")
+    page.click("button[type=submit]")
+    assert "Sign-in failed" in page.content()
+    assert "/login" in page.url
+    db.session.rollback()  # end the test thread's read snapshot to see the server's writes
+    assert user.locked_until_dt is not None

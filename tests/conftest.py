@@ -1,0 +1,146 @@
+"""Fixtures shared by the whole suite: app, db, client, runner, login_as, factories.
+
+The suite runs on SQLite by default and on PostgreSQL when TOLLGATE_TEST_DB=postgres and
+TOLLGATE_TEST_POSTGRES_URL names a server: the tests then create a database of their own on
+that server and drop it afterwards.
+"""
+
+import os
+import secrets
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db as _db
+from tests import factories
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def _backend() -> str:
+    return os.environ.get("TOLLGATE_TEST_DB", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if _backend() != "postgres":
+        path = tmp_path_factory.mktemp("db") / "tollgate-test.db"
+        yield f"sqlite:///{path}"
+        return
+    server = os.environ.get("TOLLGATE_TEST_POSTGRES_URL")
+    if not server:
+        pytest.exit("TOLLGATE_TEST_DB=postgres needs TOLLGATE_TEST_POSTGRES_URL", returncode=2)
+    server_url = make_url(server.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"tollgate_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    application = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": secrets.token_hex(16),
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,  # tests/test_csrf.py checks CSRF with it enabled
+            "TOLLGATE_FAST_HASH": True,
+            # The test thread reads without taking SQLite's write lock; the live server used by
+            # browser tests keeps the production discipline (BEGIN IMMEDIATE).
+            "TOLLGATE_SQLITE_IMMEDIATE": False,
+            "TOLLGATE_EVIDENCE_DIR": str(instance / "evidence"),
+            "TOLLGATE_SEARCH_DIR": str(instance / "search"),
+            "TOLLGATE_WORKER_LOCK": str(instance / "worker.lock"),
+            "SERVER_NAME": None,
+        }
+    )
+    with application.app_context():
+        _db.create_all()
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+def _wipe(engine) -> None:
+    """Empty every table (the trail's append-only triggers are bypassed only here)."""
+    tables = [t for t in reversed(_db.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS access_event_no_delete")
+            for table in tables:
+                conn.execute(table.delete())
+            from app.security.trail import _SQLITE_TRIGGERS
+
+            conn.exec_driver_sql(_SQLITE_TRIGGERS[1])
+
+
+@pytest.fixture
+def db(app):
+    """An app context with an empty database; emptied again after the test."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        _db.session.remove()
+        _wipe(_db.engine)
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(db):
+    """Factories bound to the test database: ``make.user(role=...)``, ``make.unit()`` ..."""
+    return factories.Factories(db)
+
+
+@pytest.fixture
+def login_as(client, make):
+    """``login_as(role_or_user, unit=None)`` signs the test client in and returns the user."""
+
+    def _login(who, unit=None):
+        user = who if not isinstance(who, str) else make.user(roles=[who], unit=unit)
+        make.sign_in(client, user)
+        return user
+
+    return _login
+
+
+def _require(env_var: str) -> bool:
+    return os.environ.get(env_var, "") not in ("", "0", "false")
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """Path of ../shared/data; skips (or fails under TOLLGATE_REQUIRE_DATA=1) when absent."""
+    if not SHARED_DATA.is_dir():
+        if _require("TOLLGATE_REQUIRE_DATA"):
+            pytest.fail(f"TOLLGATE_REQUIRE_DATA=1 but {SHARED_DATA} is missing")
+        pytest.skip(f"needs the shared data folder at {SHARED_DATA} (not part of a clone)")
+    return SHARED_DATA

@@ -1,0 +1,309 @@
+"""Fuzz every operation of the OpenAPI description with schemathesis, against the real app.
+
+Operations are read from ``/api/v1/openapi.json`` at collection time, so APIs other domains add
+are fuzzed without touching this file. Each operation gets positive and negative examples,
+sent with a bearer token holding every scope, and schemathesis's checks: no server error,
+responses conform to their schema, negative data rejected, authentication not ignored. Path
+parameters are seeded with identifiers of records created through the same API first.
+
+``TOLLGATE_FUZZ_EXAMPLES`` sets the examples per operation and mode (``make fuzz``: 200);
+``TOLLGATE_FUZZ_RANDOM=1`` draws new examples instead of the reproducible default.
+"""
+
+import json
+import os
+import re
+import tempfile
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    ignored_auth,
+    negative_data_rejection,
+    response_schema_conformance,
+)
+
+from app import create_app
+from app.core.openapi import build_spec
+from app.security.roles import API_SCOPES
+
+SPEC_PATH = "/api/v1/openapi.json"
+EXAMPLES = int(os.environ.get("TOLLGATE_FUZZ_EXAMPLES", "5"))
+RANDOM = os.environ.get("TOLLGATE_FUZZ_RANDOM", "") not in ("", "0")
+CHECKS = [not_a_server_error, response_schema_conformance, negative_data_rejection, ignored_auth]
+METHODS = ("get", "put", "post", "patch", "delete")
+_ID_KEY = re.compile(r"^(id|number|reference|\w+_id)$")
+
+
+def _operations() -> list[str]:
+    """``METHOD /path`` of every operation, read from a throwaway instance of the app."""
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app(
+            {
+                "TESTING": True,
+                "INSTANCE_PATH": instance,
+                "SECRET_KEY": "collect",
+                "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            }
+        )
+        spec = build_spec(app)
+    return sorted(
+        f"{method.upper()} {path}"
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in METHODS
+    )
+
+
+OPERATIONS = _operations()
+
+#: Findings reported to their domains and not fixed yet; remove an entry once it is fixed.
+#: (Whether a short run finds them depends on the examples drawn, hence not strict.)
+KNOWN_FINDINGS = {
+    "POST /api/v1/cases": '500 for {"items": <number>, ...}',
+    "POST /api/v1/entities": '{"aliases": "abc"} accepted and split into one alias per character',
+    "GET /api/v1/search": "from= (not a date) accepted",
+    "POST /api/v1/links": "PostgreSQL: source_id/target_id beyond 2**31 - 1 give a 500",
+    "POST /api/v1/watches": "PostgreSQL: an entity id beyond 2**31 - 1 gives a 500",
+    "POST /api/v1/cases/{case_id}/journal": "PostgreSQL: NUL (0x00) in a text gives a 500",
+}
+#: Integer identifiers the id columns cannot hold reach the database and raise OverflowError
+#: (SQLite, beyond 64 bits) or NumericValueOutOfRange (PostgreSQL INTEGER, beyond 2**31 - 1):
+#: a 500 on every ``<int:...>`` route. One fix in the core (an ``int`` URL converter bounded to
+#: 2**31 - 1) closes it; ``test_huge_integer_ids_are_not_found`` shows it and the fuzzing keeps
+#: integer path parameters within 32 bits meanwhile.
+INT_OVERFLOW_FIXED = True
+_INT32 = 2**31 - 1
+#: ``app.core.pagination`` clamps ``page``/``per_page`` (page=0 or page=x gives page 1) where
+#: the API descriptions declare minimum 1: schema-violating paging is accepted on every list.
+#: ``test_paging_outside_the_schema_is_rejected`` shows it; the fuzzing skips such cases meanwhile.
+PAGING_FIXED = False
+_PAGING = ("page", "per_page")
+_GOOD_PAGE = re.compile(r"^[1-9][0-9]{0,5}$")
+
+
+def _params():
+    for label in OPERATIONS:
+        marks = []
+        if label in KNOWN_FINDINGS:
+            marks.append(pytest.mark.xfail(reason=KNOWN_FINDINGS[label], strict=False))
+        yield pytest.param(label, marks=marks, id=label)
+
+
+def _bad_paging(case) -> bool:
+    query = case.query or {}
+    return any(name in query and not _GOOD_PAGE.match(str(query[name])) for name in _PAGING) or (
+        str(query.get("per_page", "1")).isdigit() and int(str(query.get("per_page", 1))) > 200
+    )
+
+
+def _within_32_bits(case):
+    if not INT_OVERFLOW_FIXED and case.path_parameters:
+        for name, value in case.path_parameters.items():
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > _INT32:
+                case.path_parameters[name] = value % _INT32
+    return case
+
+
+def _settings(examples: int):
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=not RANDOM,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    )
+
+
+@pytest.fixture
+def token(make):
+    unit = make.unit(code="FUZZ")
+    _, token = make.api_client(sorted(API_SCOPES), unit=unit)
+    return token
+
+
+@pytest.fixture
+def schema(app, db):
+    return schemathesis.openapi.from_wsgi(SPEC_PATH, app)
+
+
+def _operation(schema, label):
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if f"{operation.method.upper()} {operation.path}" == label:
+            return operation
+    raise LookupError(label)
+
+
+def _harvest(value, found: dict) -> None:
+    """Collect identifier-like fields (id, number, *_id) from a JSON response."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _ID_KEY.match(key) and isinstance(item, int | str) and not isinstance(item, bool):
+                found.setdefault(key, item)
+            else:
+                _harvest(item, found)
+    elif isinstance(value, list):
+        for item in value[:5]:
+            _harvest(item, found)
+
+
+def _json(response):
+    try:
+        return json.loads(response.content or b"null")
+    except ValueError:
+        return None
+
+
+def _draw(strategy, count: int) -> list:
+    """Examples drawn first and sent afterwards: requests with side effects stay outside
+    Hypothesis, which replays what it runs."""
+    drawn = []
+
+    @given(case=strategy)
+    @settings(
+        max_examples=count,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def collect(case):
+        drawn.append(case)
+
+    collect()
+    return drawn
+
+
+def _seed_path_parameters(schema, operation, headers) -> dict:
+    """Identifiers for ``operation``'s path: create a record through the collection's POST
+    (any positive example it accepts), then read the collection's list."""
+    names = [p.name for p in operation.path_parameters]
+    if not names:
+        return {}
+    collection = operation.path.split("/{", 1)[0]
+    found: dict = {}
+    for result in schema.get_all_operations():
+        other = result.ok()
+        if other.path != collection or other.path_parameters:
+            continue
+        if other.method.lower() == "post":
+            for case in _draw(other.as_strategy(GenerationMode.POSITIVE, headers=headers), 40):
+                response = case.call()
+                if response.status_code < 300:
+                    _harvest(_json(response), found)
+                    break
+        elif other.method.lower() == "get":
+            _harvest(_json(other.Case(headers=headers).call()), found)
+    seeded = {}
+    for name in names:
+        value = found.get(name)
+        if value is None and (name == "id" or name.endswith("_id")):
+            value = found.get("id")
+        if value is not None:
+            seeded[name] = value
+    return seeded
+
+
+@pytest.mark.parametrize("label", list(_params()))
+def test_operation_survives_fuzzing(label, schema, token):
+    operation = _operation(schema, label)
+    headers = {"Authorization": f"Bearer {token}"}
+    seeded = _seed_path_parameters(schema, operation, headers)
+    print(f"{label}: seeded path parameters {seeded}")
+    strategies = [
+        operation.as_strategy(GenerationMode.POSITIVE, headers=headers),
+        operation.as_strategy(GenerationMode.NEGATIVE, headers=headers),
+    ]
+    if seeded:
+        strategies.append(
+            operation.as_strategy(GenerationMode.POSITIVE, headers=headers, path_parameters=seeded)
+        )
+
+    cases = st.one_of(strategies).map(_within_32_bits)
+    if not PAGING_FIXED:
+        cases = cases.filter(lambda c: not _bad_paging(c))
+
+    @given(case=cases)
+    @_settings(EXAMPLES * len(strategies))
+    def fuzz(case):
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    fuzz()
+
+
+def test_every_operation_is_fuzzed(app):
+    """The parametrisation follows the live description: nothing added later is skipped."""
+    spec = app.test_client().get(SPEC_PATH).get_json()
+    live = {f"{m.upper()} {p}" for p, item in spec["paths"].items() for m in item if m in METHODS}
+    assert live == set(OPERATIONS)
+    assert set(KNOWN_FINDINGS) <= live, "a known finding names an operation that is gone"
+
+
+def _integer_path_operations():
+    with tempfile.TemporaryDirectory() as instance:
+        app = create_app(
+            {
+                "TESTING": True,
+                "INSTANCE_PATH": instance,
+                "SECRET_KEY": "collect",
+                "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            }
+        )
+        spec = build_spec(app)
+    for path, item in sorted(spec["paths"].items()):
+        for method, op in item.items():
+            if method not in METHODS:
+                continue
+            params = [*item.get("parameters", []), *op.get("parameters", [])]
+            names = [
+                p["name"]
+                for p in params
+                if p.get("in") == "path" and p.get("schema", {}).get("type") == "integer"
+            ]
+            if names:
+                yield f"{method.upper()} {path}", names
+
+
+@pytest.mark.xfail(
+    not INT_OVERFLOW_FIXED, reason="core: unbounded <int:> URL converter", strict=True
+)
+def test_huge_integer_ids_are_not_found(app, db, token):
+    """An identifier no 64-bit column can hold names no record: 404, never a 500."""
+    client = app.test_client()
+    failures = []
+    for label, names in _integer_path_operations():
+        method, path = label.split(" ", 1)
+        url = path
+        for name in names:
+            url = url.replace("{" + name + "}", str(2**64))
+        response = client.open(
+            url, method=method, json={}, headers={"Authorization": f"Bearer {token}"}
+        )
+        if response.status_code >= 500:
+            failures.append(f"{label}: {response.status_code}")
+    assert not failures, failures
+
+
+@pytest.mark.xfail(not PAGING_FIXED, reason="core: pagination clamps instead of 422", strict=True)
+def test_paging_outside_the_schema_is_rejected(app, db, token):
+    """``page=0``, ``page=x``, ``per_page=-1`` violate the descriptions: 422, not a clamped 200."""
+    spec = build_spec(app)
+    client = app.test_client()
+    accepted = []
+    for path, item in sorted(spec["paths"].items()):
+        op = item.get("get") or {}
+        names = {p["name"] for p in op.get("parameters", []) if p.get("in") == "query"}
+        for name in sorted(names & set(_PAGING)):
+            for bad in ("0", "x", "-1"):
+                response = client.get(
+                    f"{path}?{name}={bad}", headers={"Authorization": f"Bearer {token}"}
+                )
+                if response.status_code < 400:
+                    accepted.append(f"GET {path}?{name}={bad}: {response.status_code}")
+    assert not accepted, accepted
