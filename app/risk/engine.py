@@ -350,15 +350,25 @@ def build_engine() -> Engine:
     )
 
 
+def _state_key() -> tuple[int, str]:
+    """The version *and* the state row's random seed: a database that was emptied or replaced
+    (a restore, a fresh test database) starts counting again at 1, and its seed tells it apart
+    from the one the cached engine was compiled from."""
+    from app.risk.settings import engine_state
+
+    state = engine_state()
+    return state.version, state.random_seed
+
+
 def get_engine() -> Engine:
     """The compiled engine, rebuilt when another process (or this one) bumped the version."""
-    version = current_version()
+    key = _state_key()
     engine = _cache["engine"]
-    if engine is not None and engine.version == version:
+    if engine is not None and (engine.version, engine.seed) == key:
         return engine
     with _lock:
         engine = _cache["engine"]
-        if engine is None or engine.version != version:
+        if engine is None or (engine.version, engine.seed) != key:
             engine = build_engine()
             _cache["engine"] = engine
     return engine

@@ -280,3 +280,27 @@ def test_derived_first_for_chapter_and_unit_value_deviation(db):
     assert again.assessment["profiles"] == []
     low = submit(body(importer="NEW2", items=[item(value=10.0, mass=1.0)]))
     assert [h["code"] for h in low.assessment["profiles"]] == [cheap.code, first.code]
+
+
+def test_a_replaced_database_is_not_served_a_stale_engine(db):
+    """A restored or emptied database counts versions from 1 again: the cached engine of the
+    old one must not be reused just because the numbers match."""
+    from app.risk.models import EngineState, RiskProfile
+
+    engine_mod.reset_cache()
+    old = engine_mod.get_engine()
+    assert old.profiles == {}
+    version = old.version
+    # The database is replaced: a new state row with the same version, a profile added
+    # behind the cache's back (as a restore would bring it).
+    db.session.delete(db.session.get(EngineState, 1))
+    db.session.flush()
+    no_random()
+    p = profile(name="Restored", conditions=tree(cond("hs_code", "prefix", ["0808"])))
+    state = db.session.get(EngineState, 1)
+    state.version = version
+    db.session.flush()
+    assert db.session.get(RiskProfile, p.id).status == "active"
+    _cache = engine_mod._cache
+    _cache["engine"] = old  # as if this process had compiled the old database's profiles
+    assert set(engine_mod.get_engine().profiles) == {p.id}
