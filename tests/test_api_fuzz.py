@@ -78,10 +78,11 @@ KNOWN_FINDINGS = {
 #: integer path parameters within 32 bits meanwhile.
 INT_OVERFLOW_FIXED = True
 _INT32 = 2**31 - 1
-#: ``app.core.pagination`` clamps ``page``/``per_page`` (page=0 or page=x gives page 1) where
-#: the API descriptions declare minimum 1: schema-violating paging is accepted on every list.
-#: ``test_paging_outside_the_schema_is_rejected`` shows it; the fuzzing skips such cases meanwhile.
-PAGING_FIXED = False
+#: ``app.core.pagination`` clamped ``page``/``per_page`` (page=0 or page=x gave page 1) where
+#: the API descriptions declare minimum 1: schema-violating paging was accepted on every list.
+#: Fixed: the API pages strictly (422 naming the parameter), HTML pages still clamp.
+#: ``test_paging_outside_the_schema_is_rejected`` shows it; with False the fuzzing skips such cases.
+PAGING_FIXED = True
 _PAGING = ("page", "per_page")
 _GOOD_PAGE = re.compile(r"^[1-9][0-9]{0,5}$")
 
@@ -292,18 +293,56 @@ def test_huge_integer_ids_are_not_found(app, db, token):
 
 @pytest.mark.xfail(not PAGING_FIXED, reason="core: pagination clamps instead of 422", strict=True)
 def test_paging_outside_the_schema_is_rejected(app, db, token):
-    """``page=0``, ``page=x``, ``per_page=-1`` violate the descriptions: 422, not a clamped 200."""
+    """``page=0``, ``page=x``, ``per_page=-1`` (or above the declared maximum) violate the
+    descriptions: 422 with the parameter named in ``fields``, not a clamped 200."""
     spec = build_spec(app)
     client = app.test_client()
     accepted = []
+    checked = 0
     for path, item in sorted(spec["paths"].items()):
         op = item.get("get") or {}
-        names = {p["name"] for p in op.get("parameters", []) if p.get("in") == "query"}
-        for name in sorted(names & set(_PAGING)):
-            for bad in ("0", "x", "-1"):
+        params = {p["name"]: p for p in op.get("parameters", []) if p.get("in") == "query"}
+        for name in sorted(set(params) & set(_PAGING)):
+            too_big = str(params[name]["schema"].get("maximum", 10**6) + 1)
+            for bad in ("0", "x", "-1", "1.5", "", " 2", "1e3", "\u0661", too_big, "9" * 40):
                 response = client.get(
-                    f"{path}?{name}={bad}", headers={"Authorization": f"Bearer {token}"}
+                    path,
+                    query_string={name: bad},
+                    headers={"Authorization": f"Bearer {token}"},
                 )
-                if response.status_code < 400:
-                    accepted.append(f"GET {path}?{name}={bad}: {response.status_code}")
+                checked += 1
+                body = response.get_json(silent=True) or {}
+                fields = body.get("error", {}).get("fields", {})
+                if response.status_code != 422 or name not in fields:
+                    accepted.append(f"GET {path}?{name}={bad!r}: {response.status_code} {body}")
+            ok = client.get(
+                path,
+                query_string={name: params[name]["schema"].get("maximum", 1)},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            if ok.status_code != 200:
+                accepted.append(f"GET {path}?{name}=<maximum>: {ok.status_code} (must be valid)")
+    assert checked, "no list operation declares page/per_page"
     assert not accepted, accepted
+
+
+def test_paging_parameters_declare_their_bounds(app):
+    """Every ``page``/``per_page`` parameter is an integer with minimum 1 and a maximum, so
+    clients (and the fuzzing) know the range the API enforces."""
+    spec = build_spec(app)
+    missing = []
+    for path, item in sorted(spec["paths"].items()):
+        for method, op in item.items():
+            if method not in METHODS:
+                continue
+            for param in op.get("parameters", []):
+                if param.get("in") != "query" or param.get("name") not in _PAGING:
+                    continue
+                schema = param.get("schema", {})
+                if not (
+                    schema.get("type") == "integer"
+                    and schema.get("minimum") == 1
+                    and isinstance(schema.get("maximum"), int)
+                ):
+                    missing.append(f"{method.upper()} {path} {param['name']}: {schema}")
+    assert not missing, missing

@@ -6,7 +6,7 @@ from app.alerts import service, watches
 from app.alerts.models import SEVERITIES, STATUSES
 from app.core.api import json_body, require_scope
 from app.core.errors import ValidationError
-from app.core.openapi import ERROR_RESPONSES
+from app.core.openapi import ERROR_RESPONSES, page_parameters
 from app.core.pagination import paginate
 from app.core.time import as_utc
 from app.extensions import csrf
@@ -90,7 +90,7 @@ def list_alerts():
         severity=request.args.get("severity") or None,
         source_kind=request.args.get("source") or None,
     )
-    page = paginate(stmt, request.args)
+    page = paginate(stmt, request.args, strict=True)
     return jsonify(
         items=[alert_json(a) for a in page.items],
         total=page.total,
@@ -333,12 +333,7 @@ OPENAPI_PATHS = {
                 },
                 {"name": "severity", "in": "query", "schema": {"enum": list(SEVERITIES)}},
                 {"name": "source", "in": "query", "schema": {"type": "string"}},
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                {
-                    "name": "per_page",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 200},
-                },
+                *page_parameters(),
             ],
             "responses": {"200": _json(_LIST), **_errors("401", "403", "422")},
         }

@@ -8,7 +8,8 @@ from app.cases import catalog, queries, service
 from app.cases.models import Case
 from app.core.api import json_body, require_scope
 from app.core.errors import ValidationError
-from app.core.openapi import ERROR_RESPONSES, add_paths
+from app.core.openapi import ERROR_RESPONSES, add_paths, page_parameters
+from app.core.pagination import page_args
 from app.extensions import csrf, db
 from app.security import trail
 
@@ -126,6 +127,7 @@ def journal_json(j) -> dict:
 @bp.get("")
 @require_scope("cases:read")
 def list_cases():
+    page_args(request.args, strict=True)  # 422 where the HTML list would clamp
     stmt = queries.case_query(g.actor, request.args)
     page = queries.paginate_cases(stmt.options(selectinload(Case.assignee)), request.args)
     trail.record(g.actor, "search", "case", None, query=queries.describe_filters(request.args))
@@ -364,8 +366,7 @@ PATHS = {
                 for n in queries.FILTER_NAMES
             ]
             + [
-                {"name": "page", "in": "query", "schema": {"type": "integer"}},
-                {"name": "per_page", "in": "query", "schema": {"type": "integer"}},
+                *page_parameters(),
             ],
             "responses": {
                 "200": {

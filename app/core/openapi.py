@@ -1,5 +1,7 @@
 """One OpenAPI 3.1 description assembled from what each domain's API declares."""
 
+from app.core.pagination import MAX_PAGE, MAX_PER_PAGE
+
 BASE_SCHEMAS = {
     "Error": {
         "type": "object",
@@ -40,6 +42,23 @@ ERROR_RESPONSES = {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     },
 }
+
+
+def page_parameters(max_per_page: int = MAX_PER_PAGE) -> list[dict]:
+    """The ``page``/``per_page`` query parameters of a list operation, with the bounds
+    ``app.core.pagination.paginate(..., strict=True)`` enforces (422 outside them)."""
+    return [
+        {
+            "name": "page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        },
+        {
+            "name": "per_page",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": max_per_page},
+        },
+    ]
 
 
 def add_paths(app, paths: dict, schemas: dict | None = None) -> None:

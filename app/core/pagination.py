@@ -1,13 +1,22 @@
-"""Offset pagination over a SELECT, with the total counted by the database."""
+"""Offset pagination over a SELECT, with the total counted by the database.
 
+HTML pages are lenient (``page=0`` or ``page=x`` shows page 1, ``per_page=10000`` the
+maximum); the JSON API is strict (``strict=True``): a value outside the declared range, or
+not a whole number, is a ``ValidationError`` naming the parameter (a 422).
+"""
+
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from app.core.errors import ValidationError
 from app.extensions import db
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000
+_WHOLE = re.compile(r"-?[0-9]+")
 
 
 @dataclass
@@ -30,18 +39,53 @@ class Page:
         return self.page < self.pages
 
 
-def _int_arg(args, name, default, lo, hi):
+def _int_arg(args, name, default, lo, hi, *, strict=False):
+    """The integer query argument ``name`` (``default`` when absent), clamped to [lo, hi];
+    ``strict``: a present value must be a whole number within [lo, hi], else ValidationError."""
+    raw = args.get(name)
+    if strict:
+        if raw is None:
+            return default
+        text = str(raw)
+        # ASCII digits only: int() would also take " 5", "5_0" and other scripts' digits.
+        if not _WHOLE.fullmatch(text) or len(text) > 12 or not lo <= int(text) <= hi:
+            raise ValidationError({name: f"must be a whole number from {lo} to {hi}"})
+        return int(text)
     try:
-        value = int(args.get(name, default))
+        value = int(default if raw is None else raw)
     except (TypeError, ValueError):
         value = default
     return min(max(value, lo), hi)
 
 
-def paginate(stmt, args, *, per_page: int = DEFAULT_PER_PAGE, scalars: bool = True) -> Page:
-    """Run ``stmt`` for the page named in ``args`` (``page``, ``per_page``)."""
-    per_page = _int_arg(args, "per_page", per_page, 1, MAX_PER_PAGE)
-    page = _int_arg(args, "page", 1, 1, 1_000_000)
+def page_args(
+    args, *, per_page: int = DEFAULT_PER_PAGE, max_per_page: int = MAX_PER_PAGE, strict=False
+) -> tuple[int, int]:
+    """``(page, per_page)`` from the query ``args``; see the module docstring for ``strict``.
+    Every problem is reported at once (both parameters)."""
+    errors: dict[str, str] = {}
+    values = {}
+    for name, default, hi in (("page", 1, MAX_PAGE), ("per_page", per_page, max_per_page)):
+        try:
+            values[name] = _int_arg(args, name, default, 1, hi, strict=strict)
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationError(errors)
+    return values["page"], values["per_page"]
+
+
+def paginate(
+    stmt,
+    args,
+    *,
+    per_page: int = DEFAULT_PER_PAGE,
+    scalars: bool = True,
+    strict: bool = False,
+) -> Page:
+    """Run ``stmt`` for the page named in ``args`` (``page``, ``per_page``); ``strict`` for
+    the API (422 on values outside 1..MAX_PAGE / 1..MAX_PER_PAGE instead of clamping)."""
+    page, per_page = page_args(args, per_page=per_page, strict=strict)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     result = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = result.scalars().all() if scalars else result.all()

@@ -4,7 +4,7 @@ from flask import Blueprint, g, jsonify, request
 
 from app.core.api import json_body, require_scope
 from app.core.errors import ValidationError
-from app.core.openapi import ERROR_RESPONSES, add_paths
+from app.core.openapi import ERROR_RESPONSES, add_paths, page_parameters
 from app.core.pagination import paginate
 from app.extensions import csrf
 from app.intel import reports, service
@@ -90,7 +90,7 @@ def entities_list():
     if q:
         found = service.find_entities(q, actor=g.actor, types=[etype] if etype else None, limit=200)
         stmt = stmt.where(Entity.id.in_([e.id for e in found]))
-    page = paginate(stmt.order_by(Entity.id), request.args)
+    page = paginate(stmt.order_by(Entity.id), request.args, strict=True)
     return jsonify(_page_json(page, entity_json))
 
 
@@ -141,7 +141,7 @@ def links_create():
 @require_scope("entities:read")
 def reports_list():
     stmt = reports.report_query(g.actor).order_by(IntelReport.id.desc())
-    page = paginate(stmt, request.args)
+    page = paginate(stmt, request.args, strict=True)
     return jsonify(_page_json(page, lambda r: report_json(r, full=False)))
 
 
@@ -191,14 +191,7 @@ def _json(schema):
     return {"content": {"application/json": {"schema": schema}}}
 
 
-_PAGE = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-    {
-        "name": "per_page",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
-    },
-]
+_PAGE = page_parameters()
 _ID = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
 
 SCHEMAS = {

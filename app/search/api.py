@@ -3,7 +3,8 @@
 from flask import Blueprint, g, jsonify, request
 
 from app.core.api import require_scope
-from app.core.openapi import ERROR_RESPONSES, add_paths
+from app.core.openapi import ERROR_RESPONSES, add_paths, page_parameters
+from app.core.pagination import page_args
 from app.extensions import csrf
 from app.search import service
 from app.search.views import parse_args
@@ -15,12 +16,10 @@ csrf.exempt(bp)
 @bp.get("/search")
 @require_scope("search:read")
 def search():
-    options = parse_args(request.args)
-    per_page = request.args.get("per_page", 20)
-    try:
-        per_page = int(per_page)
-    except ValueError:
-        per_page = 20
+    page, per_page = page_args(
+        request.args, per_page=20, max_per_page=service.MAX_PER_PAGE, strict=True
+    )
+    options = {**parse_args(request.args), "page": page}
     result = service.search(g.actor, request.args.get("q", ""), per_page=per_page, **options)
     return jsonify(
         {
@@ -60,12 +59,7 @@ OPENAPI = {
                 },
                 {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
                 {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-                {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-                {
-                    "name": "per_page",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 100},
-                },
+                *page_parameters(service.MAX_PER_PAGE),
             ],
             "responses": {
                 "200": {
