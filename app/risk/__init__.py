@@ -9,7 +9,7 @@ def init_app(app):
     from app.risk import api, cli, models, views, views_profiles  # noqa: F401  (tables, routes)
     from app.risk.demo import load_risk_demo
     from app.risk.search import SOURCE
-    from app.risk.tasks import refresh_peer_medians_job
+    from app.risk.tasks import link_parties_job, refresh_peer_medians_job
     from app.search.registry import add_search_source
 
     app.register_blueprint(views.bp)
@@ -37,6 +37,16 @@ def init_app(app):
         ),
     )
     add_demo_loader(app, DemoLoader("declarations and risk profiles", load_risk_demo, order=40))
+    add_job(
+        app,
+        JobSpec(
+            "risk-link-parties",
+            link_parties_job,
+            "interval",
+            {"seconds": 10},
+            "Register the traders of newly submitted declarations in the entity registry",
+        ),
+    )
     add_job(
         app,
         JobSpec(

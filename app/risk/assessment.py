@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import signals
 from app.core.errors import ValidationError
@@ -208,10 +209,8 @@ def submit_declarations(
     owner = owning_unit_id(actor, unit_id)
     out = []
     for data in parsed:
-        decl = _store(data, actor=actor, unit_id=owner, source=source)
+        decl = _store(data, actor=actor, unit_id=owner, source=source, links_pending=link_entities)
         assess_declaration(decl, actor=actor)
-        if link_entities:
-            _link_parties(decl, actor)
         _record_creation(decl, actor)
         out.append(decl)
     return out
@@ -233,12 +232,17 @@ def submit_declaration(
         raise ValidationError({"number": f"declaration {data['number']} was already submitted"})
     from app.risk.service import owning_unit_id
 
-    decl = _store(data, actor=actor, unit_id=owning_unit_id(actor, unit_id), source=source)
-    # The channel first; registering the traders (which may write trail rows and so take
-    # the trail's lock until commit) comes last to keep that window short.
+    # Registering the traders (entity resolution, mentions, their trail rows) is not needed
+    # for the channel: the worker does it moments later (``link_pending_parties``), so the
+    # declaration system's request stays short.
+    decl = _store(
+        data,
+        actor=actor,
+        unit_id=owning_unit_id(actor, unit_id),
+        source=source,
+        links_pending=link_entities,
+    )
     assess_declaration(decl, actor=actor)
-    if link_entities:
-        _link_parties(decl, actor)
     _record_creation(decl, actor)
     return decl
 
@@ -249,7 +253,7 @@ def _record_creation(decl: Declaration, actor: Actor) -> None:
     trail.record(actor, "create", "declaration", decl.id, details={"channel": decl.channel})
 
 
-def _store(data, *, actor, unit_id, source) -> Declaration:
+def _store(data, *, actor, unit_id, source, links_pending=False) -> Declaration:
     decl = Declaration(
         number=data["number"],
         declaration_date=data["declaration_date"],
@@ -265,6 +269,7 @@ def _store(data, *, actor, unit_id, source) -> Declaration:
         seller_code=data["seller"],
         courier_code=data["courier"],
         source=source,
+        links_pending=links_pending,
         unit_id=unit_id,
         handling_code="P",
         created_by_id=actor.user_id,
@@ -273,8 +278,31 @@ def _store(data, *, actor, unit_id, source) -> Declaration:
     )
     db.session.add(decl)
     db.session.flush()
+    # A new declaration has no control result yet: say so, rather than ask the database.
+    set_committed_value(decl, "control_result", None)
     signals.search_index_requested.send(None, record_type="declaration", record_id=decl.id)
     return decl
+
+
+#: declarations linked per job run (each in its own savepoint)
+LINK_BATCH = 500
+
+
+def link_pending_parties(limit: int = LINK_BATCH) -> int:
+    """Register the traders of declarations submitted since the last run (the worker's
+    ``risk-link-parties`` job); returns how many declarations were linked."""
+    decls = db.session.scalars(
+        select(Declaration)
+        .where(Declaration.links_pending.is_(True))
+        .order_by(Declaration.id)
+        .limit(limit)
+    ).all()
+    actor = Actor.system("risk-link-parties")
+    for decl in decls:
+        _link_parties(decl, actor)
+        decl.links_pending = False
+    db.session.commit()
+    return len(decls)
 
 
 def _link_parties(decl: Declaration, actor: Actor) -> None:

@@ -74,6 +74,9 @@ class Declaration(Restricted, db.Model):
     courier_entity_id: Mapped[int | None] = mapped_column(Integer, index=True)
     #: api, csv, demo
     source: Mapped[str] = mapped_column(String(20), default="api")
+    #: the traders still have to be registered in the entity registry: done by the worker's
+    #: ``risk-link-parties`` job, so the declaration system's request waits only for the channel
+    links_pending: Mapped[bool] = mapped_column(default=False, index=True)
 
     #: green, blue, yellow, orange, red (None until assessed)
     channel: Mapped[str | None] = mapped_column(String(10), index=True)

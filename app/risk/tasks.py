@@ -9,3 +9,20 @@ def refresh_peer_medians_job() -> None:
 
     refresh_peer_medians()
     db.session.commit()
+
+
+#: a run stops taking new batches after this long, so it ends before the next trigger
+LINK_RUN_SECONDS = 8.0
+
+
+def link_parties_job() -> None:
+    """Every few seconds: register the traders of newly submitted declarations, a batch at a
+    time (each batch commits), until none is pending or the run has used its time."""
+    import time
+
+    from app.risk.assessment import LINK_BATCH, link_pending_parties
+
+    started = time.monotonic()
+    while link_pending_parties() == LINK_BATCH:
+        if time.monotonic() - started > LINK_RUN_SECONDS:
+            break

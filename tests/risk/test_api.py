@@ -295,6 +295,14 @@ def test_api_declarations_link_traders_to_entities(client, make, db):
     resp = _post(client, "/api/v1/declarations", token, body("ENT-1", importer="ACME01"))
     assert resp.status_code == 201
     decl = db.session.scalar(select(Declaration).where(Declaration.number == "ENT-1"))
+    # The answer does not wait for the registry: the worker's job links the traders.
+    assert decl.links_pending and decl.importer_entity_id is None
+    assert intel.find_by_identifier("trader_code", "ACME01") is None
+    from app.risk.tasks import link_parties_job
+
+    link_parties_job()
+    db.session.expire_all()
+    assert not decl.links_pending
     assert decl.importer_entity_id is not None and decl.declarant_entity_id is not None
     entity = intel.find_by_identifier("trader_code", "ACME01")
     assert entity is not None and entity.id == decl.importer_entity_id
