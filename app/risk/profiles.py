@@ -78,11 +78,26 @@ def _recipients(raw, errors) -> dict:
         errors["recipients"] = "must be {users: [...], units: [...], roles: [...]}"
         return {}
     out = {"users": [], "units": [], "roles": []}
+    for key in raw:
+        if key not in out:
+            errors[f"recipients.{key}"[:80]] = "must be users, units or roles"
+    for key in out:
+        if not isinstance(raw.get(key) or [], list):
+            errors[f"recipients.{key}"] = "must be a list"
+        elif len(raw.get(key) or []) > 500:
+            errors[f"recipients.{key}"] = "at most 500 recipients"
+    if any(k.startswith("recipients.") for k in errors):
+        return out
     for key, model in (("users", User), ("units", Unit)):
         for n, value in enumerate(raw.get(key) or []):
+            if isinstance(value, bool) or not isinstance(value, int | str):
+                errors[f"recipients.{key}[{n}]"] = "must be an id"
+                continue
             try:
-                ident = int(value)
-            except (TypeError, ValueError):
+                ident = int(value) if len(str(value)) <= 18 else None
+            except ValueError:
+                ident = None
+            if ident is None or not 0 < ident < 2**31:
                 errors[f"recipients.{key}[{n}]"] = "must be an id"
                 continue
             if db.session.get(model, ident) is None:
@@ -90,17 +105,23 @@ def _recipients(raw, errors) -> dict:
             else:
                 out[key].append(ident)
     for n, role in enumerate(raw.get("roles") or []):
-        if role not in ROLES:
-            errors[f"recipients.roles[{n}]"] = f"unknown role {role!r}"
+        if not isinstance(role, str) or role not in ROLES:
+            errors[f"recipients.roles[{n}]"] = f"unknown role {rules._shown(role)}"
         else:
             out["roles"].append(role)
     return out
 
 
 def _clean(data: dict, errors: dict) -> dict:
+    if not isinstance(data, dict):
+        raise ValidationError({"profile": "must be an object"})
     out = {}
-    name = (data.get("name") or "").strip()
-    if not name:
+    name = data.get("name") or ""
+    if not isinstance(name, str):
+        errors["name"] = "must be text"
+        name = ""
+    name = name.strip()
+    if not name and "name" not in errors:
         errors["name"] = "is required"
     elif len(name) > 200:
         errors["name"] = "is longer than 200 characters"
@@ -111,10 +132,13 @@ def _clean(data: dict, errors: dict) -> dict:
             errors[key] = "must be text"
             value = ""
         out[key] = value.strip()[:10000]
-    if not out["risk_area"]:
+    for key in ("name", "risk_area", "assessment", "instructions"):
+        if "\x00" in out[key]:
+            errors[key] = "must not contain NUL characters"
+    if not out["risk_area"] and "risk_area" not in errors:
         errors["risk_area"] = "describe the risk area"
     channel = data.get("channel")
-    if channel not in CHANNELS or channel == "green":
+    if not isinstance(channel, str) or channel not in CHANNELS or channel == "green":
         errors["channel"] = "must be a control lane (blue, yellow, orange or red)"
     out["channel"] = channel
     try:

@@ -109,45 +109,81 @@ OPERATORS = {
 MAX_DEPTH = 6
 MAX_CONDITIONS = 60
 MAX_VALUES = 5000
+MAX_TEXT = 40
+_GROUP_KEYS = {"join", "conditions"}
+_CONDITION_KEYS = {"field", "op", "value"}
+
+
+def _shown(value) -> str:
+    """``value`` for an error message: short, and never ``repr`` of a huge integer (which
+    raises ValueError beyond 4300 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return "a number of more than 38 digits"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:60] + "…")
+    if isinstance(value, dict | list | tuple):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+    return repr(value)
 
 
 def _norm_text(kind: str, value, path: str, errors: dict) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         errors[path] = "must be text"
         return None
+    if isinstance(value, int) and value.bit_length() > 128:
+        errors[path] = f"is longer than {MAX_TEXT} characters"
+        return None
     text = str(value).strip()
     if not text:
         errors[path] = "must not be empty"
         return None
-    if len(text) > 40:
-        errors[path] = "is longer than 40 characters"
+    if len(text) > MAX_TEXT:
+        errors[path] = f"is longer than {MAX_TEXT} characters"
+        return None
+    if not text.isprintable():
+        # NUL cannot be stored (PostgreSQL JSON), and no code holds a control character.
+        errors[path] = "must not contain control characters"
         return None
     if kind == "country":
         text = text.upper()
-        if len(text) != 2 or not text.isalpha():
-            errors[path] = f"{value!r} is not an ISO 3166 alpha-2 country code"
+        if len(text) != 2 or not (text.isascii() and text.isalpha()):
+            errors[path] = f"{_shown(value)} is not an ISO 3166 alpha-2 country code"
             return None
     if kind == "hs":
         text = text.replace(".", "").replace(" ", "")
-        if not text.isdigit() or len(text) > 10:
-            errors[path] = f"{value!r} is not an HS code or prefix (digits only)"
+        # ASCII digits: str.isdigit() also holds for "²" and other scripts' digits.
+        if not (text.isascii() and text.isdigit()) or len(text) > 10:
+            errors[path] = f"{_shown(value)} is not an HS code or prefix (digits only)"
             return None
     return text
 
 
 def _norm_number(value, path: str, errors: dict) -> float | None:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         errors[path] = "must be a number"
+        return None
+    if isinstance(value, str) and (len(value) > 60 or "_" in value):
+        errors[path] = f"{_shown(value)} is not a number"
         return None
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        errors[path] = f"{value!r} is not a number"
+    except ValueError:
+        errors[path] = f"{_shown(value)} is not a number"
+        return None
+    except OverflowError:  # an integer beyond the float range
+        errors[path] = "must be a finite number"
         return None
     if number != number or number in (float("inf"), float("-inf")):
         errors[path] = "must be a finite number"
         return None
     return number
+
+
+def _unknown_keys(node: dict, known: set, what: str, path: str, errors: dict) -> None:
+    for key in node:
+        if key not in known:
+            where = f"{path}.{key}" if isinstance(key, str) and len(key) <= 40 else path
+            errors[where] = f"{_shown(key)} is not a key of a {what} ({', '.join(sorted(known))})"
 
 
 def validate(tree, *, lists: dict | None = None) -> dict:
@@ -173,12 +209,16 @@ def _validate_node(node, path, depth, lists, errors, count):
         if depth >= MAX_DEPTH:
             errors[path] = f"groups nest at most {MAX_DEPTH} deep"
             return None
+        _unknown_keys(node, _GROUP_KEYS, "group", path, errors)
         join = node.get("join")
-        if join not in ("and", "or"):
+        if not isinstance(join, str) or join not in ("and", "or"):
             errors[f"{path}.join"] = "must be 'and' or 'or'"
         children = node.get("conditions")
         if not isinstance(children, list) or not children:
             errors[f"{path}.conditions"] = "must be a non-empty list"
+            return None
+        if len(children) > MAX_CONDITIONS:
+            errors[f"{path}.conditions"] = f"a profile has at most {MAX_CONDITIONS} conditions"
             return None
         normal = [
             _validate_node(child, f"{path}.conditions[{i}]", depth + 1, lists, errors, count)
@@ -187,16 +227,18 @@ def _validate_node(node, path, depth, lists, errors, count):
         return {"join": join, "conditions": normal}
     count[0] += 1
     if count[0] > MAX_CONDITIONS:
-        errors[path] = f"a profile has at most {MAX_CONDITIONS} conditions"
+        if count[0] == MAX_CONDITIONS + 1:  # once, at the first condition too many
+            errors[path] = f"a profile has at most {MAX_CONDITIONS} conditions"
         return None
+    _unknown_keys(node, _CONDITION_KEYS, "condition", path, errors)
     name = node.get("field")
-    field = FIELDS.get(name)
+    field = FIELDS.get(name) if isinstance(name, str) else None
     if field is None:
-        errors[f"{path}.field"] = f"unknown field {name!r}"
+        errors[f"{path}.field"] = f"unknown field {_shown(name)}"
         return None
     op = node.get("op")
-    if op not in OPERATORS:
-        errors[f"{path}.op"] = f"unknown operator {op!r}"
+    if not isinstance(op, str) or op not in OPERATORS:
+        errors[f"{path}.op"] = f"unknown operator {_shown(op)}"
         return None
     label, kinds, shape = OPERATORS[op]
     if field.kind not in kinds:
@@ -223,8 +265,10 @@ def _validate_node(node, path, depth, lists, errors, count):
         else:
             value = _norm_text(field.kind, value, vpath, errors)
     elif shape == "list":
-        if isinstance(value, str | int) and not isinstance(value, bool):
-            value = [v for v in str(value).replace(";", ",").split(",") if v.strip()]
+        if isinstance(value, str):
+            value = [v for v in value.replace(";", ",").split(",") if v.strip()]
+        elif isinstance(value, int) and not isinstance(value, bool):
+            value = [value]
         if not isinstance(value, list) or not value:
             errors[vpath] = "must list at least one value"
             return None
@@ -235,8 +279,8 @@ def _validate_node(node, path, depth, lists, errors, count):
         normal = [_norm_text(kind, v, f"{vpath}[{i}]", errors) for i, v in enumerate(value)]
         value = sorted(set(v for v in normal if v is not None))
     elif shape == "list_name":
-        if value not in lists:
-            errors[vpath] = f"no named list {value!r}"
+        if not isinstance(value, str) or value not in lists:
+            errors[vpath] = f"no named list {_shown(value)}"
         elif field.list_kind != lists[value]:
             errors[vpath] = (
                 f"list {value!r} holds {lists[value]} values, not "
