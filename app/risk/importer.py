@@ -2,15 +2,20 @@
 
 Every row is one declaration item; rows sharing a declaration number become the items of one
 declaration. A label column (KCS ``Fraud``) becomes the declaration's control result. The whole
-file is validated first; any error raises ``ValidationError`` naming the row (file line, the
-header being line 1) and the column, and nothing is written.
+file is validated first; any error raises ``ValidationError`` naming the row (the header
+being row 1) and the column, and nothing is written.
+
+Cells are checked against what the database can hold: codes no longer than their column,
+ASCII digits for HS codes and numbers (``1,234.5`` is a thousands separator; ``1,5`` is an
+error, never fifteen), ISO dates, no NUL or control characters, and bytes that are not
+UTF-8 are reported at their row and column.
 """
 
 import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -80,10 +85,25 @@ ITEM_FIELDS = (
 )
 MAX_ERRORS = 50
 INDEX_PER_RECORD_LIMIT = 5000
+#: numbers (values, masses, rates) beyond this are typing errors, not customs data
+MAX_NUMBER = 1e15
+#: the API takes descriptions up to 500 characters; history may carry longer ones
+MAX_TEXT = 2000
 _BATCH = 2000
-_HS = re.compile(r"^\d{4,10}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
-_CODE_MAX = {"number": 40, "office": 20, "tax_type": 10, "origin_indicator": 4, "quantity_unit": 10}
+_HS = re.compile(r"[0-9]{4,10}")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# ASCII digits, an optional fraction and exponent; commas only as thousands separators.
+_NUMBER = re.compile(
+    r"[+]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"
+)
+_NOT_UTF8 = re.compile(r"[\udc80-\udcff]")
+
+
+def _column_length(name: str) -> int:
+    """The length of the String column a code is stored in (the database refuses more)."""
+    table = Declaration.__table__ if name in DECLARATION_FIELDS else DeclarationItem.__table__
+    return getattr(table.c[name].type, "length", None) or 40
 
 
 @dataclass
@@ -117,27 +137,40 @@ class _Errors:
         return bool(self.fields)
 
 
-def _open_text(path_or_file):
+def _read_text(path_or_file) -> str:
+    """The whole file as text. Bytes that are not UTF-8 are kept as lone surrogates
+    (``surrogateescape``) so the cell holding them can be named, not just the file."""
     if isinstance(path_or_file, str | Path):
-        return open(path_or_file, encoding="utf-8-sig", newline=""), True  # noqa: SIM115
-    stream = path_or_file
-    if hasattr(stream, "mode") and "b" in getattr(stream, "mode", ""):
-        return io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""), False
-    if isinstance(stream, io.BufferedIOBase | io.RawIOBase) or hasattr(stream, "getbuffer"):
-        return io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""), False
-    return stream, False
+        with open(path_or_file, "rb") as stream:
+            data = stream.read()
+    else:
+        data = path_or_file.read()
+    if isinstance(data, str):
+        return data.removeprefix("\ufeff")
+    return bytes(data).decode("utf-8-sig", errors="surrogateescape")
 
 
 def _resolve_columns(header: list[str], mapping: dict | None, errors: _Errors) -> dict:
     """field -> column index; a mapping names the CSV column for a field."""
     mapping = dict(mapping or {})
-    unknown = sorted(set(mapping) - set(FIELDS))
+    unknown = sorted(str(name) for name in set(mapping) - set(FIELDS))
     for name in unknown:
         errors.add(f"mapping.{name}", f"unknown field (known: {', '.join(FIELDS)})")
-    positions = {name.strip(): i for i, name in enumerate(header)}
+    positions: dict[str, int] = {}
+    for i, raw in enumerate(header):
+        name = raw.strip()
+        problem = _cell_problem(raw)
+        if problem:
+            errors.add(f"row 1, column {i + 1}", problem)
+        elif name and name in positions:
+            errors.add(f"row 1, column {i + 1}", f"the column name {name!r} appears twice")
+        positions.setdefault(name, i)
     columns = {}
     for name, (default_column, _kind, required) in FIELDS.items():
         wanted = mapping.get(name)
+        if wanted is not None and not isinstance(wanted, str):
+            errors.add(f"mapping.{name}", "must name a column")
+            continue
         if wanted:
             if wanted not in positions:
                 errors.add(f"column {wanted}", f"not in the file's header (mapped to {name})")
@@ -155,136 +188,168 @@ def _resolve_columns(header: list[str], mapping: dict | None, errors: _Errors) -
     return columns
 
 
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+def _cell_problem(raw: str) -> str | None:
+    """Why a cell cannot be stored whatever its column, or None."""
+    if found := _NOT_UTF8.search(raw):
+        byte = ord(found.group()) - 0xDC00
+        return f"is not UTF-8 text (byte 0x{byte:02x}); save the file as CSV UTF-8"
+    if "\x00" in raw:
+        return "must not contain NUL characters"
+    return None
+
+
+def _parse_date(text: str) -> date:
+    """``YYYY-MM-DD``, or an ISO date and time of which the date is kept."""
+    if _DATE.fullmatch(text):
+        return date.fromisoformat(text)
+    if _DATE.match(text) and text[10:11] in ("T", " "):
+        return datetime.fromisoformat(text).date()
+    raise ValueError
+
+
 def _parse(kind: str, name: str, raw: str):
     """Parse one cell; returns the value or raises ValueError with a readable reason."""
+    if problem := _cell_problem(raw):
+        raise ValueError(problem)
     text = raw.strip()
     if text == "":
         return None
+    if kind == "text":
+        if len(text) > MAX_TEXT:
+            raise ValueError(f"longer than {MAX_TEXT} characters")
+        return text
+    if not text.isprintable():
+        raise ValueError("must not contain control characters or line breaks")
     if kind == "code":
-        limit = _CODE_MAX.get(name, 40)
+        limit = _column_length(name)
         if len(text) > limit:
             raise ValueError(f"longer than {limit} characters")
         return text
-    if kind == "text":
-        return text
     if kind == "date":
         try:
-            return date.fromisoformat(text[:10])
+            return _parse_date(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+            raise ValueError(f"{_shown(text)} is not a date (YYYY-MM-DD)") from None
     if kind == "hs":
         digits = text.replace(".", "").replace(" ", "")
-        if not _HS.match(digits):
-            raise ValueError(f"{text!r} is not an HS code (4 to 10 digits)")
+        if not _HS.fullmatch(digits):
+            raise ValueError(f"{_shown(text)} is not an HS code (4 to 10 digits)")
         return digits
     if kind == "country":
         code = text.upper()
-        if not _COUNTRY.match(code):
-            raise ValueError(f"{text!r} is not an ISO 3166 alpha-2 country code")
+        if not _COUNTRY.fullmatch(code):
+            raise ValueError(f"{_shown(text)} is not an ISO 3166 alpha-2 country code")
         return code
     if kind == "number":
-        try:
-            number = float(text.replace(",", ""))
-        except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
-        if number != number or number in (float("inf"), float("-inf")):
-            raise ValueError(f"{text!r} is not a finite number")
-        if number < 0:
-            raise ValueError(f"{text!r} is negative")
+        if text.startswith("-") and _NUMBER.fullmatch(text[1:]):
+            raise ValueError(f"{_shown(text)} is negative")
+        if not _NUMBER.fullmatch(text):
+            raise ValueError(f"{_shown(text)} is not a number (digits, . for decimals)")
+        number = float(text.replace(",", ""))
+        if number > MAX_NUMBER:
+            raise ValueError(f"{_shown(text)} is too large (at most {MAX_NUMBER:.0e})")
         return number
     if kind == "flag":
         if text not in ("0", "1"):
-            raise ValueError(f"{text!r} must be 0 or 1")
+            raise ValueError(f"{_shown(text)} must be 0 or 1")
         return text == "1"
     if kind == "critical":
         if text not in ("0", "1", "2"):
-            raise ValueError(f"{text!r} must be 0, 1 or 2")
+            raise ValueError(f"{_shown(text)} must be 0, 1 or 2")
         return int(text)
     if kind == "fraud_type":
         from app.risk.models import FRAUD_TYPES
 
         if text not in FRAUD_TYPES:
-            raise ValueError(f"{text!r} is not one of {', '.join(FRAUD_TYPES)}")
+            raise ValueError(f"{_shown(text)} is not one of {', '.join(FRAUD_TYPES)}")
         return text
     raise AssertionError(kind)
 
 
 def _read(path_or_file, mapping, errors: _Errors):
     """Validate the whole file; returns (ordered declarations dict, row count)."""
-    stream, owned = _open_text(path_or_file)
+    # strict: a stray quote ("a"b) is an error rather than silently merged text.
+    reader = csv.reader(io.StringIO(_read_text(path_or_file), newline=""), strict=True)
     try:
-        reader = csv.reader(stream)
+        header = next(reader)
+    except StopIteration:
+        errors.add("file", "is empty (no header row)")
+        return {}, 0
+    except csv.Error as exc:
+        errors.add("row 1", f"is not valid CSV: {exc}")
+        return {}, 0
+    columns = _resolve_columns(header, mapping, errors)
+    if errors:
+        return {}, 0
+    declarations: dict[str, dict] = {}
+    first_row: dict[str, int] = {}
+    rows = 0
+    line = 1
+    while True:
         try:
-            header = next(reader)
+            cells = next(reader)
         except StopIteration:
-            errors.add("file", "is empty (no header row)")
-            return {}, 0
-        except (UnicodeDecodeError, csv.Error) as exc:
-            errors.add("file", f"cannot be read as UTF-8 CSV: {exc}")
-            return {}, 0
-        columns = _resolve_columns(header, mapping, errors)
-        if errors:
-            return {}, 0
-        declarations: dict[str, dict] = {}
-        first_row: dict[str, int] = {}
-        rows = 0
-        line = 1
-        while True:
+            break
+        except csv.Error as exc:
+            errors.add(f"row {line + 1}", f"is not valid CSV: {exc}")
+            break
+        line += 1
+        if not cells or all(not c.strip() for c in cells):
+            continue
+        rows += 1
+        if len(cells) < len(header):
+            errors.add(
+                f"row {line}, column {header[len(cells)].strip() or len(cells) + 1}",
+                f"missing: the row has {len(cells)} cells, the header has {len(header)}",
+            )
+            continue
+        if len(cells) > len(header):
+            errors.add(
+                f"row {line}, column {len(header) + 1}",
+                f"has no header: the row has {len(cells)} cells, the header {len(header)}",
+            )
+            continue
+        values = {}
+        for name, index in columns.items():
+            kind = FIELDS[name][1]
             try:
-                cells = next(reader)
-            except StopIteration:
-                break
-            except (UnicodeDecodeError, csv.Error) as exc:
-                errors.add(f"row {line + 1}", f"cannot be read: {exc}")
-                break
-            line += 1
-            if not cells or all(not c.strip() for c in cells):
+                values[name] = _parse(kind, name, cells[index])
+            except ValueError as exc:
+                errors.add(f"row {line}, column {header[index]}", str(exc))
                 continue
-            rows += 1
-            if len(cells) != len(header):
-                errors.add(f"row {line}", f"has {len(cells)} cells, the header has {len(header)}")
-                continue
-            values = {}
-            for name, index in columns.items():
-                kind = FIELDS[name][1]
-                try:
-                    values[name] = _parse(kind, name, cells[index])
-                except ValueError as exc:
-                    errors.add(f"row {line}, column {header[index]}", str(exc))
-                    continue
-                if values[name] is None and FIELDS[name][2]:
-                    errors.add(f"row {line}, column {header[index]}", "is empty")
-            if errors:
-                continue
-            number = values["number"]
-            decl = declarations.get(number)
-            if decl is None:
-                decl = {k: values.get(k) for k in DECLARATION_FIELDS}
-                decl["items"] = []
-                declarations[number] = decl
-                first_row[number] = line
-            else:
-                for key in DECLARATION_FIELDS:
-                    if values.get(key) != decl[key]:
-                        column = header[columns[key]] if key in columns else key
-                        errors.add(
-                            f"row {line}, column {column}",
-                            f"differs from row {first_row[number]} of the same "
-                            f"declaration {number}",
-                        )
-                        break
-            item = {k: values.get(k) for k in ITEM_FIELDS}
-            item["value"] = item["value"] or 0.0
-            item["line_no"] = len(decl["items"]) + 1
-            item["label_fraud"] = values.get("fraud")
-            item["label_critical"] = values.get("critical")
-            item["_fraud_type"] = values.get("fraud_type")
-            item["_revenue"] = values.get("revenue_recovered")
-            decl["items"].append(item)
-        return declarations, rows
-    finally:
-        if owned:
-            stream.close()
+            if values[name] is None and FIELDS[name][2]:
+                errors.add(f"row {line}, column {header[index]}", "is empty")
+        if errors:
+            continue
+        number = values["number"]
+        decl = declarations.get(number)
+        if decl is None:
+            decl = {k: values.get(k) for k in DECLARATION_FIELDS}
+            decl["items"] = []
+            declarations[number] = decl
+            first_row[number] = line
+        else:
+            for key in DECLARATION_FIELDS:
+                if values.get(key) != decl[key]:
+                    column = header[columns[key]] if key in columns else key
+                    errors.add(
+                        f"row {line}, column {column}",
+                        f"differs from row {first_row[number]} of the same declaration {number}",
+                    )
+                    break
+        item = {k: values.get(k) for k in ITEM_FIELDS}
+        item["value"] = item["value"] or 0.0
+        item["line_no"] = len(decl["items"]) + 1
+        item["label_fraud"] = values.get("fraud")
+        item["label_critical"] = values.get("critical")
+        item["_fraud_type"] = values.get("fraud_type")
+        item["_revenue"] = values.get("revenue_recovered")
+        decl["items"].append(item)
+    return declarations, rows
 
 
 def _control_result(items: list[dict]) -> dict | None:
@@ -375,52 +440,55 @@ def import_declarations(
 
     owner = owning_unit_id(actor, unit_id)
     now = now_utc()
-    for start in range(0, len(todo), _BATCH):
-        batch = todo[start : start + _BATCH]
-        decl_rows = [
-            {
-                **{k: d[k] for k in DECLARATION_FIELDS},
-                "source": "csv",
-                "unit_id": owner,
-                "handling_code": handling_code,
-                "created_dt": now,
-                "created_by_id": actor.user_id,
-                "is_random_selected": False,
-            }
-            for d in batch
-        ]
-        ids = (
-            db.session.execute(
-                insert(Declaration).returning(Declaration.id, sort_by_parameter_order=True),
-                decl_rows,
+    # A savepoint: a database error half way (a concurrent import of the same numbers)
+    # leaves nothing of this import behind, whatever the caller does next.
+    with db.session.begin_nested():
+        for start in range(0, len(todo), _BATCH):
+            batch = todo[start : start + _BATCH]
+            decl_rows = [
+                {
+                    **{k: d[k] for k in DECLARATION_FIELDS},
+                    "source": "csv",
+                    "unit_id": owner,
+                    "handling_code": handling_code,
+                    "created_dt": now,
+                    "created_by_id": actor.user_id,
+                    "is_random_selected": False,
+                }
+                for d in batch
+            ]
+            ids = (
+                db.session.execute(
+                    insert(Declaration).returning(Declaration.id, sort_by_parameter_order=True),
+                    decl_rows,
+                )
+                .scalars()
+                .all()
             )
-            .scalars()
-            .all()
-        )
-        item_rows, result_rows = [], []
-        for decl_id, d in zip(ids, batch, strict=True):
-            for item in d["items"]:
-                item_rows.append(
-                    {
-                        **{k: v for k, v in item.items() if not k.startswith("_")},
-                        "declaration_id": decl_id,
-                    }
-                )
-            result = _control_result(d["items"])
-            if result is not None:
-                result_rows.append(
-                    {
-                        **result,
-                        "declaration_id": decl_id,
-                        "recorded_dt": now,
-                        "recorded_by_id": actor.user_id,
-                    }
-                )
-        db.session.execute(insert(DeclarationItem), item_rows)
-        if result_rows:
-            db.session.execute(insert(ControlResult), result_rows)
-        report.declaration_ids.extend(ids)
-    trail.record(actor, "create", "declaration", None, details={"import": report.as_dict()})
+            item_rows, result_rows = [], []
+            for decl_id, d in zip(ids, batch, strict=True):
+                for item in d["items"]:
+                    item_rows.append(
+                        {
+                            **{k: v for k, v in item.items() if not k.startswith("_")},
+                            "declaration_id": decl_id,
+                        }
+                    )
+                result = _control_result(d["items"])
+                if result is not None:
+                    result_rows.append(
+                        {
+                            **result,
+                            "declaration_id": decl_id,
+                            "recorded_dt": now,
+                            "recorded_by_id": actor.user_id,
+                        }
+                    )
+            db.session.execute(insert(DeclarationItem), item_rows)
+            if result_rows:
+                db.session.execute(insert(ControlResult), result_rows)
+            report.declaration_ids.extend(ids)
+        trail.record(actor, "create", "declaration", None, details={"import": report.as_dict()})
     from app.risk.derived import refresh_peer_medians
 
     refresh_peer_medians()

@@ -1,0 +1,355 @@
+"""Property tests of the declaration history import (issue #9, hostile input).
+
+Valid random files (KCS columns in any order, or renamed columns with a mapping; several items
+per declaration, blank lines, a BOM) import completely. The same files with one corrupted
+cell or row (bad numbers, dates, HS and country codes, cells too many or too few, empty
+required cells, NUL and control characters, bytes that are not UTF-8, huge values,
+formula-like text, a stray quote) raise one ValidationError naming that row and column, and
+leave the database exactly as it was: no declaration, item, control result or trail row.
+"""
+
+import io
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from app.core.errors import ValidationError
+from app.risk.importer import FIELDS, MAX_NUMBER, MAX_TEXT, import_declarations
+from app.risk.models import ControlResult, Declaration, DeclarationItem
+from app.security.access import Actor
+from app.security.trail import AccessEvent
+from tests.hostile_csv import (
+    BAD_DATES,
+    BAD_NUMBERS,
+    CONTROL,
+    FORMULAS,
+    NOT_UTF8,
+    NUL,
+    STRAY_QUOTE,
+    Raw,
+    render,
+)
+
+MODELS = (Declaration, DeclarationItem, ControlResult, AccessEvent)
+ACTOR = Actor.system("property-import")
+LIMITS = {"number": 40, "office": 20, "tax_type": 10, "origin_indicator": 4, "quantity_unit": 10}
+CODE_ALPHABET = "ABCXYZ0123456789-/_. "
+FRAUD_TYPES = ["undervaluation", "misclassification"]
+
+
+def _settings(n):
+    return settings(
+        max_examples=n,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+def _limit(name):
+    return LIMITS.get(name) or (
+        20 if name in ("procedure", "import_type", "import_use", "payment_type") else 40
+    )
+
+
+def code(name, required=False):
+    text = st.text(CODE_ALPHABET, min_size=1, max_size=_limit(name)).filter(str.strip)
+    formula = st.sampled_from([f for f in FORMULAS if len(f) <= _limit(name)])
+    value = text | formula
+    return value if required else st.just("") | value
+
+
+NUMBER_TEXT = st.one_of(
+    st.integers(0, 10**9).map(str),
+    st.floats(0, MAX_NUMBER, allow_nan=False, allow_infinity=False).map(repr),
+    st.integers(1000, 10**9).map("{:,}".format),  # thousands separators
+    st.decimals(0, 10**6, places=2).map(lambda d: f"{d:,.2f}"),
+    st.sampled_from(["0", "0.0", ".5", "1e3", "2.5E-2", "+7"]),
+)
+
+
+def _cell(name, kind, required):
+    if kind == "code":
+        return code(name, required)
+    if kind == "text":
+        return (
+            st.just("")
+            | st.text(max_size=60).filter(lambda t: "\x00" not in t)
+            | st.sampled_from(FORMULAS)
+        )
+    if kind == "date":
+        return st.dates().filter(lambda d: d.year >= 1000).map(lambda d: d.isoformat())
+    if kind == "hs":
+        return st.text("0123456789", min_size=4, max_size=10) | st.sampled_from(
+            ["0808.10", "8517 62"]
+        )
+    if kind == "country":
+        value = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabc", min_size=2, max_size=2)
+        return value if required else st.just("") | value
+    if kind == "number":
+        return NUMBER_TEXT if required else st.just("") | NUMBER_TEXT
+    if kind == "flag":
+        return st.sampled_from(["", "0", "1"])
+    if kind == "critical":
+        return st.sampled_from(["", "0", "1", "2"])
+    if kind == "fraud_type":
+        return st.sampled_from(["", *FRAUD_TYPES])
+    raise AssertionError(kind)
+
+
+DECLARATION_LEVEL = [
+    n
+    for n in FIELDS
+    if n
+    in (
+        "number",
+        "declaration_date",
+        "office",
+        "procedure",
+        "import_type",
+        "import_use",
+        "payment_type",
+        "transport_mode",
+        "declarant_code",
+        "importer_code",
+        "seller_code",
+        "courier_code",
+    )
+]
+
+
+@dataclass
+class File:
+    header: list[str]
+    #: field -> column name
+    columns: dict
+    #: data records (lists of cells, one per header column; [] is a blank line)
+    records: list
+    mapping: dict | None
+    declarations: int
+    items: int
+    labelled: int
+
+    def data(self, records=None, **kw) -> bytes:
+        return render([self.header, *(self.records if records is None else records)], **kw)
+
+    def row_numbers(self):
+        """(index in records, row number as reported) of the non-blank records."""
+        return [(i, i + 2) for i, r in enumerate(self.records) if r]
+
+
+@st.composite
+def valid_files(draw):
+    optional = [n for n, (_c, _k, required) in FIELDS.items() if not required]
+    chosen = [n for n, (_c, _k, required) in FIELDS.items() if required]
+    chosen += draw(st.lists(st.sampled_from(optional), unique=True, max_size=len(optional)))
+    chosen = draw(st.permutations(chosen))
+    renamed = draw(st.booleans())
+    if renamed:
+        columns = {n: f"col {i} {n[:3]}" for i, n in enumerate(chosen)}
+    else:
+        columns = {n: FIELDS[n][0] for n in chosen}
+    numbers = draw(
+        st.lists(code("number", required=True).map(str.strip), min_size=1, max_size=4, unique=True)
+    )
+    rows, labelled = [], 0
+    for number in numbers:
+        shared = {
+            n: draw(_cell(n, FIELDS[n][1], FIELDS[n][2]))
+            for n in chosen
+            if n in DECLARATION_LEVEL and n != "number"
+        }
+        shared["number"] = number
+        size = draw(st.integers(1, 3))
+        flags = []
+        for _ in range(size):
+            row = {n: draw(_cell(n, FIELDS[n][1], FIELDS[n][2])) for n in chosen}
+            row.update(shared)
+            rows.append(row)
+            flags.append(row.get("fraud", ""))
+        labelled += any(f in ("0", "1") for f in flags)
+    rows = draw(st.permutations(rows))
+    records = [[row[n] for n in chosen] for row in rows]
+    for _ in range(draw(st.integers(0, 2))):  # blank lines are skipped but keep their number
+        records.insert(draw(st.integers(0, len(records))), [])
+    return File(
+        header=[columns[n] for n in chosen],
+        columns=columns,
+        records=records,
+        mapping=columns if renamed else None,
+        declarations=len(numbers),
+        items=len(rows),
+        labelled=labelled,
+    )
+
+
+def _bad_cell(draw, name, kind):
+    """A value the column must refuse."""
+    common = [NUL, NOT_UTF8]
+    if kind != "text":
+        common.append(CONTROL)
+    specific = {
+        "number": [BAD_NUMBERS, st.just("-5"), st.just("9" * 30), st.just("1e999")],
+        "date": [BAD_DATES],
+        "hs": [
+            st.sampled_from(
+                ["12", "abcd", "12345678901", "\u0663\u0663\u0663\u0663", "=SUM(A1)", "08-08"]
+            )
+        ],
+        "country": [st.sampled_from(["USA", "U", "12", "ÄÖ", "=A", "U S"])],
+        "code": [st.integers(1, 200).map(lambda n: "X" * (_limit(name) + n))],
+        "text": [st.just("x" * (MAX_TEXT + 1))],
+        "flag": [st.sampled_from(["2", "yes", "true", "01"])],
+        "critical": [st.sampled_from(["3", "-1", "high"])],
+        "fraud_type": [st.sampled_from(["unknown", "Undervaluation", "=1"])],
+    }[kind]
+    return draw(st.one_of(*common, *specific))
+
+
+@st.composite
+def corrupted_files(draw):
+    """(file, corrupted records, the key its one error must have)."""
+    f = draw(valid_files())
+    index, row = draw(st.sampled_from(f.row_numbers()))
+    records = [list(r) for r in f.records]
+    how = draw(st.sampled_from(["cell", "cell", "cell", "empty", "few", "many", "quote"]))
+    names = list(f.columns)
+    if how == "cell":
+        column = draw(st.integers(0, len(names) - 1))
+        name = names[column]
+        records[index][column] = _bad_cell(draw, name, FIELDS[name][1])
+        return f, records, f"row {row}, column {f.header[column]}"
+    if how == "empty":
+        required = [i for i, n in enumerate(names) if FIELDS[n][2]]
+        column = draw(st.sampled_from(required))
+        records[index][column] = draw(st.sampled_from(["", "  "]))
+        assume(any(c.strip() for c in records[index] if isinstance(c, str)))
+        return f, records, f"row {row}, column {f.header[column]}"
+    if how == "few":
+        keep = draw(st.integers(1, len(names) - 1))
+        records[index] = records[index][:keep]
+        assume(any(c.strip() for c in records[index]))  # an all-blank row is skipped
+        return f, records, f"row {row}, column {f.header[keep]}"
+    if how == "many":
+        extra = draw(st.lists(st.sampled_from(["", "x", "1"]), min_size=1, max_size=3))
+        records[index] = records[index] + extra
+        return f, records, f"row {row}, column {len(names) + 1}"
+    column = draw(st.integers(0, len(names) - 1))
+    records[index][column] = draw(STRAY_QUOTE)
+    return f, records, f"row {row}"
+
+
+def _counts(db):
+    return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in MODELS}
+
+
+@pytest.fixture
+def savepoint(db):
+    """Run each example in a savepoint rolled back afterwards (the db fixture empties the
+    tables once per test, not per example)."""
+
+    class Savepoint:
+        def __enter__(self):
+            self.tx = db.session.begin_nested()
+            return self
+
+        def __exit__(self, *exc):
+            self.tx.rollback()
+            db.session.expunge_all()
+
+    return Savepoint
+
+
+def _run(data, f, **kw):
+    return import_declarations(
+        io.BytesIO(data), mapping=f.mapping, actor=ACTOR, request_indexing=False, **kw
+    )
+
+
+@_settings(40)
+@given(f=valid_files(), bom=st.booleans(), newline=st.sampled_from(["\r\n", "\n"]))
+def test_a_valid_file_imports_completely(db, savepoint, f, bom, newline):
+    before = _counts(db)
+    with savepoint():
+        report = _run(f.data(bom=bom, newline=newline), f)
+        assert (report.declarations, report.items) == (f.declarations, f.items)
+        assert report.control_results == f.labelled
+        after = _counts(db)
+        assert after["Declaration"] - before["Declaration"] == f.declarations
+        assert after["DeclarationItem"] - before["DeclarationItem"] == f.items
+        assert after["ControlResult"] - before["ControlResult"] == f.labelled
+        assert after["AccessEvent"] - before["AccessEvent"] == 1  # one trail row per import
+        # Every row's HS code arrived, under its declaration (formula-like codes as text).
+        column = f.header.index(f.columns["hs_code"])
+        number_col = f.header.index(f.columns["number"])
+        wanted = sorted(
+            (r[number_col].strip(), r[column].replace(".", "").replace(" ", ""))
+            for r in f.records
+            if r
+        )
+        stored = sorted(
+            db.session.execute(
+                select(Declaration.number, DeclarationItem.hs_code).join(DeclarationItem)
+            ).all()
+        )
+        assert [tuple(s) for s in stored] == wanted
+    assert _counts(db) == before
+
+
+@_settings(120)
+@given(case=corrupted_files(), dry_run=st.booleans())
+def test_a_corrupted_file_names_row_and_column_and_imports_nothing(db, savepoint, case, dry_run):
+    f, records, key = case
+    before = _counts(db)
+    with savepoint():
+        with pytest.raises(ValidationError) as exc:
+            _run(f.data(records), f, dry_run=dry_run)
+        assert set(exc.value.fields) == {key}, (exc.value.fields, key)
+        assert _counts(db) == before
+    assert _counts(db) == before
+
+
+def test_number_edge_cases_are_read_exactly(db):
+    """The numbers the properties rely on, pinned: 1,234.5 is a thousands separator, 1,5 is
+    an error (never fifteen), huge and non-ASCII numbers are refused."""
+    header = ["Declaration ID", "Date", "Office ID", "HS6 Code", "Item Price"]
+
+    def run(price):
+        data = render([header, ["D1", "2024-01-01", "30", "0808", price]])
+        return import_declarations(io.BytesIO(data), actor=ACTOR, request_indexing=False)
+
+    run("1,234.5")
+    assert db.session.scalar(select(DeclarationItem.value)) == 1234.5
+    for bad, message in [
+        ("1,5", "is not a number"),
+        ("1e16", "is too large"),
+        ("\u0661", "is not a number"),
+        ("-0.5", "is negative"),
+    ]:
+        with pytest.raises(ValidationError) as exc:
+            run(bad)
+        assert message in exc.value.fields["row 2, column Item Price"]
+
+
+def test_a_cell_beyond_the_csv_field_limit_is_a_row_error(db):
+    header = ["Declaration ID", "Date", "Office ID", "HS6 Code", "Item Price", "Description"]
+    data = render([header, ["D1", "2024-01-01", "30", "0808", "1", "x" * 200_000]])
+    with pytest.raises(ValidationError) as exc:
+        import_declarations(io.BytesIO(data), actor=ACTOR)
+    assert list(exc.value.fields) == ["row 2"]
+    assert _counts(db) == dict.fromkeys(_counts(db), 0)
+
+
+def test_header_problems_name_the_header_cell(db):
+    header = ["Declaration ID", "Date", "Office ID", "HS6 Code", "Item Price", "Date"]
+    data = render([header, ["D1", "2024-01-01", "30", "0808", "1", "2024-01-01"]])
+    with pytest.raises(ValidationError) as exc:
+        import_declarations(io.BytesIO(data), actor=ACTOR)
+    assert exc.value.fields == {"row 1, column 6": "the column name 'Date' appears twice"}
+    data = render([[*header[:5], Raw(b"Not\xffUTF8")], ["D1", "2024-01-01", "30", "0808", "1", ""]])
+    with pytest.raises(ValidationError) as exc:
+        import_declarations(io.BytesIO(data), actor=ACTOR)
+    assert list(exc.value.fields) == ["row 1, column 6"]
