@@ -12,6 +12,7 @@ from app.core.errors import ValidationError
 from app.core.signals import ratings_recomputed
 from app.core.time import now_utc
 from app.extensions import db
+from app.jobs.testing import crash_point
 from app.security import trail
 from app.security.access import AccessDenied, Actor
 
@@ -404,6 +405,9 @@ def compute_ratings(*, actor: Actor, as_of: date | None = None, roles=None) -> d
         db.session.add_all(new_rows)
         summary["rated"] += len(computed)
         summary["changed"] += len(new_rows)
+        # Crash tests stop the recomputation here: one role's ratings written, not committed.
+        db.session.flush()
+        crash_point("audit.ratings.role", role=role, changed=len(new_rows))
     db.session.flush()
     ratings_recomputed.send(None, model_version=version, count=summary["changed"])
     return summary

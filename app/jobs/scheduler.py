@@ -26,6 +26,7 @@ from app.core.time import now_utc
 from app.extensions import db
 from app.jobs.models import JobRun
 from app.jobs.registry import registered_jobs
+from app.jobs.testing import interval_overrides
 
 log = logging.getLogger("tollgate.worker")
 _PG_WORKER_LOCK = 72_616_901
@@ -228,15 +229,19 @@ def build_scheduler(app) -> BlockingScheduler:
         },
     )
     only = {j.strip() for j in os.environ.get("TOLLGATE_WORKER_JOBS", "").split(",") if j.strip()}
+    intervals = interval_overrides(app)  # test mode only: a nightly job every few seconds
     for spec in registered_jobs(app):
         if only and spec.id not in only:
             continue  # TOLLGATE_WORKER_JOBS: tests and the soak run a chosen subset
+        trigger, trigger_args = spec.trigger, spec.trigger_args
+        if spec.id in intervals:
+            trigger, trigger_args = "interval", {"seconds": intervals[spec.id]}
 
         def _runner(spec=spec, scheduled_dt=None):
             run_job(app, spec, scheduled_dt)
 
         scheduler.add_job(
-            _runner, spec.trigger, id=spec.id, name=spec.description or spec.id, **spec.trigger_args
+            _runner, trigger, id=spec.id, name=spec.description or spec.id, **trigger_args
         )
     return scheduler
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app.core import signals
 from app.core.time import now_utc
 from app.extensions import db
+from app.jobs.testing import crash_point
 from app.textmining.models import Article, Feed, Mention
 
 ALLOWED_TAGS = {
@@ -440,6 +441,8 @@ def store_entries(
         article.group_id = grouper.group_for(chash, article.fingerprint) or article.id
         grouper.add(article)
         outcome.new.append(article)
+        # Crash tests stop the feed poll here: an article flushed, its feed not committed.
+        crash_point("textmining.article", feed=article.feed_id, guid=article.guid)
     if outcome.new:
         extraction.extract_articles(outcome.new, extractor=extractor)
         for article in outcome.new:
