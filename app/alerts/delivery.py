@@ -4,6 +4,14 @@ Runs in the scheduler process only. A delivery is claimed and committed before a
 is sent, so no database lock is held during network I/O (an SMTP server that hangs cannot
 stall declaration assessment), and the result is recorded in a second short transaction.
 A failure is retried with exponential back-off; every attempt is kept.
+
+Crashes: delivery is at-least-once, never lost. A worker killed between the send and the
+recorded result leaves its one delivery in flight "sending"; the worker that finishes the
+interrupted job run sends it again (``release_interrupted_claims``), so that one message may
+arrive twice - with the same ``Message-ID`` (e-mail) or ``X-Tollgate-Delivery`` (webhook),
+which receivers de-duplicate on. Exactly-once is not possible across an SMTP send and a
+database commit; but a crash duplicates no other delivery, because each result is
+committed on its own right after its send, and a claim is only ever taken by one sender.
 """
 
 import hashlib
@@ -21,8 +29,9 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 
 from app.alerts.models import Delivery, DeliveryAttempt, Webhook
-from app.core.time import now_utc
+from app.core.time import as_utc, now_utc
 from app.extensions import db
+from app.jobs.testing import crash_point
 
 log = logging.getLogger("tollgate.alerts.delivery")
 
@@ -128,10 +137,20 @@ def _due_ids(now, limit):
     return db.session.scalars(stmt).all()
 
 
+def _claimable(row, now) -> bool:
+    """Due now: pending, or claimed so long ago that its claimer must have died."""
+    if row.status == "pending":
+        return True
+    claimed = as_utc(row.claimed_dt)
+    return row.status == "sending" and claimed is not None and claimed <= now - STALE_CLAIM
+
+
 def _claim(delivery_id, now):
     """Mark one delivery as being sent and return what sending needs (or None)."""
     row = db.session.get(Delivery, delivery_id, with_for_update=True)
-    if row is None or row.status not in ("pending", "sending"):
+    # Checked again under the row lock: another sender may have claimed it since it was
+    # listed (accepting any "sending" row here would send a fresh claim twice).
+    if row is None or not _claimable(row, now):
         db.session.rollback()
         return None
     job = {
@@ -203,6 +222,7 @@ def deliver_due(limit: int = 200, now=None) -> dict:
         job = _claim(delivery_id, now or now_utc())
         if job is None:
             continue
+        crash_point("alerts.delivery.claimed", delivery=job["id"])
         started = time.monotonic()
         try:
             detail, ok = _send(job, config), True
@@ -210,6 +230,45 @@ def deliver_due(limit: int = 200, now=None) -> dict:
             detail, ok = str(exc), False
             log.warning("delivery %s (%s) failed: %s", job["id"], job["channel"], exc)
         duration = int((time.monotonic() - started) * 1000)
+        crash_point("alerts.delivery.sent", delivery=job["id"])
         status = _record(job, ok, detail, duration, config)
         counts["sent" if status == "sent" else "failed" if status == "failed" else "retry"] += 1
     return counts
+
+
+def release_interrupted_claims(since, before) -> int:
+    """Hand back the claims of an interrupted run of the delivery job; returns how many.
+
+    Called by the worker that finishes a job run a killed worker left "running": the
+    deliveries that run claimed (``since`` <= claimed_dt < ``before``) and never recorded are
+    still "sending" and would otherwise wait ``STALE_CLAIM`` before anyone sent them. Each is
+    due again at once, with an attempt recording the interruption: its message may have
+    gone out before the crash, so the new send can duplicate it (same Message-ID and
+    X-Tollgate-Delivery), never lose it.
+    """
+    now = now_utc()
+    rows = db.session.scalars(
+        select(Delivery)
+        .where(
+            Delivery.status == "sending",
+            Delivery.claimed_dt >= since,
+            Delivery.claimed_dt < before,
+        )
+        .order_by(Delivery.id)
+        .with_for_update()
+    ).all()
+    for row in rows:
+        row.attempts += 1
+        row.attempt_rows.append(
+            DeliveryAttempt(
+                attempted_dt=now,
+                is_ok=False,
+                detail="interrupted: the worker stopped during this attempt; the message "
+                "may have been delivered and is sent again with the same id",
+            )
+        )
+        row.status, row.claimed_dt, row.next_attempt_dt = "pending", None, now
+        row.last_error = "interrupted by a worker crash"
+        log.warning("delivery %s was interrupted by a crash; sending it again", row.id)
+    db.session.commit()
+    return len(rows)

@@ -247,6 +247,14 @@ def _saved_recipients(saved: SavedSearch) -> dict:
 
 def deliver_and_escalate() -> None:
     """The 15-second job: escalate what is overdue, then send what is queued."""
+    from app.jobs.scheduler import current_run
+
+    run = current_run()
+    if run is not None and run.attempts > 1:
+        # This run was interrupted (the worker died): what it claimed and never recorded is
+        # sent again now rather than after STALE_CLAIM. Only the one scheduler runs this
+        # job, so every claim made since the trigger fired, before this attempt, was its.
+        delivery.release_interrupted_claims(since=run.scheduled_dt, before=run.started_dt)
     escalate_overdue()
     counts = delivery.deliver_due()
     if any(counts.values()):
