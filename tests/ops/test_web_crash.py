@@ -1,4 +1,12 @@
-"""Killing a web worker mid-request leaves no half-written record: one commit per request."""
+"""Killing a web worker mid-request leaves no half-written record: one commit per request.
+
+Each kill is followed by a wait for gunicorn to respawn the worker. That wait used to time
+out on a loaded machine: every respawn compiled the app from source (PYTHONDONTWRITEBYTECODE)
+and the timeout was a fixed guess. Now the processes cache bytecode outside the checkout,
+the respawn timeout scales with how long this gunicorn took to boot, and the wait is for the
+right thing - a new worker process, alive, answering - failing at once, with gunicorn's log,
+if the master itself is gone.
+"""
 
 import json
 import os
@@ -14,7 +22,7 @@ import urllib.request
 
 import pytest
 
-from tests.ops.workers import ROOT, wait_until
+from tests.ops.workers import ROOT, bytecode_cache, wait_until
 
 BATCH = 30  # the cases API takes at most 200 items per case: 6 batches fit
 
@@ -37,19 +45,51 @@ def _call(base, method, path, token, body=None, timeout=60):
         return resp.status, json.loads(resp.read() or b"null")
 
 
+def _alive(pid) -> bool:
+    """Running, not a zombie the master has yet to reap."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
 def _worker_pids(master):
     out = subprocess.run(
         ["pgrep", "-P", str(master.pid)], capture_output=True, text=True, check=False
     ).stdout
-    return [int(p) for p in out.split()]
+    return [int(p) for p in out.split() if _alive(int(p))]
 
 
 def _healthy(base):
     try:
-        with urllib.request.urlopen(base + "/healthz", timeout=2) as resp:  # noqa: S310
+        with urllib.request.urlopen(base + "/healthz", timeout=10) as resp:  # noqa: S310
             return resp.status == 200
     except OSError:
         return False
+
+
+def _log_tail(path, lines=40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _wait_for_respawn(base, master, killed, timeout, log_path):
+    """A worker other than the ones just killed runs and answers /healthz."""
+
+    def respawned():
+        if master.poll() is not None:
+            raise AssertionError(
+                f"gunicorn's master exited ({master.returncode})\n{_log_tail(log_path)}"
+            )
+        fresh = [p for p in _worker_pids(master) if p not in killed]
+        return fresh and _healthy(base)
+
+    try:
+        wait_until(respawned, timeout=timeout, interval=0.2, what="respawn")
+    except AssertionError as exc:
+        if not str(exc).startswith("timed out"):
+            raise
+        raise AssertionError(f"{exc}\n{_log_tail(log_path)}") from None
 
 
 @pytest.fixture
@@ -57,22 +97,27 @@ def web(app, db, make, tmp_path):
     _, token = make.api_client(["cases:read", "cases:write"])
     port = _port()
     env = {
-        **os.environ,
+        **bytecode_cache(os.environ),
         "TOLLGATE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "TOLLGATE_SECRET_KEY": "web-crash",
         "TOLLGATE_EVIDENCE_DIR": str(tmp_path / "evidence"),
         "TOLLGATE_SEARCH_DIR": str(tmp_path / "search"),
     }
-    log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 - closed below
+    log_path = tmp_path / "gunicorn.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
     master = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
          "--timeout", "120", "app.wsgi:app"],
         env=env, cwd=ROOT, stdout=log, stderr=log,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
     try:
-        wait_until(lambda: _healthy(base), timeout=90, what="gunicorn")
-        yield base, token, master
+        # Generous: the first boot may compile the bytecode cache on a busy machine.
+        wait_until(lambda: _healthy(base), timeout=240, what="gunicorn")
+        # A respawn imports the app again: allow several times what the first boot took.
+        respawn_timeout = max(90.0, 6 * (time.monotonic() - started))
+        yield base, token, master, respawn_timeout, log_path
     finally:
         master.terminate()
         master.wait(timeout=60)
@@ -83,7 +128,7 @@ def web(app, db, make, tmp_path):
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_killed_web_worker_leaves_no_half_written_batch(web):
-    base, token, master = web
+    base, token, master, respawn_timeout, log_path = web
     status, case = _call(base, "POST", "/api/v1/cases", token, {"kind": "offence", "title": "x"})
     if status >= 300 or "id" not in (case or {}):
         pytest.skip("the cases API does not accept this minimal case yet")
@@ -109,12 +154,17 @@ def test_killed_web_worker_leaves_no_half_written_batch(web):
         thread = threading.Thread(target=send)
         thread.start()
         time.sleep(random.uniform(0.1, 1.2) * duration)
+        killed = set()
         for pid in _worker_pids(master):
-            os.kill(pid, signal.SIGKILL)
-            kills += 1
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue  # it exited between pgrep and the kill
+            killed.add(pid)
+        kills += len(killed)
         thread.join(timeout=120)
         outcomes.append(outcome.get("status") or type(outcome.get("error")).__name__)
-        wait_until(lambda: _healthy(base) and _worker_pids(master), timeout=90, what="respawn")
+        _wait_for_respawn(base, master, killed, respawn_timeout, log_path)
     assert kills >= 5
     _, current = _call(base, "GET", path, token)
     count = len(current.get("items") or [])
