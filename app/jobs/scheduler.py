@@ -26,7 +26,7 @@ from app.core.time import now_utc
 from app.extensions import db
 from app.jobs.models import JobRun
 from app.jobs.registry import registered_jobs
-from app.jobs.testing import interval_overrides
+from app.jobs.testing import crash_point, interval_overrides
 
 log = logging.getLogger("tollgate.worker")
 _PG_WORKER_LOCK = 72_616_901
@@ -96,6 +96,8 @@ def _execute(app, spec, run: JobRun) -> None:
     run_id = run.id
     try:
         spec.func()
+        # Crash tests stop here: what the job committed itself is in, its run is not "ok".
+        crash_point("jobs.finished", job=spec.id)
         # The same object unless the job ended its session; then a fresh copy of the row.
         run = db.session.get(JobRun, run_id)
         run.status = "ok"

@@ -266,7 +266,18 @@ def _ratings(db):
     return db.session.scalars(select(TraderRating).order_by(TraderRating.id)).all()
 
 
-def test_sigkill_mid_rating_recomputation_is_all_or_nothing(app, db, tmp_path, workers):
+@pytest.mark.parametrize(
+    "point",
+    [
+        pytest.param("audit.ratings.role#1", id="killed-mid-recomputation"),
+        pytest.param("jobs.finished", id="killed-after-its-commit"),
+    ],
+)
+def test_sigkill_mid_rating_recomputation_is_all_or_nothing(app, db, tmp_path, workers, point):
+    """The recomputation writes every rating in one transaction. Killed with the importers'
+    ratings flushed, none of them is visible and the next worker recomputes them all. Killed
+    after the job's commit, before its run was marked done, the next worker runs it again:
+    it finds nothing changed and writes nothing, so no rating is stored twice."""
     import_rows(synthetic_history(n=400, seed=3))
     audit_service.compute_ratings(actor=SYSTEM)
     db.session.commit()
@@ -287,17 +298,20 @@ def test_sigkill_mid_rating_recomputation_is_all_or_nothing(app, db, tmp_path, w
         tmp_path,
         TOLLGATE_WORKER_JOBS=job,
         TOLLGATE_TEST_JOB_INTERVALS=f"{job}=2",
-        # After the importers' ratings are written (flushed), before the other roles.
-        **crash_knobs(tmp_path, "audit.ratings.role#1"),
+        **crash_knobs(tmp_path, point),
     )
     workers += start_pair(env, tmp_path)
     stopped = wait_for_crash_point(tmp_path, workers)
-    assert stopped["role"] == "importer" and stopped["changed"] >= 30
-
-    # Frozen mid-run: none of the run's ratings is visible, the old ones are still current.
-    mid = _ratings(db)
-    assert {r.id for r in mid} == baseline
-    assert all(r.is_current for r in mid)
+    at_crash = _ratings(db)
+    if point == "jobs.finished":
+        assert stopped["job"] == job
+        committed = {r.id for r in at_crash} - baseline
+        assert committed, "the killed attempt committed its ratings before the crash point"
+    else:
+        # Frozen mid-run: none of the run's ratings is visible, the old ones still current.
+        assert stopped["role"] == "importer" and stopped["changed"] >= 30
+        assert {r.id for r in at_crash} == baseline
+        assert all(r.is_current for r in at_crash)
     (victim,) = _running(db, job)
     killed_at = victim.scheduled_dt
 
@@ -318,12 +332,15 @@ def test_sigkill_mid_rating_recomputation_is_all_or_nothing(app, db, tmp_path, w
     history = Counter((r.role, r.trader_code) for r in ratings)
     assert max(history.values()) == 2, "a trader's rating history holds a duplicate"
     new = [r for r in ratings if r.id not in baseline]
-    # One attempt wrote all of them (the killed attempt's rows died with it), all current,
-    # for every role - not only the importers the killed attempt had reached.
+    # One attempt wrote all of them, all current, for every role.
     assert len({r.computed_dt for r in new}) == 1
     assert all(r.is_current for r in new)
     assert {r.role for r in new} >= {"importer", "declarant"}
-    assert len([r for r in new if r.role == "importer"]) == stopped["changed"]
+    if point == "jobs.finished":
+        assert {r.id for r in new} == committed  # the rerun wrote nothing
+    else:
+        # The killed attempt's rows died with it; the next attempt wrote the same set.
+        assert len([r for r in new if r.role == "importer"]) == stopped["changed"]
     retired = [r for r in ratings if r.id in baseline and not r.is_current]
     assert Counter((r.role, r.trader_code) for r in retired) == Counter(
         (r.role, r.trader_code) for r in new
