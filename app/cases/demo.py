@@ -124,30 +124,26 @@ DEMO_PREFIX = "demo:"
 
 
 def _entities(actor, rng):
-    """A small pool of persons, companies and vehicles from the registry for the parties."""
+    """A small pool of persons, companies and vehicles from the registry for the parties
+    (registered in one batch: app.intel.bulk)."""
     try:
-        from app.intel import service as intel
+        from app.intel.bulk import EntityBatch
     except ImportError:  # pragma: no cover
         return []
+    batch = EntityBatch(actor)
     pool = []
     for i in range(24):
         name = f"{rng.choice(GIVEN)} {rng.choice(SURNAMES)}"
-        pool.append(("person", intel.create_entity("person", name, actor=actor, propose=False)))
+        pool.append(("person", batch.entity("person", name)))
         if i % 3 == 0:
             plate = (
                 f"{rng.randint(1, 7):02d}-{rng.randint(100, 999)}-{rng.choice('ABKLMN')}"
                 f"{rng.choice('ABKLMN')}"
             )
-            pool.append(
-                (
-                    "vehicle",
-                    intel.create_entity("vehicle", f"Truck {plate}", actor=actor, propose=False),
-                )
-            )
+            pool.append(("vehicle", batch.entity("vehicle", f"Truck {plate}")))
     for name in COMPANIES:
-        pool.append(
-            ("organisation", intel.create_entity("organisation", name, actor=actor, propose=False))
-        )
+        pool.append(("organisation", batch.entity("organisation", name)))
+    batch.write()
     return pool
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.intel import reports, service
+from app.intel.bulk import EntityBatch
 from app.security.access import Actor
 from app.security.models import Unit
 
@@ -213,15 +214,18 @@ def generate(
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     n = n_companies or max(20, int(600 * scale))
 
+    # One batch: validated like service.create_entity / add_link, written in a few
+    # multi-row statements (with the same index rows, trail rows and signals).
+    batch = EntityBatch(actor)
+
     def create(etype, name, **kw):
-        return service.create_entity(etype, name, actor=actor, propose=propose, **kw)
+        return batch.entity(etype, name, **kw)
 
     def link(a, b, kind, **kw):
-        return service.add_link(
-            a.id,
-            b.id,
+        batch.link(
+            a,
+            b,
             kind,
-            actor=actor,
             grade=rng.choice(["1A", "1B", "2B", "2C", "3C"]),
             start_date=_day(rng),
             **kw,
@@ -305,6 +309,7 @@ def generate(
     for _ in range(max(5, int(n * 0.1))):
         a, b = rng.sample(persons, 2)
         link(a, b, rng.choice(["associate_of", "family_of", "co_accused"]))
+    batch.write(propose=propose)
     # Near-duplicates for the resolution queue: transliterated / re-ordered names.
     dupes = []
     for original in rng.sample(persons, k=min(8, len(persons))):
