@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.risk import profiles as profile_service
 from app.risk.demo_profiles import demo_profiles
-from app.risk.models import ControlResult, Declaration, DeclarationItem, RiskProfile
+from app.risk.models import ControlResult, Declaration, RiskProfile
 from app.security.access import Actor
 
 #: hs code, description, typical origins, value per kg (low, high), tax rate, fraud type
@@ -255,7 +255,6 @@ def _result_for(decl, truth, rng):
 def load_risk_demo(options) -> None:
     """Load the demo once: lists, profiles, then traffic (generated or KCS) with results."""
     from app.risk import engine
-    from app.risk.assessment import assess_declaration
     from app.risk.derived import refresh_peer_medians
     from app.risk.settings import selectivity_rates, set_rates
     from app.security.models import Unit
@@ -293,39 +292,23 @@ def load_risk_demo(options) -> None:
         return
     if db.session.scalar(select(Declaration.id).where(Declaration.source == "demo").limit(1)):
         return
+    from app.core.bulk import request_index_many
     from app.risk.assessment import parse_declaration
+    from app.risk.bulk import assess_stored, load_declarations, store_declarations
 
-    # History first (peer medians need it), then assessment in date order.
+    # History first (peer medians need it), then assessment in date order: stored with two
+    # multi-row inserts and assessed in this process as one batch (app.risk.bulk), with the
+    # same assessment, channel and profile hits as declarations submitted one by one.
     traffic.sort(key=lambda t: t[0]["date"])
-    stored = []
-    for body, truth in traffic:
-        data = parse_declaration(body)
-        decl = Declaration(
-            number=data["number"],
-            declaration_date=data["declaration_date"],
-            office=data["office"],
-            procedure=data["procedure"],
-            transport_mode=data["transport_mode"],
-            payment_type=data["payment_type"],
-            declarant_code=data["declarant"],
-            importer_code=data["importer"],
-            seller_code=data["seller"],
-            courier_code=data["courier"],
-            source="demo",
-            unit_id=unit_id,
-            handling_code="P",
-            items=[DeclarationItem(**item) for item in data["items"]],
-        )
-        db.session.add(decl)
-        stored.append((decl, truth))
-    db.session.flush()
+    parsed = [parse_declaration(body) for body, _ in traffic]
+    ids = store_declarations(parsed, actor=actor, unit_id=unit_id, source="demo")
     refresh_peer_medians()
-    from app.core.signals import search_index_requested
-
-    for decl, truth in stored:
-        search_index_requested.send(None, record_type="declaration", record_id=decl.id)
-        assess_declaration(decl, actor=actor)
-        result = _result_for(decl, truth, rng)
+    decls = load_declarations(ids)
+    request_index_many("declaration", ids)
+    assess_stored(decls, actor=actor)
+    by_id = {decl.id: decl for decl in decls}
+    for decl_id, (_, truth) in zip(ids, traffic, strict=True):
+        result = _result_for(by_id[decl_id], truth, rng)
         if result is not None:
             db.session.add(result)
     db.session.flush()
