@@ -33,9 +33,22 @@ def demo_files() -> list[Path]:
     return sorted(DEMO_DIR.glob("*.xml"))
 
 
+class _LazyExtractor:
+    """The NLP pipeline, built on first use: a re-run that finds every demo article stored
+    already never loads the language model."""
+
+    def __init__(self):
+        self._extractor = None
+
+    def __getattr__(self, name):
+        if self._extractor is None:
+            self._extractor = get_extractor()
+        return getattr(self._extractor, name)
+
+
 def load_textmining_demo(options=None) -> None:
     service.seed_terms()
-    extractor = get_extractor()
+    extractor = _LazyExtractor()
     before = set(db.session.scalars(select(Article.id)))
     grouper = Grouper()
     for path in demo_files():
