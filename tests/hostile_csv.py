@@ -9,7 +9,45 @@ text columns, store literally).
 import csv
 import io
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+
+def table_counts(db) -> dict[str, int]:
+    """Rows of every table: an import that fails must leave every one unchanged (entities,
+    links, cases, the access trail, the search queue, resolution candidates ...)."""
+    tables = db.metadata.sorted_tables
+    row = db.session.execute(
+        select(*(select(func.count()).select_from(t).scalar_subquery() for t in tables))
+    ).one()
+    return {table.name: count for table, count in zip(tables, row, strict=True)}
+
+
+def db_settings(examples: int):
+    """Hypothesis settings for tests that use the ``db`` fixture (one database per test;
+    each example runs in a savepoint rolled back afterwards, see ``savepoint``)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+class savepoint:  # noqa: N801 - used as a context manager, like a function
+    """``with savepoint(db):`` runs one example in a savepoint and rolls it back."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def __enter__(self):
+        self.tx = self.db.session.begin_nested()
+        return self
+
+    def __exit__(self, *exc):
+        self.tx.rollback()
+        self.db.session.expunge_all()
 
 
 class Raw(bytes):

@@ -2,15 +2,22 @@
 
 Rows naming an identifier already registered reuse that entity (deterministic identity);
 other new entities are created and their resolution candidates proposed, so an import
-never silently duplicates. Errors name the row and column; nothing is written unless every
-row is valid (the caller commits once).
+never silently duplicates. Errors name the row (the header being row 1) and the column
+(``row 4: Company Name``); nothing is written unless every row is valid: the rows are
+written in a savepoint that is rolled back on any error (the caller commits once).
+
+Cells are read strictly: a row with more or fewer cells than the header, bytes that are not
+UTF-8, NUL or control characters, cells beyond ``MAX_CELL`` characters and stray quotes
+are errors of their row and column, not silently dropped or merged.
 """
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 from app.core.errors import ValidationError
+from app.extensions import db
 from app.intel import service
 from app.intel.identifiers import SCHEMES
 from app.intel.models import ENTITY_TYPES, LINK_TYPES
@@ -18,6 +25,9 @@ from app.security.access import Actor
 
 MAX_ROWS = 50_000
 MAX_BYTES = 20 * 1024 * 1024
+MAX_CELL = 4000
+_NOT_UTF8 = re.compile(r"[\udc80-\udcff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ENTITY_FIELDS = {"type", "name", "aliases", "handling_code"}
 LINK_FIELDS = {
     "link_type",
@@ -67,18 +77,44 @@ def _valid_field(name: str, kind: str) -> bool:
     return end in ("source", "target") and scheme in SCHEMES
 
 
+def _cell_problem(raw: str) -> str | None:
+    """Why a cell cannot be imported whatever its field, or None."""
+    if found := _NOT_UTF8.search(raw):
+        byte = ord(found.group()) - 0xDC00
+        return f"is not UTF-8 text (byte 0x{byte:02x}); save the file as CSV UTF-8"
+    if "\x00" in raw:
+        return "must not contain NUL characters"
+    if _CONTROL.search(raw):
+        return "must not contain control characters"
+    if len(raw) > MAX_CELL:
+        return f"is longer than {MAX_CELL} characters"
+    return None
+
+
 def read_rows(data: bytes, kind: str, mapping: dict[str, str]):
     """Decode and map the CSV; returns [(row number, {field: value})]."""
     if len(data) > MAX_BYTES:
         raise ValidationError({"file": f"larger than {MAX_BYTES // (1024 * 1024)} MB"})
+    # Undecodable bytes become lone surrogates, so the cell holding them can be named.
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    # strict: a stray quote ("a"b) is an error rather than silently merged text.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError({"file": f"not UTF-8 (byte {exc.start})"}) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    if not header:
+        header = next(reader, [])
+    except csv.Error as exc:
+        raise ValidationError({"file": f"row 1 is not valid CSV ({exc})"}) from None
+    for number, name in enumerate(header, start=1):
+        if _NOT_UTF8.search(name) or "\x00" in name:
+            raise ValidationError(
+                {"file": f"not UTF-8 text (row 1, column {number}); save it as CSV UTF-8"}
+            )
+    if not any(h.strip() for h in header):
         raise ValidationError({"file": "no header row"})
+    seen = set()
+    for name in header:
+        if name.strip() and name in seen:
+            raise ValidationError({"file": f"row 1: column name {name!r} appears twice"})
+        seen.add(name)
     if not mapping:
         mapping = {h.strip().lower(): h for h in header if _valid_field(h.strip().lower(), kind)}
     errors = {}
@@ -92,16 +128,42 @@ def read_rows(data: bytes, kind: str, mapping: dict[str, str]):
         errors[f"mapping.{name}"] = "is required"
     if errors:
         raise ValidationError(errors)
+    positions = {name: index for index, name in enumerate(header)}
     rows = []
-    try:
-        for number, raw in enumerate(reader, start=2):
-            if number - 1 > MAX_ROWS:
-                raise ValidationError({"file": f"more than {MAX_ROWS} rows"})
-            values = {name: (raw.get(column) or "").strip() for name, column in mapping.items()}
-            if any(values.values()):
-                rows.append((number, values))
-    except csv.Error as exc:
-        raise ValidationError({f"row {reader.line_num}": f"unreadable CSV ({exc})"}) from None
+    number = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors[f"row {number + 1}"] = f"unreadable CSV ({exc})"
+            break
+        number += 1
+        if number - 1 > MAX_ROWS:
+            raise ValidationError({"file": f"more than {MAX_ROWS} rows"})
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            where = header[len(cells)] if len(cells) < len(header) else f"column {len(header) + 1}"
+            errors[f"row {number}: {where}"] = (
+                f"{'missing' if len(cells) < len(header) else 'has no header'}: the row has "
+                f"{len(cells)} cells, the header has {len(header)}"
+            )
+            continue
+        values, bad = {}, False
+        for name, column in mapping.items():
+            raw = cells[positions[column]]
+            if problem := _cell_problem(raw):
+                errors[f"row {number}: {column}"] = problem
+                bad = True
+            values[name] = raw.strip()
+        if not bad and any(values.values()):
+            rows.append((number, values))
+        if len(errors) >= 200:
+            break
+    if errors:
+        raise ValidationError(errors)
     return rows, mapping
 
 
@@ -163,6 +225,25 @@ def import_csv(
     if default_type not in ENTITY_TYPES:
         raise ValidationError({"entity_type": "unknown entity type"})
     rows, mapping = read_rows(data, kind, mapping or {})
+    savepoint = db.session.begin_nested()
+    try:
+        summary = _import_rows(rows, kind, mapping, actor, default_type, handling_code)
+    except BaseException:
+        savepoint.rollback()  # not one entity, link or trail row of a failed import remains
+        raise
+    savepoint.commit()
+    from app.intel.resolution import pending_matches
+
+    new = set(summary.created)
+    summary.candidates = sum(
+        1
+        for m in pending_matches(actor, limit=10_000)
+        if m.entity_a_id in new or m.entity_b_id in new
+    )
+    return summary
+
+
+def _import_rows(rows, kind, mapping, actor, default_type, handling_code) -> ImportSummary:
     summary = ImportSummary(rows=len(rows))
     errors: dict[str, str] = {}
     cache: dict = {}
@@ -211,14 +292,6 @@ def import_csv(
             break
     if errors:
         raise ValidationError(errors)
-    from app.intel.resolution import pending_matches
-
-    new = set(summary.created)
-    summary.candidates = sum(
-        1
-        for m in pending_matches(actor, limit=10_000)
-        if m.entity_a_id in new or m.entity_b_id in new
-    )
     return summary
 
 

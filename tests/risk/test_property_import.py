@@ -12,15 +12,14 @@ import io
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.core.errors import ValidationError
-from app.risk.importer import FIELDS, MAX_NUMBER, MAX_TEXT, import_declarations
-from app.risk.models import ControlResult, Declaration, DeclarationItem
+from app.risk.importer import FIELDS, MAX_NUMBER, MAX_TEXT, _column_length, import_declarations
+from app.risk.models import Declaration, DeclarationItem
 from app.security.access import Actor
-from app.security.trail import AccessEvent
 from tests.hostile_csv import (
     BAD_DATES,
     BAD_NUMBERS,
@@ -30,29 +29,20 @@ from tests.hostile_csv import (
     NUL,
     STRAY_QUOTE,
     Raw,
+    db_settings,
     render,
+    savepoint,
+    table_counts,
 )
 
-MODELS = (Declaration, DeclarationItem, ControlResult, AccessEvent)
 ACTOR = Actor.system("property-import")
-LIMITS = {"number": 40, "office": 20, "tax_type": 10, "origin_indicator": 4, "quantity_unit": 10}
 CODE_ALPHABET = "ABCXYZ0123456789-/_. "
 FRAUD_TYPES = ["undervaluation", "misclassification"]
 
 
-def _settings(n):
-    return settings(
-        max_examples=n,
-        deadline=None,
-        database=None,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
-
-
 def _limit(name):
-    return LIMITS.get(name) or (
-        20 if name in ("procedure", "import_type", "import_use", "payment_type") else 40
-    )
+    """The length of the column a code is stored in (String(20) for procedure ...)."""
+    return _column_length(name)
 
 
 def code(name, required=False):
@@ -242,46 +232,25 @@ def corrupted_files(draw):
     return f, records, f"row {row}"
 
 
-def _counts(db):
-    return {m.__name__: db.session.scalar(select(func.count()).select_from(m)) for m in MODELS}
-
-
-@pytest.fixture
-def savepoint(db):
-    """Run each example in a savepoint rolled back afterwards (the db fixture empties the
-    tables once per test, not per example)."""
-
-    class Savepoint:
-        def __enter__(self):
-            self.tx = db.session.begin_nested()
-            return self
-
-        def __exit__(self, *exc):
-            self.tx.rollback()
-            db.session.expunge_all()
-
-    return Savepoint
-
-
 def _run(data, f, **kw):
     return import_declarations(
         io.BytesIO(data), mapping=f.mapping, actor=ACTOR, request_indexing=False, **kw
     )
 
 
-@_settings(40)
+@db_settings(25)
 @given(f=valid_files(), bom=st.booleans(), newline=st.sampled_from(["\r\n", "\n"]))
-def test_a_valid_file_imports_completely(db, savepoint, f, bom, newline):
-    before = _counts(db)
-    with savepoint():
+def test_a_valid_file_imports_completely(db, f, bom, newline):
+    before = table_counts(db)
+    with savepoint(db):
         report = _run(f.data(bom=bom, newline=newline), f)
         assert (report.declarations, report.items) == (f.declarations, f.items)
         assert report.control_results == f.labelled
-        after = _counts(db)
-        assert after["Declaration"] - before["Declaration"] == f.declarations
-        assert after["DeclarationItem"] - before["DeclarationItem"] == f.items
-        assert after["ControlResult"] - before["ControlResult"] == f.labelled
-        assert after["AccessEvent"] - before["AccessEvent"] == 1  # one trail row per import
+        after = table_counts(db)
+        assert after["risk_declaration"] - before["risk_declaration"] == f.declarations
+        assert after["risk_declaration_item"] - before["risk_declaration_item"] == f.items
+        assert after["risk_control_result"] - before["risk_control_result"] == f.labelled
+        assert after["access_event"] - before["access_event"] == 1  # one trail row per import
         # Every row's HS code arrived, under its declaration (formula-like codes as text).
         column = f.header.index(f.columns["hs_code"])
         number_col = f.header.index(f.columns["number"])
@@ -296,20 +265,20 @@ def test_a_valid_file_imports_completely(db, savepoint, f, bom, newline):
             ).all()
         )
         assert [tuple(s) for s in stored] == wanted
-    assert _counts(db) == before
+    assert table_counts(db) == before
 
 
-@_settings(120)
+@db_settings(60)
 @given(case=corrupted_files(), dry_run=st.booleans())
-def test_a_corrupted_file_names_row_and_column_and_imports_nothing(db, savepoint, case, dry_run):
+def test_a_corrupted_file_names_row_and_column_and_imports_nothing(db, case, dry_run):
     f, records, key = case
-    before = _counts(db)
-    with savepoint():
+    before = table_counts(db)
+    with savepoint(db):
         with pytest.raises(ValidationError) as exc:
             _run(f.data(records), f, dry_run=dry_run)
         assert set(exc.value.fields) == {key}, (exc.value.fields, key)
-        assert _counts(db) == before
-    assert _counts(db) == before
+        assert table_counts(db) == before
+    assert table_counts(db) == before
 
 
 def test_number_edge_cases_are_read_exactly(db):
@@ -340,7 +309,7 @@ def test_a_cell_beyond_the_csv_field_limit_is_a_row_error(db):
     with pytest.raises(ValidationError) as exc:
         import_declarations(io.BytesIO(data), actor=ACTOR)
     assert list(exc.value.fields) == ["row 2"]
-    assert _counts(db) == dict.fromkeys(_counts(db), 0)
+    assert table_counts(db) == dict.fromkeys(table_counts(db), 0)
 
 
 def test_header_problems_name_the_header_cell(db):
