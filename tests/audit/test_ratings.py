@@ -183,6 +183,9 @@ def test_audit_findings_flow_back_into_the_rating(db, make):
         decl = _submit(f"AF-{n}", "IMP-AUD", DAY - timedelta(days=n))
         record_control_result(decl.id, {"inspected": True, "compliant": True}, actor=SYSTEM)
     db.session.flush()
+    from app.risk.assessment import link_pending_parties
+
+    link_pending_parties()  # the worker's job registers the traders after submission
     service.compute_ratings(actor=SYSTEM)
     before = _current("importer", "IMP-AUD")
     assert before.entity_id is not None  # linked by the risk engine
