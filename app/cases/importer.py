@@ -3,11 +3,17 @@ before anything is written (errors name the row and the column), duplicates, a d
 
 Rows that share a seizure reference become one case with several items. The WCO CEN seizure
 fields and the columns of a typical national seizure register are recognised by name.
+
+Rows are numbered as records of the file, the header being row 1. Every mapped cell is
+checked before it is parsed: bytes that are not UTF-8, NUL and control characters are
+errors of their row and column; a stray quote or a row with more or fewer cells than the
+header is an error of its row. The cases are written in a savepoint: all or none.
 """
 
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -21,6 +27,12 @@ from app.security.access import Actor
 
 MAX_ROWS = 50_000
 MAX_ERRORS = 200
+_NOT_UTF8 = re.compile(r"[\udc80-\udcff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])(:[0-5][0-9])?")
+_ASCII_HS = re.compile(r"[0-9\s.]*")
+_DIGITS = re.compile(r"[0-9]+")
+_GROUP = re.compile(r"[0-9]{3}")
 
 #: target field -> (label, header names it is recognised by, lower case)
 TARGETS = {
@@ -309,18 +321,62 @@ class ImportReport:
 
 
 def decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            {"file": f"is not UTF-8 text (byte {exc.start + 1}); save it as CSV UTF-8"}
-        ) from None
+    """The file as text; bytes that are not UTF-8 become lone surrogates (surrogateescape)
+    so the cell holding them can be named (``_cell_problem``)."""
+    return data.decode("utf-8-sig", errors="surrogateescape")
+
+
+def _cell_problem(raw: str) -> str | None:
+    """Why a cell cannot be imported whatever its column, or None."""
+    if found := _NOT_UTF8.search(raw):
+        byte = ord(found.group()) - 0xDC00
+        return f"is not UTF-8 text (byte 0x{byte:02x}); save the file as CSV UTF-8"
+    if "\x00" in raw:
+        return "must not contain NUL characters"
+    if _CONTROL.search(raw):
+        return "must not contain control characters"
+    return None
+
+
+def _number_problem(raw: str | None) -> str | None:
+    """Why a quantity or value cell is not a number a register writes, or None.
+
+    ``fields.decimal`` reads ``1.234,56`` and ``1,234.56`` (and a decimal comma); here the
+    digit groups are checked first, so ``1,2,3.4`` or ``1 2 3`` is an error, not 123.4 or
+    123, and only ASCII digits count."""
+    text = (raw or "").strip()
+    if not text or text.startswith("-"):
+        return None  # blank, or negative: fields.decimal says "must be at least 0"
+    bad = f"{text[:40]!r} is not a number"
+    spaced = re.split(r"[ \u00a0]+", text)
+    if len(spaced) > 1 and not (
+        re.fullmatch(r"[0-9]{1,3}", spaced[0])
+        and all(_GROUP.fullmatch(g) for g in spaced[1:-1])
+        and re.fullmatch(r"[0-9]{3}([.,][0-9]+)?", spaced[-1])
+    ):
+        return bad
+    text = "".join(spaced)
+    if not text.isascii():
+        return bad
+    if "," in text and "." in text:
+        decimal_sep = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal_sep == "," else ","
+        whole, _, fraction = text.rpartition(decimal_sep)
+        groups = whole.split(thousands)
+        if not (
+            _DIGITS.fullmatch(fraction)
+            and re.fullmatch(r"[0-9]{1,3}", groups[0])
+            and all(_GROUP.fullmatch(g) for g in groups[1:])
+        ):
+            return bad
+    return None
 
 
 def _reader(text: str):
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count)
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a stray quote ("a"b) is an error rather than silently merged text.
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
 
 
 def read_header(data: bytes) -> list[str]:
@@ -330,6 +386,11 @@ def read_header(data: bytes) -> list[str]:
         header = next(_reader(text), None)
     except csv.Error as exc:
         raise ValidationError({"file": f"row 1: {exc}"}) from None
+    for n, name in enumerate(header or [], start=1):
+        if _NOT_UTF8.search(name) or "\x00" in name:
+            raise ValidationError(
+                {"file": f"is not UTF-8 text (row 1, column {n}); save it as CSV UTF-8"}
+            )
     header = [h.strip() for h in header or []]
     if not any(header):
         raise ValidationError({"file": "has no header row"})
@@ -413,8 +474,23 @@ def _parse_row(values: dict, mapping: dict, n: int, default_place_type: str | No
             errors.update(exc.fields)
             return None
 
+    for target in mapping:
+        raw = values.get(mapping[target]) or ""
+        problem = _cell_problem(raw)
+        if not problem and target in ("quantity", "value"):
+            problem = _number_problem(raw)
+        if problem:
+            errors[where(target)] = problem
+    if errors:
+        raise ValidationError(errors)
     day = attempt(lambda: fields.parse_date(get("event_date"), where("event_date"), required=True))
     moment = attempt(lambda: fields.text(get("event_time"), where("event_time"), max_len=8))
+    if moment and not _TIME.fullmatch(moment):
+        errors[where("event_time")] = f"{moment!r} is not a time (HH:MM)"
+        moment = None
+    elif moment:
+        hour, minute = _TIME.fullmatch(moment).group(1, 2)
+        moment = f"{int(hour):02d}:{minute}"
     if day and moment:
         stamp = attempt(
             lambda: fields.parse_datetime(f"{day.isoformat()} {moment[:5]}", where("event_time"))
@@ -485,9 +561,14 @@ def _parse_row(values: dict, mapping: dict, n: int, default_place_type: str | No
                 unit_raw, where("quantity_unit"), catalog.QUANTITY_UNITS, aliases=_UNIT_ALIASES
             )
         )
+    hs_raw = get("hs_code")
+    if hs_raw and not (hs_raw.isascii() and _ASCII_HS.fullmatch(hs_raw)):
+        # fields.hs_code matches \d, which also takes other scripts' digits
+        errors[where("hs_code")] = f"{hs_raw.strip()!r} is not an HS code (4 to 10 digits)"
+        hs_raw = None
     raw_item = {
         "commodity_area": area,
-        "hs_code": get("hs_code"),
+        "hs_code": hs_raw,
         "description": description,
         "quantity": get("quantity"),
         "quantity_unit": unit_raw,
@@ -541,9 +622,11 @@ def run_import(
     groups: dict[str, dict] = {}
     order: list[str] = []
     reader = _reader(decode(data))
+    n = 1
     try:
         next(reader)
-        for n, row in enumerate(reader, start=2):
+        for row in reader:
+            n += 1
             if not any(cell.strip() for cell in row):
                 continue
             report.rows += 1
@@ -576,7 +659,8 @@ def run_import(
             groups[key] = {"row": n, "ref": ref, "case": case, "items": [item]}
             order.append(key)
     except csv.Error as exc:
-        report.errors[f"row {reader.line_num}"] = f"is not valid CSV: {exc}"
+        # n is the last row read whole: the error is in the next record
+        report.errors[f"row {n + 1}"] = f"is not valid CSV: {exc}"
 
     existing = set()
     keys = list(groups)
@@ -598,27 +682,29 @@ def run_import(
     if report.errors or dry_run:
         return report
 
-    for key in todo:
-        group = groups[key]
-        case_values = {k: v for k, v in group["case"].items() if v is not None}
-        first = group["items"][0]
-        title = case_values.pop("title", None) or (
-            f"Seizure of {catalog.COMMODITY_AREAS[first['commodity_area']].lower()} at "
-            f"{case_values.get('place', 'unknown place')}"
-        )
-        case = open_case(
-            "seizure",
-            actor=actor,
-            title=title,
-            unit_id=unit_id,
-            handling_code=handling_code,
-            items=group["items"],
-            external_ref=key,
-            with_tasks=False,
-            status="closed",
-            resolution="confiscated",
-            journal_text=f"Historical seizure imported from CSV (row {group['row']}).",
-            **case_values,
-        )
-        report.created.append(case.reference)
+    # A savepoint: a database error at the n-th case leaves none of the others behind.
+    with db.session.begin_nested():
+        for key in todo:
+            group = groups[key]
+            case_values = {k: v for k, v in group["case"].items() if v is not None}
+            first = group["items"][0]
+            title = case_values.pop("title", None) or (
+                f"Seizure of {catalog.COMMODITY_AREAS[first['commodity_area']].lower()} at "
+                f"{case_values.get('place', 'unknown place')}"
+            )
+            case = open_case(
+                "seizure",
+                actor=actor,
+                title=title,
+                unit_id=unit_id,
+                handling_code=handling_code,
+                items=group["items"],
+                external_ref=key,
+                with_tasks=False,
+                status="closed",
+                resolution="confiscated",
+                journal_text=f"Historical seizure imported from CSV (row {group['row']}).",
+                **case_values,
+            )
+            report.created.append(case.reference)
     return report
