@@ -55,7 +55,10 @@ class Raw(bytes):
 
 
 def render(records, *, delimiter=",", bom=False, newline="\r\n") -> bytes:
-    """The CSV file of ``records`` (lists of str or Raw cells; [] is a blank line)."""
+    """The CSV file of ``records`` (lists of str or Raw cells; [] is a blank line).
+
+    With ``newline="\n"`` the csv module does not quote a cell holding a lone ``\r``, which
+    then ends the record: strategies for such files leave ``\r`` out of the cells."""
     raws = {}
     rows = []
     for record in records:
