@@ -67,6 +67,7 @@ def demo_load(kcs_dir, small):
     from app.core.registry import demo_loaders
 
     options = {"kcs_dir": kcs_dir, "small": small}
+    began = time.perf_counter()
     for loader in demo_loaders(current_app):
         started = time.perf_counter()
         click.echo(f"demo: {loader.name} ...", nl=False)
@@ -77,6 +78,7 @@ def demo_load(kcs_dir, small):
             db.session.rollback()
             raise
         click.echo(f" {time.perf_counter() - started:.1f} s")
+    click.echo(f"demo: loaded in {time.perf_counter() - began:.1f} s")
     from app.security.demo import print_credentials
 
     print_credentials()
