@@ -30,10 +30,15 @@ $(STAMP): pyproject.toml | $(UV)
 
 install: $(STAMP)
 
+# Bytecode is written even where PYTHONDONTWRITEBYTECODE is set (as in some sandboxes): else
+# init, demo load, the web workers and the scheduler each compile every module again (10-17 s
+# apiece on a busy machine). __pycache__ is git-ignored.
+RUN_ENV := env -u PYTHONDONTWRITEBYTECODE
+
 run: $(RUN_STAMP)
-	$(VENV)/bin/tollgate init
-	$(VENV)/bin/tollgate demo load
-	$(VENV)/bin/tollgate serve --host 127.0.0.1 --port 5000
+	$(RUN_ENV) $(VENV)/bin/tollgate init
+	$(RUN_ENV) $(VENV)/bin/tollgate demo load
+	$(RUN_ENV) $(VENV)/bin/tollgate serve --host 127.0.0.1 --port 5000
 
 lint: install
 	$(VENV)/bin/ruff check app tests bench
