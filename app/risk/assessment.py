@@ -284,8 +284,10 @@ def _store(data, *, actor, unit_id, source, links_pending=False) -> Declaration:
     return decl
 
 
-#: declarations linked per job run (each in its own savepoint)
-LINK_BATCH = 500
+#: declarations linked per transaction: small, because on SQLite a transaction holds the one
+#: write lock that every web request also needs (a soak with batches of 500 made requests wait
+#: past the busy timeout)
+LINK_BATCH = 25
 
 
 def link_pending_parties(limit: int = LINK_BATCH) -> int:
