@@ -122,6 +122,11 @@ def record_control_result(
         decl = get_for(
             actor, Declaration, declaration_id, permission="risk.control.record", action="update"
         )
+    # Two officers (or a retried call of the declaration system) recording at once: the row
+    # lock makes the second replace the first's result instead of failing on the
+    # one-result-per-declaration key. (SQLite's BEGIN IMMEDIATE already serialises writers.)
+    db.session.execute(select(Declaration.id).where(Declaration.id == decl.id).with_for_update())
+    db.session.expire(decl, ["control_result"])
     result = decl.control_result
     if result is None:
         result = ControlResult(declaration=decl)

@@ -3,6 +3,7 @@
 import secrets
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.core.errors import ValidationError
 from app.extensions import db
@@ -22,15 +23,20 @@ def engine_state() -> EngineState:
     """The one engine-state row (created on first use)."""
     state = db.session.get(EngineState, 1)
     if state is None:
-        state = EngineState(
-            id=1,
-            version=1,
-            random_seed=secrets.token_hex(16),
-            ml_threshold=None,
-            ml_channel="yellow",
-        )
-        db.session.add(state)
-        db.session.flush()
+        try:
+            # Several web processes may meet an empty table at once: one insert wins.
+            with db.session.begin_nested():
+                state = EngineState(
+                    id=1,
+                    version=1,
+                    random_seed=secrets.token_hex(16),
+                    ml_threshold=None,
+                    ml_channel="yellow",
+                )
+                db.session.add(state)
+                db.session.flush()
+        except IntegrityError:
+            state = db.session.get(EngineState, 1, populate_existing=True)
     return state
 
 

@@ -305,12 +305,21 @@ class PostgresBackend(SearchBackend):
         url = str(db.engine.url)
         if url in self._ready:
             return
-        db.session.execute(
-            text(
-                f"CREATE INDEX IF NOT EXISTS ix_search_document_fts ON search_document "
-                f"USING gin ({_FTS_EXPR})"
+        exists = db.session.execute(
+            text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_search_document_fts'")
+        ).first()
+        if exists is None:
+            # Web processes starting together would race on CREATE INDEX IF NOT EXISTS (a
+            # unique violation in pg_class): one creates it under a transaction lock.
+            db.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('tollgate.search.fts'))")
             )
-        )
+            db.session.execute(
+                text(
+                    f"CREATE INDEX IF NOT EXISTS ix_search_document_fts ON search_document "
+                    f"USING gin ({_FTS_EXPR})"
+                )
+            )
         self._ready.add(url)
 
     def upsert(self, docs, *, fresh: bool = False) -> int:

@@ -1,7 +1,7 @@
 """The declaration system's API: submission, malformed bodies, control results, the KCS loop."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.risk import engine as engine_mod
 from app.risk.models import Declaration, ProfileHit
@@ -306,3 +306,44 @@ def test_api_declarations_link_traders_to_entities(client, make, db):
     assert decl.importer_entity_id is not None and decl.declarant_entity_id is not None
     entity = intel.find_by_identifier("trader_code", "ACME01")
     assert entity is not None and entity.id == decl.importer_entity_id
+
+
+def test_concurrent_control_results_for_one_declaration_never_fail(app, client, make, db):
+    """Two senders record a result for the same declaration at the same moment (a soak found
+    a 500 on the one-result-per-declaration key): both answer 200/201, one result remains."""
+    import threading
+
+    from app.risk.models import ControlResult
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite's BEGIN IMMEDIATE serialises writers")
+    unit = make.unit()
+    _, write = make.api_client(["declarations:write"], unit=unit)
+    _, results = make.api_client(["control-results:write"], unit=unit)
+    numbers = [f"RACE-{n}" for n in range(6)]
+    for number in numbers:
+        assert _post(client, "/api/v1/declarations", write, body(number)).status_code == 201
+    db.session.commit()
+    statuses, barrier = [], threading.Barrier(2)
+
+    def send(number, findings):
+        local = app.test_client()
+        barrier.wait()
+        resp = _post(
+            local,
+            f"/api/v1/declarations/{number}/control-result",
+            results,
+            {"inspected": True, "compliant": True, "findings": findings},
+        )
+        statuses.append(resp.status_code)
+
+    for number in numbers:
+        threads = [threading.Thread(target=send, args=(number, f)) for f in ("first", "second")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        barrier.reset()
+    assert all(s in (200, 201) for s in statuses), statuses
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(ControlResult.id))) == len(numbers)
