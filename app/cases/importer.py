@@ -502,7 +502,8 @@ def _parse_row(values: dict, mapping: dict, n: int, default_place_type: str | No
         lambda: fields.text(get("crossing_point"), where("crossing_point"), max_len=120)
     )
     place = attempt(lambda: fields.text(get("place"), where("place"), max_len=120))
-    if not (crossing or place):
+    given = where("place") in errors or where("crossing_point") in errors  # but refused
+    if not (crossing or place or given):
         target = "crossing_point" if "crossing_point" in mapping else "place"
         errors[where(target)] = "is required (the place of the seizure)"
     case["place"] = crossing or place

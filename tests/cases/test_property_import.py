@@ -306,3 +306,11 @@ def test_a_time_is_read_whole(db, actor, time, ok):
     targets = ["event_date", "event_time", "place", "commodity_area", "description"]
     report = importer.run_import(data.encode(), _mapping(targets), actor=actor)
     assert report.ok is ok, report.errors
+
+
+def test_a_refused_place_is_not_also_reported_missing(db, actor):
+    """Found by the property above: a place too long also gave 'crossing point is required'."""
+    data = f"Date,Place,Crossing point,Category,Description\n2025-01-03,{'x' * 121},,drugs,C\n"
+    targets = ["event_date", "place", "crossing_point", "commodity_area", "description"]
+    report = importer.run_import(data.encode(), _mapping(targets), actor=actor)
+    assert report.errors == {"row 2, column 'Place'": "is too long (at most 120 characters)"}
