@@ -276,11 +276,9 @@ def _store(data, *, actor, unit_id, source, links_pending=False) -> Declaration:
         api_client_id=actor.api_client_id,
         items=[DeclarationItem(**item) for item in data["items"]],
     )
+    # Added, not flushed: the assessment fills in the channel first, so the declaration is
+    # written by one INSERT rather than an INSERT and an UPDATE (assess_declaration flushes).
     db.session.add(decl)
-    db.session.flush()
-    # A new declaration has no control result yet: say so, rather than ask the database.
-    set_committed_value(decl, "control_result", None)
-    signals.search_index_requested.send(None, record_type="declaration", record_id=decl.id)
     return decl
 
 
@@ -388,7 +386,33 @@ def _send_safely(signal, **kwargs) -> None:
 
 
 def assess_declaration(decl: Declaration, *, actor: Actor) -> dict:
-    """Evaluate the active profiles, the ML score and the random draw; store the channel."""
+    """Evaluate the active profiles, the ML score and the random draw; store the channel.
+
+    ``decl`` is new (added by ``_store``, not yet written): its queries run without autoflush
+    and one flush at the end writes the declaration, its items and its hits together."""
+    with db.session.no_autoflush:
+        assessment, hits, profiles = _evaluate(decl)
+    db.session.flush()
+    # A new declaration has no control result yet: say so, rather than ask the database.
+    set_committed_value(decl, "control_result", None)
+    signals.search_index_requested.send(None, record_type="declaration", record_id=decl.id)
+    for entry, (p, _) in zip(profiles, hits, strict=True):
+        if p.is_sensitive:
+            from app.risk.models import RiskProfile
+
+            _send_safely(
+                signals.sensitive_profile_hit,
+                declaration=decl,
+                profile=db.session.get(RiskProfile, p.id),
+                matched=entry["matched"],
+                actor=actor,
+            )
+    _send_safely(signals.declaration_assessed, declaration=decl, assessment=assessment, actor=actor)
+    return assessment
+
+
+def _evaluate(decl: Declaration):
+    """The assessment of a new declaration, set on it with its hits; nothing written yet."""
     engine = get_engine()
     items = list(decl.items)
     ratings = providers.ratings_for([decl.importer_code]) if decl.importer_code else {}
@@ -422,7 +446,7 @@ def assess_declaration(decl: Declaration, *, actor: Actor) -> dict:
         db.session.add(
             ProfileHit(
                 profile_id=p.id,
-                declaration_id=decl.id,
+                declaration=decl,
                 profile_version=p.version,
                 channel=p.channel,
                 item_lines=[items[n].line_no for n in matched],
@@ -464,20 +488,7 @@ def assess_declaration(decl: Declaration, *, actor: Actor) -> dict:
     decl.ml_score = ml_score
     decl.trader_rating = ratings.get(decl.importer_code)
     decl.engine_version = engine.version
-    db.session.flush()
-    for entry, (p, _) in zip(profiles, hits, strict=True):
-        if p.is_sensitive:
-            from app.risk.models import RiskProfile
-
-            _send_safely(
-                signals.sensitive_profile_hit,
-                declaration=decl,
-                profile=db.session.get(RiskProfile, p.id),
-                matched=entry["matched"],
-                actor=actor,
-            )
-    _send_safely(signals.declaration_assessed, declaration=decl, assessment=assessment, actor=actor)
-    return assessment
+    return assessment, hits, profiles
 
 
 def reproduce_draw(decl: Declaration) -> float:

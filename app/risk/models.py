@@ -318,6 +318,8 @@ class ProfileHit(db.Model):
     #: line numbers of the items that matched
     item_lines: Mapped[list] = mapped_column(JSON, default=list)
     hit_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    # lets a hit be added with the declaration it belongs to, in the same flush
+    declaration: Mapped[Declaration] = relationship()
 
 
 class SelectivityRate(db.Model):
