@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
 HEARTBEAT_SECONDS = 5
+PROFILES = int(os.environ.get("SOAK_PROFILES", "500"))
 SCOPES = [
     "declarations:write",
     "declarations:read",
@@ -69,6 +70,17 @@ def _setup() -> None:
         actor = Actor.system("soak")
         unit = service.create_unit("SOAK", "Soak test unit", "hq", actor=actor)
         _, token = service.create_api_client("soak", unit, SCOPES, actor=actor)
+        supervisor = service.create_user(
+            "soak-supervisor",
+            f"Soak-{uuid.uuid4().hex}",
+            full_name="Soak supervisor",
+            unit=unit,
+            roles=["supervisor"],
+            email="soak-supervisor@localhost",
+            actor=actor,
+        )
+        db.session.flush()
+        notes.append(_targeting(actor, supervisor))
         db.session.commit()
         feed_url = os.environ.get("SOAK_FEED_URL")
         if feed_url:
@@ -81,6 +93,56 @@ def _setup() -> None:
                 db.session.rollback()
                 notes.append(f"feed not registered: {type(exc).__name__}: {exc}")
     print(json.dumps({"token": token, "notes": notes}))
+
+
+def _targeting(actor, supervisor) -> str:
+    """Targeting as in production: PROFILES active profiles (the risk bench's generator, with
+    the soak's importers on its watch list) and one sensitive profile that fires on about one
+    declaration in 70 and alerts the soak unit's supervisor, whose alerts the API client (same
+    unit) lists and acknowledges."""
+    import random
+
+    sys.path.insert(0, str(HERE.parent))
+    from bench_risk import IMPORTERS, make_profiles
+
+    from app.risk import profiles as profile_service
+
+    rng = random.Random(11)
+    watched = [*rng.sample(IMPORTERS, 60), "Baltic Freight Ltd"]
+    profile_service.save_list("Watched", "trader", watched, actor=actor)
+    rows = [
+        {
+            "name": row.name,
+            "risk_area": "soak",
+            "channel": row.channel,
+            "conditions": row.conditions,
+        }
+        for row in make_profiles(rng, PROFILES, {"Watched": watched})
+    ]
+    rows.append(
+        {
+            "name": "Soak: cigarettes from Turkey, high value, light",
+            "risk_area": "cigarette smuggling",
+            "channel": "red",
+            "instructions": "Scan the container; call the duty supervisor before release.",
+            "is_sensitive": True,
+            "recipients": {"users": [supervisor.id], "units": [], "roles": []},
+            "conditions": {
+                "join": "and",
+                "conditions": [
+                    {"field": "hs_code", "op": "prefix", "value": ["240220"]},
+                    {"field": "origin", "op": "eq", "value": "TR"},
+                    {"field": "value", "op": "gt", "value": 60000.0},
+                    {"field": "mass", "op": "lt", "value": 1000.0},
+                ],
+            },
+        }
+    )
+    for row in rows:
+        profile = profile_service.create_profile(row, actor=actor)
+        profile_service.mark_simulated(profile, {"selected": 0, "window": "soak"}, actor=actor)
+        profile_service.set_status(profile.id, "active", actor=actor)
+    return f"{len(rows)} active risk profiles, one of them sensitive"
 
 
 def _check() -> None:
@@ -144,7 +206,31 @@ def _check() -> None:
                 result["ops.heartbeat"]["problems"].append(
                     f"{len(beats)} heartbeats for {len(runs)} successful runs"
                 )
-    print(json.dumps(result))
+        records = _record_counts()
+    print(json.dumps({"jobs": result, "records": records}))
+
+
+def _record_counts() -> dict:
+    """What the soak left behind: declarations, profile hits, alerts and deliveries by
+    status, articles."""
+    from sqlalchemy import func, select
+
+    from app.alerts.models import Alert, Delivery
+    from app.extensions import db
+    from app.risk.models import Declaration, ProfileHit
+    from app.textmining.models import Article
+
+    def by_status(model):
+        rows = db.session.execute(select(model.status, func.count()).group_by(model.status))
+        return dict(sorted(rows.all()))
+
+    return {
+        "declarations": db.session.scalar(select(func.count()).select_from(Declaration)),
+        "profile hits": db.session.scalar(select(func.count()).select_from(ProfileHit)),
+        "alerts": by_status(Alert),
+        "deliveries": by_status(Delivery),
+        "articles": db.session.scalar(select(func.count()).select_from(Article)),
+    }
 
 
 # --- the orchestration ---------------------------------------------------------------------
@@ -231,7 +317,9 @@ def _failures(prefix: Path) -> list[dict]:
         ]
 
 
-def soak(backend: str, seconds: int, users: int, workdir: Path, server_url: str | None) -> dict:
+def soak(
+    backend: str, seconds: int, users: int, workdir: Path, server_url: str | None, keep: bool
+) -> dict:
     from feeds import serve
 
     print(f"\n== soak on {backend}: {users} users for {seconds}s ==", flush=True)
@@ -272,7 +360,7 @@ def soak(backend: str, seconds: int, users: int, workdir: Path, server_url: str 
             PY, "-m", "gunicorn", "--workers", "4", "--worker-class", "gthread",
             "--threads", "8", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
             "--access-logfile", str(instance / "access.log"),
-            "--access-logformat", "%(s)s %(m)s %(U)s %(M)s",
+            "--access-logformat", "%(s)s %(m)s %(U)s %(M)s %(t)s",
             "app.wsgi:app",
         ]  # fmt: skip
         procs.append(subprocess.Popen(gunicorn, env=env, cwd=ROOT, stdout=app_log, stderr=app_log))
@@ -326,6 +414,9 @@ def soak(backend: str, seconds: int, users: int, workdir: Path, server_url: str 
         code = line.split(" ", 1)[0]
         statuses[code] = statuses.get(code, 0) + 1
     report["status_codes"] = dict(sorted(statuses.items()))
+    failed = sum(f["occurrences"] for f in report.get("locust_failures", []))
+    if failed:
+        report["problems"].append(f"{failed} requests failed (see the failures above)")
     server_errors = sum(n for code, n in statuses.items() if code.startswith("5"))
     if server_errors:
         report["problems"].append(f"{server_errors} responses with a 5xx status")
@@ -333,15 +424,18 @@ def soak(backend: str, seconds: int, users: int, workdir: Path, server_url: str 
         bad = [ln for ln in (instance / name).read_text().splitlines() if LOG_PROBLEMS.search(ln)]
         if bad:
             report["problems"].append(f"{name}: {len(bad)} error lines, first: {bad[0][:300]}")
-    report["jobs"] = _run_inside({**env, "SOAK_SECONDS": str(seconds)}, "check")
+    checked = _run_inside({**env, "SOAK_SECONDS": str(seconds)}, "check")
+    report["jobs"], report["records"] = checked["jobs"], checked["records"]
     for job_id, job in report["jobs"].items():
         if job["problems"] or job["runs"] != job["expected"]:
             report["problems"].append(
                 f"job {job_id}: {job['runs']} runs for {job['expected']} triggers; "
                 + "; ".join(job["problems"][:3])
             )
-    if drop:
+    if drop and not keep:
         drop()
+    elif drop:
+        print(f"database kept: {db_url}")
     total = sum(r["requests"] for name, r in report["requests"].items() if name != "Aggregated")
     report["throughput_rps"] = round(total / max(report["elapsed_s"], 1), 1)
     return report
@@ -358,6 +452,7 @@ def _print(report: dict) -> None:
     print(f"status codes: {report['status_codes']}; feed polls served: {report['feed_requests']}")
     for job_id, job in report["jobs"].items():
         print(f"job {job_id:28} {job['runs']:>4} runs / {job['expected']:>4} triggers")
+    print("records: " + "; ".join(f"{k} {v}" for k, v in report["records"].items()))
     for failure in report["locust_failures"][:10]:
         print(f"  failure x{failure['occurrences']} {failure['name']}: {failure['error']}")
     verdict = "PASS" if not report["problems"] else "FAIL: " + " | ".join(report["problems"])
@@ -374,7 +469,11 @@ def main() -> int:
     parser.add_argument(
         "--json", default=str(ROOT / "instance" / "soak-report.json"), help="report file"
     )
-    parser.add_argument("--keep", action="store_true", help="keep logs and databases' folder")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep logs, the SQLite folder and the PostgreSQL database",
+    )
     args = parser.parse_args()
     seconds = int(os.environ.get("SOAK_SECONDS", "600"))
     users = int(os.environ.get("SOAK_USERS", "50"))
@@ -388,7 +487,7 @@ def main() -> int:
     reports = []
     try:
         for backend in backends:
-            report = soak(backend, seconds, users, workdir, server_url)
+            report = soak(backend, seconds, users, workdir, server_url, args.keep)
             _print(report)
             reports.append(report)
     finally:
