@@ -113,9 +113,16 @@ def inbox_state(actor: Actor) -> dict:
 
 
 def get_alert(actor: Actor, alert_id: int, *, action: str = "view", log: bool = True) -> Alert:
-    """Load an alert the actor received and may still open the subject of; trail row."""
+    """Load an alert the actor received and may still open the subject of; trail row.
+
+    For a change (``action="update"``) the row is locked until the request commits, so two
+    officers acknowledging at the same moment cannot both succeed: the second waits, then
+    reads the new status (on SQLite, BEGIN IMMEDIATE already serialises writers)."""
     actor.require("alert.view")
-    alert = db.session.scalar(select(Alert).where(Alert.id == alert_id, visible_clause(actor)))
+    stmt = select(Alert).where(Alert.id == alert_id, visible_clause(actor))
+    if action == "update":
+        stmt = stmt.with_for_update(of=Alert).execution_options(populate_existing=True)
+    alert = db.session.scalar(stmt)
     allowed = alert is not None and can_open(
         actor, alert.subject_type, alert.subject_id, check_permission=actor.user_id is not None
     )

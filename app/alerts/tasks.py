@@ -40,7 +40,11 @@ def escalate_overdue(now=None) -> int:
     now = now or now_utc()
     escalated = 0
     alerts = db.session.scalars(
-        select(Alert).where(Alert.status == "new", Alert.deadline_dt <= now).order_by(Alert.id)
+        select(Alert)
+        .where(Alert.status == "new", Alert.deadline_dt <= now)
+        .order_by(Alert.id)
+        # An alert being acknowledged right now is left alone: the next run sees its status.
+        .with_for_update(of=Alert, skip_locked=True)
     ).all()
     for alert in alerts:
         present = {r.user_id for r in alert.recipients}

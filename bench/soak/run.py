@@ -215,7 +215,7 @@ def _record_counts() -> dict:
     status, articles."""
     from sqlalchemy import func, select
 
-    from app.alerts.models import Alert, Delivery
+    from app.alerts.models import Alert, AlertEvent, Delivery
     from app.extensions import db
     from app.risk.models import Declaration, ProfileHit
     from app.textmining.models import Article
@@ -230,6 +230,16 @@ def _record_counts() -> dict:
         "alerts": by_status(Alert),
         "deliveries": by_status(Delivery),
         "articles": db.session.scalar(select(func.count()).select_from(Article)),
+        # a lost update: two officers both told they acknowledged the same alert
+        "alerts acknowledged twice": db.session.scalar(
+            select(func.count()).select_from(
+                select(AlertEvent.alert_id)
+                .where(AlertEvent.action == "acknowledged")
+                .group_by(AlertEvent.alert_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        ),
     }
 
 
@@ -426,6 +436,10 @@ def soak(
             report["problems"].append(f"{name}: {len(bad)} error lines, first: {bad[0][:300]}")
     checked = _run_inside({**env, "SOAK_SECONDS": str(seconds)}, "check")
     report["jobs"], report["records"] = checked["jobs"], checked["records"]
+    if report["records"]["alerts acknowledged twice"]:
+        report["problems"].append(
+            f"{report['records']['alerts acknowledged twice']} alerts acknowledged twice"
+        )
     for job_id, job in report["jobs"].items():
         if job["problems"] or job["runs"] != job["expected"]:
             report["problems"].append(
