@@ -105,6 +105,29 @@ def db(app):
 
 
 @pytest.fixture
+def worker_app(app, db):
+    """A second app on the same database, configured as a web worker runs it (BEGIN
+    IMMEDIATE on SQLite, unlike the test app): for tests of requests racing each other.
+    Each thread works in its own ``worker_app.app_context()``."""
+    from app import create_app
+    from app.extensions import db as _db
+
+    keys = (
+        "SQLALCHEMY_DATABASE_URI",
+        "SECRET_KEY",
+        "TOLLGATE_EVIDENCE_DIR",
+        "TOLLGATE_SEARCH_DIR",
+        "TOLLGATE_WORKER_LOCK",
+    )
+    worker = create_app(
+        {k: app.config[k] for k in keys} | {"INSTANCE_PATH": app.instance_path, "TESTING": True}
+    )
+    yield worker
+    with worker.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
 def client(app, db):
     return app.test_client()
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.audit.lifecycle import plan_inspections
 from app.audit.models import AuditSelection, AuditSelectionLine, TraderRating
 from app.audit.service import get_settings
+from app.core.database import lock_rows
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
@@ -197,6 +198,8 @@ def confirm(selection_id: int, *, actor: Actor, line_ids, risk_areas=None) -> Au
     from app.intel import service as intel
 
     actor.require("case.create")
+    # Two confirmations at once (a double click, two auditors) must not open the cases twice.
+    lock_rows(AuditSelection, selection_id)
     selection = get_selection(selection_id, actor=actor, action="update")
     if selection.status != "proposed":
         raise ValidationError({"selection": "this selection was already confirmed"})

@@ -9,6 +9,7 @@ from app.cases.service import (
     _require_open,
     journal,
 )
+from app.core.database import lock_rows
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
@@ -47,6 +48,9 @@ def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
     """Merge ``duplicate`` into ``target``: items, parties, tasks, evidence, links and a copy
     of the journal move over, empty fields are filled; the duplicate is closed as such and
     points to the target. Nothing is deleted."""
+    # The same duplicate merged twice at once (or A into B while B goes into A) would move
+    # its records twice: the second merge waits, then sees the first.
+    lock_rows(Case, target_id, duplicate_id)
     target = _case_for_edit(target_id, actor)
     duplicate = _case_for_edit(duplicate_id, actor)
     if target.id == duplicate.id:

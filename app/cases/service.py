@@ -20,6 +20,7 @@ from app.cases.models import (
     SeizureItem,
 )
 from app.core import signals
+from app.core.database import lock_rows
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
@@ -570,6 +571,7 @@ def assign_case(case_id, assignee_id, *, actor: Actor) -> Case:
 
 def change_status(case_id, status, *, actor: Actor, resolution=None, note=None) -> Case:
     """Move a case along the workflow; closing needs ``case.decide`` and a resolution."""
+    lock_rows(Case, case_id)  # two officers moving it at once: the second sees the first
     case = _case_for_edit(case_id, actor)
     status = fields.choice(status, "status", catalog.STATUSES, required=True)
     if status == case.status:

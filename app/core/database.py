@@ -41,3 +41,39 @@ def init_app(app) -> None:
         # Tests that drive a live server turn this off for the *test thread's* app only,
         # so an assertion that reads the database never holds the write lock.
         configure_engine(db.engine, immediate=app.config.get("TOLLGATE_SQLITE_IMMEDIATE", True))
+
+
+def lock_rows(model, *ids) -> None:
+    """Lock these rows to the end of the transaction (``SELECT ... FOR UPDATE``, in id order,
+    so two requests locking the same rows cannot deadlock each other) and reload them.
+
+    For a check-then-change (is the selection still proposed? is the alert still new? was the
+    duplicate merged already?): a second request waits for the first to commit, then reads
+    what it wrote, and its check refuses instead of doing the work twice. Call it before the
+    records are loaded. On SQLite, BEGIN IMMEDIATE already serialises writers and SQLAlchemy
+    renders no FOR UPDATE: the select only reloads.
+    """
+    from sqlalchemy import select
+
+    from app.extensions import db
+
+    wanted = sorted({n for n in map(_row_id, ids) if n is not None})
+    if not wanted:
+        return
+    db.session.scalars(
+        select(model)
+        .where(model.id.in_(wanted))
+        .order_by(model.id)
+        .with_for_update(of=model)
+        .execution_options(populate_existing=True)
+    ).all()
+
+
+def _row_id(value) -> int | None:
+    """An id as the database can take it; anything else is left to the caller's own
+    look-up, which reports it (a form field, a path segment beyond 64 bits ...)."""
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        return None
+    return n if 0 < n < 2**63 else None

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import signals
+from app.core.database import lock_rows
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
@@ -575,6 +576,7 @@ def request_raise(
 def decide_raise(raise_id: int, approve: bool, note: str = "", *, actor: Actor) -> ChannelRaise:
     """A supervisor approves (the channel rises) or rejects a pending raise."""
     actor.require("risk.channel.approve")
+    lock_rows(ChannelRaise, raise_id)  # two supervisors deciding at once: one decision
     row = db.session.get(ChannelRaise, raise_id)
     if row is None:
         raise ValidationError({"raise_id": "no such request"})

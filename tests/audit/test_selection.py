@@ -145,3 +145,35 @@ def test_selections_are_need_to_know(db, make, rated):
         selection.get_selection(proposal.id, actor=_auditor(make))
     assert selection.get_selection(proposal.id, actor=_auditor(make, unit)).id == proposal.id
     assert db.session.scalar(select(AuditSelectionLine.id).limit(1))
+
+
+def test_two_confirmations_at_once_open_the_cases_once(db, make, rated, worker_app):
+    """A double click, or two auditors on the same proposal: the second confirmation waits
+    for the first, then is refused; each trader gets one audit case."""
+    from app.cases.models import Case
+    from app.extensions import db as _db
+    from app.security.models import User
+    from tests.concurrency import race
+
+    auditor = make.user(roles=["pca_auditor"])
+    proposal = selection.propose(
+        actor=make.actor(auditor),
+        capacity=3,
+        random_share=0.0,
+        period_start=START,
+        period_end=START + timedelta(days=30),
+    )
+    line_ids = [line.id for line in proposal.lines if line.is_selected]
+    db.session.commit()
+    proposal_id, auditor_id = proposal.id, auditor.id
+
+    def confirm():
+        actor = Actor.for_user(_db.session.get(User, auditor_id))
+        selection.confirm(proposal_id, actor=actor, line_ids=line_ids)
+
+    outcome = race(worker_app, confirm, confirm)
+    assert outcome["first"] == "done"
+    assert "already confirmed" in outcome["second"], outcome
+    db.session.rollback()
+    cases = db.session.scalars(select(Case).where(Case.kind == "audit")).all()
+    assert len(cases) == 3

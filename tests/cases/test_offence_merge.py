@@ -159,3 +159,30 @@ def test_merge_rules(make, db):
     with pytest.raises(NotFound):
         service.merge_cases(mine.id, secret.id, actor=outsider)
     assert secret.merged_into_id is None
+
+
+def test_the_same_duplicate_merged_twice_at_once_moves_its_items_once(make, db, worker_app):
+    """Two officers merge the same duplicate into the same case at the same moment: the
+    second waits for the first, then is told it was already merged."""
+    from app.extensions import db as _db
+    from app.security.access import Actor
+    from app.security.models import User
+    from tests.concurrency import race
+
+    user, actor = officer(make)
+    target = seizure(actor, title="Cigarettes, truck 1")
+    dup = seizure(actor, items=[{"commodity_area": "alcohol", "description": "Vodka"}])
+    db.session.commit()
+    target_id, dup_id, user_id = target.id, dup.id, user.id
+
+    def merge():
+        service.merge_cases(target_id, dup_id, actor=Actor.for_user(_db.session.get(User, user_id)))
+
+    outcome = race(worker_app, merge, merge)
+    assert outcome["first"] == "done"
+    assert "already merged" in outcome["second"], outcome
+    db.session.rollback()
+    items = db.session.scalar(
+        select(func.count(SeizureItem.id)).where(SeizureItem.case_id == target_id)
+    )
+    assert items == 2

@@ -4,32 +4,17 @@ import threading
 
 from sqlalchemy import select
 
-from app import create_app
 from app.cases import service
 from app.cases.models import Case
 from app.extensions import db as _db
 from app.security.access import Actor
 
 
-def test_concurrent_openings_get_distinct_consecutive_references(app, make, db):
+def test_concurrent_openings_get_distinct_consecutive_references(worker_app, make, db):
     unit = make.unit(code="CONC")
     user = make.user(unit=unit)
     db.session.commit()
     user_id, user_class = user.id, type(user)
-    # A second app on the same database, as the web workers run it (BEGIN IMMEDIATE on SQLite).
-    worker_app = create_app(
-        {
-            k: app.config[k]
-            for k in (
-                "SQLALCHEMY_DATABASE_URI",
-                "SECRET_KEY",
-                "TOLLGATE_EVIDENCE_DIR",
-                "TOLLGATE_SEARCH_DIR",
-                "TOLLGATE_WORKER_LOCK",
-            )
-        }
-        | {"INSTANCE_PATH": app.instance_path, "TESTING": True}
-    )
     errors, per_thread = [], 5
     barrier = threading.Barrier(4)
 
@@ -53,8 +38,6 @@ def test_concurrent_openings_get_distinct_consecutive_references(app, make, db):
     for t in threads:
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads)
-    with worker_app.app_context():
-        _db.engine.dispose()
     assert errors == []
     db.session.rollback()
     refs = db.session.scalars(select(Case.reference).where(Case.unit_id == unit.id)).all()
