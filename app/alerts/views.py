@@ -2,6 +2,7 @@
 searches and notification settings."""
 
 import json
+import logging
 import time
 
 from flask import (
@@ -15,6 +16,7 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy.exc import OperationalError
 
 from app.alerts import cases as alert_cases
 from app.alerts import service, watches
@@ -40,6 +42,7 @@ from app.extensions import db
 from app.security.access import NotFound
 
 bp = Blueprint("alerts", __name__, url_prefix="/alerts")
+log = logging.getLogger(__name__)
 
 #: an SSE response ends after this many seconds; EventSource reconnects by itself
 STREAM_SECONDS = 40
@@ -278,9 +281,15 @@ def stream():
         last = None
         last_sent = time.monotonic()
         while True:
-            with app.app_context():
-                state = service.inbox_state(actor)
-                db.session.rollback()
+            try:
+                with app.app_context():
+                    state = service.inbox_state(actor)
+                    db.session.rollback()
+            except OperationalError as exc:
+                # The database is gone (restarting, or shut down under a long-lived stream):
+                # end the stream; the browser reconnects when it is back.
+                log.warning("alert stream ended: database unavailable (%s)", exc.orig)
+                return
             if state != last:
                 last = state
                 last_sent = time.monotonic()

@@ -105,6 +105,22 @@ def test_stream_sends_the_inbox_state_and_ends(client, inbox):
     assert data["unread"] == 3 and data["latest"]["id"] == alerts[-1].id
 
 
+def test_stream_ends_quietly_when_the_database_is_gone(client, inbox, monkeypatch, caplog):
+    """A stream outliving its database (a restart, a test session's dropped database) ends
+    with a warning; the browser's EventSource reconnects when the database is back."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.alerts import service
+
+    def gone(actor):
+        raise OperationalError("SELECT", {}, Exception('database "tollgate" does not exist'))
+
+    monkeypatch.setattr(service, "inbox_state", gone)
+    resp = client.get("/alerts/stream?max_seconds=30")
+    assert resp.get_data(as_text=True) == "retry: 2000\n\n"
+    assert "alert stream ended: database unavailable" in caplog.text
+
+
 def test_someone_elses_alert_is_not_found(client, make, db, specimens, inbox):
     _, alerts = inbox
     other = make.user(roles=["enforcement_officer"])
