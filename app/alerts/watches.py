@@ -5,6 +5,7 @@ from sqlalchemy import and_, select
 from app.alerts.models import SEVERITIES, SavedSearch, Watch
 from app.alerts.routing import check_recipients
 from app.alerts.subjects import can_open, model_for
+from app.core.database import valid_id
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.security.access import Actor, NotFound
@@ -59,10 +60,8 @@ def watch_entity(
 ) -> Watch:
     """Alert when the entity appears in a new record or gains a link."""
     actor.require("alert.manage")
-    try:
-        entity_id = int(entity_id)
-    except (TypeError, ValueError):
-        raise ValidationError({"entity_id": "must be an entity id"}) from None
+    if valid_id(entity_id) is None:
+        raise ValidationError({"entity_id": "must be an entity id"})
     known = entity_label(entity_id) if model_for("entity") is not None else None
     if model_for("entity") is not None and (
         known is None or not can_open(actor, "entity", entity_id)

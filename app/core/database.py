@@ -57,7 +57,7 @@ def lock_rows(model, *ids) -> None:
 
     from app.extensions import db
 
-    wanted = sorted({n for n in map(_row_id, ids) if n is not None})
+    wanted = sorted({n for n in map(_lockable, ids) if n is not None})
     if not wanted:
         return
     db.session.scalars(
@@ -69,11 +69,22 @@ def lock_rows(model, *ids) -> None:
     ).all()
 
 
-def _row_id(value) -> int | None:
-    """An id as the database can take it; anything else is left to the caller's own
-    look-up, which reports it (a form field, a path segment beyond 64 bits ...)."""
-    try:
-        n = int(value)
-    except (TypeError, ValueError):
-        return None
-    return n if 0 < n < 2**63 else None
+#: primary keys are INTEGER columns (PostgreSQL: 32-bit signed)
+MAX_ID = 2**31 - 1
+
+
+def valid_id(value) -> int | None:
+    """``value`` if it is an integer a primary key can hold, else None (a JSON ``true``, a
+    float, a text, or a number no id column can hold: PostgreSQL would refuse to compare it,
+    a 500 instead of "no such record")."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
+        return value
+    return None
+
+
+def _lockable(value) -> int | None:
+    """An id from a path or a form (int or digits); anything else is left to the caller's
+    own look-up, which reports it."""
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return valid_id(value)

@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
 from app.core import signals
+from app.core.database import valid_id
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.intel import grading, identifiers
@@ -44,6 +45,9 @@ MAX_NAME = 300
 
 
 def _clean_text_list(values, field) -> list[str]:
+    if values is not None and not isinstance(values, list | tuple | set | frozenset):
+        # A lone string would otherwise become one alias per character.
+        raise ValidationError({field: "must be a list of texts"})
     out = []
     for i, value in enumerate(values or ()):
         if not isinstance(value, str):
@@ -345,7 +349,7 @@ def add_link(
     errors = {}
     ends = {}
     for field, entity_id in (("source_id", source_id), ("target_id", target_id)):
-        entity = db.session.get(Entity, entity_id) if isinstance(entity_id, int) else None
+        entity = db.session.get(Entity, entity_id) if valid_id(entity_id) else None
         if entity is None or not can_see(actor, entity):
             errors[field] = "no such entity"
         else:

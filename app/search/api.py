@@ -19,7 +19,7 @@ def search():
     page, per_page = page_args(
         request.args, per_page=20, max_per_page=service.MAX_PER_PAGE, strict=True
     )
-    options = {**parse_args(request.args), "page": page}
+    options = {**parse_args(request.args, strict=True), "page": page}
     result = service.search(g.actor, request.args.get("q", ""), per_page=per_page, **options)
     return jsonify(
         {

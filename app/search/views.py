@@ -1,6 +1,7 @@
 """The one search box."""
 
-from datetime import UTC, datetime, time
+import re
+from datetime import UTC, date, datetime, time
 
 from flask import Blueprint, current_app, g, render_template, request
 
@@ -12,18 +13,25 @@ from app.search.registry import search_sources
 bp = Blueprint("search", __name__)
 
 
-def parse_date(value, field, *, end=False):
-    """A YYYY-MM-DD filter as an aware datetime (end of day for an upper bound)."""
-    if not value:
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def parse_date(value, field, *, end=False, strict=False):
+    """A YYYY-MM-DD filter as an aware datetime (end of day for an upper bound). The page's
+    empty date box means "no bound"; the API (``strict``) refuses an empty or partial date,
+    as its description says (format: date)."""
+    if value is None or (not value and not strict):
         return None
     try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
+        if not _ISO_DAY.match(value):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValidationError({field: "must be a date (YYYY-MM-DD)"}) from None
     return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
 
 
-def parse_args(args):
+def parse_args(args, *, strict=False):
     sources = search_sources(current_app)
     types = [t for t in args.getlist("type") if t] or None
     if types:
@@ -36,8 +44,8 @@ def parse_args(args):
         raise ValidationError({"page": "must be a number"}) from None
     return {
         "types": types,
-        "date_from": parse_date(args.get("from"), "from"),
-        "date_to": parse_date(args.get("to"), "to", end=True),
+        "date_from": parse_date(args.get("from"), "from", strict=strict),
+        "date_to": parse_date(args.get("to"), "to", end=True, strict=strict),
         "page": page,
     }
 

@@ -19,6 +19,9 @@ TOKEN = os.environ.get("SOAK_TOKEN", "")
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 DECLARED = collections.deque(maxlen=500)
 DECLARED_AT: dict[str, float] = {}  # number -> when its 201 arrived (to date a failure)
+#: every number answered 201, for the check that each was stored (nothing acknowledged and lost)
+_ANSWERED_PATH = os.environ.get("SOAK_ANSWERED_FILE")
+ANSWERED = open(_ANSWERED_PATH, "a") if _ANSWERED_PATH else None  # noqa: SIM115 - whole run
 CASES = collections.deque(maxlen=200)
 ENTITIES = collections.deque(maxlen=200)
 WORDS = ["tobacco", "cigarettes", "Rotterdam", "container", "invoice", "freight", "seizure"]
@@ -74,6 +77,9 @@ class SoakUser(HttpUser):
                     DECLARED_AT.pop(DECLARED[0], None)
                 DECLARED.append(number)
                 DECLARED_AT[number] = time.monotonic()
+                if ANSWERED is not None:
+                    ANSWERED.write(f"{number} {time.time():.3f}\n")
+                    ANSWERED.flush()
 
     def control_result(self):
         if not DECLARED:

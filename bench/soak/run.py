@@ -224,8 +224,17 @@ def _record_counts() -> dict:
         rows = db.session.execute(select(model.status, func.count()).group_by(model.status))
         return dict(sorted(rows.all()))
 
+    answered = {}
+    path = os.environ.get("SOAK_ANSWERED_FILE")
+    if path and os.path.exists(path):
+        for line in Path(path).read_text().splitlines():
+            number, _, when = line.partition(" ")
+            answered[number] = when
+    stored = set(db.session.scalars(select(Declaration.number)))
+    lost = sorted(f"{n} (answered at {answered[n]})" for n in set(answered) - stored)
     return {
         "declarations": db.session.scalar(select(func.count()).select_from(Declaration)),
+        "declarations answered but not stored": lost,
         "profile hits": db.session.scalar(select(func.count()).select_from(ProfileHit)),
         "alerts": by_status(Alert),
         "deliveries": by_status(Delivery),
@@ -385,6 +394,7 @@ def soak(
         )
         _wait_http(f"http://127.0.0.1:{port}/healthz")
         prefix = instance / "locust"
+        answered = instance / "answered.txt"
         started = time.monotonic()
         locust = subprocess.run(
             [
@@ -393,7 +403,7 @@ def soak(
                 "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
                 "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
             ],
-            env={**env, "SOAK_TOKEN": setup["token"]},
+            env={**env, "SOAK_TOKEN": setup["token"], "SOAK_ANSWERED_FILE": str(answered)},
             cwd=HERE,
             capture_output=True,
             text=True,
@@ -434,8 +444,16 @@ def soak(
         bad = [ln for ln in (instance / name).read_text().splitlines() if LOG_PROBLEMS.search(ln)]
         if bad:
             report["problems"].append(f"{name}: {len(bad)} error lines, first: {bad[0][:300]}")
-    checked = _run_inside({**env, "SOAK_SECONDS": str(seconds)}, "check")
+    checked = _run_inside(
+        {**env, "SOAK_SECONDS": str(seconds), "SOAK_ANSWERED_FILE": str(instance / "answered.txt")},
+        "check",
+    )
     report["jobs"], report["records"] = checked["jobs"], checked["records"]
+    if report["records"]["declarations answered but not stored"]:
+        report["problems"].append(
+            "declarations answered 201 but not stored: "
+            + ", ".join(report["records"]["declarations answered but not stored"][:5])
+        )
     if report["records"]["alerts acknowledged twice"]:
         report["problems"].append(
             f"{report['records']['alerts acknowledged twice']} alerts acknowledged twice"
