@@ -297,6 +297,13 @@ def _postgres_database(server_url: str):
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        if os.environ.get("SOAK_PG_LOG_STATEMENTS"):
+            # Diagnosis only: the server logs every statement of this database (pid-tagged
+            # with the server's log_line_prefix), e.g. to follow one request's transaction.
+            level = os.environ["SOAK_PG_LOG_STATEMENTS"]
+            if level not in ("mod", "all"):
+                raise SystemExit("SOAK_PG_LOG_STATEMENTS must be mod or all")
+            conn.execute(text(f"ALTER DATABASE \"{name}\" SET log_statement = '{level}'"))
 
     def drop():
         with admin.connect() as conn:
