@@ -230,11 +230,17 @@ def _record_counts() -> dict:
         for line in Path(path).read_text().splitlines():
             number, _, when = line.partition(" ")
             answered[number] = when
+    from app.security import trail
+
+    chain_ok, chain_rows, chain_message = trail.verify()
     stored = set(db.session.scalars(select(Declaration.number)))
     lost = sorted(f"{n} (answered at {answered[n]})" for n in set(answered) - stored)
     return {
         "declarations": db.session.scalar(select(func.count()).select_from(Declaration)),
         "declarations answered but not stored": lost,
+        # many writers in 5 processes chained rows at once: the chain must still verify
+        "access trail": f"{chain_rows} rows, chain {'verified' if chain_ok else 'BROKEN'}"
+        + ("" if chain_ok else f": {chain_message}"),
         "profile hits": db.session.scalar(select(func.count()).select_from(ProfileHit)),
         "alerts": by_status(Alert),
         "deliveries": by_status(Delivery),
@@ -461,6 +467,8 @@ def soak(
             "declarations answered 201 but not stored: "
             + ", ".join(report["records"]["declarations answered but not stored"][:5])
         )
+    if "BROKEN" in report["records"]["access trail"]:
+        report["problems"].append(f"access trail: {report['records']['access trail']}")
     if report["records"]["alerts acknowledged twice"]:
         report["problems"].append(
             f"{report['records']['alerts acknowledged twice']} alerts acknowledged twice"
