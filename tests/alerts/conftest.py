@@ -55,10 +55,8 @@ class SpecimenStore(dict):
         return record
 
 
-@pytest.fixture
-def specimens(app):
-    """Register "specimen" as an alert subject, need-to-know checked with ``can_see``."""
-    store = SpecimenStore()
+def register_specimens(app, store: SpecimenStore) -> None:
+    """Make "specimen" an alert subject of ``app``, need-to-know checked with ``can_see``."""
     register_subject(
         app,
         "specimen",
@@ -66,6 +64,13 @@ def specimens(app):
         can_open=lambda actor, rid: rid in store and can_see(actor, store[rid]),
         handling=lambda rid: store[rid].handling_code,
     )
+
+
+@pytest.fixture
+def specimens(app):
+    """Register "specimen" as an alert subject, need-to-know checked with ``can_see``."""
+    store = SpecimenStore()
+    register_specimens(app, store)
     yield store
     unregister_subject(app, "specimen")
 

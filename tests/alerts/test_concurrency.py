@@ -5,9 +5,9 @@ from sqlalchemy import func, select
 
 from app.alerts import service
 from app.alerts.models import AlertEvent
-from app.alerts.subjects import register_subject
 from app.extensions import db as _db
-from app.security.access import Actor, can_see
+from app.security.access import Actor
+from tests.alerts.conftest import register_specimens
 from tests.alerts.factories import raise_specimen_alert
 from tests.concurrency import race
 
@@ -15,13 +15,7 @@ from tests.concurrency import race
 def test_a_second_acknowledgement_waits_for_the_first_and_is_refused(
     worker_app, make, db, specimens
 ):
-    register_subject(
-        worker_app,
-        "specimen",
-        "case.view",
-        can_open=lambda actor, rid: rid in specimens and can_see(actor, specimens[rid]),
-        handling=lambda rid: specimens[rid].handling_code,
-    )
+    register_specimens(worker_app, specimens)
     unit = make.unit()
     officer = make.user(roles=["enforcement_officer"], unit=unit)
     colleague = make.user(roles=["enforcement_officer"], unit=unit)
