@@ -59,9 +59,9 @@ test-postgres: install
 # Both backends at once: much of the suite waits on real processes, servers and outages,
 # so the two runs overlap well on two cores. Browser tests run in their own pytest process
 # (their own database): a live server's background requests must not meet other tests.
-# A failing test is retried twice: a flake must not sink a whole run; the retries are listed
-# in the output ("R"), and a test that fails three times fails the run.
-RERUNS = --reruns 2 --reruns-delay 1
+# A failing test is retried twice: a flake must not sink a whole run; each retried test is named
+# in the summary (-rR), and a test that fails three times fails the run.
+RERUNS = --reruns 2 --reruns-delay 1 -rR
 SUITE = $(VENV)/bin/pytest -q $(RERUNS) -m "not browser" && $(VENV)/bin/pytest -q $(RERUNS) -m browser
 
 test: lint audit
