@@ -98,17 +98,14 @@ def serve_command(host, port, workers, with_worker):
     children = []
     if with_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "app.cli", "worker"]))  # noqa: S603
-    # gthread: long-lived server-sent-event connections must not pin a whole worker.
     cmd = [
         sys.executable,
         "-m",
         "gunicorn",
+        "--config",
+        "python:app.gunicorn_conf",
         "--workers",
         str(workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        "8",
         "--bind",
         f"{host}:{port}",
         "--access-logfile",

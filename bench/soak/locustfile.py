@@ -28,12 +28,23 @@ WORDS = ["tobacco", "cigarettes", "Rotterdam", "container", "invoice", "freight"
 OPERATIONS: set[str] = set()
 
 
-def _ok(response, also=()):
-    """2xx (and the listed codes, e.g. a race lost to another user) count as success."""
-    if response.status_code < 300 or response.status_code in also:
+def _ok(response, also=()) -> bool:
+    """2xx (and the listed codes, e.g. a race lost to another user) count as success; says
+    whether the answer was a 2xx.
+
+    Locust gives a request that got no answer at all (connection reset, refused, timed out)
+    status 0 with the exception in ``response.error``: that is a failure, never a success.
+    Session 4 counted it as one (``0 < 300``), which hid a transport error and wrote a
+    declaration the server never received into the "answered" list.
+    """
+    if response.status_code == 0:
+        response.failure(f"no answer: {response.error!r}"[:300])
+        return False
+    if 200 <= response.status_code < 300 or response.status_code in also:
         response.success()
     else:
         response.failure(f"{response.status_code}: {response.text[:200]}")
+    return 200 <= response.status_code < 300
 
 
 def _json(response):
@@ -71,8 +82,7 @@ class SoakUser(HttpUser):
             name="declaration: assess",
             catch_response=True,
         ) as r:
-            _ok(r)
-            if r.status_code < 300:
+            if _ok(r):
                 if len(DECLARED) == DECLARED.maxlen:
                     DECLARED_AT.pop(DECLARED[0], None)
                 DECLARED.append(number)
@@ -121,8 +131,7 @@ class SoakUser(HttpUser):
                 name="case: create",
                 catch_response=True,
             ) as r:
-                _ok(r)
-                if r.status_code < 300 and "id" in _json(r):
+                if _ok(r) and "id" in _json(r):
                     CASES.append(_json(r)["id"])
             return
         case_id = random.choice(CASES)
@@ -145,8 +154,7 @@ class SoakUser(HttpUser):
                 name="entity: create",
                 catch_response=True,
             ) as r:
-                _ok(r)
-                if r.status_code < 300 and "id" in _json(r):
+                if _ok(r) and "id" in _json(r):
                     ENTITIES.append(_json(r)["id"])
             return
         source, target = random.sample(list(ENTITIES), 2)

@@ -389,8 +389,9 @@ def soak(
         app_log = open(instance / "app.log", "w")  # noqa: SIM115 - closed below
         worker_log = open(instance / "worker.log", "w")  # noqa: SIM115
         gunicorn = [
-            PY, "-m", "gunicorn", "--workers", "4", "--worker-class", "gthread",
-            "--threads", "8", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
+            # production settings, as `tollgate serve`: gthread, 8 threads, keep-alive 5 s
+            PY, "-m", "gunicorn", "--config", "python:app.gunicorn_conf", "--workers", "4",
+            "--bind", f"127.0.0.1:{port}", "--timeout", "60",
             "--access-logfile", str(instance / "access.log"),
             "--access-logformat", "%(s)s %(m)s %(U)s %(M)s %(t)s",
             "app.wsgi:app",

@@ -12,7 +12,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,15 +21,9 @@ import urllib.request
 
 import pytest
 
-from tests.ops.workers import ROOT, bytecode_cache, wait_until
+from tests.ops.workers import ROOT, bytecode_cache, free_port, healthy, wait_until
 
 BATCH = 30  # the cases API takes at most 200 items per case: 6 batches fit
-
-
-def _port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _call(base, method, path, token, body=None, timeout=60):
@@ -61,14 +54,6 @@ def _worker_pids(master):
     return [int(p) for p in out.split() if _alive(int(p))]
 
 
-def _healthy(base):
-    try:
-        with urllib.request.urlopen(base + "/healthz", timeout=10) as resp:  # noqa: S310
-            return resp.status == 200
-    except OSError:
-        return False
-
-
 def _log_tail(path, lines=40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
@@ -82,7 +67,7 @@ def _wait_for_respawn(base, master, killed, timeout, log_path):
                 f"gunicorn's master exited ({master.returncode})\n{_log_tail(log_path)}"
             )
         fresh = [p for p in _worker_pids(master) if p not in killed]
-        return fresh and _healthy(base)
+        return fresh and healthy(base)
 
     try:
         wait_until(respawned, timeout=timeout, interval=0.2, what="respawn")
@@ -95,7 +80,7 @@ def _wait_for_respawn(base, master, killed, timeout, log_path):
 @pytest.fixture
 def web(app, db, make, tmp_path):
     _, token = make.api_client(["cases:read", "cases:write"])
-    port = _port()
+    port = free_port()
     env = {
         **bytecode_cache(os.environ),
         "TOLLGATE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -114,7 +99,7 @@ def web(app, db, make, tmp_path):
     started = time.monotonic()
     try:
         # Generous: the first boot may compile the bytecode cache on a busy machine.
-        wait_until(lambda: _healthy(base), timeout=240, what="gunicorn")
+        wait_until(lambda: healthy(base), timeout=240, what="gunicorn")
         # A respawn imports the app again: allow several times what the first boot took.
         respawn_timeout = max(90.0, 6 * (time.monotonic() - started))
         yield base, token, master, respawn_timeout, log_path

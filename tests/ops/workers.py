@@ -9,15 +9,32 @@ file, and the standby takes over and finishes the interrupted run.
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 #: bytecode of the app and its libraries, kept outside the checkout (see ``bytecode_cache``)
 PYCACHE = Path(tempfile.gettempdir()) / f"tollgate-test-pycache-{os.getuid()}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def healthy(base: str) -> bool:
+    """The web application at ``base`` answers its health check."""
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=10) as resp:  # noqa: S310
+            return resp.status == 200
+    except OSError:
+        return False
 
 
 def bytecode_cache(env: dict) -> dict:
