@@ -17,6 +17,9 @@ RUN_STAMP := $(VENV)/.run-$(shell sha1sum pyproject.toml | cut -c1-12)
 $(UV):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@# Python's bundled pip and setuptools are old releases with published advisories; uv
+	@# installs everything from here on (building in isolated environments), so they go.
+	$(UV) pip uninstall --quiet --python $(VENV)/bin/python pip setuptools
 
 $(RUN_STAMP): pyproject.toml | $(UV)
 	$(UV) pip install --quiet --python $(PY) -e .
@@ -41,12 +44,12 @@ run: $(RUN_STAMP)
 	$(RUN_ENV) $(VENV)/bin/tollgate serve --host 127.0.0.1 --port 5000
 
 lint: install
-	$(VENV)/bin/ruff check app tests bench
-	$(VENV)/bin/ruff format --check app tests bench
+	$(VENV)/bin/ruff check app tests bench scripts
+	$(VENV)/bin/ruff format --check app tests bench scripts
 
 format: install
-	$(VENV)/bin/ruff format app tests bench
-	$(VENV)/bin/ruff check --fix app tests bench
+	$(VENV)/bin/ruff format app tests bench scripts
+	$(VENV)/bin/ruff check --fix app tests bench scripts
 
 test-sqlite: install
 	TOLLGATE_TEST_DB=sqlite $(VENV)/bin/pytest -q
@@ -88,7 +91,8 @@ migration: install
 	rm -f instance/migration-scratch.db
 
 # pip-audit over the pinned dependencies of pyproject.toml. Without a reachable vulnerability
-# service (PyPI's JSON API or OSV) nothing can be audited: say so loudly instead of passing.
+# service (PyPI's JSON API or OSV) pip-audit audits nothing: it says so loudly, and
+# scripts/audit_latest.py checks what PyPI's project pages can tell (see its docstring).
 AUDIT_JSON := $(VENV)/pip-audit.json
 define AUDIT_VERDICT
 import json, os, sys
@@ -101,7 +105,9 @@ if bad:
     sys.exit("pip-audit: known vulnerabilities:\n  " + "\n  ".join(bad))
 if not audited:
     print("pip-audit: NOT AUDITED - no vulnerability service reachable from here"
-          " (PyPI JSON API, OSV); see .venv/pip-audit.log")
+          " (PyPI's per-release JSON API, OSV); see .venv/pip-audit.log")
+    import subprocess
+    sys.exit(subprocess.call([sys.executable, "scripts/audit_latest.py"]))
 else:
     print("pip-audit: no known vulnerabilities in %d pinned packages (%d not auditable)"
           % (audited, skipped))
