@@ -18,7 +18,8 @@ $(UV):
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	@# Python's bundled pip and setuptools are old releases with published advisories; uv
-	@# installs everything from here on (building in isolated environments), so they go.
+	@# installs everything from here on, so they go (pip-audit's own dependencies bring pip
+	@# and setuptools back at current releases in the development install).
 	$(UV) pip uninstall --quiet --python $(VENV)/bin/python pip setuptools
 
 $(RUN_STAMP): pyproject.toml | $(UV)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -84,6 +85,11 @@ def demo_load(kcs_dir, small):
     print_credentials()
 
 
+#: gunicorn's settings, read by path: a ``python:`` module name would make the master import
+#: the app package (Flask, SQLAlchemy) before forking its workers.
+GUNICORN_CONF = str(Path(__file__).with_name("gunicorn_conf.py"))
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -103,7 +109,7 @@ def serve_command(host, port, workers, with_worker):
         "-m",
         "gunicorn",
         "--config",
-        "python:app.gunicorn_conf",
+        GUNICORN_CONF,
         "--workers",
         str(workers),
         "--bind",

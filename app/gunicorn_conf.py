@@ -1,6 +1,6 @@
 """gunicorn settings of Tollgate as it runs in production: ``tollgate serve`` and the soak
-(bench/soak/run.py) both start gunicorn with ``--config python:app.gunicorn_conf``; the
-command line adds the address, the worker count and the logs."""
+(bench/soak/run.py) both start gunicorn with ``--config`` and this file's path; the command
+line adds the address, the worker count and the logs."""
 
 # Threads, not processes per connection: a long-lived server-sent-event stream (the alert
 # bell) must not pin a whole worker.

@@ -390,8 +390,8 @@ def soak(
         worker_log = open(instance / "worker.log", "w")  # noqa: SIM115
         gunicorn = [
             # production settings, as `tollgate serve`: gthread, 8 threads, keep-alive 5 s
-            PY, "-m", "gunicorn", "--config", "python:app.gunicorn_conf", "--workers", "4",
-            "--bind", f"127.0.0.1:{port}", "--timeout", "60",
+            PY, "-m", "gunicorn", "--config", str(ROOT / "app" / "gunicorn_conf.py"),
+            "--workers", "4", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
             "--access-logfile", str(instance / "access.log"),
             "--access-logformat", "%(s)s %(m)s %(U)s %(M)s %(t)s",
             "app.wsgi:app",

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+from app.cli import GUNICORN_CONF
 from tests.ops.workers import ROOT, bytecode_cache, free_port, healthy, wait_until
 
 IDLE = 3.0  # seconds between the two requests: more than the old 2 s, less than the 5 s now
@@ -31,7 +32,7 @@ def test_served_app_keeps_an_idle_connection_longer_than_a_client_waits(app, db,
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
         master = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "python:app.gunicorn_conf",
+            [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONF,
              "--workers", "1", "--bind", f"127.0.0.1:{port}", "app.wsgi:app"],
             env=env, cwd=ROOT, stdout=log, stderr=log,
         )  # fmt: skip
