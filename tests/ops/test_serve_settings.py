@@ -9,26 +9,19 @@ with the old setting the server has closed the connection by then, and the reque
 """
 
 import http.client
-import os
 import subprocess
 import sys
 import time
 
 from app.cli import GUNICORN_CONF
-from tests.ops.workers import ROOT, bytecode_cache, free_port, healthy, wait_until
+from tests.ops.workers import ROOT, app_env, free_port, healthy, wait_until
 
 IDLE = 3.0  # seconds between the two requests: more than the old 2 s, less than the 5 s now
 
 
 def test_served_app_keeps_an_idle_connection_longer_than_a_client_waits(app, db, tmp_path):
     port = free_port()
-    env = {
-        **bytecode_cache(os.environ),
-        "TOLLGATE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "TOLLGATE_SECRET_KEY": "keep-alive",
-        "TOLLGATE_EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "TOLLGATE_SEARCH_DIR": str(tmp_path / "search"),
-    }
+    env = app_env(app, tmp_path)
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
         master = subprocess.Popen(

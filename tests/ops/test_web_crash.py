@@ -21,7 +21,7 @@ import urllib.request
 
 import pytest
 
-from tests.ops.workers import ROOT, bytecode_cache, free_port, healthy, wait_until
+from tests.ops.workers import ROOT, app_env, free_port, healthy, wait_until
 
 BATCH = 30  # the cases API takes at most 200 items per case: 6 batches fit
 
@@ -81,13 +81,7 @@ def _wait_for_respawn(base, master, killed, timeout, log_path):
 def web(app, db, make, tmp_path):
     _, token = make.api_client(["cases:read", "cases:write"])
     port = free_port()
-    env = {
-        **bytecode_cache(os.environ),
-        "TOLLGATE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "TOLLGATE_SECRET_KEY": "web-crash",
-        "TOLLGATE_EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "TOLLGATE_SEARCH_DIR": str(tmp_path / "search"),
-    }
+    env = app_env(app, tmp_path)
     log_path = tmp_path / "gunicorn.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed below
     master = subprocess.Popen(

@@ -51,13 +51,20 @@ def bytecode_cache(env: dict) -> dict:
     return env
 
 
-def worker_env(app, tmp_path, **extra) -> dict:
-    env = {
+def app_env(app, tmp_path) -> dict:
+    """Environment of a child process (gunicorn, a worker) serving the test's database."""
+    return {
         **bytecode_cache(os.environ),
         "TOLLGATE_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "TOLLGATE_SECRET_KEY": "worker-test",
+        "TOLLGATE_SECRET_KEY": "ops-test",
         "TOLLGATE_EVIDENCE_DIR": str(tmp_path / "evidence"),
         "TOLLGATE_SEARCH_DIR": str(tmp_path / "search"),
+    }
+
+
+def worker_env(app, tmp_path, **extra) -> dict:
+    env = {
+        **app_env(app, tmp_path),
         "TOLLGATE_WORKER_LOCK": str(tmp_path / "worker.lock"),
         "TOLLGATE_TEST_JOBS": "1",
         "TOLLGATE_WORKER_JOBS": "ops.heartbeat",
