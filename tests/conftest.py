@@ -167,3 +167,23 @@ def shared_data():
             pytest.fail(f"TOLLGATE_REQUIRE_DATA=1 but {SHARED_DATA} is missing")
         pytest.skip(f"needs the shared data folder at {SHARED_DATA} (not part of a clone)")
     return SHARED_DATA
+
+
+# A retried test (make test's --reruns) that passes on a later attempt leaves only a "RERUN"
+# line in the quiet output: keep the tail of each failed attempt's report and print it at the
+# end, so a flaky test can be diagnosed from the CI log it flaked in.
+_RERUN_TAILS: list[tuple[str, str]] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.outcome == "rerun" and report.longrepr is not None:
+        tail = "\n".join(report.longreprtext.splitlines()[-25:])
+        _RERUN_TAILS.append((report.nodeid, tail))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _RERUN_TAILS:
+        terminalreporter.section("failed attempts of retried tests (tail of each report)")
+        for nodeid, tail in _RERUN_TAILS:
+            terminalreporter.write_line(f"--- {nodeid}")
+            terminalreporter.write_line(tail)
