@@ -71,5 +71,8 @@ def build_config(instance_path: Path) -> dict:
         "TOLLGATE_NLP_MODEL": _env("NLP_MODEL", "auto"),
         "TOLLGATE_FEED_TIMEOUT": float(_env("FEED_TIMEOUT", "15")),
         "TOLLGATE_FEED_MAX_BYTES": int(_env("FEED_MAX_BYTES", str(5 * 1024 * 1024))),
+        # Seconds between two polls of the alert badge by an open page (Poll-Interval): 500
+        # open pages at 10 s are 50 cheap requests a second; raise it to shed load.
+        "TOLLGATE_ALERT_POLL_SECONDS": int(_env("ALERT_POLL_SECONDS", "10")),
         "TOLLGATE_WORKER_LOCK": _env("WORKER_LOCK") or str(instance_path / "worker.lock"),
     }

@@ -4,9 +4,12 @@ declaration to the recipient's live inbox.
 1. Assessment latency (POST /api/v1/declarations through the Flask test client, commit
    included) with 50 matching profiles that are *not* sensitive, then with the same 50
    profiles sensitive (each hit raises an alert, routed and queued in the same transaction).
-2. Declaration to inbox: a real threaded HTTP server; a client holds the supervisor's
-   server-sent-events stream open; we post declarations and time until the stream announces
-   the new alert (p50/p95). Dominated by the stream's database poll interval.
+2. Declaration to inbox: a real threaded HTTP server; a client polls the supervisor's inbox
+   state (GET /alerts/state with If-None-Match, at the server's Poll-Interval, as the badge's
+   script does); we post declarations at random moments of the poll cycle and time until a
+   poll names the new alert (p50/p95). Dominated by the poll interval (--poll).
+3. The cost of one poll of an open page: GET /alerts/state answered 304 (nothing new), the
+   request every open page makes every Poll-Interval seconds.
 
 Runs against a scratch SQLite database (or TOLLGATE_BENCH_DATABASE_URL).
 Usage: python bench/bench_alerts.py [--json] [--declarations N] [--inbox N] [--poll S]
@@ -14,6 +17,7 @@ Usage: python bench/bench_alerts.py [--json] [--declarations N] [--inbox N] [--p
 
 import argparse
 import json
+import logging
 import os
 import random
 import statistics
@@ -21,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -35,6 +40,7 @@ from app.security.access import Actor  # noqa: E402
 from app.security.models import Unit, User  # noqa: E402
 
 PROFILES = 50
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per poll otherwise
 
 
 def percentile(values, pct):
@@ -134,26 +140,27 @@ def session_cookie(app, user):
 
 
 def inbox_latency(app, base, cookie, api_token, n, poll):
-    """Post ``n`` declarations one at a time; time until the SSE stream names the alert."""
+    """Post ``n`` declarations one at a time; time until a poll of the state names the alert."""
     seen = {}
     ready = threading.Event()
     stop = threading.Event()
 
     def listen():
+        etag = None
         while not stop.is_set():
-            req = urllib.request.Request(  # noqa: S310 - the local bench server
-                f"{base}/alerts/stream?max_seconds=55", headers={"Cookie": cookie}
-            )
-            with urllib.request.urlopen(req, timeout=70) as resp:  # noqa: S310 - local server
-                ready.set()
-                for raw in resp:
-                    line = raw.decode().strip()
-                    if line.startswith("data: "):
-                        latest = json.loads(line[6:]).get("latest")
-                        if latest:
-                            seen.setdefault(latest["id"], time.perf_counter())
-                    if stop.is_set():
-                        return
+            headers = {"Cookie": cookie, **({"If-None-Match": etag} if etag else {})}
+            req = urllib.request.Request(f"{base}/alerts/state", headers=headers)  # noqa: S310
+            try:
+                with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - local
+                    etag = resp.headers["ETag"]
+                    latest = json.loads(resp.read()).get("latest")
+                    if latest:
+                        seen.setdefault(latest["id"], time.perf_counter())
+            except urllib.error.HTTPError as exc:
+                if exc.code != 304:
+                    raise
+            ready.set()
+            stop.wait(poll)
 
     thread = threading.Thread(target=listen, daemon=True)
     thread.start()
@@ -189,12 +196,34 @@ def inbox_latency(app, base, cookie, api_token, n, poll):
     return summary(times) if times else {"n": 0}
 
 
+def poll_cost(base, cookie, n):
+    """Wall time of ``n`` polls answered 304 over one kept-alive connection."""
+    import http.client
+
+    port = int(base.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/alerts/state", headers={"Cookie": cookie})
+    first = conn.getresponse()
+    first.read()
+    etag = first.getheader("ETag")
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        conn.request("GET", "/alerts/state", headers={"Cookie": cookie, "If-None-Match": etag})
+        resp = conn.getresponse()
+        resp.read()
+        times.append((time.perf_counter() - start) * 1000)
+        assert resp.status == 304, resp.status
+    conn.close()
+    return summary(times)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--declarations", type=int, default=200)
     parser.add_argument("--inbox", type=int, default=20)
-    parser.add_argument("--poll", type=float, default=1.5, help="SSE poll interval (s)")
+    parser.add_argument("--poll", type=int, default=10, help="Poll-Interval of open pages (s)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="tollgate-bench-")
     url = os.environ.get("TOLLGATE_BENCH_DATABASE_URL") or f"sqlite:///{tmp}/b.db"
@@ -205,11 +234,11 @@ def main():
             "TOLLGATE_FAST_HASH": True,
             "SECRET_KEY": "bench",
             "SESSION_COOKIE_SECURE": False,
-            "TOLLGATE_ALERT_STREAM_POLL_SECONDS": args.poll,
+            "TOLLGATE_ALERT_POLL_SECONDS": args.poll,
             # Fold nothing: every declaration is a distinct subject anyway.
         }
     )
-    results = {"profiles": PROFILES, "sse_poll_seconds": args.poll}
+    results = {"profiles": PROFILES, "poll_seconds": args.poll}
     with app.app_context():
         db.create_all()
         from app.risk.settings import set_rates
@@ -263,6 +292,7 @@ def main():
         results["declaration_to_inbox"] = inbox_latency(
             app, base, cookie, token, args.inbox, args.poll
         )
+        results["poll_unchanged"] = poll_cost(base, cookie, 500)
     finally:
         server.shutdown()
 
@@ -284,11 +314,16 @@ def main():
     inbox = results["declaration_to_inbox"]
     if inbox.get("n"):
         print(
-            f"Declaration to live inbox (SSE poll {args.poll} s, {inbox['n']} declarations): "
+            f"Declaration to live inbox (Poll-Interval {args.poll} s, {inbox['n']} declarations): "
             f"median {inbox['median_ms']} ms, p95 {inbox['p95_ms']} ms"
         )
     else:
         print("Declaration to live inbox: no alert seen")
+    cost = results["poll_unchanged"]
+    print(
+        f"One poll of an open page, nothing new (304, {cost['n']} polls): "
+        f"median {cost['median_ms']} ms, p95 {cost['p95_ms']} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -97,18 +97,19 @@ def unread_count(actor: Actor) -> int:
 
 
 def inbox_state(actor: Actor) -> dict:
-    """What the live inbox needs to notice a change: unread count and newest alert."""
+    """What the live inbox needs to notice a change: unread count and newest alert.
+
+    Ids and counts only: a title is text that names a record, and leaves the alert's own
+    pages only through the page that renders it for its reader."""
     latest = db.session.execute(
-        select(Alert.id, Alert.title, Alert.severity)
+        select(Alert.id, Alert.severity)
         .where(visible_clause(actor))
         .order_by(Alert.id.desc())
         .limit(1)
     ).first()
     return {
         "unread": unread_count(actor),
-        "latest": {"id": latest.id, "title": latest.title, "severity": latest.severity}
-        if latest
-        else None,
+        "latest": {"id": latest.id, "severity": latest.severity} if latest else None,
     }
 
 

@@ -73,6 +73,18 @@ def permission_required(permission: str):
     return decorator
 
 
+def background_request(view):
+    """Mark a view the page calls by itself (the alert badge's poll): it answers for the
+    signed-in user but is not their activity, so an unattended page still idles out."""
+    view.tollgate_background = True
+    return view
+
+
+def _is_background() -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    return bool(getattr(view, "tollgate_background", False))
+
+
 def _load_user():
     from app.security import service
     from app.security.access import Actor
@@ -82,7 +94,11 @@ def _load_user():
     if is_api_request() or request.endpoint == "static":
         return
     token = session.get(SESSION_KEY)
-    row = service.resolve_session(token, current_app.config) if token else None
+    row = (
+        service.resolve_session(token, current_app.config, touch=not _is_background())
+        if token
+        else None
+    )
     if token and row is None:
         session.clear()
         db.session.commit()  # persist the revocation of an expired session

@@ -227,8 +227,11 @@ def start_session(user: User, client_addr: str | None) -> str:
     return token
 
 
-def resolve_session(token: str | None, config) -> UserSession | None:
-    """Return the live session for ``token``, ending it if idle or too old."""
+def resolve_session(token: str | None, config, *, touch: bool = True) -> UserSession | None:
+    """Return the live session for ``token``, ending it if idle or too old.
+
+    ``touch=False`` for a request the page makes by itself (a poll): it must not keep an
+    unattended session alive."""
     if not token:
         return None
     row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
@@ -243,7 +246,7 @@ def resolve_session(token: str | None, config) -> UserSession | None:
         row.revoked_dt = now
         return None
     # Touch at most once a minute: a write on every request would serialise SQLite readers.
-    if now - as_utc(row.last_seen_dt) > timedelta(seconds=60):
+    if touch and now - as_utc(row.last_seen_dt) > timedelta(seconds=60):
         row.last_seen_dt = now
     return row
 

@@ -1,4 +1,4 @@
-// Alerts: live unread count and inbox refresh over server-sent events; bulk selection.
+// Alerts: live unread count and inbox refresh by polling the inbox state; bulk selection.
 (function () {
   "use strict";
   if (window.TollgateAlerts) { return; }  // the badge may be included more than once
@@ -14,8 +14,7 @@
       .then(function (html) { if (html !== null) { list.innerHTML = html; } });
   }
 
-  function onInbox(ev) {
-    var state = JSON.parse(ev.data);
+  function onInbox(state) {
     if (count) { count.textContent = String(state.unread); }
     if (badge) { badge.classList.toggle("has-unread", state.unread > 0); }
     var latest = state.latest ? state.latest.id : null;
@@ -24,13 +23,56 @@
     document.dispatchEvent(new CustomEvent("tollgate:alerts", {detail: state}));
   }
 
-  if (badge && window.EventSource) {
-    // The server ends each response after ~40 s; EventSource reconnects on its own.
-    var source = new EventSource(badge.getAttribute("data-stream"));
-    source.addEventListener("inbox", onInbox);
-    source.addEventListener("open", function () { badge.setAttribute("data-live", "open"); });
-    source.addEventListener("error", function () { badge.setAttribute("data-live", "retrying"); });
-    window.TollgateAlerts = {source: source};
+  // Short polling with an ETag (see alerts.views.state): an unchanged state is a bodiless
+  // 304; the server's Poll-Interval sets the pace; a hidden page does not poll and asks at
+  // once when shown again; failures back off up to a minute and mark the badge "retrying".
+  var etag = null;
+  var timer = null;
+  var failures = 0;
+  var interval = 10;
+
+  function schedule(seconds) {
+    window.clearTimeout(timer);
+    timer = null;
+    if (seconds >= 0 && !document.hidden) { timer = window.setTimeout(poll, seconds * 1000); }
+  }
+
+  function poll() {
+    var headers = etag ? {"If-None-Match": etag} : {};
+    fetch(badge.getAttribute("data-state"), {credentials: "same-origin", cache: "no-store", headers: headers})
+      .then(function (r) {
+        var next = parseInt(r.headers.get("Poll-Interval"), 10);
+        if (!isNaN(next)) { interval = next; }
+        if (r.redirected || r.status === 401 || r.status === 403) {
+          // Signed out or the session ended: a page reload brings the sign-in page.
+          badge.setAttribute("data-live", "ended");
+          interval = -1;
+          return null;
+        }
+        if (r.status === 304) { return null; }
+        if (!r.ok) { throw new Error("HTTP " + r.status); }
+        etag = r.headers.get("ETag");
+        return r.json();
+      })
+      .then(function (state) {
+        failures = 0;
+        if (interval >= 0) { badge.setAttribute("data-live", "open"); }
+        if (state) { onInbox(state); }
+        schedule(interval);
+      })
+      .catch(function () {
+        failures += 1;
+        badge.setAttribute("data-live", "retrying");
+        schedule(Math.min(60, interval * Math.pow(2, failures)));
+      });
+  }
+
+  if (badge && window.fetch) {
+    document.addEventListener("visibilitychange", function () {
+      if (document.hidden) { schedule(-1); } else { poll(); }
+    });
+    window.TollgateAlerts = {poll: poll};
+    poll();
   } else {
     window.TollgateAlerts = {};
   }

@@ -131,7 +131,7 @@ ROUTES = [
         body=lambda w: {"case": ""},
     ),
     Route("alerts.bulk_acknowledge", perm="alert.view", body=lambda w: {"alert_ids": [w.alert.id]}),
-    Route("alerts.stream", perm="alert.view", args=lambda w: {"max_seconds": 0}),
+    Route("alerts.state", perm="alert.view"),
     Route("alerts.supervise", perm="alert.supervise"),
     Route("alerts.watches", perm="alert.view"),
     Route("alerts.watch_entity", perm="alert.manage", body=lambda w: {"entity_id": "x"}),

@@ -1,7 +1,5 @@
 """Inbox, alert page, lifecycle forms, live stream, supervision, watches and settings."""
 
-import json
-
 import pytest
 from sqlalchemy import select
 
@@ -95,30 +93,30 @@ def test_bulk_acknowledge(client, db, inbox):
     assert "select at least one alert" in resp.get_data(as_text=True)
 
 
-def test_stream_sends_the_inbox_state_and_ends(client, inbox):
+def test_state_answers_the_inbox_state_with_an_etag(client, inbox, app):
     _, alerts = inbox
-    resp = client.get("/alerts/stream?max_seconds=0")
-    assert resp.mimetype == "text/event-stream"
-    text = resp.get_data(as_text=True)
-    assert text.startswith("retry: 2000")
-    data = json.loads(text.split("event: inbox\ndata: ")[1].split("\n")[0])
-    assert data["unread"] == 3 and data["latest"]["id"] == alerts[-1].id
+    resp = client.get("/alerts/state")
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    assert resp.get_json() == {
+        "unread": 3,
+        "latest": {"id": alerts[-1].id, "severity": alerts[-1].severity},
+    }
+    assert resp.headers["Poll-Interval"] == str(app.config["TOLLGATE_ALERT_POLL_SECONDS"])
+    assert resp.headers["Cache-Control"] == "no-store"
+    etag = resp.headers["ETag"]
+    again = client.get("/alerts/state", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
 
 
-def test_stream_ends_quietly_when_the_database_is_gone(client, inbox, monkeypatch, caplog):
-    """A stream outliving its database (a restart, a test session's dropped database) ends
-    with a warning; the browser's EventSource reconnects when the database is back."""
-    from sqlalchemy.exc import OperationalError
-
-    from app.alerts import service
-
-    def gone(actor):
-        raise OperationalError("SELECT", {}, Exception('database "tollgate" does not exist'))
-
-    monkeypatch.setattr(service, "inbox_state", gone)
-    resp = client.get("/alerts/stream?max_seconds=30")
-    assert resp.get_data(as_text=True) == "retry: 2000\n\n"
-    assert "alert stream ended: database unavailable" in caplog.text
+def test_state_names_no_record(client, make, db, specimens):
+    """Ids and counts only: an alert's title names its subject, and the badge is on every
+    page (the seam rule)."""
+    unit = make.unit()
+    officer = make.user(roles=["enforcement_officer"], unit=unit)
+    raise_specimen_alert(specimens.add(unit), {"users": [officer.id]}, title="SENTINEL-7Q")
+    db.session.commit()
+    make.sign_in(client, officer)
+    assert b"SENTINEL-7Q" not in client.get("/alerts/state").get_data()
 
 
 def test_someone_elses_alert_is_not_found(client, make, db, specimens, inbox):
@@ -194,22 +192,38 @@ def test_supervision_page(client, make, db, specimens):
     assert "Notifications being retried: 0" in html
 
 
-def test_stream_announces_a_new_alert_while_open(client, make, db, specimens, app, monkeypatch):
-    monkeypatch.setitem(app.config, "TOLLGATE_ALERT_STREAM_POLL_SECONDS", 0.1)
+def test_state_changes_its_etag_when_a_new_alert_arrives(client, make, db, specimens):
     unit = make.unit()
     officer = make.user(roles=["enforcement_officer"], unit=unit)
     db.session.commit()
     make.sign_in(client, officer)
-    resp = client.get("/alerts/stream?max_seconds=5", buffered=False)
-    chunks = iter(resp.response)
-    assert next(chunks).startswith(b"retry:")
-    first = json.loads(next(chunks).decode().split("data: ")[1])
-    assert first == {"unread": 0, "latest": None}
+    first = client.get("/alerts/state")
+    assert first.get_json() == {"unread": 0, "latest": None}
     alert = raise_specimen_alert(specimens.add(unit), {"users": [officer.id]})
     db.session.commit()
-    for chunk in chunks:
-        if chunk.startswith(b"event: inbox"):
-            second = json.loads(chunk.decode().split("data: ")[1])
-            break
-    assert second["unread"] == 1 and second["latest"]["id"] == alert.id
-    resp.close()
+    second = client.get("/alerts/state", headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200 and second.headers["ETag"] != first.headers["ETag"]
+    assert second.get_json()["unread"] == 1 and second.get_json()["latest"]["id"] == alert.id
+
+
+def test_polling_does_not_keep_an_unattended_session_alive(client, make, db):
+    """The badge polls by itself: that is not the officer's activity, so a page left open
+    overnight still idles out; opening a page is activity."""
+    from datetime import timedelta
+
+    from app.core.time import now_utc
+    from app.security.models import UserSession
+
+    officer = make.user(roles=["enforcement_officer"])
+    db.session.commit()
+    make.sign_in(client, officer)
+    row = db.session.scalar(select(UserSession).where(UserSession.user_id == officer.id))
+    before = now_utc() - timedelta(minutes=5)
+    row.last_seen_dt = before
+    db.session.commit()
+    assert client.get("/alerts/state").status_code == 200
+    db.session.refresh(row)
+    assert abs(row.last_seen_dt - before) < timedelta(seconds=1)
+    assert client.get("/alerts/").status_code == 200
+    db.session.refresh(row)
+    assert row.last_seen_dt > before + timedelta(minutes=4)

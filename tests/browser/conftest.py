@@ -54,6 +54,7 @@ def live_app(app):
             "INSTANCE_PATH": app.instance_path,
             "WTF_CSRF_ENABLED": True,
             "SESSION_COOKIE_SECURE": False,
+            "TOLLGATE_ALERT_POLL_SECONDS": 1,  # the badge learns of an alert within a second
         }
     )
     return create_app(config)
