@@ -1,19 +1,23 @@
 """Soak traffic: declarations, control results, searches, case edits, link expansion, alert
-acknowledgement, sent as an API client holding every scope (token in SOAK_TOKEN).
+acknowledgement, sent as an API client holding every scope (token in SOAK_TOKEN); open pages
+of signed-in officers polling their alert badge's state (sessions in SOAK_PAGES_FILE); and
+new clients opening the sign-in page and signing in (SOAK_SIGNER).
 
 The task set is built from the live OpenAPI description when the test starts: a request type
 whose operation does not exist yet is skipped with a printed note.
 """
 
 import collections
+import json
 import os
 import random
+import re
 import time
 import uuid
 from datetime import date
 
 import requests
-from locust import HttpUser, between, events
+from locust import HttpUser, between, events, task
 
 TOKEN = os.environ.get("SOAK_TOKEN", "")
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
@@ -26,6 +30,14 @@ CASES = collections.deque(maxlen=200)
 ENTITIES = collections.deque(maxlen=200)
 WORDS = ["tobacco", "cigarettes", "Rotterdam", "container", "invoice", "freight", "seizure"]
 OPERATIONS: set[str] = set()
+_PAGES_PATH = os.environ.get("SOAK_PAGES_FILE")
+PAGES = json.loads(open(_PAGES_PATH).read()) if _PAGES_PATH else []  # noqa: SIM115
+_SEEN_PATH = os.environ.get("SOAK_SEEN_FILE")
+SEEN = open(_SEEN_PATH, "a") if _SEEN_PATH else None  # noqa: SIM115 - whole run
+SIGNER = json.loads(os.environ.get("SOAK_SIGNER") or "{}")
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
+)
 
 
 def _ok(response, also=()) -> bool:
@@ -201,6 +213,87 @@ class SoakUser(HttpUser):
                 _ok(r, also=(422,) if raced else ())
 
 
+class OpenPage(HttpUser):
+    """An officer's open page: its alert badge asks for the inbox state with the ETag of the
+    last answer, and asks again after the server's Poll-Interval (static/js/alerts.js)."""
+
+    fixed_count = len(PAGES)
+
+    def on_start(self):
+        page = PAGES.pop()
+        self.cookie, self.watcher = page["cookie"], page["watcher"]
+        self.etag, self.latest, self.interval, self.polled = None, None, 10.0, False
+
+    def wait_time(self):
+        return self.interval
+
+    @task
+    def poll(self):
+        headers = {"Cookie": self.cookie}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        with self.client.get(
+            "/alerts/state",
+            headers=headers,
+            name="open page: alert state",
+            catch_response=True,
+            allow_redirects=False,
+        ) as r:
+            if not _ok(r, also=(304,)):
+                return
+            self.interval = float(r.headers.get("Poll-Interval") or self.interval)
+            if r.status_code != 200:
+                return
+            self.etag = r.headers.get("ETag")
+            latest = (_json(r).get("latest") or {}).get("id")
+            # A change seen by a page that had asked before: the first answer is the page load.
+            changed = self.polled and latest != self.latest
+            if self.watcher and SEEN is not None and latest and changed:
+                SEEN.write(f"{latest} {time.time():.3f}\n")
+                SEEN.flush()
+            self.polled = True
+            self.latest = latest
+
+
+class SignIn(HttpUser):
+    """A new client: opens the sign-in page; one visit in five signs in, opens the home page
+    and signs out."""
+
+    fixed_count = 2 if SIGNER else 0
+    wait_time = between(1.0, 3.0)
+
+    @task
+    def sign_in(self):
+        self.client.cookies.clear()
+        with self.client.get("/login", name="sign-in page", catch_response=True) as r:
+            if not _ok(r):
+                return
+            token = next(iter(CSRF.findall(r.text)), None)
+        if random.random() >= 0.2:
+            return
+        form = {"csrf_token": token, "username": SIGNER["username"]}
+        form["password"] = SIGNER["password"]
+        with self.client.post(
+            "/login", data=form, name="sign-in", catch_response=True, allow_redirects=False
+        ) as r:
+            if r.status_code != 302:
+                r.failure(f"sign-in answered {r.status_code}: {r.text[:200]}")
+                return
+            r.success()
+        with self.client.get("/", name="home page", catch_response=True) as r:
+            if not _ok(r):
+                return
+            token = next(iter(CSRF.findall(r.text)), token)
+        with self.client.post(
+            "/logout",
+            data={"csrf_token": token},
+            name="sign-out",
+            catch_response=True,
+            allow_redirects=False,
+        ) as r:
+            _ok(r, also=(302,))
+
+
 #: request type -> (task, weight, operations it needs)
 PLAN = {
     "declaration assessment": (SoakUser.declare, 5, ["POST /api/v1/declarations"]),
@@ -235,12 +328,12 @@ def _choose_tasks(environment, **_kw):
         f"{method.upper()} {path}" for path, item in spec["paths"].items() for method in item
     )
     tasks = []
-    for label, (task, weight, needs) in PLAN.items():
+    for label, (job, weight, needs) in PLAN.items():
         missing = [op for op in needs if op not in OPERATIONS]
         if missing:
             print(f"soak: skipping {label}: the API has no {', '.join(missing)} yet")
             continue
-        tasks.extend([task] * weight)
+        tasks.extend([job] * weight)
     if not tasks:
         raise SystemExit("soak: no request type is available in the OpenAPI description")
     SoakUser.tasks = tasks

@@ -3,9 +3,16 @@ SQLite (WAL) and on PostgreSQL, driven by Locust; feeds polled from a local serv
 
     python bench/soak/run.py [--backend sqlite|postgres|both] [--json report.json]
 
-SOAK_SECONDS (default 600) and SOAK_USERS (default 50) shorten a run. Fails (exit 1) on any
-5xx, any "database is locked", any scheduled job that ran more or less than once per trigger
-(job_run), or any ERROR or traceback in the application and worker logs.
+SOAK_SECONDS (default 600) and SOAK_USERS (default 50) shorten a run. Beside the API users,
+SOAK_PAGES (default 500) open pages of signed-in officers keep their alert badge current for
+the whole run, as the badge's script does (GET /alerts/state with If-None-Match at the server's
+Poll-Interval); a tenth of them belong to the supervisor the sensitive profile alerts, and
+record when they first see each alert (declaration-to-page latency). Two more users open the
+sign-in page and now and then sign in and out (the sign-in page's p99 is reported).
+
+Fails (exit 1) on any 5xx, any failed request, any "database is locked", any scheduled job that
+ran more or less than once per trigger (job_run), or any ERROR or traceback in the application
+and worker logs.
 """
 
 import argparse
@@ -30,6 +37,8 @@ HERE = Path(__file__).resolve().parent
 PY = sys.executable
 HEARTBEAT_SECONDS = 5
 PROFILES = int(os.environ.get("SOAK_PROFILES", "500"))
+PAGES = int(os.environ.get("SOAK_PAGES", "500"))
+SIGN_IN_USERS = 2
 SCOPES = [
     "declarations:write",
     "declarations:read",
@@ -82,6 +91,8 @@ def _setup() -> None:
         db.session.flush()
         notes.append(_targeting(actor, supervisor))
         db.session.commit()
+        signer = _open_pages(app, unit, supervisor, actor)
+        db.session.commit()
         feed_url = os.environ.get("SOAK_FEED_URL")
         if feed_url:
             try:
@@ -92,7 +103,39 @@ def _setup() -> None:
             except Exception as exc:  # noqa: BLE001
                 db.session.rollback()
                 notes.append(f"feed not registered: {type(exc).__name__}: {exc}")
-    print(json.dumps({"token": token, "notes": notes}))
+    print(json.dumps({"token": token, "notes": notes, "signer": signer}))
+
+
+def _open_pages(app, unit, supervisor, actor) -> dict:
+    """Sessions for PAGES open pages (SOAK_PAGES_FILE: their cookies, and whether each is the
+    alerted supervisor's), ten per officer; returns the name and password of an officer the
+    sign-in users sign in as."""
+    from app.extensions import db
+    from app.security import service
+
+    password = f"Soak-{uuid.uuid4().hex}"
+    officers = [
+        service.create_user(
+            f"soak-officer-{n}",
+            password,
+            full_name=f"Soak officer {n}",
+            unit=unit,
+            roles=["supervisor"],
+            actor=actor,
+        )
+        for n in range(max(1, PAGES // 10))
+    ]
+    db.session.flush()
+    serializer = app.session_interface.get_signing_serializer(app)
+    name = app.config["SESSION_COOKIE_NAME"]
+    pages = []
+    for n in range(PAGES):
+        watcher = n % 10 == 0  # a tenth of the pages: the alerted supervisor's
+        user = supervisor if watcher else officers[n % len(officers)]
+        token = service.start_session(user, "127.0.0.1")
+        pages.append({"cookie": f"{name}={serializer.dumps({'sid': token})}", "watcher": watcher})
+    Path(os.environ["SOAK_PAGES_FILE"]).write_text(json.dumps(pages))
+    return {"username": officers[0].username, "password": password}
 
 
 def _targeting(actor, supervisor) -> str:
@@ -233,6 +276,7 @@ def _record_counts() -> dict:
     from app.security import trail
 
     chain_ok, chain_rows, chain_message = trail.verify()
+    page_latency = _page_latency(answered)
     stored = set(db.session.scalars(select(Declaration.number)))
     lost = sorted(f"{n} (answered at {answered[n]})" for n in set(answered) - stored)
     return {
@@ -245,6 +289,7 @@ def _record_counts() -> dict:
         "alerts": by_status(Alert),
         "deliveries": by_status(Delivery),
         "articles": db.session.scalar(select(func.count()).select_from(Article)),
+        "declaration to open page": page_latency,
         # a lost update: two officers both told they acknowledged the same alert
         "alerts acknowledged twice": db.session.scalar(
             select(func.count()).select_from(
@@ -256,6 +301,46 @@ def _record_counts() -> dict:
             )
         ),
     }
+
+
+def _page_latency(answered: dict) -> dict:
+    """From a declaration's 201 to the first open page of the alerted supervisor that knew of
+    its alert. A page that sees a newer alert knows every older one too (its inbox list is
+    refreshed), so each alert takes the first sighting of itself or of a newer alert."""
+    from sqlalchemy import select
+
+    from app.alerts.models import Alert
+    from app.extensions import db
+
+    path = os.environ.get("SOAK_SEEN_FILE")
+    if not path or not os.path.exists(path):
+        return {"alerts": 0}
+    sightings = sorted(
+        (float(when), int(alert_id))
+        for alert_id, when in (ln.split() for ln in Path(path).read_text().splitlines() if ln)
+    )
+    alerts = db.session.execute(
+        select(Alert.id, Alert.subject_label)
+        .where(Alert.subject_type == "declaration")
+        .order_by(Alert.id)
+    ).all()
+    latencies, unseen = [], 0
+    for alert in alerts:
+        seen = next((when for when, newest in sightings if newest >= alert.id), None)
+        if alert.subject_label not in answered:
+            continue
+        if seen is None:
+            unseen += 1
+            continue
+        latencies.append(seen - float(answered[alert.subject_label]))
+    if not latencies:
+        return {"alerts": 0, "never seen": unseen}
+    latencies.sort()
+
+    def pct(p):
+        return round(latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))], 2)
+
+    return {"alerts": len(latencies), "never seen": unseen, "p50_s": pct(50), "p95_s": pct(95)}
 
 
 # --- the orchestration ---------------------------------------------------------------------
@@ -379,7 +464,15 @@ def soak(
         "SOAK_FEED_URL": f"http://127.0.0.1:{feed_server.server_address[1]}/customs.rss",
         "PYTHONUNBUFFERED": "1",
     }
-    report = {"backend": backend, "seconds": seconds, "users": users, "problems": []}
+    env["SOAK_PAGES_FILE"] = str(instance / "pages.json")
+    env["SOAK_SEEN_FILE"] = str(instance / "seen.txt")
+    report = {
+        "backend": backend,
+        "seconds": seconds,
+        "users": users,
+        "open_pages": PAGES,
+        "problems": [],
+    }
     procs = []
     try:
         setup = _run_inside(env, "setup")
@@ -413,11 +506,17 @@ def soak(
         locust = subprocess.run(
             [
                 str(Path(PY).parent / "locust"), "-f", str(HERE / "locustfile.py"),
-                "--headless", "-u", str(users), "-r", str(max(1, users // 10)),
+                "--headless", "-u", str(users + PAGES + SIGN_IN_USERS),
+                "-r", str(max(1, (users + PAGES) // 10)),
                 "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
                 "--csv", str(prefix), "--only-summary", "--stop-timeout", "10",
             ],
-            env={**env, "SOAK_TOKEN": setup["token"], "SOAK_ANSWERED_FILE": str(answered)},
+            env={
+                **env,
+                "SOAK_TOKEN": setup["token"],
+                "SOAK_ANSWERED_FILE": str(answered),
+                "SOAK_SIGNER": json.dumps(setup["signer"]),
+            },
             cwd=HERE,
             capture_output=True,
             text=True,
@@ -468,6 +567,9 @@ def soak(
             "declarations answered 201 but not stored: "
             + ", ".join(report["records"]["declarations answered but not stored"][:5])
         )
+    seen = report["records"]["declaration to open page"]
+    if seen.get("never seen"):
+        report["problems"].append(f"{seen['never seen']} alerts never reached an open page")
     if "BROKEN" in report["records"]["access trail"]:
         report["problems"].append(f"access trail: {report['records']['access trail']}")
     if report["records"]["alerts acknowledged twice"]:
@@ -491,7 +593,8 @@ def soak(
 
 def _print(report: dict) -> None:
     print(f"\n{report['backend']}: {report['throughput_rps']} requests/s over "
-          f"{report['elapsed_s']}s, {report['users']} users")  # fmt: skip
+          f"{report['elapsed_s']}s, {report['users']} users, "
+          f"{report['open_pages']} open pages")  # fmt: skip
     print(f"{'request type':32} {'count':>7} {'fail':>5} {'rps':>6} {'p50':>7} {'p95':>7} "
           f"{'p99':>7}")  # fmt: skip
     for name, r in report["requests"].items():
