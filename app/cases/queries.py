@@ -112,11 +112,11 @@ def case_visible(actor: Actor):
     uncorrelated sub-select (evaluated once, not once per row: lists count 100,000s of rows)."""
     if actor.is_system:
         return True
+    from app.security.access import share_recipient_clause
     from app.security.models import RecordShare
 
     shared = select(RecordShare.record_id).where(
-        RecordShare.record_type == Case.__record_type__,
-        or_(RecordShare.unit_id == actor.unit_id, RecordShare.user_id == actor.user_id),
+        RecordShare.record_type == Case.__record_type__, share_recipient_clause(actor)
     )
     clauses = [Case.handling_code != "C", Case.id.in_(shared)]
     if actor.unit_id is not None:

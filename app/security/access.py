@@ -6,7 +6,7 @@ therefore share one set of object-level checks.
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ForeignKey, String, Text, and_, exists, or_, select
+from sqlalchemy import ForeignKey, String, Text, exists, false, or_, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from app.extensions import db
@@ -129,12 +129,25 @@ def can_see(actor: Actor, record) -> bool:
     stmt = select(RecordShare.id).where(
         RecordShare.record_type == record.__record_type__,
         RecordShare.record_id == record.id,
-        or_(
-            and_(RecordShare.unit_id.is_not(None), RecordShare.unit_id == actor.unit_id),
-            and_(RecordShare.user_id.is_not(None), RecordShare.user_id == actor.user_id),
-        ),
+        share_recipient_clause(actor),
     )
     return db.session.execute(stmt.limit(1)).first() is not None
+
+
+def share_recipient_clause(actor: Actor):
+    """SQL condition: a ``record_share`` row names ``actor`` (its unit or the user itself).
+
+    Only the actor's known identities are compared: an API client has no user, a system
+    actor no unit, and ``RecordShare.user_id == None`` would render ``IS NULL`` and match
+    every unit share. With no identity at all nothing matches."""
+    from app.security.models import RecordShare
+
+    clauses = []
+    if actor.unit_id is not None:
+        clauses.append(RecordShare.unit_id == actor.unit_id)
+    if actor.user_id is not None:
+        clauses.append(RecordShare.user_id == actor.user_id)
+    return or_(*clauses) if clauses else false()
 
 
 def visible_clause(actor: Actor, model):
@@ -146,7 +159,7 @@ def visible_clause(actor: Actor, model):
     shared = exists().where(
         RecordShare.record_type == model.__record_type__,
         RecordShare.record_id == model.id,
-        or_(RecordShare.unit_id == actor.unit_id, RecordShare.user_id == actor.user_id),
+        share_recipient_clause(actor),
     )
     clauses = [model.handling_code != "C", shared]
     if actor.unit_id is not None:
