@@ -14,6 +14,7 @@ from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
 from app.security.access import Actor
+from app.security.handling import combine_handling
 
 # --- merging duplicates ----------------------------------------------------------------
 
@@ -70,10 +71,9 @@ def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
             filled.append(name)
     if duplicate.summary and target.summary and duplicate.summary not in target.summary:
         target.summary += f"\n\n[from {duplicate.reference}] {duplicate.summary}"
-    if duplicate.handling_code == "C" and target.handling_code != "C":
-        # The stricter handling code wins: merged facts keep their sharing conditions.
-        target.handling_code = "C"
-        target.handling_conditions = duplicate.handling_conditions
+    # The stricter handling code wins and both sets of conditions are kept: merged facts
+    # keep their sharing conditions (the same rule as entity merges).
+    combine_handling(target, duplicate)
     target.risk_areas = sorted(set(target.risk_areas or []) | set(duplicate.risk_areas or []))
     target.checklist = (target.checklist or []) + [
         row

@@ -14,7 +14,7 @@ bp = Blueprint("intel_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 
-def entity_json(e: Entity, *, links=None) -> dict:
+def entity_json(e: Entity, *, links=None, actor=None) -> dict:
     out = {
         "id": e.id,
         "type": e.entity_type,
@@ -26,8 +26,13 @@ def entity_json(e: Entity, *, links=None) -> dict:
         "handling_code": e.handling_code,
         "handling_conditions": e.handling_conditions,
         "merged_into": e.merged_into_id,
+        "merged": e.merged_into_id is not None,
         "created": e.created_dt.isoformat(),
     }
+    if actor is not None and e.merged_into_id is not None:
+        # Seam rule: a survivor the client may not open is not named, not even by its id.
+        survivor, _hidden = service.survivor_for(e, actor=actor)
+        out["merged_into"] = survivor.id if survivor else None
     if links is not None:
         out["links"] = [link_json(lk) for lk in links]
     return out
@@ -115,7 +120,9 @@ def entities_create():
 @require_scope("entities:read")
 def entity_get(entity_id):
     entity = service.get_entity(entity_id, actor=g.actor)
-    return jsonify(entity_json(entity, links=service.links_of(entity, actor=g.actor)))
+    return jsonify(
+        entity_json(entity, links=service.links_of(entity, actor=g.actor), actor=g.actor)
+    )
 
 
 @bp.post("/links")
@@ -208,7 +215,11 @@ SCHEMAS = {
             "roles": {"type": "array", "items": {"type": "string"}},
             "handling_code": {"type": "string", "enum": ["P", "C"]},
             "handling_conditions": {"type": ["string", "null"]},
-            "merged_into": {"type": ["integer", "null"]},
+            "merged_into": {
+                "type": ["integer", "null"],
+                "description": "the surviving entity, null when merged into one you may not see",
+            },
+            "merged": {"type": "boolean"},
             "created": {"type": "string"},
             "links": {"type": "array", "items": _ref("Link")},
         },

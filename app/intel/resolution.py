@@ -24,6 +24,7 @@ from app.intel.models import (
 )
 from app.security import trail
 from app.security.access import Actor, NotFound, can_see, visible_clause
+from app.security.handling import combine_handling, restore_handling
 
 #: a token shared by more entities than this is too common to block on
 TOKEN_CAP = 200
@@ -252,7 +253,24 @@ def merge_entities(survivor_id: int, merged_id: int, *, actor: Actor) -> EntityM
         raise ValidationError({"merged_id": "one of these entities was already merged"})
     if survivor.entity_type != merged.entity_type:
         raise ValidationError({"merged_id": "entities of different types cannot be merged"})
+    if merged.is_restricted and merged.unit_id != survivor.unit_id:
+        # Its names and identifiers would then belong to (and be shown to) the survivor's
+        # unit: restricted facts never change owner by a merge.
+        raise ValidationError(
+            {
+                "merged_id": "a code C entity can only be merged into an entity of its own "
+                "unit: keep it as the survivor"
+            }
+        )
     moved = {"links": {}, "mentions": [], "aliases": [], "identifiers": {}, "attributes": []}
+    # Stricter wins (as for cases): the survivor now holds the merged entity's facts, so it
+    # takes on their handling code and conditions. Kept in ``moved`` for undo_merge.
+    handling_before = combine_handling(survivor, merged)
+    if handling_before is not None:
+        moved["handling"] = {
+            "before": handling_before,
+            "after": {"code": survivor.handling_code, "conditions": survivor.handling_conditions},
+        }
     for link in db.session.scalars(
         select(Link).where((Link.source_id == merged.id) | (Link.target_id == merged.id))
     ):
@@ -342,6 +360,14 @@ def undo_merge(merge_id: int, *, actor: Actor) -> EntityMerge:
         for k, v in (survivor.attributes or {}).items()
         if k not in row.moved.get("attributes", [])
     }
+    handling = row.moved.get("handling")
+    if handling and handling["after"] == {
+        "code": survivor.handling_code,
+        "conditions": survivor.handling_conditions,
+    }:
+        # Back to the survivor's own handling, unless someone has changed it since the merge
+        # (a deliberate later choice stands).
+        restore_handling(survivor, handling["before"])
     merged.merged_into_id = None
     merged.is_active = True
     row.undone_dt = now_utc()

@@ -26,6 +26,7 @@ from app.intel.models import (
 )
 from app.security import trail
 from app.security.access import Actor, NotFound, can_see, get_for, visible_clause
+from app.security.seams import restricted_label
 
 #: identifier schemes that make sense per entity type (others are refused)
 SCHEMES_BY_TYPE = {
@@ -223,6 +224,17 @@ def canonical(entity: Entity) -> Entity:
         seen.add(entity.id)
         entity = db.session.get(Entity, entity.merged_into_id)
     return entity
+
+
+def survivor_for(entity: Entity, *, actor: Actor) -> tuple[Entity | None, str | None]:
+    """Where a merged entity went, as ``actor`` may know it: ``(survivor, None)`` when they
+    may open the survivor, else ``(None, "a restricted record of <unit>")`` (seam rule)."""
+    if entity.merged_into_id is None:
+        return None, None
+    survivor = canonical(entity)
+    if can_see(actor, survivor):
+        return survivor, None
+    return None, restricted_label(survivor)
 
 
 def find_by_identifier(scheme: str, value) -> Entity | None:

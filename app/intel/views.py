@@ -113,7 +113,7 @@ def _mentions_by_type(entity):
 @permission_required("entity.view")
 def entity_detail(entity_id):
     entity = service.get_entity(entity_id, actor=g.actor)
-    survivor = service.canonical(entity) if entity.merged_into_id else None
+    survivor, survivor_hidden = service.survivor_for(entity, actor=g.actor)
     links = service.links_of(entity, actor=g.actor)
     candidates = []
     if g.actor.can("entity.merge") and not entity.merged_into_id:
@@ -126,6 +126,7 @@ def entity_detail(entity_id):
         "intel/entity.html",
         entity=entity,
         survivor=survivor,
+        survivor_hidden=survivor_hidden,
         links=links,
         mentions=_mentions_by_type(entity),
         candidates=candidates,
