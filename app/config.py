@@ -57,6 +57,14 @@ def build_config(instance_path: Path) -> dict:
         "TOLLGATE_SESSION_LIFETIME": timedelta(hours=int(_env("SESSION_LIFETIME_HOURS", "12"))),
         "TOLLGATE_MAX_FAILED_LOGINS": int(_env("MAX_FAILED_LOGINS", "5")),
         "TOLLGATE_LOCKOUT": timedelta(minutes=int(_env("LOCKOUT_MINUTES", "15"))),
+        # Failed sign-ins (and API requests with a bad bearer token) per client address before
+        # it is answered 429 (app/security/throttle.py); successful sign-ins are not counted.
+        # Unset ENABLED: on, except in apps built with TESTING. The store is per process
+        # ("memory://") unless it names Redis, e.g. redis://127.0.0.1:6379/0.
+        "TOLLGATE_RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", None),
+        "TOLLGATE_RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        "TOLLGATE_SIGNIN_FAILURE_LIMIT": _env("SIGNIN_FAILURE_LIMIT", "10/minute;100/hour"),
+        "TOLLGATE_API_AUTH_FAILURE_LIMIT": _env("API_AUTH_FAILURE_LIMIT", "10/minute;100/hour"),
         "TOLLGATE_EVIDENCE_DIR": _env("EVIDENCE_DIR") or str(instance_path / "evidence"),
         "TOLLGATE_SEARCH_DIR": _env("SEARCH_DIR") or str(instance_path / "search"),
         "TOLLGATE_SEARCH_BACKEND": _env("SEARCH_BACKEND", "auto"),

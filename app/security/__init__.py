@@ -4,7 +4,7 @@ from app.core.registry import DemoLoader, NavItem, add_demo_loader, add_nav_item
 
 
 def init_app(app):
-    from app.security import cli, views
+    from app.security import cli, throttle, views
     from app.security.demo import load_security_demo
 
     if app.config.get("TOLLGATE_FAST_HASH"):
@@ -12,6 +12,7 @@ def init_app(app):
 
         use_fast_hashing()
     app.register_blueprint(views.bp)
+    throttle.init_app(app)  # after the blueprint: it wraps the registered sign-in view
     cli.init_app(app)
     add_nav_item(
         app,

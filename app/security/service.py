@@ -1,17 +1,18 @@
 """Accounts, sign-in, server-side sessions and API tokens. No ``flask.request`` here:
 callers pass the client address and the acting user."""
 
-import contextlib
 import hashlib
 import secrets
 from datetime import timedelta
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.errors import ValidationError as CoreValidationError
 from app.core.time import as_utc, now_utc
+from app.core.types import UTCDateTime
 from app.extensions import db
 from app.security import trail
 from app.security.access import AccessDenied, Actor
@@ -172,34 +173,97 @@ def is_locked(user: User, config) -> bool:
 
 
 def authenticate(username: str, password: str, *, client_addr: str | None, config) -> User | None:
-    """Check credentials, applying lockout. Returns the user or None (never says why)."""
+    """Check credentials, applying the lockout. Returns the user or None (never says why).
+
+    Every answer costs the same work: exactly one argon2 verification, against the account's
+    own hash or, for an unknown or inactive name, a dummy hash of the same parameters; so
+    neither the answer nor its timing tells an unknown name from a locked account or a wrong
+    password. The failure counter and the lock are changed by single atomic UPDATEs, so
+    parallel attempts (any number of workers, either backend) lock the account exactly at the
+    limit.
+    """
     user = db.session.scalar(select(User).where(User.username == (username or "").strip().lower()))
     if user is None or not user.is_active:
-        with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password or "x")
+        _verify(_DUMMY_HASH, password)
         _record_login(user, username, client_addr, "denied", "unknown or inactive account")
         return None
+    password_ok = _verify(user.password_hash, password)
     if is_locked(user, config):
+        # OWASP Authentication Cheat Sheet ("Authentication Responses"): one generic answer
+        # whether the name is unknown, the password wrong or the account locked. Not even the
+        # right password learns of the lock: a different answer for it would confirm the very
+        # guess the lockout exists to stop. The sign-in page says that accounts lock.
         _record_login(user, username, client_addr, "denied", "account locked")
         return None
-    try:
-        _hasher.verify(user.password_hash, password or "")
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        user.failed_logins += 1
-        reason = "wrong password"
-        if user.failed_logins >= config["TOLLGATE_MAX_FAILED_LOGINS"]:
-            user.locked_until_dt = now_utc() + config["TOLLGATE_LOCKOUT"]
-            user.failed_logins = 0
-            reason = "wrong password; account locked"
-        _record_login(user, username, client_addr, "denied", reason)
+    if not password_ok:
+        _record_login(user, username, client_addr, "denied", _count_failure(user, config))
+        return None
+    if not _clear_failures(user):
+        _record_login(user, username, client_addr, "denied", "account locked")
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until_dt = None
-    user.last_login_dt = now_utc()
     _record_login(user, username, client_addr, "allowed", None)
     return user
+
+
+def _verify(password_hash: str, password: str | None) -> bool:
+    try:
+        return _hasher.verify(password_hash, password or "")
+    except (VerificationError, InvalidHashError):  # a mismatch is a VerificationError
+        return False
+
+
+def _not_locked(now):
+    return or_(User.locked_until_dt.is_(None), User.locked_until_dt <= now)
+
+
+def _count_failure(user: User, config) -> str:
+    """Count a wrong password and lock at the limit, in one statement; the trail's reason.
+
+    ``failed_logins + 1`` is computed by the database under the row lock, never read and
+    written back: 30 parallel wrong passwords on PostgreSQL used to all read the same count
+    and lock nothing. An attempt that finds the account locked meanwhile is not counted.
+    """
+    now = now_utc()
+    reaches_limit = User.failed_logins + 1 >= config["TOLLGATE_MAX_FAILED_LOGINS"]
+    until = literal(now + config["TOLLGATE_LOCKOUT"], UTCDateTime())
+    row = db.session.execute(
+        update(User)
+        .where(User.id == user.id, _not_locked(now))
+        .values(
+            # The counter restarts with the lock: after it expires the account has the full
+            # number of attempts again.
+            failed_logins=case((reaches_limit, 0), else_=User.failed_logins + 1),
+            locked_until_dt=case((reaches_limit, until), else_=User.locked_until_dt),
+        )
+        .returning(User.failed_logins, User.locked_until_dt)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if row is None:
+        return "account locked"  # by a parallel attempt since this one read the account
+    set_committed_value(user, "failed_logins", row.failed_logins)
+    set_committed_value(user, "locked_until_dt", row.locked_until_dt)
+    # Only the locking branch sets the counter to 0; every other failure leaves it >= 1.
+    return "wrong password; account locked" if row.failed_logins == 0 else "wrong password"
+
+
+def _clear_failures(user: User) -> bool:
+    """Reset the counter for a right password, unless parallel failures locked the account
+    since it was read (then False: locked is locked)."""
+    now = now_utc()
+    done = db.session.execute(
+        update(User)
+        .where(User.id == user.id, _not_locked(now))
+        .values(failed_logins=0, locked_until_dt=None, last_login_dt=now)
+        .returning(User.id)
+        .execution_options(synchronize_session=False)
+    ).one_or_none()
+    if done is None:
+        return False
+    for name, value in (("failed_logins", 0), ("locked_until_dt", None), ("last_login_dt", now)):
+        set_committed_value(user, name, value)
+    return True
 
 
 def _record_login(user, username, client_addr, outcome, reason):

@@ -20,7 +20,7 @@ from app.core.exports import csv_response
 from app.core.pagination import paginate
 from app.core.web import SESSION_KEY, login_required, permission_required, safe_next_url
 from app.extensions import db
-from app.security import service, trail
+from app.security import service, throttle, trail
 from app.security.forms import (
     ApiClientForm,
     ConfirmForm,
@@ -54,6 +54,7 @@ def login():
         )
         if user is None:
             db.session.commit()  # keep the failed-attempt count and its trail row
+            throttle.mark_sign_in_failed()  # counts against this address (429 past the limit)
             flash(GENERIC_FAILURE, "error")
             return render_template("security/login.html", form=form), 200
         # Session renewal: nothing from the anonymous session survives sign-in.
