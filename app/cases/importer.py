@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from app.cases import catalog, fields
 from app.cases.models import Case
-from app.cases.service import open_case, parse_item
+from app.cases.service import open_with_reserved_ref, parse_item
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.security.access import Actor
@@ -693,14 +693,14 @@ def run_import(
                 f"Seizure of {catalog.COMMODITY_AREAS[first['commodity_area']].lower()} at "
                 f"{case_values.get('place', 'unknown place')}"
             )
-            case = open_case(
+            case = open_with_reserved_ref(
+                key,
                 "seizure",
                 actor=actor,
                 title=title,
                 unit_id=unit_id,
                 handling_code=handling_code,
                 items=group["items"],
-                external_ref=key,
                 with_tasks=False,
                 status="closed",
                 resolution="confiscated",

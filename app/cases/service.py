@@ -115,9 +115,28 @@ _FIELD_PARSERS = {
     "findings": lambda v, n: fields.text(v, n, max_len=20000),
     "assessed_debt": lambda v, n: fields.decimal(v, n),
     "referral": lambda v, n: fields.text(v, n, max_len=300),
-    "external_ref": lambda v, n: fields.text(v, n, max_len=120),
+    "external_ref": lambda v, n: _external_ref(v, n),
 }
 EDITABLE_FIELDS = tuple(_FIELD_PARSERS)
+
+#: ``external_ref`` namespaces the system assigns, each owned by one code path that finds
+#: cases by it: ``declaration:<id>`` (a seizure opened from a control result, reused when the
+#: result comes again), ``import:<ref>`` and ``csv:<hash>`` (a CSV import's duplicate check).
+#: Forms, the API and other callers may not write them, or another unit's case could capture
+#: the key.
+RESERVED_REF_PREFIXES = ("declaration:", "import:", "csv:")
+
+
+def is_reserved_ref(value) -> bool:
+    return isinstance(value, str) and value.strip().lower().startswith(RESERVED_REF_PREFIXES)
+
+
+def _external_ref(value, name):
+    value = fields.text(value, name, max_len=120)
+    if is_reserved_ref(value):
+        prefixes = " or ".join(RESERVED_REF_PREFIXES)
+        raise ValidationError({name: f"may not start with {prefixes} (assigned by the system)"})
+    return value
 
 
 def _parse_fields(values: dict) -> dict:
@@ -323,6 +342,34 @@ def open_case(
     return case
 
 
+def open_with_reserved_ref(ref: str | None, kind, *, actor: Actor, **kwargs) -> Case:
+    """``open_case`` for the code paths that own a reserved ``external_ref`` namespace
+    (``RESERVED_REF_PREFIXES``): the key is set here, after validation, never from input."""
+    case = open_case(kind, actor=actor, **kwargs)
+    if ref is not None:
+        case.external_ref = ref
+        db.session.flush()
+    return case
+
+
+def _seizure_for_declaration(ref: str, actor: Actor) -> Case | None:
+    """The seizure case already opened from this declaration's control, if it belongs to the
+    actor's unit and the actor may see it. A case elsewhere is never returned: its existence,
+    and the control result, stay within their units."""
+    from app.security.access import visible_clause
+
+    if actor.unit_id is None and not actor.is_system:
+        return None
+    stmt = select(Case).where(
+        Case.external_ref == ref,
+        Case.kind == "seizure",
+        visible_clause(actor, Case),
+    )
+    if actor.unit_id is not None:
+        stmt = stmt.where(Case.unit_id == actor.unit_id)
+    return db.session.scalars(stmt.order_by(Case.id).limit(1)).first()
+
+
 def _new_task(case, actor, title, *, due_date=None, assignee=None, description=None):
     task = CaseTask(
         case=case,
@@ -400,19 +447,16 @@ def open_seizure_from_control(declaration_ref: dict, *, actor: Actor) -> Case:
     decl_id = declaration_ref.get("declaration_id")
     number = fields.text(declaration_ref.get("number"), "number", max_len=60)
     ref = f"declaration:{decl_id}" if decl_id is not None else None
-    if ref:
-        existing = db.session.scalar(
-            select(Case).where(Case.external_ref == ref, Case.kind == "seizure")
-        )
-        if existing is not None:
-            return existing
+    if ref and (existing := _seizure_for_declaration(ref, actor)) is not None:
+        return existing
     items = [_control_item(dict(raw or {})) for raw in declaration_ref.get("items") or ()]
     mode = declaration_ref.get("transport_mode")
     try:
         mode = fields.choice(mode, "transport_mode", catalog.TRANSPORT_MODES)
     except ValidationError:
         mode = "other"
-    case = open_case(
+    case = open_with_reserved_ref(
+        ref,
         "seizure",
         actor=actor,
         title=f"Seizure from control of declaration {number or decl_id}",
@@ -420,7 +464,6 @@ def open_seizure_from_control(declaration_ref: dict, *, actor: Actor) -> Case:
         place=declaration_ref.get("office"),
         transport_mode=mode,
         declaration_number=number,
-        external_ref=ref,
         detection_method="risk_profile",
         items=items,
         journal_text=f"Seizure case opened from the control result of declaration "
@@ -530,6 +573,12 @@ def _case_for_edit(case_id, actor: Actor, *, log=True) -> Case:
 def update_case(case_id, *, actor: Actor, handling_code=None, assignee_id=None, **values) -> Case:
     """Change case fields; the journal lists what changed."""
     case = _case_for_edit(case_id, actor)
+    if is_reserved_ref(case.external_ref) and "external_ref" in values:
+        # A system-assigned key stays: an edit form sends it back unchanged, and any other
+        # value would detach the case from the declaration or import it stands for.
+        sent = values.pop("external_ref")
+        if (str(sent).strip() if sent is not None else None) != case.external_ref:
+            raise ValidationError({"external_ref": "is assigned by the system; it cannot change"})
     parsed = _parse_fields(values)
     changed = []
     for name, value in parsed.items():
