@@ -10,6 +10,7 @@ PCA_AUDITOR = "pca_auditor"
 SUPERVISOR = "supervisor"
 ENFORCEMENT_OFFICER = "enforcement_officer"
 ADMINISTRATOR = "administrator"
+DATA_PROTECTION_OFFICER = "data_protection_officer"
 
 ROLE_LABELS = {
     INTELLIGENCE_OFFICER: "Intelligence officer",
@@ -18,6 +19,7 @@ ROLE_LABELS = {
     SUPERVISOR: "Supervisor",
     ENFORCEMENT_OFFICER: "Enforcement officer",
     ADMINISTRATOR: "Administrator",
+    DATA_PROTECTION_OFFICER: "Data-protection officer (internal affairs)",
 }
 ROLES = tuple(ROLE_LABELS)
 
@@ -52,7 +54,8 @@ PERMISSIONS = {
     "news.view": "Read news articles and dependency networks",
     "news.terms.edit": "Edit term lists and promote mentions",
     "news.manage": "Manage news feeds",
-    "trail.view": "Query the access trail",
+    "trail.view": "Query the access trail of the own unit (rows of its users and clients)",
+    "trail.view_all": "Query the access trail of every unit (each such read is trailed)",
     "trail.export": "Export the access trail",
     "admin.users": "Manage users and units",
     "admin.clients": "Manage API clients and tokens",
@@ -156,6 +159,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "alert.view",
         }
     ),
+    # Internal affairs / data protection: the only role that reads who consulted what across
+    # units; it reads no case or intelligence record itself.
+    DATA_PROTECTION_OFFICER: frozenset({"trail.view", "trail.view_all", "trail.export"}),
 }
 
 #: Scopes an API client (system integration) can hold.

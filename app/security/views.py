@@ -32,6 +32,7 @@ from app.security.forms import (
 from app.security.models import ApiClient, Unit, User
 from app.security.roles import API_SCOPES, PERMISSIONS, ROLE_LABELS, ROLE_PERMISSIONS
 from app.security.trail import AccessEvent
+from app.security.trail_scope import restrict, scope_for, units_for
 
 bp = Blueprint("security", __name__)
 
@@ -263,16 +264,27 @@ def _trail_query(args):
 @bp.get("/trail", endpoint="trail")
 @permission_required("trail.view")
 def trail_view():
-    stmt = _trail_query(request.args)
+    # Own unit's rows only, unless the reader holds trail.view_all (then marked cross-unit).
+    scope = scope_for(g.actor, request.args.get("unit"))
+    stmt = restrict(_trail_query(request.args), scope)
     page = paginate(stmt, request.args)
     filters = {k: v for k, v in request.args.items() if k != "page" and v}
-    trail.record(g.actor, "search", "access_event", None, query=str(filters) if filters else None)
+    trail.record(
+        g.actor,
+        "search",
+        "access_event",
+        None,
+        query=str(filters) if filters else None,
+        details=scope.details(),
+    )
     return render_template(
         "security/trail.html",
         page=page,
         args=request.args,
         actions=trail.ACTIONS,
         export_form=TrailExportForm(),
+        scope=scope,
+        units=units_for(g.actor),
     )
 
 
@@ -283,7 +295,8 @@ def trail_export():
     if not form.validate_on_submit():
         flash("A justification is required to export the access trail.", "error")
         return redirect(url_for("security.trail", **request.args))
-    rows = db.session.scalars(_trail_query(request.args)).all()
+    scope = scope_for(g.actor, request.args.get("unit"))
+    rows = db.session.scalars(restrict(_trail_query(request.args), scope)).all()
     trail.record(
         g.actor,
         "export",
@@ -291,7 +304,7 @@ def trail_export():
         None,
         justification=form.justification.data,
         query=str(dict(request.args)),
-        details={"rows": len(rows)},
+        details={"rows": len(rows), **scope.details()},
     )
     return csv_response(
         "access-trail.csv",
