@@ -156,6 +156,26 @@ def test_html_pages_do_not_count_against_the_api_limit(throttled_app, make, db):
         assert client.get("/").status_code == 302  # anonymous: sent to sign in, not a 401
 
 
+def test_with_redis_down_sign_in_works_and_failures_are_counted_in_memory(app, make, db):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    keys = ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "TOLLGATE_FAST_HASH")
+    config = {k: app.config[k] for k in keys} | {"INSTANCE_PATH": app.instance_path}
+    config |= {"TESTING": True, "WTF_CSRF_ENABLED": False, "TOLLGATE_RATELIMIT_ENABLED": True}
+    config["TOLLGATE_RATELIMIT_STORAGE_URI"] = f"redis://127.0.0.1:{port}/0"
+    config["TOLLGATE_SIGNIN_FAILURE_LIMIT"] = f"{LIMIT}/minute"
+    degraded = create_app(config)
+    user = make.user()
+    db.session.commit()
+    client = _client(degraded)
+    assert _sign_in(client, user.username).status_code == 302
+    for _ in range(LIMIT):
+        assert _sign_in(client, user.username, "nope nope").status_code == 200
+    assert _sign_in(client, user.username).status_code == 429
+    _dispose(degraded)
+
+
 def test_the_throttle_is_on_outside_tests_and_off_in_the_suite(app, db):
     keys = ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "TOLLGATE_EVIDENCE_DIR")
     config = {k: app.config[k] for k in keys} | {"INSTANCE_PATH": app.instance_path}
