@@ -210,7 +210,12 @@ def authenticate(username: str, password: str, *, client_addr: str | None, confi
 def _verify(password_hash: str, password: str | None) -> bool:
     try:
         return _hasher.verify(password_hash, password or "")
-    except (VerificationError, InvalidHashError):  # a mismatch is a VerificationError
+    except VerificationError:  # a mismatch is one
+        return False
+    except InvalidHashError:
+        # An unusable stored hash fails before any work: do the work anyway, or the quick
+        # answer would tell that the account exists.
+        _verify(_DUMMY_HASH, password)
         return False
 
 

@@ -84,6 +84,7 @@ class CountingHasher:
         self.hashed = 0
 
     def verify(self, password_hash, password):
+        # A hash the library cannot read fails here, as in argon2, before any work: not counted.
         params = argon2.extract_parameters(password_hash)
         self.verified.append(
             (params.type, params.time_cost, params.memory_cost, params.parallelism)
@@ -107,10 +108,13 @@ def test_every_answer_costs_one_password_verification_of_the_same_cost(
     user = make.user()
     inactive = make.user(is_active=False)
     locked = make.user(locked_until_dt=now_utc() + timedelta(minutes=10))
+    unusable = make.user()
+    unusable.password_hash = "!disabled"  # e.g. imported without a password
     db.session.commit()
     cases = {
         "unknown": ("nobody-by-that-name", PASSWORD),
         "inactive": (inactive.username, PASSWORD),
+        "unusable stored hash": (unusable.username, PASSWORD),
         "locked, right password": (locked.username, PASSWORD),
         "locked, wrong password": (locked.username, "not the password"),
         "wrong password": (user.username, "not the password"),
