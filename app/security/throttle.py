@@ -9,7 +9,9 @@ Sign-in is throttled in two layers, each where it holds:
   failed too often is answered 429 with Retry-After before its next password is even checked.
   The store is memory (each worker process counts for itself, so two workers let through up
   to twice the limit) or Redis when TOLLGATE_RATELIMIT_STORAGE_URI names one (shared by every
-  worker and host).
+  worker and host). A failure is known only once its answer is ready, so the count is checked
+  before an attempt and raised after it: attempts in flight at the same moment can overshoot
+  it by their number (the per-account lockout above is exact).
 
 The limiter is built per application, not as a module-level extension: Flask-Limiter keeps its
 enabled flag and its store on the instance, and the tests and benchmarks build several apps
