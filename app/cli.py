@@ -43,9 +43,21 @@ def upgrade_database() -> None:
 @click.command("init")
 @with_appcontext
 def init_command():
-    """Create or upgrade the database."""
+    """Create or upgrade the database; create the trail's checkpoint key and sign its head."""
+    from app.security import checkpoints
+
     upgrade_database()
     click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    try:
+        key_file, created = checkpoints.ensure_key()
+        if created:
+            click.echo(f"trail checkpoint key created: {key_file} (keep a copy apart from backups)")
+        cp = checkpoints.write("checkpoint")
+    except checkpoints.CheckpointError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.session.rollback()
+    click.echo(f"trail checkpoint #{cp['n']} written to {checkpoints.checkpoint_path()}")
 
 
 @click.group("demo")

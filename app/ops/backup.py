@@ -5,11 +5,19 @@ SQLite is copied with the online backup API (a consistent snapshot while the pla
 PostgreSQL with ``pg_dump`` in custom format, inside an exported snapshot so the row counts in
 the manifest describe exactly what was dumped. A restore verifies the manifest first and
 refuses a damaged backup before touching anything; after restoring it checks the row counts,
-the files' checksums and the access trail's hash chain.
+the files' checksums and the access trail (chain, signed checkpoints, triggers).
+
+The trail's checkpoint file is copied before the database snapshot, so every checkpoint in
+a backup names a row the backup holds; the key that signed them is never in a backup (keep
+it apart). A restore keeps the live checkpoint file (append-only: it knows at least as much)
+or, on a new machine without one, installs the backup's; then it appends a signed
+"restore" checkpoint, after which earlier checkpoints beyond the restored head are history
+the restore discarded.
 """
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -25,15 +33,18 @@ from sqlalchemy.engine import make_url
 
 from app.core.time import now_utc
 from app.extensions import db
-from app.security import trail
+from app.security import checkpoints, trail
 from app.security.access import Actor
 from app.security.trail import AccessEvent
+
+log = logging.getLogger("tollgate.backup")
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 MANIFEST_SUM = "manifest.sha256"
 SQLITE_FILE = "database.sqlite3"
 PG_FILE = "database.pgdump"
+CHECKPOINT_FILE = "trail-checkpoints.jsonl"
 #: folders bundled from the configuration, by their name inside the backup
 FOLDERS = {"evidence": "TOLLGATE_EVIDENCE_DIR", "search": "TOLLGATE_SEARCH_DIR"}
 
@@ -167,6 +178,8 @@ def create_backup(to_dir: str | Path, *, reason: str = "routine backup", actor=N
     try:
         dialect = db.engine.dialect.name
         db_file = SQLITE_FILE if dialect == "sqlite" else PG_FILE
+        # Before the snapshot: every checkpoint copied names a row the snapshot holds.
+        has_checkpoints = checkpoints.copy_file(work / CHECKPOINT_FILE)
         if dialect == "sqlite":
             counts, head = _dump_sqlite(work / db_file)
         elif dialect == "postgresql":
@@ -174,6 +187,8 @@ def create_backup(to_dir: str | Path, *, reason: str = "routine backup", actor=N
         else:
             raise BackupError(f"backups of {dialect} databases are not supported")
         files = {db_file: _file_entry(work / db_file)}
+        if has_checkpoints:
+            files[CHECKPOINT_FILE] = _file_entry(work / CHECKPOINT_FILE)
         for name, key in FOLDERS.items():
             src = Path(current_app.config[key])
             dst = work / name
@@ -336,10 +351,13 @@ def verify_restored(manifest: dict) -> list[str]:
             f"access trail ends at seq {head['last_seq']}, the backup at "
             f"{manifest['trail']['last_seq']}"
         )
-    ok, checked, message = trail.verify()
+    report = checkpoints.verify_trail()
     db.session.remove()
-    if not ok:
-        problems.append(f"access trail hash chain broken: {message}")
+    if not report.chain_ok:
+        problems.append(f"access trail {report.chain_message}")
+    problems += [
+        f"access trail: {p}" for p in report.problems if not p.startswith("hash chain broken")
+    ]
     for rel, entry in sorted(manifest["files"].items()):
         folder, _, inner = rel.partition("/")
         if folder not in FOLDERS:
@@ -372,6 +390,7 @@ def restore_backup(src: str | Path, *, force: bool = False, actor=None) -> Repor
         _restore_postgres(db_file)
     for name, key in FOLDERS.items():
         _restore_folder(src / name, key)
+    _restore_checkpoints(src, manifest)
     problems = verify_restored(manifest)
     if problems:
         raise BackupError("restore verification failed:\n  " + "\n  ".join(problems))
@@ -388,6 +407,32 @@ def restore_backup(src: str | Path, *, force: bool = False, actor=None) -> Repor
     return Report(
         src, len(manifest["tables"]), rows, len(manifest["files"]), manifest["trail"]["last_seq"]
     )
+
+
+def _restore_checkpoints(src: Path, manifest: dict) -> None:
+    """Install the backup's checkpoint file where there is none; sign the restored head.
+
+    A live checkpoint file is kept: it is append-only and knows at least what the backup's
+    copy knows. The "restore" checkpoint is written whatever comes next (the database was
+    replaced); without the key that signed the installed file it cannot be, and the
+    verification that follows says so.
+    """
+    live = checkpoints.checkpoint_path()
+    if CHECKPOINT_FILE in manifest["files"] and not (live.exists() and live.stat().st_size):
+        live.parent.mkdir(parents=True, exist_ok=True)
+        staging = live.with_name(f".{live.name}.restore-{os.getpid()}")
+        shutil.copyfile(src / CHECKPOINT_FILE, staging)
+        os.chmod(staging, 0o640)
+        os.replace(staging, live)
+    try:
+        checkpoints.write(
+            "restore",
+            extra={"restored_from": src.name, "backup_created_utc": manifest["created_utc"]},
+        )
+    except checkpoints.CheckpointError as exc:
+        log.warning("restore not recorded in the trail checkpoints: %s", exc)
+    finally:
+        db.session.remove()
 
 
 def _check_sqlite_copy(db_file: Path, manifest: dict) -> None:

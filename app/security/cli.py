@@ -1,13 +1,16 @@
 """``tollgate users``, ``tollgate clients`` and ``tollgate trail`` commands."""
 
 import sys
+from datetime import UTC, timedelta
+from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.core.errors import ValidationError
 from app.extensions import db
-from app.security import service, trail
+from app.security import service
 from app.security.access import Actor
 from app.security.models import ApiClient, Unit, User
 from app.security.roles import ROLES
@@ -158,15 +161,91 @@ def clients_revoke(client_id):
 
 
 @trail_group.command("verify")
+@click.option(
+    "--max-unsealed",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="MINUTES",
+    help="Also fail if rows older than this are not yet covered by a checkpoint "
+    "(for monitoring: the checkpoint job stopped, or checkpoints were removed).",
+)
 @with_appcontext
-def trail_verify():
-    """Recompute the hash chain; exit 1 if any row was altered, removed or reordered."""
-    ok, _checked, message = trail.verify()
-    click.echo(message)
-    if not ok:
+def trail_verify(max_unsealed):
+    """Check the hash chain, every signed checkpoint and the append-only triggers.
+
+    Exits 1 if a row was altered, removed or reordered, if the trail was cut short or
+    rewritten since a checkpoint (naming the checkpoint), or if a trigger is missing.
+    """
+    from app.security import checkpoints
+
+    limit = timedelta(minutes=max_unsealed) if max_unsealed else None
+    try:
+        report = checkpoints.verify_trail(max_unsealed=limit)
+    finally:
+        db.session.rollback()
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
         sys.exit(1)
 
 
+@trail_group.command("checkpoint")
+@with_appcontext
+def trail_checkpoint():
+    """Sign the trail's head and row count now (the worker does it periodically)."""
+    from app.security import checkpoints
+
+    try:
+        cp = checkpoints.write("checkpoint")
+    except checkpoints.CheckpointError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.session.rollback()
+    click.echo(
+        f"checkpoint #{cp['n']}: seq {cp['head_seq']}, {cp['rows']} rows, written to "
+        f"{checkpoints.checkpoint_path()}"
+    )
+
+
+@trail_group.command("archive")
+@click.option(
+    "--before",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="Archive the rows older than this date (UTC); refused inside the retention period.",
+)
+@click.option(
+    "--to",
+    "archive",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="New file that receives the rows (JSON lines, mode 0600).",
+)
+@click.option("--reason", required=True, help="Why (recorded in the access trail).")
+@with_appcontext
+def trail_archive(before, archive, reason):
+    """Archive the rows past the retention period and sign a prune checkpoint for them.
+
+    The database administrator then deletes those rows offline; `tollgate trail verify`
+    accepts a trail that starts right after the signed point, and no other cut.
+    """
+    from app.ops.retention import archive_trail
+    from app.security import checkpoints
+
+    try:
+        result = archive_trail(
+            before.replace(tzinfo=UTC), Path(archive), reason=reason, actor=_cli_actor()
+        )
+    except (ValidationError, checkpoints.CheckpointError) as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    click.echo(str(result))
+
+
 def init_app(app):
+    from app.security import checkpoints
+
     for group in (users, clients, units, trail_group):
         app.cli.add_command(group)
+    # The trail commands' settings and the job that writes checkpoints between them.
+    checkpoints.init_app(app)

@@ -4,10 +4,15 @@ consultation, collection, alteration, disclosure or erasure of a sensitive recor
 Rows are created in the caller's transaction (so an action and its trail row commit or
 roll back together) and chained just before commit, under a lock, so concurrent writers
 cannot fork the chain. Database triggers refuse UPDATE and DELETE.
+
+The chain proves that no row was altered in place; it cannot prove the trail's length (rows
+cut from its end, or rewritten with every later hash recomputed). Signed checkpoints kept
+outside the database do that: see ``app.security.checkpoints``.
 """
 
 import hashlib
 import json
+from collections.abc import Callable
 
 from sqlalchemy import DDL, BigInteger, String, Text, event, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -181,12 +186,21 @@ def _chain_new_events(session, flush_context, instances):
         prev = row.hash
 
 
-def verify(batch: int = 5000) -> tuple[bool, int, str]:
-    """Recompute the whole chain. Returns (ok, rows checked, message)."""
-    prev = GENESIS
-    expected_seq = 1
+def verify(
+    batch: int = 5000,
+    *,
+    base: tuple[int, str] | None = None,
+    visit: Callable[[AccessEvent, int], None] | None = None,
+) -> tuple[bool, int, str]:
+    """Recompute the whole chain. Returns (ok, rows checked, message).
+
+    The chain starts at genesis, or after ``base`` = (seq, hash) of the last row removed by a
+    retention prune (the caller vouches for it with a signed prune checkpoint). ``visit(row,
+    rows checked so far)`` is called for every row that verified, in chain order.
+    """
+    last_seq, prev = base or (0, GENESIS)
+    expected_seq = last_seq + 1
     checked = 0
-    last_seq = 0
     while True:
         rows = (
             db.session.execute(
@@ -211,5 +225,80 @@ def verify(batch: int = 5000) -> tuple[bool, int, str]:
             expected_seq += 1
             checked += 1
             last_seq = row.seq
+            if visit is not None:
+                visit(row, checked)
         db.session.expunge_all()
     return True, checked, f"chain intact: {checked} rows"
+
+
+# --- the protecting triggers ---------------------------------------------------------------
+
+_PG_FUNCTION = "access_event_append_only"
+_PG_TRIGGER = "access_event_no_change"
+#: pg_trigger.tgtype bits: FOR EACH ROW, BEFORE, DELETE, UPDATE
+_PG_ROW_BEFORE_DELETE_UPDATE = 1 | 2 | 8 | 16
+
+
+def _squash(sql: str) -> str:
+    return " ".join(sql.split())
+
+
+def _expected_sqlite_triggers() -> dict[str, str]:
+    """Trigger name -> its definition as sqlite_master keeps it (without IF NOT EXISTS)."""
+    expected = {}
+    for ddl in _SQLITE_TRIGGERS:
+        stored = ddl.replace("IF NOT EXISTS ", "")
+        expected[stored.split()[2]] = _squash(stored)
+    return expected
+
+
+def _expected_pg_body() -> str:
+    return _squash(_PG_TRIGGERS[0].split("$$")[1])
+
+
+def trigger_problems(conn) -> list[str]:
+    """What is wrong with the triggers that keep the trail append-only (empty if nothing).
+
+    Checked in the catalogue by name and by definition: a trigger that was dropped, disabled
+    or replaced by one that lets changes through is as good as missing.
+    """
+    if conn.dialect.name == "sqlite":
+        found = {
+            name: _squash(sql or "")
+            for name, sql in conn.execute(
+                text(
+                    "SELECT name, sql FROM sqlite_master "
+                    "WHERE type = 'trigger' AND tbl_name = 'access_event'"
+                )
+            )
+        }
+        problems = []
+        for name, definition in _expected_sqlite_triggers().items():
+            if name not in found:
+                problems.append(f"trigger {name} is missing: trail rows can be changed")
+            elif found[name] != definition:
+                problems.append(f"trigger {name} was altered: {found[name]}")
+        return problems
+    if conn.dialect.name != "postgresql":
+        return [f"cannot check the triggers of a {conn.dialect.name} database"]
+    rows = conn.execute(
+        text(
+            "SELECT t.tgname, t.tgenabled, t.tgtype, p.proname, p.prosrc "
+            "FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = to_regclass('access_event') AND NOT t.tgisinternal"
+        )
+    ).all()
+    row = next((r for r in rows if r.tgname == _PG_TRIGGER), None)
+    if row is None:
+        return [f"trigger {_PG_TRIGGER} is missing: trail rows can be changed"]
+    problems = []
+    if row.tgenabled not in ("O", "A"):  # D: disabled; R: fires only on replicas
+        problems.append(f"trigger {_PG_TRIGGER} is disabled (tgenabled {row.tgenabled!r})")
+    if row.tgtype & _PG_ROW_BEFORE_DELETE_UPDATE != _PG_ROW_BEFORE_DELETE_UPDATE:
+        problems.append(f"trigger {_PG_TRIGGER} no longer fires before every UPDATE and DELETE")
+    if row.proname != _PG_FUNCTION or _squash(row.prosrc) != _expected_pg_body():
+        problems.append(
+            f"trigger {_PG_TRIGGER} calls {row.proname}() whose body was altered: "
+            f"{_squash(row.prosrc)[:120]}"
+        )
+    return problems

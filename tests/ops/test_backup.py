@@ -17,6 +17,7 @@ from app.extensions import db as _db
 from app.ops import backup
 from app.ops.models import ReviewItem
 from app.security import trail
+from app.security.access import Actor
 from app.security.models import User
 from app.security.trail import AccessEvent
 
@@ -222,3 +223,55 @@ def test_cli_backup_and_refused_restore(app, db, make, runner, tmp_path):
     assert "damaged backup, nothing restored" in refused.output
     assert "search/MAIN_test.toc: checksum mismatch" in refused.output
     assert db.session.scalar(select(func.count(User.id))) == 3
+
+
+def _sign_into(application, monkeypatch, folder: Path, key_file: Path) -> None:
+    """Give ``application`` checkpoints in ``folder``, signed with ``key_file``."""
+    monkeypatch.setitem(application.config, "TOLLGATE_TRAIL_CHECKPOINT_KEY", None)
+    monkeypatch.setitem(application.config, "TOLLGATE_TRAIL_CHECKPOINT_KEY_FILE", str(key_file))
+    monkeypatch.setitem(
+        application.config, "TOLLGATE_TRAIL_CHECKPOINT_FILE", str(folder / "checkpoints.jsonl")
+    )
+
+
+def test_checkpoints_travel_with_the_backup_and_the_restore_is_signed(
+    app, db, make, target, tmp_path, monkeypatch
+):
+    from app.security import checkpoints
+
+    key = tmp_path / "kept-apart" / "trail.key"
+    _sign_into(app, monkeypatch, tmp_path / "live", key)
+    _populate(app, make, db)
+    checkpoints.write()
+    db.session.rollback()
+    report = backup.create_backup(tmp_path / "b")
+    manifest = json.loads((report.path / backup.MANIFEST).read_text())
+    assert backup.CHECKPOINT_FILE in manifest["files"]
+    assert not any("key" in name for name in manifest["files"])  # the key never travels
+
+    # A new machine: no checkpoint file yet; without the key the checkpoints cannot be checked.
+    _sign_into(target, monkeypatch, tmp_path / "new", tmp_path / "new" / "missing.key")
+    with target.app_context(), pytest.raises(backup.BackupError, match="no key is configured"):
+        backup.restore_backup(report.path)
+    # The administrator brings the key and restores again.
+    monkeypatch.setitem(target.config, "TOLLGATE_TRAIL_CHECKPOINT_KEY_FILE", str(key))
+    with target.app_context():
+        backup.restore_backup(report.path, force=True)
+        lines = [
+            json.loads(line)
+            for line in (tmp_path / "new" / "checkpoints.jsonl").read_text().splitlines()
+        ]
+        assert [cp["kind"] for cp in lines] == ["checkpoint", "restore"]
+        assert lines[-1]["head_seq"] == report.trail_rows
+        assert checkpoints.verify_trail().ok
+
+        # Work goes on, is checkpointed, and a restore of the same backup takes it back: the
+        # checkpoint beyond the restored head describes discarded history, not a truncation.
+        trail.record(Actor.system("after"), "view", "case", 99)
+        _db.session.commit()
+        checkpoints.write()
+        _db.session.rollback()
+        backup.restore_backup(report.path, force=True)
+        result = checkpoints.verify_trail()
+        assert result.ok, result.problems
+        assert any("1 discarded by a restore" in note for note in result.notes)
