@@ -147,6 +147,47 @@ def error_response(status: int, message: str, fields: dict | None = None):
     return render_template("core/error.html", status=status, message=message), status
 
 
+def _denied_actor():
+    """Who was refused: the signed-in user, or the API client whose token lacked a scope."""
+    from app.security import service
+    from app.security.access import Actor
+
+    if g.get("actor") is not None:
+        return g.actor
+    if is_api_request():
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.lower().startswith("bearer ") else None
+        client = service.client_for_token(token) if token else None
+        if client is not None:
+            return Actor.for_client(client, (), client_addr=request.remote_addr)
+    return None
+
+
+def _record_refusal(exc):
+    """A 403 (the role or token lacks the permission) is trailed as denied, like a 404 of
+    need-to-know: what was asked for (path and query) and by whom."""
+    from app.security import trail
+
+    actor = _denied_actor()
+    if actor is None:
+        return
+    # /cases/<case_id>/...: the record asked for, by the route's first "<type>_id" value.
+    record_type, record_id = next(
+        ((k[:-3], v) for k, v in (request.view_args or {}).items() if k.endswith("_id")),
+        (None, None),
+    )
+    trail.record(
+        actor,
+        "view" if request.method in ("GET", "HEAD") else "update",
+        record_type,
+        record_id,
+        outcome="denied",
+        query=request.full_path.rstrip("?"),
+        details={"endpoint": request.endpoint, "method": request.method, "reason": str(exc)},
+    )
+    db.session.commit()
+
+
 def _handle_access_denied(exc):
     from app.security import trail
 
@@ -155,6 +196,8 @@ def _handle_access_denied(exc):
         # The rest of the request is undone, but the refusal itself must be on record.
         db.session.add(trail.copy_event(exc.trail_event))
         db.session.commit()
+    elif exc.status == 403:
+        _record_refusal(exc)
     if exc.status == 401 and not is_api_request():
         return redirect(url_for("security.login"))
     return error_response(exc.status, str(exc))

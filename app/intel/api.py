@@ -96,6 +96,10 @@ def entities_list():
         found = service.find_entities(q, actor=g.actor, types=[etype] if etype else None, limit=200)
         stmt = stmt.where(Entity.id.in_([e.id for e in found]))
     page = paginate(stmt.order_by(Entity.id), request.args, strict=True)
+    # Every list read is trailed (it returns full identifiers), with or without a query.
+    service.record_search(
+        g.actor, "entity", q, type=etype, page=page.page, returned=len(page.items), total=page.total
+    )
     return jsonify(_page_json(page, entity_json))
 
 
@@ -149,6 +153,9 @@ def links_create():
 def reports_list():
     stmt = reports.report_query(g.actor).order_by(IntelReport.id.desc())
     page = paginate(stmt, request.args, strict=True)
+    service.record_search(
+        g.actor, "report", None, page=page.page, returned=len(page.items), total=page.total
+    )
     return jsonify(_page_json(page, lambda r: report_json(r, full=False)))
 
 

@@ -260,6 +260,7 @@ def analyse(entity_ids, *, actor: Actor) -> dict:
         for n in simple.nodes
     }
     brokers = sorted(simple.nodes, key=lambda n: -betweenness.get(n, 0.0))[:5]
+    _record_chart_read(actor, "analyse", simple.nodes)
     return {
         "nodes": nodes,
         "communities": len(communities),
@@ -423,9 +424,17 @@ def charts_for_case(case_id: int, *, actor: Actor) -> list[SavedChart]:
     )
 
 
+def _record_chart_read(actor: Actor, what: str, nodes) -> None:
+    """One trail row per chart computation (not one per entity), naming what it read."""
+    ids = sorted(nodes)
+    trail.record(actor, "view", "entity", None, details={what: len(ids), "entities": ids[:500]})
+
+
 def timeline(entity_ids, *, actor: Actor) -> list[dict]:
     """Dated links among the chart's entities, oldest first."""
     graph = _chart_graph(actor, entity_ids)
+    if graph.number_of_nodes():
+        _record_chart_read(actor, "timeline", graph.nodes)
     rows = []
     for u, v, data in graph.edges(data=True):
         if data["start"] or data["end"]:

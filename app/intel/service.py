@@ -491,6 +491,12 @@ def entities_mentioned_by(record_type: str, record_id: int, *, actor: Actor) -> 
     return list(db.session.execute(stmt.order_by(Entity.name)).all())
 
 
+def record_search(actor: Actor, record_type: str, query: str | None, **details) -> None:
+    """One trail row for a list, search or look-up request, never one per row returned:
+    who looked for what (``query``) and how much they got back (``details``)."""
+    trail.record(actor, "search", record_type, None, query=query or None, details=details or None)
+
+
 def entity_summary(entity: Entity) -> dict:
     return {
         "id": entity.id,

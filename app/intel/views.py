@@ -42,7 +42,10 @@ def form_errors(form, exc: ValidationError) -> None:
 def entity_lookup():
     """Picker back-end: [{"id", "type", "name", "identifiers"}] of visible entities."""
     types = [t for t in request.args.getlist("type") if t in ENTITY_TYPES] or None
-    found = service.find_entities(request.args.get("q", ""), actor=g.actor, types=types, limit=20)
+    q = request.args.get("q", "")
+    found = service.find_entities(q, actor=g.actor, types=types, limit=20)
+    if q.strip():  # an empty query consults nothing (the picker answers [])
+        service.record_search(g.actor, "entity", q, lookup=True, results=len(found))
     return jsonify([service.entity_summary(e) for e in found])
 
 
@@ -58,6 +61,8 @@ def entities():
     else:
         stmt = service.entity_query(g.actor, types=types)
     page = paginate(stmt.order_by(Entity.name, Entity.id), request.args)
+    if q:
+        service.record_search(g.actor, "entity", q, type=etype or None, results=page.total)
     return render_template("intel/entities.html", page=page, q=q, etype=etype, types=ENTITY_TYPES)
 
 

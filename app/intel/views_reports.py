@@ -30,6 +30,9 @@ def reports_list():
         IntelReport.created_dt.desc(), IntelReport.id.desc()
     )
     page = paginate(stmt, request.args)
+    service.record_search(
+        g.actor, "report", None, page=page.page, returned=len(page.items), total=page.total
+    )
     return render_template("intel/reports.html", page=page)
 
 

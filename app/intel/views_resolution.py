@@ -21,6 +21,14 @@ def resolution_queue():
     if entity_id.isdigit():
         wanted = int(entity_id)
         matches = [m for m in matches if wanted in (m.entity_a_id, m.entity_b_id)] or matches
+    # The queue shows pairs of names and their shared identifiers: a consultation.
+    service.record_search(
+        g.actor,
+        "entity",
+        f"resolution queue: {judgement or 'pending'}"
+        + (f", entity {entity_id}" if entity_id.isdigit() else ""),
+        results=len(matches),
+    )
     return render_template(
         "intel/resolution.html",
         matches=matches,
