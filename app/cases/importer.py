@@ -663,12 +663,19 @@ def run_import(
         # n is the last row read whole: the error is in the next record
         report.errors[f"row {n + 1}"] = f"is not valid CSV: {exc}"
 
+    # Duplicates are looked for in the unit the seizures are imported into only: "already
+    # imported" about another unit's case would tell which seizures that unit holds.
+    target_unit = unit_id if unit_id is not None else actor.unit_id
     existing = set()
     keys = list(groups)
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         existing |= set(
-            db.session.scalars(select(Case.external_ref).where(Case.external_ref.in_(chunk)))
+            db.session.scalars(
+                select(Case.external_ref).where(
+                    Case.external_ref.in_(chunk), Case.unit_id == target_unit
+                )
+            )
         )
     for key in order:
         if key in existing:

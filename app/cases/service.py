@@ -562,6 +562,27 @@ def get_case(case_id, *, actor: Actor, action="view", log=True) -> Case:
     return get_for(actor, Case, case_id, permission="case.view", action=action, log=log)
 
 
+def case_for_reference(ref, *, actor: Actor, field: str, id_allowed=False) -> Case:
+    """The case a form names by reference (``UNIT/YEAR/00001``, or its id when
+    ``id_allowed``), for the actor to change. A reference that names no case and one outside
+    the actor's need-to-know get the same answer, a ``ValidationError`` on ``field``: the
+    form must not tell which references exist in other units."""
+    ref = str(ref or "").strip()
+    case_id = None
+    if id_allowed and ref.isdigit() and len(ref) <= 12:
+        case_id = int(ref)
+    elif ref:
+        case_id = db.session.scalar(select(Case.id).where(Case.reference == ref))
+    try:
+        if case_id is None:
+            raise NotFound()
+        # Not logged here: the change the caller makes next writes the case's trail row (a
+        # refusal is still recorded as denied by get_for).
+        return _case_for_edit(case_id, actor, log=False)
+    except NotFound:
+        raise ValidationError({field: f"no case {ref!r} that you may edit"}) from None
+
+
 def _case_for_edit(case_id, actor: Actor, *, log=True) -> Case:
     actor.require("case.edit")
     return get_for(actor, Case, case_id, permission="case.edit", action="update", log=log)

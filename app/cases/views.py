@@ -655,10 +655,10 @@ def merge(case_id):
     def action():
         if not form.confirm.data:
             raise ValidationError({"confirm": "tick the box to confirm the merge"})
-        ref = (form.duplicate.data or "").strip()
-        duplicate = db.session.scalar(select(Case).where(Case.reference == ref)) if ref else None
-        if duplicate is None:
-            raise ValidationError({"duplicate": f"no case with reference {ref!r}"})
+        # Unknown and invisible references answer alike (no existence oracle).
+        duplicate = service.case_for_reference(
+            form.duplicate.data, actor=g.actor, field="duplicate"
+        )
         service.merge_cases(case_id, duplicate.id, actor=g.actor, note=form.note.data)
 
     return _act(case_id, form, action, "Duplicate merged into this case.")
