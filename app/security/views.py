@@ -36,10 +36,14 @@ from app.security.trail_scope import restrict, scope_for, units_for
 
 bp = Blueprint("security", __name__)
 
-GENERIC_FAILURE = (
-    "Sign-in failed. Check your username and password. After 5 failed attempts an "
-    "account is locked for a while."
-)
+
+def _generic_failure() -> str:
+    # One message for every refusal (unknown name, wrong password, locked account).
+    return (
+        "Sign-in failed. Check your username and password. After "
+        f"{current_app.config['TOLLGATE_MAX_FAILED_LOGINS']} failed attempts an account is "
+        "locked for a while."
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -56,7 +60,7 @@ def login():
         if user is None:
             db.session.commit()  # keep the failed-attempt count and its trail row
             throttle.mark_sign_in_failed()  # counts against this address (429 past the limit)
-            flash(GENERIC_FAILURE, "error")
+            flash(_generic_failure(), "error")
             return render_template("security/login.html", form=form), 200
         # Session renewal: nothing from the anonymous session survives sign-in.
         old = session.get(SESSION_KEY)
