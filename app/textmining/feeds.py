@@ -5,6 +5,7 @@ transaction before ``fetch_feed`` and apply the result in a fresh one, so a slow
 holds a database lock.
 """
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import or_, select
 
+from app.core import outbound
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
@@ -26,7 +28,10 @@ from app.textmining.models import (
     FeedFetch,
 )
 
+logger = logging.getLogger("tollgate.textmining.feeds")
+
 PARSE_FAILURE_LIMIT = 5
+DEFAULT_NETWORK_FAILURE_LIMIT = 10
 MAX_RETRY_AFTER = timedelta(days=7)
 OFFLINE_PREFIX = "offline:"
 
@@ -59,15 +64,9 @@ def _keywords(value) -> list[str]:
 
 
 def _check_url(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError({"url": "must be an http:// or https:// address with a host"})
-    if len(url) > 1000:
-        raise ValidationError({"url": "is longer than 1000 characters"})
-    return url
+    """An http(s) address whose host resolves to addresses feeds may reach, checked on save
+    so the administrator hears of a private or metadata address now, not from a failed poll."""
+    return outbound.check_url(url, field="url", allow=outbound.policy(allowed_hosts()))
 
 
 def create_feed(url: str, title: str, *, keywords=(), actor, interval_minutes: int = 60) -> Feed:
@@ -95,7 +94,7 @@ def update_feed(feed: Feed, *, title: str, keywords, actor, url: str | None = No
     actor.require("news.manage")
     if not (title or "").strip():
         raise ValidationError({"title": "is required"})
-    if url is not None and not feed.is_offline:
+    if url is not None and not feed.is_offline and url.strip() != feed.url:
         url = _check_url(url)
         other = db.session.scalar(select(Feed.id).where(Feed.url == url, Feed.id != feed.id))
         if other:
@@ -115,6 +114,7 @@ def set_feed_active(feed: Feed, active: bool, *, actor) -> Feed:
         feed.disabled_reason = None
         feed.error_count = 0
         feed.parse_failures = 0
+        feed.network_failures = 0
         feed.next_poll_dt = now_utc()
     return feed
 
@@ -230,6 +230,21 @@ def _retry_delay(seconds: float | None) -> timedelta | None:
     return min(MAX_RETRY_AFTER, timedelta(seconds=max(0.0, seconds)))
 
 
+def _network_failure_limit() -> int:
+    limit = current_app.config.get("TOLLGATE_FEED_MAX_NETWORK_FAILURES")
+    return max(1, int(limit or DEFAULT_NETWORK_FAILURE_LIMIT))
+
+
+def _disable(feed: Feed, reason: str) -> None:
+    """Stop polling ``feed``; the reason is shown on the feeds page until someone resumes it.
+
+    Logged once, here, when the state changes: the polls before it were logged as fetches
+    on the feed's page, not in the application log."""
+    feed.is_active = False
+    feed.disabled_reason = reason
+    logger.warning("feed %s (%s) disabled: %s", feed.id, feed.url, reason)
+
+
 def apply_fetch(feed: Feed, attempt: FetchAttempt, *, extractor=None) -> FeedFetch:
     """Record one poll: store new articles, adapt the interval, back off, or disable."""
     now = now_utc()
@@ -246,9 +261,16 @@ def apply_fetch(feed: Feed, attempt: FetchAttempt, *, extractor=None) -> FeedFet
         log.outcome, log.http_status, log.message = "error", err.status, err.reason
         feed.error_count += 1
         feed.last_error = err.reason
+        # Only "no answer at all" counts towards disabling: a server answering 503 is alive.
+        feed.network_failures = (feed.network_failures or 0) + 1 if err.network else 0
         if isinstance(err, fetcher.BlockedAddress):
-            feed.is_active = False
-            feed.disabled_reason = err.reason
+            _disable(feed, err.reason)
+        elif err.network and feed.network_failures >= _network_failure_limit():
+            _disable(
+                feed,
+                f"disabled after {feed.network_failures} polls in a row without an answer "
+                f"from the host; last: {err.reason}",
+            )
         # Exponential back-off from the normal interval, capped at a day.
         backoff = timedelta(
             minutes=min(
@@ -262,6 +284,7 @@ def apply_fetch(feed: Feed, attempt: FetchAttempt, *, extractor=None) -> FeedFet
     result = attempt.result
     log.http_status = result.status
     feed.error_count = 0
+    feed.network_failures = 0
     etag, last_modified = result.headers.get("etag"), result.headers.get("last-modified")
     new_count = 0
     ttl_minutes = None
@@ -281,11 +304,11 @@ def apply_fetch(feed: Feed, attempt: FetchAttempt, *, extractor=None) -> FeedFet
             feed.parse_failures += 1
             feed.last_error = outcome.reason
             if feed.parse_failures >= PARSE_FAILURE_LIMIT:
-                feed.is_active = False
-                feed.disabled_reason = (
+                _disable(
+                    feed,
                     f"disabled after {feed.parse_failures} consecutive "
                     f"documents that could not be parsed; last: "
-                    f"{outcome.reason}"
+                    f"{outcome.reason}",
                 )
         else:
             feed.parse_failures = 0

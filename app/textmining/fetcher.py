@@ -1,15 +1,14 @@
 """A small, defensive HTTP client for feeds (stdlib ``http.client``).
 
 Feeds are hostile input. Every request: only http/https, the host's addresses are resolved
-and checked (no loopback, private, link-local, multicast, reserved or unspecified targets)
-and the connection goes to the checked address (no second DNS lookup an attacker could
-rebind), redirects are followed by hand and re-checked, the body is capped *after*
-decompression, and the whole exchange has a deadline.
+and checked by the outbound guard (``app.core.outbound``: no loopback, private, link-local,
+multicast, reserved or unspecified targets) and the connection goes to a checked address
+(no second DNS lookup an attacker could rebind), redirects are followed by hand and
+re-checked, the body is capped *after* decompression, and the whole exchange has a deadline.
 """
 
 import contextlib
 import http.client
-import ipaddress
 import socket
 import ssl
 import threading
@@ -19,6 +18,8 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
+from app.core import outbound
+
 USER_AGENT = "Tollgate-feeds/1.0 (+customs open-source monitoring)"
 DEFAULT_TIMEOUT = 15.0
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -27,13 +28,24 @@ _CHUNK = 64 * 1024
 
 
 class FetchError(Exception):
-    """The feed could not be fetched; ``reason`` is shown to the administrator."""
+    """The feed could not be fetched; ``reason`` is shown to the administrator.
 
-    def __init__(self, reason: str, *, status: int | None = None, retry_after: float | None = None):
+    ``network`` is True when no answer came at all (name not resolved, connection refused or
+    reset, timeout, TLS failure): the host is down, as opposed to answering with an error."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        network: bool = False,
+    ):
         super().__init__(reason)
         self.reason = reason
         self.status = status
         self.retry_after = retry_after
+        self.network = network
 
 
 class BlockedAddress(FetchError):
@@ -54,54 +66,20 @@ class FetchResult:
         return self.status == 304
 
 
-def _is_public(addr: str) -> bool:
-    ip = ipaddress.ip_address(addr.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
+def resolve_checked(host: str, port: int, allowed_hosts=()) -> list[str]:
+    """Resolve ``host`` and return the checked addresses to connect to, or raise.
 
-
-def resolve_checked(host: str, port: int, allowed_hosts=()) -> str:
-    """Resolve ``host`` and return an address to connect to, or raise BlockedAddress.
-
-    Every address the name resolves to must be public, unless the host is allowed."""
-    allowed = {h.lower().rstrip(".") for h in allowed_hosts}
+    The outbound guard (``app.core.outbound``) decides: every address must be public unless
+    the administrator allows it (``TOLLGATE_OUTBOUND_ALLOW``) or the host is one of
+    ``allowed_hosts`` (the feeds' own allow-list)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise FetchError(f"cannot resolve host {host!r}: {exc.strerror or exc}") from exc
-    addrs = [info[4][0] for info in infos]
-    if not addrs:
-        raise FetchError(f"host {host!r} has no address")
-    if host.lower().rstrip(".") not in allowed:
-        for addr in addrs:
-            if not _is_public(addr):
-                raise BlockedAddress(
-                    f"refused: {host} resolves to the non-public address {addr} "
-                    "(an administrator can allow this host)"
-                )
-    return addrs[0]
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host, port, address, timeout):
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-
-    def connect(self):
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host, port, address, timeout, context):
-        super().__init__(host, port, timeout=timeout, context=context)
-        self._address = address
-        self._ctx = context
-
-    def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        # SNI and certificate checks use the name, the TCP connection the checked address.
-        self.sock = self._ctx.wrap_socket(sock, server_hostname=self.host)
+        return outbound.resolve(host, port, outbound.policy(allowed_hosts))
+    except outbound.AddressNotAllowed as exc:
+        raise BlockedAddress(
+            f"refused: {exc.reason} (an administrator can allow this host)"
+        ) from exc
+    except outbound.ResolveFailed as exc:
+        raise FetchError(exc.reason, network=True) from exc
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -140,7 +118,7 @@ def _read_capped(response, encoding: str, max_bytes: int, deadline: float) -> by
     out = bytearray()
     while True:
         if time.monotonic() > deadline:
-            raise FetchError("timed out while reading the response")
+            raise FetchError("timed out while reading the response", network=True)
         chunk = response.read1(_CHUNK) if hasattr(response, "read1") else response.read(_CHUNK)
         if not chunk:
             break
@@ -196,14 +174,11 @@ def fetch(
         if parts.username or parts.password:
             raise FetchError("URLs with credentials are not accepted")
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        address = resolve_checked(parts.hostname, port, allowed_hosts)
+        addresses = resolve_checked(parts.hostname, port, allowed_hosts)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchError("timed out")
-        if parts.scheme == "https":
-            conn = _PinnedHTTPSConnection(parts.hostname, port, address, remaining, context)
-        else:
-            conn = _PinnedHTTPConnection(parts.hostname, port, address, remaining)
+            raise FetchError("timed out", network=True)
+        conn = outbound.open_connection(parts, addresses, remaining, context)
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
@@ -247,18 +222,18 @@ def fetch(
                 response, resp_headers.get("content-encoding", "").lower(), max_bytes, deadline
             )
             if time.monotonic() > deadline:
-                raise FetchError("timed out while reading the response")
+                raise FetchError("timed out while reading the response", network=True)
             if retry_after is None:
                 retry_after = _max_age(resp_headers.get("cache-control"))
             return FetchResult(current, status, body, resp_headers, retry_after)
         except TimeoutError as exc:
-            raise FetchError("timed out") from exc
+            raise FetchError("timed out", network=True) from exc
         except ssl.SSLError as exc:
-            raise FetchError(f"TLS error: {exc.reason or exc}") from exc
+            raise FetchError(f"TLS error: {exc.reason or exc}", network=True) from exc
         except (OSError, http.client.HTTPException) as exc:
             if time.monotonic() >= deadline:
-                raise FetchError("timed out") from exc
-            raise FetchError(f"connection failed: {exc}") from exc
+                raise FetchError("timed out", network=True) from exc
+            raise FetchError(f"connection failed: {exc}", network=True) from exc
         finally:
             watchdog.cancel()
             if response is not None:

@@ -47,6 +47,9 @@ class Feed(db.Model):
     #: consecutive fetch errors (network, HTTP status, guard) and parse failures
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     parse_failures: Mapped[int] = mapped_column(Integer, default=0)
+    #: consecutive polls the host gave no answer at all (refused, unresolved, timed out);
+    #: at ``TOLLGATE_FEED_MAX_NETWORK_FAILURES`` the feed is disabled
+    network_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

@@ -177,8 +177,12 @@ def _news_state(db):
     return state, edges
 
 
-def test_sigkill_mid_feed_poll_stores_every_article_once(app, db, tmp_path, workers, feed_server):
+def test_sigkill_mid_feed_poll_stores_every_article_once(
+    app, db, tmp_path, workers, feed_server, monkeypatch
+):
     base, hits = feed_server
+    # The feed server is on 127.0.0.1: saving its feeds needs it on the allow-list.
+    monkeypatch.setitem(app.config, "TOLLGATE_FEED_ALLOWED_HOSTS", ["127.0.0.1"])
     feeds = []
     for feed_no in range(FEEDS):
         feed = feed_service.create_feed(
@@ -440,6 +444,7 @@ def test_sigkill_mid_delivery_loses_nothing(
         TOLLGATE_SMTP_PORT=sink.port,
         TOLLGATE_SMTP_TIMEOUT=5,
         TOLLGATE_WEBHOOK_TIMEOUT=5,
+        TOLLGATE_OUTBOUND_ALLOW="127.0.0.1",  # the webhook receiver is internal
         **crash_knobs(tmp_path, f"{point}#3"),
     )
     workers += start_pair(env, tmp_path)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from app.textmining import service
 from app.textmining.extraction import get_extractor
 from app.textmining.models import Feed, Term, WorkbenchDecision
+from tests.fake_dns import fake_dns
 from tests.textmining import factories
 
 ARTICLE = (
@@ -81,7 +82,8 @@ def test_network_page_reports_bad_filters(client, login_as, stored):
     assert "since: must be a date" in html
 
 
-def test_feed_administration(client, login_as, db):
+def test_feed_administration(client, login_as, db, monkeypatch):
+    fake_dns(monkeypatch, {"wire.example": "93.184.215.14"})  # a public address
     login_as("administrator")
     resp = client.post("/news/feeds/new", data={"title": "Wire", "url": "ftp://x.example/rss"})
     assert "must be an http:// or https:// address" in resp.get_data(as_text=True)
