@@ -18,8 +18,9 @@ middle or reordered unnoticed. Three kinds:
 
 - ``checkpoint``: the worker job (every ``TOLLGATE_TRAIL_CHECKPOINT_MINUTES``),
   ``tollgate trail checkpoint`` and ``tollgate init``;
-- ``prune``: written before a retention prune deletes the rows up to its head; the trail may
-  then start right after that head (its hash is the first remaining row's ``prev_hash``);
+- ``prune``: written by ``tollgate trail archive`` once the rows past the retention period
+  are archived; the database administrator may then delete the rows up to its head, and the
+  trail may start right after it (its hash is the first remaining row's ``prev_hash``);
 - ``restore``: written when a backup replaced the database; the earlier checkpoints beyond
   its head describe a history the restore discarded and are no longer checked.
 
@@ -128,8 +129,7 @@ def load_key() -> bytes | None:
     mode = path.stat().st_mode & 0o777
     if mode & 0o077:
         raise CheckpointError(
-            f"{path}: the checkpoint key is readable by other users (mode {mode:04o}); "
-            f"chmod 600 {path}"
+            f"{path}: the checkpoint key is open to other users (mode {mode:04o}); chmod 600 {path}"
         )
     value = path.read_text().strip()
     if len(value) < MIN_KEY_CHARS:
@@ -390,7 +390,7 @@ def _parse(raw: bytes, number: int) -> tuple[Checkpoint | None, str | None]:
     try:
         fields = json.loads(raw)
     except ValueError:
-        return None, f"line {number} is not a checkpoint (not JSON: damaged or torn)"
+        return None, None  # a partial line: judged by what follows it (see ``load``)
     if not isinstance(fields, dict):
         return None, f"line {number} is not a checkpoint"
     for name, kind in _REQUIRED.items():
@@ -401,11 +401,20 @@ def _parse(raw: bytes, number: int) -> tuple[Checkpoint | None, str | None]:
     return Checkpoint(fields, number), None
 
 
-def load(key: bytes | None, path: Path | None = None) -> tuple[list[Checkpoint], list[str]]:
-    """The checkpoints whose signature holds, and the problems of the file."""
+def load(
+    key: bytes | None, path: Path | None = None
+) -> tuple[list[Checkpoint], list[str], list[str]]:
+    """The checkpoints whose signature holds, the problems of the file, and notes.
+
+    A line that is not JSON is what a write interrupted by a crash leaves; the next write
+    starts a fresh line with the same number. Followed by that checkpoint, in order, it is
+    only noted; at the end of the file it may be the newest checkpoint cut short: a problem.
+    """
     path = path or checkpoint_path()
     problems: list[str] = []
+    notes: list[str] = []
     good: list[Checkpoint] = []
+    partial: list[int] = []
     expected_n, prev_mac = 1, ""
     with open(path, "rb") as fh:
         for number, raw in enumerate(fh, start=1):
@@ -415,6 +424,9 @@ def load(key: bytes | None, path: Path | None = None) -> tuple[list[Checkpoint],
             if problem:
                 problems.append(problem)
                 continue
+            if cp is None:
+                partial.append(number)
+                continue
             if cp.n != expected_n:
                 problems.append(
                     f"{cp}: expected checkpoint #{expected_n} here (line {number}): "
@@ -422,6 +434,12 @@ def load(key: bytes | None, path: Path | None = None) -> tuple[list[Checkpoint],
                 )
             elif cp.prev != prev_mac:
                 problems.append(f"{cp}: does not follow checkpoint #{cp.n - 1} (its link differs)")
+            else:
+                notes += [
+                    f"line {n}: a partial line (an interrupted write); {cp} follows in order"
+                    for n in partial
+                ]
+                partial = []
             expected_n, prev_mac = cp.n + 1, cp.mac
             if key is None:
                 continue
@@ -435,7 +453,11 @@ def load(key: bytes | None, path: Path | None = None) -> tuple[list[Checkpoint],
                     problems.append(f"{cp}: its signature does not match: the line was altered")
                 continue
             good.append(cp)
-    return good, problems
+    problems += [
+        f"line {n} is not a checkpoint (damaged, or the newest checkpoint cut short)"
+        for n in partial
+    ]
+    return good, problems, notes
 
 
 @dataclass
@@ -452,9 +474,13 @@ class TrailReport:
     def ok(self) -> bool:
         return not self.problems
 
-    def lines(self) -> list[str]:
+    def lines(self, limit: int = 25) -> list[str]:
+        """What to print; past ``limit`` problems (a deep cut fails every later checkpoint)
+        only their number: the first ones say where the trail went wrong."""
         out = [self.chain_message, *self.notes]
-        out += [f"FAILED: {p}" for p in self.problems]
+        out += [f"FAILED: {p}" for p in self.problems[:limit]]
+        if len(self.problems) > limit:
+            out.append(f"FAILED: ... and {len(self.problems) - limit} more")
         if self.ok:
             out.append("trail verified")
         else:
@@ -517,10 +543,11 @@ def verify_trail(max_unsealed: timedelta | None = None) -> TrailReport:
                 f"({_key_file()} is missing and TOLLGATE_TRAIL_CHECKPOINT_KEY is not set)"
             )
         try:
-            checkpoints, file_problems = load(key, path)
+            checkpoints, file_problems, file_notes = load(key, path)
         except OSError as exc:
-            file_problems = [f"{path}: {exc.strerror}"]
+            file_problems, file_notes = [f"{path}: {exc.strerror}"], []
         report.problems += file_problems
+        report.notes += file_notes
     elif key is not None:
         report.problems.append(
             f"{path} does not exist, but a checkpoint key does: the checkpoints were deleted "

@@ -247,6 +247,21 @@ def test_an_altered_or_removed_checkpoint_line_is_detected(db, signed, runner):
     assert "expected checkpoint #2 here" in result.output
 
 
+def test_a_write_cut_short_by_a_crash_is_noted_and_a_cut_newest_line_is_not(db, signed, runner):
+    _rows(db, 2)
+    _checkpoint(runner)
+    path = signed / "trail-checkpoints.jsonl"
+    whole = path.read_text()
+    with open(path, "a") as fh:
+        fh.write(whole[:40])  # the worker died in the middle of its write
+    result = _verify(runner)
+    assert result.exit_code == 1 and "line 2 is not a checkpoint" in result.output
+    _checkpoint(runner)  # the next write starts a fresh line, with the number that was lost
+    result = _verify(runner)
+    assert result.exit_code == 0, result.output
+    assert "line 2: a partial line (an interrupted write); checkpoint #2" in result.output
+
+
 def test_a_key_readable_by_others_is_refused(db, signed, runner):
     _checkpoint(runner)
     os.chmod(signed / "trail-checkpoint.key", 0o644)
