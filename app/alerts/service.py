@@ -3,7 +3,6 @@ bulk acknowledgement, the supervisor's figures, and the user's notification sett
 
 import secrets
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from sqlalchemy import Select, and_, exists, func, select
 
@@ -20,6 +19,7 @@ from app.alerts.models import (
     Webhook,
 )
 from app.alerts.subjects import can_open
+from app.core import outbound
 from app.core.errors import ValidationError
 from app.core.time import as_utc, now_utc
 from app.extensions import db
@@ -395,9 +395,12 @@ def add_webhook(
     name = (name or "").strip()
     if not name:
         errors["name"] = "is required"
-    parts = urlsplit((url or "").strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        errors["url"] = "must be an http:// or https:// address"
+    try:
+        # The outbound guard: an internal address is refused now, with the reason, rather
+        # than posted to by the worker (and checked again there at every send).
+        url = outbound.check_url(url, field="url", max_length=500)
+    except ValidationError as exc:
+        errors.update(exc.fields)
     if min_severity not in SEVERITIES:
         errors["min_severity"] = f"must be one of {', '.join(SEVERITIES)}"
     if secret is not None and len(secret) < 16:

@@ -261,7 +261,9 @@ def deliver_and_escalate() -> None:
         delivery.release_interrupted_claims(since=run.scheduled_dt, before=run.started_dt)
     escalate_overdue()
     counts = delivery.deliver_due()
-    if any(counts.values()):
+    # Retries alone are not news (each delivery's failing state was logged once already):
+    # a run every 15 s re-trying a dead relay must not write a line each time.
+    if counts["sent"] or counts["failed"]:
         log.info("alert deliveries: %s", counts)
 
 

@@ -18,7 +18,7 @@ from flask import (
 )
 
 from app.alerts import cases as alert_cases
-from app.alerts import service, watches
+from app.alerts import service, undelivered, watches
 from app.alerts.forms import (
     ActionForm,
     AttachCaseForm,
@@ -109,6 +109,7 @@ def inbox():
     }
     if request.args.get("partial"):
         return render_template("alerts/_list.html", **context)
+    context["undelivered"] = undelivered.failed_for_recipient(g.actor)
     return render_template("alerts/inbox.html", **context)
 
 
@@ -286,7 +287,12 @@ def supervise():
     except ValueError:
         days = 30
     figures = service.supervisor_figures(g.actor, days=days)
-    return render_template("alerts/supervise.html", f=figures, source_kinds=SOURCE_KINDS)
+    return render_template(
+        "alerts/supervise.html",
+        f=figures,
+        source_kinds=SOURCE_KINDS,
+        undelivered=undelivered.failed_for_unit(g.actor, days=days),
+    )
 
 
 # --- watches and saved searches -------------------------------------------------------------

@@ -104,7 +104,7 @@ def test_backoff_doubles_up_to_the_cap(app):
 def test_gives_up_after_max_attempts(make, db, specimens, app, monkeypatch):
     monkeypatch.setitem(app.config, "TOLLGATE_SMTP_HOST", "127.0.0.1")
     monkeypatch.setitem(app.config, "TOLLGATE_SMTP_PORT", 9)  # nothing listens
-    monkeypatch.setitem(app.config, "TOLLGATE_ALERT_MAX_ATTEMPTS", 3)
+    monkeypatch.setitem(app.config, "TOLLGATE_DELIVERY_MAX_ATTEMPTS", 3)
     user, _ = _setup(make, db, specimens)
     for _ in range(3):
         delivery.deliver_due(now=now_utc() + timedelta(hours=1))

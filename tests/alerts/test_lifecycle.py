@@ -12,6 +12,7 @@ from app.core.time import now_utc
 from app.security.access import NotFound
 from app.security.trail import AccessEvent
 from tests.alerts.factories import raise_specimen_alert
+from tests.fake_dns import fake_dns
 
 
 @pytest.fixture
@@ -130,7 +131,8 @@ def test_preferences_validate(make, db):
     assert pref.last_digest_dt is not None
 
 
-def test_webhook_validation(make, db):
+def test_webhook_validation(make, db, monkeypatch):
+    fake_dns(monkeypatch, {"sms.example": "93.184.215.14"})  # a public address
     sup = make.actor(make.user(roles=["supervisor"]))
     with pytest.raises(ValidationError) as err:
         service.add_webhook(sup, name="", url="ftp://x", min_severity="loud", secret="short")

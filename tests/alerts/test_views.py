@@ -6,6 +6,7 @@ from sqlalchemy import select
 from app.alerts.models import Alert, Preference, Watch, Webhook
 from app.security.trail import AccessEvent
 from tests.alerts.factories import raise_specimen_alert
+from tests.fake_dns import fake_dns
 
 
 @pytest.fixture
@@ -155,7 +156,8 @@ def test_watches_page_and_forms(client, make, db):
     assert "Watch removed." in resp.get_data(as_text=True)
 
 
-def test_settings_and_webhooks(client, make, db):
+def test_settings_and_webhooks(client, make, db, monkeypatch):
+    fake_dns(monkeypatch, {"sms.example": "93.184.215.14"})  # a public address
     sup = make.user(roles=["supervisor"])
     make.sign_in(client, sup)
     resp = client.post(

@@ -26,6 +26,8 @@ def channels(app, monkeypatch):
     hook.start()
     monkeypatch.setitem(app.config, "TOLLGATE_SMTP_HOST", "127.0.0.1")
     monkeypatch.setitem(app.config, "TOLLGATE_SMTP_PORT", smtp.port)
+    # The receiver is on 127.0.0.1: internal, so it must be on the outbound allow-list.
+    monkeypatch.setitem(app.config, "TOLLGATE_OUTBOUND_ALLOW", ["127.0.0.1"])
     yield smtp, hook
     smtp.stop()
     hook.stop()
