@@ -25,6 +25,7 @@ from app.intel.models import (
 from app.security import trail
 from app.security.access import Actor, NotFound, can_see, visible_clause
 from app.security.handling import combine_handling, restore_handling
+from app.security.seams import restricted_label
 
 #: a token shared by more entities than this is too common to block on
 TOKEN_CAP = 200
@@ -386,6 +387,25 @@ def undo_merge(merge_id: int, *, actor: Actor) -> EntityMerge:
     request_index("entity", survivor.id)
     request_index("entity", merged.id)
     return row
+
+
+def merges_for(entity: Entity, *, actor: Actor) -> list[tuple[EntityMerge, str, str, bool]]:
+    """The entity's merges as ``actor`` may know them: ``(merge, merged label, survivor
+    label, both visible)``; an end the actor may not open is not named, not even by id."""
+    rows = merges_of(entity)
+    ids = {i for m in rows for i in (m.merged_id, m.survivor_id)}
+    ends = {e.id: e for e in db.session.scalars(select(Entity).where(Entity.id.in_(ids)))}
+    out = []
+    for m in rows:
+        labels, visible = [], True
+        for end_id in (m.merged_id, m.survivor_id):
+            if can_see(actor, ends[end_id]):
+                labels.append(f"#{end_id}")
+            else:
+                labels.append(restricted_label(ends[end_id]))
+                visible = False
+        out.append((m, labels[0], labels[1], visible))
+    return out
 
 
 def merges_of(entity: Entity) -> list[EntityMerge]:

@@ -135,7 +135,7 @@ def entity_detail(entity_id):
         links=links,
         mentions=_mentions_by_type(entity),
         candidates=candidates,
-        merges=resolution.merges_of(entity),
+        merges=resolution.merges_for(entity, actor=g.actor),
         link_form=LinkForm(formdata=None),
         confirm=ConfirmForm(),
         link_types=LINK_TYPES,

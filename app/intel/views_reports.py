@@ -2,8 +2,10 @@
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from app.core.database import valid_id
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
+from app.core.params import id_arg, whole_number
 from app.core.web import permission_required
 from app.extensions import db
 from app.intel import reports, service
@@ -17,7 +19,7 @@ def _ids(text: str) -> list[int]:
     for i, part in enumerate(p.strip() for p in (text or "").replace(";", ",").split(",")):
         if not part:
             continue
-        if not part.isdigit():
+        if valid_id(whole_number(part)) is None:  # "²".isdigit() holds; int("²") fails
             raise ValidationError({"entity_ids": f"item {i + 1} ({part!r}) is not an entity id"})
         ids.append(int(part))
     return ids
@@ -40,8 +42,8 @@ def reports_list():
 @permission_required("intel.edit")
 def report_new():
     form = ReportForm()
-    if request.method == "GET" and request.args.get("entity", "").isdigit():
-        form.entity_ids.data = request.args["entity"]
+    if request.method == "GET" and (entity_id := valid_id(id_arg(request.args, "entity"))):
+        form.entity_ids.data = str(entity_id)
     if form.validate_on_submit():
         try:
             report = reports.create_report(
@@ -105,9 +107,9 @@ def report_disseminate(report_id):
 @bp.get("/reports/review")
 @permission_required("intel.view")
 def review_queue():
-    return render_template(
-        "intel/review.html", reports=reports.review_queue(g.actor), form=ReviewForm(formdata=None)
-    )
+    due = reports.review_queue(g.actor)
+    service.record_search(g.actor, "report", "review queue", returned=len(due))
+    return render_template("intel/review.html", reports=due, form=ReviewForm(formdata=None))
 
 
 @bp.post("/reports/<int:report_id>/review")

@@ -85,10 +85,11 @@ def test_report_lists_page_and_api_are_trailed(client, db, make):
     _, token = make.api_client(["entities:read"], unit=user.unit)
     before = _last_seq(db)
     assert client.get("/intel/reports").status_code == 200
+    assert client.get("/intel/reports/review").status_code == 200
     client.get("/api/v1/reports", headers={"Authorization": f"Bearer {token}"})
     rows = _rows(db, before, action="search", record_type="report")
-    assert len(rows) == 2
-    assert all(json.loads(r.details)["returned"] == 1 for r in rows)
+    assert [r.query for r in rows] == [None, "review queue", None]
+    assert [json.loads(r.details)["returned"] for r in rows] == [1, 0, 1]
 
 
 def test_resolution_queue_is_trailed(client, db, make, people):

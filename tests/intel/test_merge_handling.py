@@ -111,6 +111,8 @@ def test_merged_stub_names_its_survivor_only_to_who_may_open_it(make, db, client
     assert SENTINEL not in html
     assert f"/intel/entities/{secret.id}" not in html
     assert "Merged into a restricted record of HQ-INT" in html
+    assert f"into #{secret.id}" not in html  # the merges list does not give its id either
+    assert f"#{stub.id} into a restricted record of HQ-INT" in html
 
     make.sign_in(client, user_a)
     html = client.get(f"/intel/entities/{stub.id}").get_data(as_text=True)
