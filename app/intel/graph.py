@@ -25,6 +25,10 @@ MAX_PATH_DEPTH = 8
 #: a breadth-first level larger than this stops the search (super-nodes)
 MAX_FRONTIER = 50_000
 MAX_CHART_NODES = 2_000
+#: defaults of TOLLGATE_GRAPH_ANALYSE_MAX_NODES / _MAX_LINKS: exact betweenness costs about
+#: entities x (entities + links), a few seconds at these sizes (bench/sqlite_contention.py)
+MAX_ANALYSE_NODES = 500
+MAX_ANALYSE_LINKS = 5_000
 _CHUNK = 900
 
 
@@ -238,11 +242,36 @@ def _chart_graph(actor: Actor, entity_ids) -> nx.MultiGraph:
     return graph
 
 
-def analyse(entity_ids, *, actor: Actor) -> dict:
-    """Communities (Louvain) and betweenness centrality of the chart: brokers stand out."""
+def analyse(
+    entity_ids,
+    *,
+    actor: Actor,
+    max_nodes: int = MAX_ANALYSE_NODES,
+    max_links: int = MAX_ANALYSE_LINKS,
+) -> dict:
+    """Communities (Louvain) and betweenness centrality of the chart: brokers stand out.
+
+    Bounded (``max_nodes`` entities sent, ``max_links`` links among them): the computation
+    is quadratic, and a chart beyond the bounds is refused naming them rather than keeping a
+    web worker busy for minutes."""
     actor.require("entity.view")
-    graph = _chart_graph(actor, entity_ids)
+    wanted = {int(i) for i in entity_ids}
+    if len(wanted) > max_nodes:
+        raise ValidationError(
+            {
+                "nodes": f"{len(wanted):,} entities sent; at most {max_nodes:,} can be "
+                "analysed at once: analyse part of the chart"
+            }
+        )
+    graph = _chart_graph(actor, wanted)
     simple = nx.Graph(graph)
+    if simple.number_of_edges() > max_links:
+        raise ValidationError(
+            {
+                "nodes": f"these entities have {simple.number_of_edges():,} links among them; "
+                f"at most {max_links:,} can be analysed at once: analyse part of the chart"
+            }
+        )
     if simple.number_of_nodes() == 0:
         return {"nodes": {}, "brokers": [], "communities": 0}
     communities = nx.community.louvain_communities(simple, seed=42)
