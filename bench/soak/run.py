@@ -273,9 +273,12 @@ def _record_counts() -> dict:
         for line in Path(path).read_text().splitlines():
             number, _, when = line.partition(" ")
             answered[number] = when
-    from app.security import trail
+    from app.security import checkpoints
 
-    chain_ok, chain_rows, chain_message = trail.verify()
+    # The chain, every checkpoint the worker signed during the run, and the triggers.
+    verified = checkpoints.verify_trail()
+    chain_ok, chain_rows = verified.ok, verified.rows
+    chain_message = "; ".join(verified.lines())
     page_latency = _page_latency(answered)
     stored = set(db.session.scalars(select(Declaration.number)))
     lost = sorted(f"{n} (answered at {answered[n]})" for n in set(answered) - stored)
@@ -283,8 +286,8 @@ def _record_counts() -> dict:
         "declarations": db.session.scalar(select(func.count()).select_from(Declaration)),
         "declarations answered but not stored": lost,
         # many writers in 5 processes chained rows at once: the chain must still verify
-        "access trail": f"{chain_rows} rows, chain {'verified' if chain_ok else 'BROKEN'}"
-        + ("" if chain_ok else f": {chain_message}"),
+        "access trail": f"{chain_rows} rows, chain and checkpoints "
+        + ("verified" if chain_ok else f"BROKEN: {chain_message}"),
         "profile hits": db.session.scalar(select(func.count()).select_from(ProfileHit)),
         "alerts": by_status(Alert),
         "deliveries": by_status(Delivery),
@@ -457,6 +460,11 @@ def soak(
         "TOLLGATE_EVIDENCE_DIR": str(instance / "evidence"),
         "TOLLGATE_SEARCH_DIR": str(instance / "search"),
         "TOLLGATE_WORKER_LOCK": str(instance / "worker.lock"),
+        # The trail's checkpoints and their key stay with this run (never in instance/ of the
+        # checkout); one a minute, so the run's verification checks several.
+        "TOLLGATE_TRAIL_CHECKPOINT_FILE": str(instance / "trail-checkpoints.jsonl"),
+        "TOLLGATE_TRAIL_CHECKPOINT_KEY_FILE": str(instance / "trail-checkpoint.key"),
+        "TOLLGATE_TRAIL_CHECKPOINT_MINUTES": "1",
         "TOLLGATE_FEED_ALLOWED_HOSTS": "127.0.0.1",
         "TOLLGATE_SMTP_PORT": str(_free_port()),  # nothing listens: delivery retries, no e-mail
         "TOLLGATE_TEST_JOBS": "1",
