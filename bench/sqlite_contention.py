@@ -31,6 +31,7 @@ import argparse
 import json
 import multiprocessing as mp
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -304,6 +305,15 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown scenarios {sorted(unknown)}; choose from {', '.join(SCENARIOS)}")
     instance = Path(tempfile.mkdtemp(prefix="tollgate-bench-contention-"))
+    try:
+        figures = _run_all(names, args, instance)
+    finally:
+        shutil.rmtree(instance, ignore_errors=True)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+
+
+def _run_all(names, args, instance: Path) -> dict:
     creds = build(instance, args.nodes, args.links_per_node, args.seed)
     figures = {"nodes": args.nodes, "links_per_node": args.links_per_node, "scenarios": []}
     figures["limits"] = creds["limits"]
@@ -319,8 +329,7 @@ def main() -> None:
                 + (f" | {result['message']}" if result["message"] else ""),
                 flush=True,
             )
-    if args.json:
-        print(json.dumps(figures, indent=2))
+    return figures
 
 
 if __name__ == "__main__":
