@@ -8,6 +8,8 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from app.config import ROOT, build_config
+from app.core.json_input import TollgateRequest
+from app.core.params import refuse_nul
 from app.extensions import csrf, db, migrate
 
 #: Domain packages, in registration order. Each exposes ``init_app(app)``.
@@ -44,6 +46,10 @@ def create_app(config: dict | None = None) -> Flask:
     )
     # Ids beyond a signed 32-bit integer name no record (PostgreSQL INTEGER): 404, not 500.
     app.url_map.converters["int"] = BoundedIntConverter
+    # Every JSON body is size-, depth- and Unicode-checked before it is parsed.
+    app.request_class = TollgateRequest
+    # NUL in a query or form value: a 422 naming it, before any view or query sees it.
+    app.before_request(refuse_nul)
     app.config.update(build_config(instance_path))
     if config:
         app.config.update(config)

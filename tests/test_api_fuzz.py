@@ -343,3 +343,73 @@ def test_paging_parameters_declare_their_bounds(app):
                 ):
                     missing.append(f"{method.upper()} {path} {param['name']}: {schema}")
     assert not missing, missing
+
+
+# --- hostile JSON inside bodies the description accepts (issue 16) --------------------------
+
+#: a placeholder replaced in the serialised body by what json.dumps cannot write
+_MARK = "\ue000hostile\ue000"
+_DEEP = "[" * 1_000 + "]" * 1_000
+
+
+def _leaves(value, path="body"):
+    """``(json path, container, key)`` of every leaf of a body, in document order."""
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, item in items:
+        where = f"{path}.{key}" if isinstance(value, dict) else f"{path}[{key}]"
+        if isinstance(item, dict | list) and item:
+            yield from _leaves(item, where)
+        else:
+            yield where, value, key
+
+
+def _hostile_bodies(body):
+    """A schema-valid ``body`` with (1) one value nested 1,000 levels deep and (2) a lone
+    surrogate appended to its first string: ``(text, field expected in the 422, message)``."""
+    deep = json.loads(json.dumps(body))
+    leaves = list(_leaves(deep)) if deep else []
+    if leaves:
+        _, container, key = leaves[0]
+        container[key] = _MARK
+        text = json.dumps(deep)
+    else:  # an empty body: the deep value goes in a key of its own
+        text = json.dumps({"zz": _MARK} if isinstance(body, dict) else [_MARK])
+    yield text.replace(json.dumps(_MARK), _DEEP), "body", "deeper than 128 levels"
+
+    bad = json.loads(json.dumps(body))
+    strings = [
+        leaf for leaf in (list(_leaves(bad)) if bad else []) if isinstance(leaf[1][leaf[2]], str)
+    ]
+    if strings:
+        where, container, key = strings[0]
+        container[key] += "\ud800"
+        yield json.dumps(bad), where, "surrogate"
+    else:
+        yield json.dumps({"zz": "\ud800"}), "body.zz", "surrogate"
+
+
+@pytest.mark.parametrize(
+    "label", [label for label in OPERATIONS if label.split(" ")[0] in ("POST", "PUT", "PATCH")]
+)
+def test_hostile_json_inside_valid_bodies(label, app, schema, token):
+    """Schemathesis writes JSON through json.dumps, which can express neither 1,000 levels
+    (RecursionError) nor a refused document: its positive examples are mutated here instead.
+    The old code answered 500 (deep: RecursionError in the decoder; surrogate: the encoders
+    of SQLite, PostgreSQL and the response)."""
+    operation = _operation(schema, label)
+    headers = {"Authorization": f"Bearer {token}"}
+    (case,) = _draw(operation.as_strategy(GenerationMode.POSITIVE, headers=headers), 1)
+    body = case.body if isinstance(case.body, dict | list) else {}
+    client = app.test_client()
+    for text, where, message in _hostile_bodies(body):
+        resp = client.open(
+            case.formatted_path,
+            method=case.method,
+            data=text,
+            content_type="application/json",
+            headers=headers,
+            query_string=case.query,
+        )
+        fields = ((resp.get_json(silent=True) or {}).get("error") or {}).get("fields") or {}
+        assert resp.status_code == 422, (label, text[:200], resp.status_code)
+        assert message in fields.get(where, ""), (label, text[:200], fields)

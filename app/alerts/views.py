@@ -34,8 +34,10 @@ from app.alerts.forms import (
 )
 from app.alerts.models import EMAIL_MODES, OPEN_STATUSES, SEVERITIES, SOURCE_KINDS
 from app.alerts.subjects import url_for_subject
+from app.core.database import valid_id
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
+from app.core.params import id_arg, id_list, int_arg
 from app.core.web import background_request, permission_required
 from app.extensions import db
 from app.security.access import NotFound
@@ -241,7 +243,9 @@ def bulk_acknowledge():
     form = BulkForm()
     if form.validate_on_submit():
         try:
-            done = service.bulk_acknowledge(g.actor, request.form.getlist("alert_ids"))
+            # Only ids an alert can have: "²" or 2**64 would fail in int() or in the database.
+            ids = id_list(request.form.getlist("alert_ids"), "alert_ids")
+            done = service.bulk_acknowledge(g.actor, ids)
         except ValidationError as exc:
             db.session.rollback()
             _flash_errors(exc)
@@ -282,10 +286,7 @@ def state():
 @bp.get("/supervise")
 @permission_required("alert.supervise")
 def supervise():
-    try:
-        days = min(max(int(request.args.get("days", 30)), 1), 365)
-    except ValueError:
-        days = 30
+    days = int_arg(request.args, "days", 30, 1, 365)  # clamped; text that is no number: 30
     figures = service.supervisor_figures(g.actor, days=days)
     return render_template(
         "alerts/supervise.html",
@@ -301,7 +302,7 @@ def supervise():
 @bp.get("/watches", endpoint="watches")
 @permission_required("alert.view")
 def watches_page():
-    entity_form = WatchEntityForm(entity_id=request.args.get("entity_id", type=int))
+    entity_form = WatchEntityForm(entity_id=valid_id(id_arg(request.args, "entity_id")))
     return render_template(
         "alerts/watches.html",
         watches=watches.list_watches(g.actor),

@@ -1,7 +1,6 @@
 """Case lists: filters, sorting and export, all filtered by need-to-know before counting."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import func, or_, select
 
@@ -9,6 +8,7 @@ from app.cases import catalog, fields
 from app.cases.models import Case
 from app.core.errors import ValidationError
 from app.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, _int_arg
+from app.core.params import add_days, id_value
 from app.extensions import db
 from app.security.access import Actor
 
@@ -60,34 +60,33 @@ def case_query(actor: Actor, args, *, kind=None):
             stmt = stmt.where(
                 Case.status == fields.choice(args["status"], "status", catalog.STATUSES)
             )
-    if args.get("unit"):
-        stmt = stmt.where(Case.unit_id == fields.integer(args["unit"], "unit", minimum=1))
+    if (unit_id := id_value(args.get("unit"), "unit", strict=True)) is not None:
+        stmt = stmt.where(Case.unit_id == unit_id)
     if args.get("assignee"):
         if args["assignee"] == "me":
             stmt = stmt.where(Case.assignee_id == actor.user_id)
         elif args["assignee"] == "none":
             stmt = stmt.where(Case.assignee_id.is_(None))
-        else:
-            stmt = stmt.where(Case.assignee_id == fields.integer(args["assignee"], "assignee"))
+        elif (assignee_id := id_value(args["assignee"], "assignee", strict=True)) is not None:
+            stmt = stmt.where(Case.assignee_id == assignee_id)
     if args.get("area"):
         stmt = stmt.where(
             Case.commodity_area == fields.choice(args["area"], "area", catalog.COMMODITY_AREAS)
         )
-    if args.get("place"):
-        place = fields.text(args["place"], "place", max_len=120)
+    # Blank after trimming (place= %20) is no filter, not a 500 on None.
+    if place := fields.text(args.get("place"), "place", max_len=120):
         stmt = stmt.where(Case.place.ilike(_escape_like(place) + "%", escape="\\"))
     since = fields.parse_date(args.get("since"), "since")
     until = fields.parse_date(args.get("until"), "until")
     if since:
         stmt = stmt.where(Case.event_dt >= fields.parse_datetime(since, "since"))
     if until:
-        stmt = stmt.where(Case.event_dt < fields.parse_datetime(until + timedelta(days=1), "until"))
+        stmt = stmt.where(Case.event_dt < fields.parse_datetime(add_days(until, 1), "until"))
     if since and until and until < since:
         raise ValidationError({"until": "must not be before 'since'"})
     if not args.get("merged"):
         stmt = stmt.where(Case.merged_into_id.is_(None))
-    if args.get("q"):
-        q = fields.text(args["q"], "q", max_len=200)
+    if q := fields.text(args.get("q"), "q", max_len=200):
         pattern = "%" + _escape_like(q) + "%"
         stmt = stmt.where(
             or_(

@@ -20,8 +20,9 @@ from app.cases.models import (
     SeizureItem,
 )
 from app.core import signals
-from app.core.database import lock_rows
+from app.core.database import lock_rows, valid_id
 from app.core.errors import ValidationError
+from app.core.params import whole_number
 from app.core.time import now_utc
 from app.extensions import db
 from app.security import trail
@@ -569,7 +570,7 @@ def case_for_reference(ref, *, actor: Actor, field: str, id_allowed=False) -> Ca
     form must not tell which references exist in other units."""
     ref = str(ref or "").strip()
     case_id = None
-    if id_allowed and ref.isdigit() and len(ref) <= 12:
+    if id_allowed and valid_id(whole_number(ref)):  # an id a row can have; "²" is no digit
         case_id = int(ref)
     elif ref:
         case_id = db.session.scalar(select(Case.id).where(Case.reference == ref))
@@ -804,8 +805,8 @@ def add_link(case_id, target_type, target_id, *, actor: Actor, note=None) -> Cas
     label = target
     if target_type == "case":
         other = db.session.scalar(select(Case).where(Case.reference == target))
-        if other is None and target.isdigit():
-            other = db.session.get(Case, int(target))
+        if other is None and (target_number := valid_id(whole_number(target))):
+            other = db.session.get(Case, target_number)
         if other is None:
             raise ValidationError({"target_id": f"no case {target}"})
         other = get_case(other.id, actor=actor)

@@ -707,7 +707,7 @@ def statistics():
     from app.cases.stats import case_statistics
 
     try:
-        months = fields.integer(request.args.get("months") or 12, "months", minimum=1, maximum=120)
+        months = fields.integer(request.args.get("months"), "months", minimum=1, maximum=120) or 12
     except ValidationError as exc:
         _flash_errors(exc)
         months = 12

@@ -5,6 +5,7 @@ import functools
 from flask import g, request
 
 from app.core.errors import ValidationError
+from app.core.json_input import first_bad_string
 from app.security.access import AccessDenied
 
 # What a scope lets a client's services do, expressed in role permissions.
@@ -62,34 +63,22 @@ def require_scope(scope: str):
 
 
 def json_body(kind=dict):
-    """The request's JSON body, or a 400/422 naming the problem."""
+    """The request's JSON body, or a 422 naming the problem (413 beyond the size limit).
+
+    Parsing goes through ``app.core.json_input`` (the app's request class): size, nesting,
+    strict UTF-8 and JSON numbers, and no NUL or lone surrogate in any string or key."""
     if not request.is_json:
         raise ApiValidationError({"body": "must be JSON (Content-Type: application/json)"})
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiValidationError({"body": "is not valid JSON"})
+    data = request.get_json()
     if not isinstance(data, kind):
         raise ApiValidationError(
             {"body": f"must be a JSON {'object' if kind is dict else 'array'}"}
         )
-    if where := _first_nul(data, "body"):
-        # PostgreSQL text cannot hold NUL, and no customs field needs one.
-        raise ApiValidationError({where: "must not contain NUL characters"})
     return data
 
 
 def _first_nul(value, path):
-    """The JSON path of the first string (or key) holding a NUL character, else None."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if "\x00" in str(key):
-                return path
-            if found := _first_nul(item, f"{path}.{key}"):
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            if found := _first_nul(item, f"{path}[{index}]"):
-                return found
-    return None
+    """The JSON path of the first string (or the object of a key) holding a NUL character or
+    a lone surrogate, else None."""
+    found = first_bad_string(value, path)
+    return found[0] if found else None

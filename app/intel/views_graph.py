@@ -5,7 +5,9 @@ from datetime import date
 
 from flask import Response, abort, g, jsonify, render_template, request
 
+from app.core.database import MAX_ID, valid_id
 from app.core.errors import ValidationError
+from app.core.params import id_value, whole_number
 from app.core.web import permission_required
 from app.extensions import db
 from app.intel import graph
@@ -40,25 +42,31 @@ def _date_arg(name):
 
 
 def _int_arg(source, name, *, required=True, default=None):
+    """An entity id (``e12`` as the chart names its nodes, or ``12``) or a count; held within
+    0..MAX_ID, where an id no entity has is simply not found (404) and an offset past the end
+    shows nothing more, instead of overflowing the database's integers (a 500)."""
     value = source.get(name, "")
     if value in ("", None):
         if required:
             raise ValidationError({name: "is required"})
         return default
-    try:
-        return int(str(value).lstrip("e"))
-    except ValueError:
-        raise ValidationError({name: "must be a number"}) from None
+    number = whole_number(str(value).lstrip("e"))
+    if number is None:
+        raise ValidationError({name: "must be a number"})
+    return min(max(number, 0), MAX_ID)
 
 
 def _node_ids(values) -> list[int]:
     if isinstance(values, str):
         values = values.split(",")
+    values = values or []
+    if not isinstance(values, list):
+        raise ValidationError({"nodes": "must be a list of entity ids"})
     ids = []
-    for i, value in enumerate(values or []):
+    for i, value in enumerate(values):
         value = str(value).strip().lstrip("e")
         if value:
-            if not value.isdigit():
+            if valid_id(whole_number(value)) is None:
                 raise ValidationError({f"nodes[{i}]": "is not an entity id"})
             ids.append(int(value))
     return ids
@@ -79,8 +87,9 @@ def chart():
     chart_id = request.args.get("chart", "")
     return render_template(
         "intel/chart.html",
-        start=int(start) if start.isdigit() else None,
-        chart_id=int(chart_id) if chart_id.isdigit() else None,
+        # Only ids a record can have reach the page's script (it loads them by URL).
+        start=valid_id(whole_number(start)),
+        chart_id=valid_id(whole_number(chart_id)),
         link_types=LINK_TYPES,
         save_form=SaveChartForm(formdata=None),
         can_save=g.actor.can("case.edit"),
@@ -156,7 +165,7 @@ def graph_export():
 def graph_save():
     data = _payload()
     chart = graph.save_chart(
-        data.get("case_id"),
+        id_value(data.get("case_id"), "case_id", strict=True),
         data.get("title"),
         _node_ids(data.get("nodes")),
         actor=g.actor,

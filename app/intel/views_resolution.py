@@ -3,6 +3,7 @@
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
 from app.core.errors import ValidationError
+from app.core.params import id_arg, id_value
 from app.core.web import permission_required
 from app.extensions import db
 from app.intel import resolution, service
@@ -17,16 +18,15 @@ def resolution_queue():
     if judgement not in (None, "merge", "not_same", "unsure", "all"):
         judgement = None
     matches = resolution.pending_matches(g.actor, judgement=judgement)
-    entity_id = request.args.get("entity", "")
-    if entity_id.isdigit():
-        wanted = int(entity_id)
-        matches = [m for m in matches if wanted in (m.entity_a_id, m.entity_b_id)] or matches
+    entity_id = id_arg(request.args, "entity")  # text that is not an id is ignored
+    if entity_id is not None:
+        matches = [m for m in matches if entity_id in (m.entity_a_id, m.entity_b_id)] or matches
     # The queue shows pairs of names and their shared identifiers: a consultation.
     service.record_search(
         g.actor,
         "entity",
         f"resolution queue: {judgement or 'pending'}"
-        + (f", entity {entity_id}" if entity_id.isdigit() else ""),
+        + (f", entity {entity_id}" if entity_id is not None else ""),
         results=len(matches),
     )
     return render_template(
@@ -46,9 +46,12 @@ def resolution_decide():
     if not form.validate_on_submit():
         abort(400)
     try:
-        a, b = int(form.entity_a.data), int(form.entity_b.data)
-        survivor = int(form.survivor.data) if (form.survivor.data or "").isdigit() else None
-    except ValueError:
+        a = id_value(form.entity_a.data, "entity_a", strict=True)
+        b = id_value(form.entity_b.data, "entity_b", strict=True)
+        survivor = id_value(form.survivor.data, "survivor")
+    except ValidationError:
+        abort(400)
+    if a is None or b is None:
         abort(400)
     try:
         result = resolution.decide(a, b, form.judgement.data, actor=g.actor, survivor_id=survivor)

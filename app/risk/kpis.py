@@ -1,10 +1,11 @@
 """Targeting KPIs: per channel, per profile and per period, plus the review list."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 from sqlalchemy import select
 
+from app.core.params import add_days
 from app.extensions import db
 from app.risk.models import CHANNELS, ControlResult, Declaration, RiskProfile
 from app.risk.profiles import empty_stats, expiring, profile_stats
@@ -49,7 +50,7 @@ def targeting_kpis(
     """Everything the KPI page shows for the period (default: the last 90 days)."""
     actor.require("risk.profile.view")
     until = until or date.today()
-    since = since or until - timedelta(days=90)
+    since = since or add_days(until, -90)  # held within the calendar: no 500 on 0001-01-01
     frame = _frame(actor, since, until)
     total = len(frame)
     rates = selectivity_rates()
@@ -93,7 +94,7 @@ def targeting_kpis(
     from datetime import UTC, datetime, time
 
     since_dt = datetime.combine(since, time.min, tzinfo=UTC)
-    until_dt = datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC)
+    until_dt = datetime.combine(add_days(until, 1), time.min, tzinfo=UTC)
     stats = profile_stats(since=since_dt, until=until_dt)
     profiles = list(
         db.session.scalars(

@@ -6,7 +6,9 @@ from datetime import UTC, date, datetime, time
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app.core import json_input
 from app.core.errors import ValidationError
+from app.core.params import id_list
 from app.core.web import permission_required
 from app.extensions import db
 from app.risk import kpis, profiles, rules, simulation
@@ -44,10 +46,9 @@ def _recipient_choices(form):
 
 
 def _form_data(form) -> dict:
-    try:
-        conditions = json.loads(form.conditions_json.data or "null")
-    except ValueError:
-        conditions = None
+    # Strict and depth-limited: a refusal (too deep, a lone surrogate, not JSON) names the
+    # conditions and is shown in the editor like any other error of the rule.
+    conditions = json_input.loads(form.conditions_json.data or "null", where="conditions")
 
     def _when(d):
         return datetime.combine(d, time.min, tzinfo=UTC) if d else None
@@ -152,8 +153,10 @@ def profile_edit(profile_id):
 @permission_required("risk.profile.edit")
 def profile_preview():
     """The editor's live check: the rule as a sentence, or the errors by path."""
-    tree = request.get_json(silent=True)
     try:
+        # Inside the try: a body refused as JSON (too deep, a lone surrogate) is shown like
+        # any other error of the rule.
+        tree = request.get_json(silent=True)
         normal = rules.validate(tree, lists=profiles.list_kinds())
     except ValidationError as exc:
         return jsonify({"ok": False, "errors": exc.fields})
@@ -241,7 +244,7 @@ def simulation_page():
     choices = db.session.scalars(
         select(RiskProfile).where(RiskProfile.status != "retired").order_by(RiskProfile.code)
     ).all()
-    selected = [int(v) for v in request.args.getlist("profiles") if v.isdigit()]
+    selected = id_list(request.args.getlist("profiles"), "profiles")  # others are ignored
     if request.args.get("set") == "active":
         selected = [p.id for p in choices if p.status == "active"]
     results, combined = [], None

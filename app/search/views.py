@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, time
 from flask import Blueprint, current_app, g, render_template, request
 
 from app.core.errors import ValidationError
+from app.core.pagination import MAX_PAGE
+from app.core.params import int_arg
 from app.core.web import permission_required
 from app.search import service
 from app.search.registry import search_sources
@@ -38,10 +40,8 @@ def parse_args(args, *, strict=False):
         bad = [t for t in types if t not in sources]
         if bad:
             raise ValidationError({"type": f"unknown record type {bad[0]!r}"})
-    try:
-        page = max(1, int(args.get("page", 1)))
-    except ValueError:
-        raise ValidationError({"page": "must be a number"}) from None
+    # The page clamps (page=x is page 1, page=10**30 the last there can be); the API refuses.
+    page = int_arg(args, "page", 1, 1, MAX_PAGE, strict=strict)
     return {
         "types": types,
         "date_from": parse_date(args.get("from"), "from", strict=strict),

@@ -1,6 +1,6 @@
 """Sign-in, sign-out, administration of users, units and API clients, and the trail."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time
 
 from flask import (
     Blueprint,
@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app.core.exports import csv_response
 from app.core.pagination import paginate
+from app.core.params import add_days
 from app.core.web import SESSION_KEY, login_required, permission_required, safe_next_url
 from app.extensions import db
 from app.security import service, throttle, trail
@@ -261,7 +262,8 @@ def _trail_query(args):
             if op == "ge":
                 stmt = stmt.where(AccessEvent.occurred_dt >= day)
             else:
-                stmt = stmt.where(AccessEvent.occurred_dt < day + timedelta(days=1))
+                end = datetime.combine(add_days(day.date(), 1), time.min, tzinfo=UTC)
+                stmt = stmt.where(AccessEvent.occurred_dt < end)
     return stmt.order_by(AccessEvent.seq.desc())
 
 

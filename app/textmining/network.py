@@ -19,7 +19,9 @@ from itertools import combinations
 
 from sqlalchemy import func, select
 
+from app.core.database import MAX_ID
 from app.core.errors import ValidationError
+from app.core.params import add_days, whole_number
 from app.core.time import now_utc
 from app.extensions import db
 from app.textmining.models import Article, Mention
@@ -69,15 +71,16 @@ class NetworkFilter:
             raw = (args.get(name) or "").strip()
             if not raw:
                 return default
-            if not raw.isdigit() or not lo <= int(raw) <= hi:
+            value = whole_number(raw)  # ASCII digits: "²".isdigit() holds, int("²") fails
+            if value is None or not lo <= value <= hi:
                 errors[name] = f"must be a whole number from {lo} to {hi}"
                 return default
-            return int(raw)
+            return value
 
         f = cls(
             since=parse_date("since"),
             until=parse_date("until"),
-            feed_id=parse_int("feed", None, 1, 2**31),
+            feed_id=parse_int("feed", None, 1, MAX_ID),
             min_count=parse_int("min_count", 2, 1, 10_000),
             limit=parse_int("limit", 150, 1, 2000),
         )
@@ -231,7 +234,7 @@ def _article_filter(stmt, filters: NetworkFilter):
     if filters.since:
         stmt = stmt.where(when >= _start(filters.since))
     if filters.until:
-        stmt = stmt.where(when < _start(filters.until + timedelta(days=1)))
+        stmt = stmt.where(when < _start(add_days(filters.until, 1)))
     if filters.feed_id:
         stmt = stmt.where(Article.feed_id == filters.feed_id)
     return stmt

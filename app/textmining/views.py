@@ -16,6 +16,7 @@ from sqlalchemy import distinct, func, select
 
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
+from app.core.params import id_arg
 from app.core.web import permission_required
 from app.extensions import db
 from app.textmining import network as net
@@ -52,7 +53,8 @@ def category_label(value):
 @permission_required("news.view")
 def articles():
     args = request.args
-    feed_id = args.get("feed", type=int)
+    # An id no feed can have lists nothing; text that is not a number is ignored.
+    feed_id = id_arg(args, "feed")
     stmt = service.articles_query(
         actor=g.actor,
         q=args.get("q", "").strip() or None,
@@ -61,7 +63,7 @@ def articles():
         category=args.get("category") or None,
         canonical=args.get("term") or None,
         keyword=args.get("keyword") or None,
-        group_id=args.get("group", type=int),
+        group_id=id_arg(args, "group"),
     )
     page = paginate(stmt, args, per_page=25)
     languages = db.session.scalars(
