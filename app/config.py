@@ -45,6 +45,15 @@ def build_config(instance_path: Path) -> dict:
         "SECRET_KEY": load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": db_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # SQLite: how long a write waits for the one write lock before "database is locked".
+        "TOLLGATE_SQLITE_BUSY_TIMEOUT": float(_env("SQLITE_BUSY_TIMEOUT", "30")),
+        # Work one request may do, so that it answers in seconds and holds no lock for long
+        # (bench/sqlite_contention.py): entities and links of one chart analysis (betweenness
+        # grows with entities x links), items of one declaration batch (a batch holds SQLite's
+        # write lock from its first declaration to its commit).
+        "TOLLGATE_GRAPH_ANALYSE_MAX_NODES": int(_env("GRAPH_ANALYSE_MAX_NODES", "500")),
+        "TOLLGATE_GRAPH_ANALYSE_MAX_LINKS": int(_env("GRAPH_ANALYSE_MAX_LINKS", "5000")),
+        "TOLLGATE_API_BATCH_MAX_ITEMS": int(_env("API_BATCH_MAX_ITEMS", "5000")),
         "SESSION_COOKIE_NAME": "tollgate_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -53,6 +62,10 @@ def build_config(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": _bool("SECURE_COOKIES", True),
         "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the server-side session
         "MAX_CONTENT_LENGTH": int(_env("MAX_UPLOAD_BYTES", str(25 * 1024 * 1024))),
+        # A JSON body (API, the pages' JSON calls) beyond this is a 413, and one nesting arrays
+        # and objects deeper than this a 422, both before it is parsed (app/core/json_input.py).
+        "TOLLGATE_JSON_MAX_BYTES": int(_env("JSON_MAX_BYTES", str(8 * 1024 * 1024))),
+        "TOLLGATE_JSON_MAX_DEPTH": int(_env("JSON_MAX_DEPTH", "128")),
         "TOLLGATE_IDLE_TIMEOUT": timedelta(minutes=int(_env("IDLE_TIMEOUT_MINUTES", "30"))),
         "TOLLGATE_SESSION_LIFETIME": timedelta(hours=int(_env("SESSION_LIFETIME_HOURS", "12"))),
         "TOLLGATE_MAX_FAILED_LOGINS": int(_env("MAX_FAILED_LOGINS", "5")),
@@ -76,6 +89,17 @@ def build_config(instance_path: Path) -> dict:
         "TOLLGATE_FEED_ALLOWED_HOSTS": [
             h.strip() for h in _env("FEED_ALLOWED_HOSTS", "").split(",") if h.strip()
         ],
+        # Internal networks and hosts that feeds and webhooks may reach (app/core/outbound.py),
+        # e.g. "10.20.0.0/16, soar.customs.local"; everything not public is refused otherwise.
+        "TOLLGATE_OUTBOUND_ALLOW": [
+            h.strip() for h in _env("OUTBOUND_ALLOW", "").split(",") if h.strip()
+        ],
+        # An e-mail or webhook failing this many times is given up ("failed"): with the
+        # back-off of 30 s doubling to 1 h, 8 attempts span about an hour.
+        "TOLLGATE_DELIVERY_MAX_ATTEMPTS": int(_env("DELIVERY_MAX_ATTEMPTS", "8")),
+        # A feed whose host gives no answer (refused, unresolved, timed out) this many polls
+        # in a row is disabled; with its back-off, 10 polls are about a week.
+        "TOLLGATE_FEED_MAX_NETWORK_FAILURES": int(_env("FEED_MAX_NETWORK_FAILURES", "10")),
         "TOLLGATE_NLP_MODEL": _env("NLP_MODEL", "auto"),
         "TOLLGATE_FEED_TIMEOUT": float(_env("FEED_TIMEOUT", "15")),
         "TOLLGATE_FEED_MAX_BYTES": int(_env("FEED_MAX_BYTES", str(5 * 1024 * 1024))),

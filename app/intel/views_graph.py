@@ -3,7 +3,7 @@
 import functools
 from datetime import date
 
-from flask import Response, abort, g, jsonify, render_template, request
+from flask import Response, abort, current_app, g, jsonify, render_template, request
 
 from app.core.database import MAX_ID, valid_id
 from app.core.errors import ValidationError
@@ -131,7 +131,19 @@ def graph_path():
 @permission_required("entity.view")
 @json_errors
 def graph_analyse():
-    return jsonify(graph.analyse(_node_ids(_payload().get("nodes")), actor=g.actor))
+    nodes = _node_ids(_payload().get("nodes"))
+    # A long computation that only reads: commit what the request wrote so far (the session's
+    # last-seen time) so that SQLite's write lock is not held while it runs.
+    db.session.commit()
+    config = current_app.config
+    return jsonify(
+        graph.analyse(
+            nodes,
+            actor=g.actor,
+            max_nodes=config.get("TOLLGATE_GRAPH_ANALYSE_MAX_NODES", graph.MAX_ANALYSE_NODES),
+            max_links=config.get("TOLLGATE_GRAPH_ANALYSE_MAX_LINKS", graph.MAX_ANALYSE_LINKS),
+        )
+    )
 
 
 @bp.post("/graph/timeline")
