@@ -118,7 +118,7 @@ def get_alert(actor: Actor, alert_id: int, *, action: str = "view", log: bool = 
 
     For a change (``action="update"``) the row is locked until the request commits, so two
     officers acknowledging at the same moment cannot both succeed: the second waits, then
-    reads the new status (on SQLite, BEGIN IMMEDIATE already serialises writers)."""
+    reads the new status (on SQLite the FOR UPDATE select takes the write lock first)."""
     actor.require("alert.view")
     stmt = select(Alert).where(Alert.id == alert_id, visible_clause(actor))
     if action == "update":

@@ -124,7 +124,7 @@ def record_control_result(
         )
     # Two officers (or a retried call of the declaration system) recording at once: the row
     # lock makes the second replace the first's result instead of failing on the
-    # one-result-per-declaration key. (SQLite's BEGIN IMMEDIATE already serialises writers.)
+    # one-result-per-declaration key. (On SQLite the locking select takes the one write lock.)
     db.session.execute(select(Declaration.id).where(Declaration.id == decl.id).with_for_update())
     db.session.expire(decl, ["control_result"])
     result = decl.control_result
