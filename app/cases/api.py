@@ -142,24 +142,18 @@ def list_cases():
     )
 
 
-_CREATE_KEYS = {
-    "kind",
-    "title",
-    "handling_code",
-    "handling_conditions",
-    "template",
-    "assignee_id",
-    "items",
-    "parties",
-    "unit_id",
-}
+def _case_fields(body: dict, skip=()) -> dict:
+    """The editable case fields of a body, named one by one: a service's own keyword
+    arguments (status, opened_dt, journal_text, actor ...) are never reachable from JSON.
+    ``json_body`` has already refused any key the operation's schema does not list."""
+    return {k: body[k] for k in service.EDITABLE_FIELDS if k in body and k not in skip}
 
 
 @bp.post("")
 @require_scope("cases:write")
 def create_case():
     body = json_body()
-    values = {k: v for k, v in body.items() if k not in _CREATE_KEYS}
+    values = _case_fields(body, skip=("title", "handling_conditions"))
     parties = body.get("parties") or []
     if not isinstance(parties, list):
         raise ValidationError({"parties": "must be a list"})
@@ -210,14 +204,15 @@ def get_case(case_id):
 @require_scope("cases:write")
 def update_case(case_id):
     body = json_body()
-    status = body.pop("status", None)
-    resolution = body.pop("resolution", None)
-    note = body.pop("note", None)
-    handling_code = body.pop("handling_code", None)
-    assignee_id = body.pop("assignee_id", None)
-    if body or handling_code is not None or assignee_id is not None:
+    status = body.get("status")
+    resolution = body.get("resolution")
+    note = body.get("note")
+    handling_code = body.get("handling_code")
+    assignee_id = body.get("assignee_id")
+    values = _case_fields(body)
+    if values or handling_code is not None or assignee_id is not None:
         service.update_case(
-            case_id, actor=g.actor, handling_code=handling_code, assignee_id=assignee_id, **body
+            case_id, actor=g.actor, handling_code=handling_code, assignee_id=assignee_id, **values
         )
     if status is not None:
         current = service.get_case(case_id, actor=g.actor, log=False)
@@ -274,34 +269,65 @@ def _errors(*codes):
 _ID = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _JSON = "application/json"
 
+_ITEM_INPUT = {
+    "type": "object",
+    "required": ["commodity_area", "description"],
+    "properties": {
+        "commodity_area": {"type": "string", "enum": list(catalog.COMMODITY_AREAS)},
+        "hs_code": {"type": ["string", "null"], "pattern": "^[0-9]{4,10}$"},
+        "description": {"type": "string", "maxLength": 500},
+        "quantity": {"type": ["string", "number", "null"]},
+        "quantity_unit": {"type": ["string", "null"], "enum": [*catalog.QUANTITY_UNITS, None]},
+        "value": {"type": ["string", "number", "null"], "description": "EUR"},
+        "concealment_method": {"type": ["string", "null"]},
+    },
+}
+_PARTY_INPUT = {
+    "type": "object",
+    "required": ["role"],
+    "properties": {
+        "role": {"type": "string", "enum": list(catalog.PARTY_ROLES)},
+        "entity_id": {"type": "integer"},
+        "new_entity": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string"},
+                "name": {"type": "string"},
+                "identifiers": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+        },
+    },
+}
+#: the editable case fields as the API takes them (parsed by ``service.EDITABLE_FIELDS``)
+_FIELD_INPUTS = {
+    name: {"type": ["string", "number", "array", "null"]}
+    for name in service.EDITABLE_FIELDS
+    if name not in ("title", "handling_conditions")
+}
+
 SCHEMAS = {
+    # Inputs are separate schemas from outputs: request bodies are closed (unknown keys are
+    # refused), responses carry more fields (ids, positions, names).
+    "CaseItemInput": _ITEM_INPUT,
+    "CasePartyInput": _PARTY_INPUT,
     "CaseItem": {
         "type": "object",
         "required": ["commodity_area", "description"],
         "properties": {
-            "commodity_area": {"type": "string", "enum": list(catalog.COMMODITY_AREAS)},
-            "hs_code": {"type": ["string", "null"], "pattern": "^[0-9]{4,10}$"},
-            "description": {"type": "string", "maxLength": 500},
-            "quantity": {"type": ["string", "number", "null"]},
-            "quantity_unit": {"type": ["string", "null"], "enum": [*catalog.QUANTITY_UNITS, None]},
-            "value": {"type": ["string", "number", "null"], "description": "EUR"},
-            "concealment_method": {"type": ["string", "null"]},
+            "id": {"type": "integer"},
+            "position": {"type": "integer"},
+            **_ITEM_INPUT["properties"],
         },
     },
     "CaseParty": {
         "type": "object",
         "required": ["role"],
         "properties": {
+            "id": {"type": "integer"},
             "role": {"type": "string", "enum": list(catalog.PARTY_ROLES)},
             "entity_id": {"type": "integer"},
-            "new_entity": {
-                "type": "object",
-                "properties": {
-                    "type": {"type": "string"},
-                    "name": {"type": "string"},
-                    "identifiers": {"type": "object"},
-                },
-            },
+            "entity_type": {"type": "string"},
+            "name": {"type": "string"},
         },
     },
     "CaseSummary": {
@@ -343,14 +369,27 @@ SCHEMAS = {
             "kind": {"type": "string", "enum": list(catalog.KINDS)},
             "title": {"type": "string"},
             "handling_code": {"type": "string", "enum": ["P", "C"]},
+            "handling_conditions": {"type": ["string", "null"]},
             "template": {"type": "string", "enum": list(catalog.TEMPLATES)},
-            "items": {"type": "array", "items": _ref("CaseItem")},
-            "parties": {"type": "array", "items": _ref("CaseParty")},
-            **{
-                name: {"type": ["string", "number", "array", "null"]}
-                for name in service.EDITABLE_FIELDS
-                if name != "title"
-            },
+            "assignee_id": {"type": ["integer", "null"]},
+            "items": {"type": "array", "items": _ref("CaseItemInput")},
+            "parties": {"type": "array", "items": _ref("CasePartyInput")},
+            **_FIELD_INPUTS,
+        },
+    },
+    "CaseUpdate": {
+        "type": "object",
+        "description": "Fields to change; status (with resolution and note) moves the "
+        "workflow, closing needs case.decide",
+        "properties": {
+            "title": {"type": "string"},
+            "handling_code": {"type": "string", "enum": ["P", "C"]},
+            "handling_conditions": {"type": ["string", "null"]},
+            "assignee_id": {"type": ["integer", "null"]},
+            "status": {"type": "string", "enum": list(catalog.STATUSES)},
+            "resolution": {"type": ["string", "null"]},
+            "note": {"type": ["string", "null"]},
+            **_FIELD_INPUTS,
         },
     },
 }
@@ -416,7 +455,7 @@ PATHS = {
             "summary": "Update case fields; status and resolution move the workflow",
             "tags": ["cases"],
             "parameters": [_ID],
-            "requestBody": {"required": True, "content": {_JSON: {"schema": {"type": "object"}}}},
+            "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("CaseUpdate")}}},
             "responses": {
                 "200": {
                     "description": "The updated case",
@@ -438,7 +477,9 @@ PATHS = {
                         "schema": {
                             "type": "object",
                             "required": ["items"],
-                            "properties": {"items": {"type": "array", "items": _ref("CaseItem")}},
+                            "properties": {
+                                "items": {"type": "array", "items": _ref("CaseItemInput")}
+                            },
                         }
                     }
                 },
@@ -454,7 +495,10 @@ PATHS = {
             "summary": "Add a party (an entity of the registry, or a new one)",
             "tags": ["cases"],
             "parameters": [_ID],
-            "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("CaseParty")}}},
+            "requestBody": {
+                "required": True,
+                "content": {_JSON: {"schema": _ref("CasePartyInput")}},
+            },
             "responses": {
                 "201": {"description": "The party added"},
                 **_errors("400", "401", "403", "404", "422"),

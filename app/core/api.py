@@ -2,7 +2,7 @@
 
 import functools
 
-from flask import g, request
+from flask import current_app, g, request
 
 from app.core.errors import ValidationError
 from app.core.json_input import first_bad_string
@@ -74,7 +74,19 @@ def json_body(kind=dict):
         raise ApiValidationError(
             {"body": f"must be a JSON {'object' if kind is dict else 'array'}"}
         )
+    reject_unknown_fields(data)
     return data
+
+
+def reject_unknown_fields(data, root: str = "") -> None:
+    """422 naming every key the operation's request body schema (its OpenAPI description)
+    does not list: a body is an allow-list, never forwarded wholesale to a service."""
+    from app.core.openapi import unknown_body_fields
+
+    if fields := unknown_body_fields(
+        current_app, request.method, request.url_rule.rule, data, root
+    ):
+        raise ApiValidationError(fields)
 
 
 def _first_nul(value, path):

@@ -70,7 +70,8 @@ def test_batch_is_all_or_nothing_with_json_paths(client, make, db):
     [
         ({"date": "2026-13-01"}, "date", "'2026-13-01' is not a date (YYYY-MM-DD)"),
         ({"office": ""}, "office", "is required"),
-        ({"colour": "red"}, "colour", "is not a declaration field"),
+        # Unknown keys are refused by the API's allow-list (the OpenAPI request body).
+        ({"colour": "red"}, "colour", "is not a field of this request (accepted: courier, "),
         (
             {"dispatch_country": "Germany"},
             "dispatch_country",
@@ -94,7 +95,8 @@ def test_malformed_declarations_name_the_field(client, make, payload, field, mes
     _, token = make.api_client(["declarations:write"])
     resp = _post(client, "/api/v1/declarations", token, body(**payload))
     assert resp.status_code == 422
-    assert resp.json["error"]["fields"][field] == message
+    got = resp.json["error"]["fields"][field]
+    assert got == message or (message.endswith(", ") and got.startswith(message))
 
 
 def test_duplicate_and_not_json(client, make):
