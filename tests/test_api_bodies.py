@@ -76,6 +76,11 @@ def test_unknown_key_is_refused_and_named(label, client, db, token):
         ("POST /api/v1/declarations", {"number": "N", "items": [{EXTRA: 1}]}, f"items[0].{EXTRA}"),
         (
             "POST /api/v1/declarations",
+            {"declarations": [{"number": "N", "items": []}], EXTRA: 1},
+            EXTRA,
+        ),
+        (
+            "POST /api/v1/declarations",
             {"declarations": [{"number": "N", EXTRA: 1}]},
             f"declarations[0].{EXTRA}",
         ),
