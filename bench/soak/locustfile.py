@@ -35,9 +35,8 @@ PAGES = json.loads(open(_PAGES_PATH).read()) if _PAGES_PATH else []  # noqa: SIM
 _SEEN_PATH = os.environ.get("SOAK_SEEN_FILE")
 SEEN = open(_SEEN_PATH, "a") if _SEEN_PATH else None  # noqa: SIM115 - whole run
 SIGNER = json.loads(os.environ.get("SOAK_SIGNER") or "{}")
-CSRF = re.compile(
-    r'name="csrf_token" type="hidden" value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
-)
+#: the CSRF token of a page's forms (WTForms' field and base.html's sign-out form alike)
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def _ok(response, also=()) -> bool:
