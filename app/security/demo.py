@@ -26,6 +26,8 @@ DEMO_USERS = [
     ("officer", "Enis Gashi", "BCP-N", [R.ENFORCEMENT_OFFICER], "supervisor"),
     ("officer2", "Lena Hoxha", "PORT-S", [R.ENFORCEMENT_OFFICER], "supervisor"),
     ("admin", "Arben Krasniqi", "HQ-ADM", [R.ADMINISTRATOR], None),
+    # reads the access trail of every unit (trail.view_all), and nothing else
+    ("dpo", "Vesa Morina", "HQ-ADM", [R.DATA_PROTECTION_OFFICER], None),
 ]
 
 #: the demo system client's token, so the declaration system simulator can post at once
