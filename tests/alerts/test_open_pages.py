@@ -13,16 +13,13 @@ the timeouts only bound a stall.
 
 import http.client
 import re
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from app.cli import GUNICORN_CONF
 from app.security import service as security
 from tests.alerts.factories import raise_specimen_alert
-from tests.ops.workers import ROOT, app_env, free_port, healthy, wait_until
+from tests.ops.workers import app_env, free_port, healthy, start_gunicorn, wait_until
 
 PAGES = 200
 SIGN_INS = 20
@@ -105,11 +102,7 @@ def test_two_hundred_open_pages_leave_sign_in_answering(app, db, make, specimens
     log_path = tmp_path / "gunicorn.log"
     stop = threading.Event()
     with open(log_path, "w") as log:
-        master = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONF,
-             "--workers", "2", "--bind", f"127.0.0.1:{port}", "app.wsgi:app"],
-            env=env, cwd=ROOT, stdout=log, stderr=log,
-        )  # fmt: skip
+        master = start_gunicorn(env, port, log, workers=2)
         pages = []
         try:
             wait_until(lambda: healthy(f"http://127.0.0.1:{port}"), timeout=240, what="gunicorn")

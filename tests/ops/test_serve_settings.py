@@ -9,12 +9,9 @@ with the old setting the server has closed the connection by then, and the reque
 """
 
 import http.client
-import subprocess
-import sys
 import time
 
-from app.cli import GUNICORN_CONF
-from tests.ops.workers import ROOT, app_env, free_port, healthy, wait_until
+from tests.ops.workers import app_env, free_port, healthy, start_gunicorn, wait_until
 
 IDLE = 3.0  # seconds between the two requests: more than the old 2 s, less than the 5 s now
 
@@ -24,11 +21,7 @@ def test_served_app_keeps_an_idle_connection_longer_than_a_client_waits(app, db,
     env = app_env(app, tmp_path)
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
-        master = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONF,
-             "--workers", "1", "--bind", f"127.0.0.1:{port}", "app.wsgi:app"],
-            env=env, cwd=ROOT, stdout=log, stderr=log,
-        )  # fmt: skip
+        master = start_gunicorn(env, port, log, workers=1)
         try:
             wait_until(lambda: healthy(f"http://127.0.0.1:{port}"), timeout=240, what="gunicorn")
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)

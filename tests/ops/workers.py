@@ -91,6 +91,18 @@ def start_worker(env, log_path: Path) -> subprocess.Popen:
     return proc
 
 
+def start_gunicorn(env, port: int, log, workers: int = 1) -> subprocess.Popen:
+    """gunicorn as ``tollgate serve`` starts it (app/gunicorn_conf.py), on 127.0.0.1:``port``,
+    logging to the open file ``log``."""
+    from app.cli import GUNICORN_CONF
+
+    return subprocess.Popen(  # noqa: S603 - the test's own command line
+        [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONF,
+         "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "app.wsgi:app"],
+        env=env, cwd=ROOT, stdout=log, stderr=log,
+    )  # fmt: skip
+
+
 def stop(proc, sig=None) -> None:
     if proc.poll() is None:
         if sig is None:
