@@ -18,6 +18,7 @@ DOMAINS = (
     "app.search",
     "app.cases",
     "app.intel",
+    "app.reference",
     "app.risk",
     "app.alerts",
     "app.audit",

@@ -73,6 +73,7 @@ def app(database_url, tmp_path_factory):
     )
     with application.app_context():
         _db.create_all()
+        _seed_reference_lists()
     yield application
     with application.app_context():
         _db.engine.dispose()
@@ -94,6 +95,16 @@ def _wipe(engine) -> None:
             conn.exec_driver_sql(_SQLITE_TRIGGERS[1])
 
 
+def _seed_reference_lists() -> None:
+    """The shipped reference lists (standard and demo sets) every test starts with:
+    declarations are checked against them (app.reference)."""
+    from app.reference.service import ensure
+
+    ensure("standard", "demo")
+    _db.session.commit()
+    _db.session.remove()
+
+
 @pytest.fixture
 def db(app):
     """An app context with an empty database; emptied again after the test."""
@@ -102,6 +113,7 @@ def db(app):
         _db.session.rollback()
         _db.session.remove()
         _wipe(_db.engine)
+        _seed_reference_lists()
 
 
 @pytest.fixture
