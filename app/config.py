@@ -82,6 +82,9 @@ def build_config(instance_path: Path) -> dict:
         "TOLLGATE_SEARCH_DIR": _env("SEARCH_DIR") or str(instance_path / "search"),
         "TOLLGATE_SEARCH_BACKEND": _env("SEARCH_BACKEND", "auto"),
         "TOLLGATE_EVADED_DUTY_THRESHOLD": float(_env("EVADED_DUTY_THRESHOLD", "5000")),
+        # Four-eyes activation of risk profiles: a version is activated by someone other than
+        # its author holding risk.profile.approve (a second analyst or a supervisor).
+        "TOLLGATE_PROFILE_FOUR_EYES": _bool("PROFILE_FOUR_EYES", False),
         "TOLLGATE_SMTP_HOST": _env("SMTP_HOST", "127.0.0.1"),
         "TOLLGATE_SMTP_PORT": int(_env("SMTP_PORT", "25")),
         "TOLLGATE_MAIL_FROM": _env("MAIL_FROM", "tollgate@localhost"),

@@ -256,7 +256,7 @@ def main():
         db.session.commit()
         set_rates(
             {
-                c: {"target_rate": 0.1, "min_random_rate": 0.0}
+                c: {"target_rate": 0.05, "min_random_rate": 0.0}
                 for c in ("blue", "yellow", "orange", "red")
             },
             actor=Actor.system("bench"),

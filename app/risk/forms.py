@@ -53,6 +53,10 @@ class StatusForm(FlaskForm):
     status = HiddenField(validators=[DataRequired()])
 
 
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
 class ControlResultForm(FlaskForm):
     inspected = BooleanField("Inspected", default=True)
     compliant = SelectField(
@@ -101,20 +105,31 @@ def rates_form_class():
     """A form with a target and a random rate per lane plus the ML threshold."""
 
     class RatesForm(FlaskForm):
-        ml_threshold = FloatField("ML score threshold", validators=[Optional(), NumberRange(0, 1)])
+        ml_threshold = FloatField(
+            "ML score threshold",
+            validators=[
+                Optional(),
+                NumberRange(0, 1, message="must be a score between 0 and 1, e.g. 0.8"),
+            ],
+        )
         ml_channel = SelectField("Lane for scores above it", choices=CONTROL_LANES)
+        rotate_seed = BooleanField("Draw a new random seed (recorded in the history)")
 
     for channel in CHANNELS:
         setattr(
             RatesForm,
             f"target_{channel}",
-            FloatField(f"{channel} target (%)", validators=[Optional(), NumberRange(0, 100)]),
+            FloatField(
+                f"{channel} target (%)",
+                validators=[Optional(), NumberRange(0, 100, message="must be between 0 and 100 %")],
+            ),
         )
         setattr(
             RatesForm,
             f"random_{channel}",
             FloatField(
-                f"{channel} minimum random (%)", validators=[Optional(), NumberRange(0, 100)]
+                f"{channel} minimum random (%)",
+                validators=[Optional(), NumberRange(0, 100, message="must be between 0 and 100 %")],
             ),
         )
     return RatesForm

@@ -261,7 +261,13 @@ class RiskProfile(db.Model):
     #: draft, simulated, active, retired
     status: Mapped[str] = mapped_column(String(10), default="draft", index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: who wrote the rule now on this row (four-eyes: someone else activates it)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: the version on this row: the one that fires while the profile is active
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: the next version, written while this one stays in production (a RiskProfileVersion
+    #: in state draft or simulated); activation swaps it in
+    draft_version: Mapped[int | None] = mapped_column(Integer)
     #: summary of the last simulation (figures and window) that allowed activation
     last_simulation: Mapped[dict | None] = mapped_column(JSON)
     created_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
@@ -295,6 +301,15 @@ class RiskProfileVersion(db.Model):
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     changed_by_name: Mapped[str] = mapped_column(String(120), default="")
     changed_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    #: None for a record of the profile row; for the next version of an active profile:
+    #: draft, simulated, active (swapped in) or discarded
+    state: Mapped[str | None] = mapped_column(String(12))
+    #: the simulation of this version's rule (required before it is swapped in)
+    simulation: Mapped[dict | None] = mapped_column(JSON)
+    #: who activated (approved) this version, when it went into production
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    approved_by_name: Mapped[str | None] = mapped_column(String(120))
+    approved_dt = mapped_column(UTCDateTime)
 
     profile: Mapped[RiskProfile] = relationship(back_populates="versions")
 
@@ -352,6 +367,24 @@ class EngineState(db.Model):
     ml_threshold: Mapped[float | None] = mapped_column(Float)
     ml_channel: Mapped[str] = mapped_column(String(10), default="yellow")
     updated_dt = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc, nullable=False)
+
+
+class SettingsVersion(db.Model):
+    """One saved state of the selectivity settings (rates, ML threshold and lane, seed):
+    who changed what, when. The latest row is the settings in force."""
+
+    __tablename__ = "risk_settings_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    #: {"rates": {channel: {"target_rate", "min_random_rate"}}, "ml_threshold",
+    #: "ml_channel", "seed_fingerprint"} (the seed itself stays secret)
+    values: Mapped[dict] = mapped_column(JSON)
+    #: readable list of what changed against the previous version
+    changes: Mapped[list] = mapped_column(JSON, default=list)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    changed_by_name: Mapped[str] = mapped_column(String(120), default="")
+    changed_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
 
 class ChannelRaise(db.Model):

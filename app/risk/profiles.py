@@ -7,7 +7,7 @@ from sqlalchemy import case, func, select
 from app.core.errors import ValidationError
 from app.core.time import as_utc, now_utc
 from app.extensions import db
-from app.risk import rules
+from app.risk import profile_versions, rules
 from app.risk.models import (
     CHANNELS,
     ControlResult,
@@ -156,17 +156,20 @@ def _clean(data: dict, errors: dict) -> dict:
     return out
 
 
-def _record_version(p: RiskProfile, actor: Actor, changes: list[str]) -> None:
-    db.session.add(
-        RiskProfileVersion(
-            profile_id=p.id,
-            version=p.version,
-            snapshot=_snapshot(p),
-            changes=changes,
-            changed_by_id=actor.user_id,
-            changed_by_name=actor.username,
-        )
+def _record_version(p: RiskProfile, actor: Actor, changes: list[str], *, approved=False):
+    row = RiskProfileVersion(
+        profile_id=p.id,
+        version=p.version,
+        snapshot=_snapshot(p),
+        changes=changes,
+        changed_by_id=actor.user_id,
+        changed_by_name=actor.username,
     )
+    if approved:
+        row.approved_by_id, row.approved_by_name = actor.user_id, actor.username
+        row.approved_dt = now_utc()
+    db.session.add(row)
+    return row
 
 
 def create_profile(data: dict, *, actor: Actor) -> RiskProfile:
@@ -181,7 +184,14 @@ def create_profile(data: dict, *, actor: Actor) -> RiskProfile:
     while db.session.scalar(select(RiskProfile.id).where(RiskProfile.code == code)):
         last += 1
         code = f"RP-{last + 1:04d}"
-    profile = RiskProfile(code=code, status="draft", owner_id=actor.user_id, version=1, **clean)
+    profile = RiskProfile(
+        code=code,
+        status="draft",
+        owner_id=actor.user_id,
+        author_id=actor.user_id,
+        version=1,
+        **clean,
+    )
     db.session.add(profile)
     db.session.flush()
     _record_version(profile, actor, ["created"])
@@ -189,21 +199,12 @@ def create_profile(data: dict, *, actor: Actor) -> RiskProfile:
     return profile
 
 
-def update_profile(profile_id: int, data: dict, *, actor: Actor) -> RiskProfile:
-    """Save a new version. Changing the rule or channel sends the profile back to draft:
-    it must be simulated again before it may fire."""
-    actor.require("risk.profile.edit")
-    profile = get_profile(profile_id)
-    errors: dict[str, str] = {}
-    clean = _clean(data, errors)
-    if errors:
-        raise ValidationError(errors)
+def _changes(old_values: dict, clean: dict) -> tuple[list[str], bool]:
+    """Readable changes from ``old_values`` to ``clean``, and whether the rule changed."""
     changes = []
     rule_changed = False
     for key, value in clean.items():
-        old = getattr(profile, key)
-        if key.endswith("_dt"):
-            old = as_utc(old)
+        old = old_values[key]
         if old != value:
             label = key.removesuffix("_dt").replace("_", " ")
             if key == "conditions":
@@ -212,21 +213,50 @@ def update_profile(profile_id: int, data: dict, *, actor: Actor) -> RiskProfile:
                 changes.append(f"{label} edited")
             else:
                 changes.append(f"{label}: {old} → {value}")
-            setattr(profile, key, value)
             rule_changed = rule_changed or key in _RULE_FIELDS
-    if not changes:
+    return changes, rule_changed
+
+
+def update_profile(profile_id: int, data: dict, *, actor: Actor, note: str | None = None):
+    """Save a new version. An active profile keeps firing: the edit is the draft of its next
+    version, swapped in when activated after a simulation. Any other profile is changed in
+    place; changing its rule or channel sends it back to draft (simulate again)."""
+    actor.require("risk.profile.edit")
+    profile = get_profile(profile_id)
+    errors: dict[str, str] = {}
+    clean = _clean(data, errors)
+    if errors:
+        raise ValidationError(errors)
+    live = profile_versions.values_of(profile)
+    changes, rule_changed = _changes(live, clean)
+    if profile.status == "active":
+        if changes or note or profile.draft_version is not None:
+            profile_versions.save_draft(profile, clean, changes, actor=actor, note=note)
         return profile
-    was_active = profile.status == "active"
-    if rule_changed and profile.status in ("simulated", "active"):
+    if not changes and note is None:
+        return profile
+    for key, value in clean.items():
+        setattr(profile, key, value)
+    profile.author_id = actor.user_id
+    if (rule_changed and profile.status == "simulated") or (
+        note and profile.status in ("simulated", "retired")
+    ):
         profile.status = "draft"
         profile.last_simulation = None
         changes.append("status → draft (simulate again before activating)")
-    profile.version += 1
-    _record_version(profile, actor, changes)
-    if was_active:
-        bump_version()
+    profile.version = profile_versions.next_version(profile)
+    _record_version(profile, actor, [*([note] if note else []), *changes])
     db.session.flush()
     return profile
+
+
+def restore_version(profile_id: int, version: int, *, actor: Actor) -> RiskProfile:
+    """An earlier version's fields become a new draft (the next version of an active
+    profile; the profile itself otherwise). History is never rewritten."""
+    actor.require("risk.profile.edit")
+    row = profile_versions.get_version(profile_id, version)
+    data = profile_versions.input_from_snapshot(row.snapshot)
+    return update_profile(profile_id, data, actor=actor, note=f"restored from version {version}")
 
 
 def get_profile(profile_id) -> RiskProfile:
@@ -240,10 +270,13 @@ def get_profile(profile_id) -> RiskProfile:
 
 def mark_simulated(profile: RiskProfile, summary: dict, *, actor: Actor) -> None:
     """A simulation ran on history: keep its figures; a draft becomes 'simulated'."""
+    if profile.status == "active":
+        profile_versions.mark_draft_simulated(profile, summary)
+        return
     profile.last_simulation = summary
     if profile.status == "draft":
         profile.status = "simulated"
-        profile.version += 1
+        profile.version = profile_versions.next_version(profile)
         _record_version(
             profile,
             actor,
@@ -257,23 +290,52 @@ def mark_simulated(profile: RiskProfile, summary: dict, *, actor: Actor) -> None
 
 
 def set_status(profile_id: int, status: str, *, actor: Actor) -> RiskProfile:
-    """Move a profile along draft → simulated → active → retired."""
+    """Move a profile along draft → simulated → active → retired; activating an active
+    profile swaps its simulated next version in."""
     profile = get_profile(profile_id)
-    if status == "active" or profile.status == "active":
+    if status == "active":
+        return activate(profile_id, actor=actor)
+    if profile.status == "active":
         actor.require("risk.profile.activate")
     else:
         actor.require("risk.profile.edit")
     if status not in TRANSITIONS.get(profile.status, set()):
-        hint = " (simulate it first)" if status == "active" else ""
-        raise ValidationError(
-            {"status": f"a {profile.status} profile cannot become {status}{hint}"}
-        )
+        raise ValidationError({"status": f"a {profile.status} profile cannot become {status}"})
     old = profile.status
+    changes = [f"status: {old} → {status}"]
+    if profile.draft_version is not None:
+        changes.append(f"draft of version {profile.draft_version} discarded")
+        profile_versions.discard_draft(profile)
     profile.status = status
-    profile.version += 1
-    _record_version(profile, actor, [f"status: {old} → {status}"])
-    if "active" in (old, status):
+    profile.version = profile_versions.next_version(profile)
+    _record_version(profile, actor, changes)
+    if old == "active":
         bump_version()
+    db.session.flush()
+    return profile
+
+
+def activate(profile_id: int, *, actor: Actor) -> RiskProfile:
+    """Put a profile (or the simulated next version of an active one) into production, in
+    one transaction with the engine's version bump. With four-eyes activation someone other
+    than the author activates (see profile_versions.check_approver)."""
+    profile = get_profile(profile_id)
+    if profile.status == "active":
+        profile_versions.activate_draft(profile, actor=actor)
+        bump_version()
+        return profile
+    if "active" not in TRANSITIONS.get(profile.status, set()):
+        raise ValidationError(
+            {"status": f"a {profile.status} profile cannot become active (simulate it first)"}
+        )
+    profile_versions.check_approver(
+        actor, profile.author_id or profile.owner_id, f"Version {profile.version}"
+    )
+    old = profile.status
+    profile.status = "active"
+    profile.version = profile_versions.next_version(profile)
+    _record_version(profile, actor, [f"status: {old} → active"], approved=True)
+    bump_version()
     db.session.flush()
     return profile
 

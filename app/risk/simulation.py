@@ -299,9 +299,19 @@ def simulate(
 
 
 def run_simulation(
-    profile_ids: list[int], date_from=None, date_to=None, *, actor, record: bool = True
+    profile_ids: list[int],
+    date_from=None,
+    date_to=None,
+    *,
+    actor,
+    record: bool = True,
+    drafts: bool = False,
 ) -> dict:
-    """Simulate saved profiles on a window; each draft simulated becomes 'simulated'."""
+    """Simulate saved profiles on a window; each draft simulated becomes 'simulated'.
+
+    ``drafts``: an active profile with a next version written is simulated with that
+    version's rule (which must be simulated before it replaces the active one)."""
+    from app.risk import profile_versions
     from app.risk import profiles as profile_service
     from app.risk.models import NamedList, RiskProfile
 
@@ -320,13 +330,19 @@ def run_simulation(
         (r.id, r.channel, r.conditions)
         for r in db.session.scalars(select(RiskProfile).where(RiskProfile.status == "active"))
     ]
-    result = simulate(
-        [(r.id, r.channel, r.conditions) for r in rows], history, lists_values, active=active
-    )
+    trees = []
+    for r in rows:
+        draft = profile_versions.pending_draft(r) if drafts else None
+        if draft is not None:
+            trees.append((r.id, draft.snapshot["channel"], draft.snapshot["conditions"]))
+        else:
+            trees.append((r.id, r.channel, r.conditions))
+    result = simulate(trees, history, lists_values, active=active)
     if record and actor.can("risk.profile.edit"):
         for row in rows:
             summary = {k: v for k, v in result["profiles"][row.id].items()}
-            if row.status in ("draft", "simulated"):
+            drafted = drafts and row.draft_version is not None
+            if row.status in ("draft", "simulated") or drafted:
                 profile_service.mark_simulated(row, summary, actor=actor)
     result["rows"] = rows
     return result

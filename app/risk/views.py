@@ -318,20 +318,38 @@ def settings_page():
     return _settings_template(form, state)
 
 
-def _settings_template(form, state):
+def _settings_template(form, state, errors=None):
     return render_template(
         "risk/settings.html",
         form=form,
         channels=CHANNELS,
         state=state,
         can_edit=g.actor.can("risk.profile.activate"),
+        errors=errors or {},
+        history=settings.history(),
     )
+
+
+def _settings_errors(form, fields: dict) -> dict:
+    """Service errors next to the field they name (``red.target_rate`` -> target_red); the
+    others (sums over lanes) are returned to be shown above the table."""
+    rest = {}
+    for key, message in fields.items():
+        channel, _, part = key.partition(".")
+        name = {"target_rate": "target_", "min_random_rate": "random_"}.get(part, "") + channel
+        field = getattr(form, name if part else key, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            rest[key] = message
+    return rest
 
 
 @bp.post("/settings")
 @permission_required("risk.profile.activate")
 def settings_save():
     form = rates_form_class()()
+    errors = {}
     if form.validate_on_submit():
         values = {
             c: {
@@ -341,12 +359,17 @@ def settings_save():
             for c in CHANNELS
         }
         try:
-            settings.set_rates(values, actor=g.actor)
-            settings.set_ml_threshold(form.ml_threshold.data, form.ml_channel.data, actor=g.actor)
+            settings.save_settings(
+                values,
+                form.ml_threshold.data,
+                form.ml_channel.data,
+                rotate_seed=form.rotate_seed.data,
+                actor=g.actor,
+            )
         except ValidationError as exc:
             db.session.rollback()
-            flash("; ".join(f"{k}: {v}" for k, v in exc.fields.items()), "error")
+            errors = _settings_errors(form, exc.fields)
         else:
             flash("Selectivity settings saved; every web process applies them now.", "info")
             return redirect(url_for("risk.settings_page"))
-    return _settings_template(form, settings.engine_state()), 422
+    return _settings_template(form, settings.engine_state(), errors), 422

@@ -11,9 +11,9 @@ from app.core.errors import ValidationError
 from app.core.params import id_list
 from app.core.web import permission_required
 from app.extensions import db
-from app.risk import kpis, profiles, rules, simulation
+from app.risk import kpis, profile_versions, profiles, rules, simulation
 from app.risk.assessment import fields_catalogue
-from app.risk.forms import ListForm, ProfileForm, SimulateForm, StatusForm
+from app.risk.forms import ActionForm, ListForm, ProfileForm, SimulateForm, StatusForm
 from app.risk.models import CHANNELS, NamedList, RiskProfile
 from app.risk.views import bp
 from app.security.models import Unit, User
@@ -71,13 +71,19 @@ def _form_data(form) -> dict:
     }
 
 
-def _editor(form, profile=None, errors=None):
+def _editor(form, profile=None, errors=None, draft=None):
+    errors = profile_versions.errors_in_words(errors or {})
+    for key, message in errors.items():
+        field = getattr(form, key.split(".")[0], None) if "." not in key else None
+        if field is not None and key != "conditions" and isinstance(field.errors, list):
+            field.errors.append(message)
     return render_template(
         "risk/profile_form.html",
         form=form,
         profile=profile,
+        draft=draft,
         catalog=_catalog(),
-        errors=errors or {},
+        errors=errors,
     )
 
 
@@ -97,6 +103,7 @@ def profiles_list():
         status=status,
         blank=profiles.empty_stats(),
         describe=rules.describe,
+        shown_status=profile_versions.shown_status,
     )
 
 
@@ -126,7 +133,10 @@ def profile_new():
 @permission_required("risk.profile.edit")
 def profile_edit(profile_id):
     profile = profiles.get_profile(profile_id)
-    form = ProfileForm(obj=None if request.method == "POST" else profile)
+    draft = profile_versions.pending_draft(profile)
+    # An active profile is edited as its next version: from the draft when one is written.
+    source = _Values(draft.snapshot) if draft else profile
+    form = ProfileForm(obj=None if request.method == "POST" else source)
     _recipient_choices(form)
     errors = {}
     if form.validate_on_submit():
@@ -136,17 +146,33 @@ def profile_edit(profile_id):
             db.session.rollback()
             errors = exc.fields
         else:
-            flash("Profile saved (new version).", "info")
+            if profile.draft_version is not None:
+                flash(
+                    f"Saved as the draft of version {profile.draft_version}; version "
+                    f"{profile.version} keeps firing until the draft is simulated and "
+                    "activated.",
+                    "info",
+                )
+            else:
+                flash("Profile saved (new version).", "info")
             return redirect(url_for("risk.profile_detail", profile_id=profile.id))
     elif request.method == "GET":
-        recipients = profile.recipients or {}
+        recipients = source.recipients or {}
         form.recipient_users.data = recipients.get("users", [])
         form.recipient_units.data = recipients.get("units", [])
         form.recipient_roles.data = recipients.get("roles", [])
-        form.valid_from.data = profile.valid_from_dt.date() if profile.valid_from_dt else None
-        form.valid_to.data = profile.valid_to_dt.date() if profile.valid_to_dt else None
-        form.conditions_json.data = json.dumps(profile.conditions)
-    return _editor(form, profile, errors), 422 if errors else 200
+        form.valid_from.data = source.valid_from_dt.date() if source.valid_from_dt else None
+        form.valid_to.data = source.valid_to_dt.date() if source.valid_to_dt else None
+        form.conditions_json.data = json.dumps(source.conditions)
+    return _editor(form, profile, errors, draft), 422 if errors else 200
+
+
+class _Values:
+    """A version's snapshot with the profile's attribute names (to fill the editor)."""
+
+    def __init__(self, snapshot: dict):
+        for key, value in profile_versions.values_from_snapshot(snapshot).items():
+            setattr(self, key, value)
 
 
 @bp.post("/profiles/preview")
@@ -159,7 +185,7 @@ def profile_preview():
         tree = request.get_json(silent=True)
         normal = rules.validate(tree, lists=profiles.list_kinds())
     except ValidationError as exc:
-        return jsonify({"ok": False, "errors": exc.fields})
+        return jsonify({"ok": False, "errors": profile_versions.errors_in_words(exc.fields)})
     return jsonify({"ok": True, "sentence": rules.describe(normal)})
 
 
@@ -169,17 +195,78 @@ def profile_detail(profile_id):
     profile = profiles.get_profile(profile_id)
     stats = profiles.profile_stats([profile.id]).get(profile.id, profiles.empty_stats())
     owner = db.session.get(User, profile.owner_id) if profile.owner_id else None
+    draft = profile_versions.pending_draft(profile)
+    author_id = draft.changed_by_id if draft else (profile.author_id or profile.owner_id)
     return render_template(
         "risk/profile.html",
         profile=profile,
         stats=stats,
         owner=owner,
         sentence=rules.describe(profile.conditions),
+        draft=draft,
+        draft_sentence=rules.describe(draft.snapshot["conditions"]) if draft else None,
+        shown_status=profile_versions.shown_status(profile),
+        may_activate=profile_versions.may_activate(g.actor, author_id),
+        four_eyes=profile_versions.four_eyes(),
         sim_form=SimulateForm(),
         status_form=StatusForm(),
+        action_form=ActionForm(),
         transitions=profiles.TRANSITIONS.get(profile.status, ()),
         recipients=_recipient_names(profile.recipients or {}),
     )
+
+
+@bp.get("/profiles/<int:profile_id>/versions/<int:version>")
+@permission_required("risk.profile.view")
+def profile_version(profile_id, version):
+    """One version as it was saved: its rule, fields, who wrote and who activated it."""
+    profile = profiles.get_profile(profile_id)
+    row = profile_versions.get_version(profile.id, version)
+    return render_template(
+        "risk/profile_version.html",
+        profile=profile,
+        row=row,
+        snap=row.snapshot,
+        sentence=rules.describe(row.snapshot.get("conditions")),
+        recipients=_recipient_names(row.snapshot.get("recipients") or {}),
+        action_form=ActionForm(),
+    )
+
+
+@bp.post("/profiles/<int:profile_id>/versions/<int:version>/restore")
+@permission_required("risk.profile.edit")
+def profile_restore(profile_id, version):
+    """An earlier version becomes a new draft (history is never rewritten)."""
+    form = ActionForm()
+    profiles.get_profile(profile_id)
+    if form.validate_on_submit():
+        try:
+            profile = profiles.restore_version(profile_id, version, actor=g.actor)
+        except ValidationError as exc:
+            db.session.rollback()
+            flash("; ".join(profile_versions.errors_in_words(exc.fields).values()), "error")
+        else:
+            new = profile.draft_version or profile.version
+            flash(f"Version {version} restored as version {new} (a draft).", "info")
+    return redirect(url_for("risk.profile_detail", profile_id=profile_id))
+
+
+@bp.post("/profiles/<int:profile_id>/activate")
+@permission_required("risk.profile.approve")
+def profile_activate(profile_id):
+    """Activate a simulated profile, or swap an active one's simulated next version in
+    (with four-eyes activation: by someone other than its author)."""
+    form = ActionForm()
+    profiles.get_profile(profile_id)
+    if form.validate_on_submit():
+        try:
+            profile = profiles.activate(profile_id, actor=g.actor)
+        except ValidationError as exc:
+            db.session.rollback()
+            flash("; ".join(exc.fields.values()), "error")
+        else:
+            flash(f"Profile {profile.code} version {profile.version} is active.", "info")
+    return redirect(url_for("risk.profile_detail", profile_id=profile_id))
 
 
 def _recipient_names(recipients: dict) -> list[str]:
@@ -220,7 +307,7 @@ def profile_simulate(profile_id):
     if form.validate_on_submit():
         try:
             result = simulation.run_simulation(
-                [profile.id], form.date_from.data, form.date_to.data, actor=g.actor
+                [profile.id], form.date_from.data, form.date_to.data, actor=g.actor, drafts=True
             )
         except ValidationError as exc:
             db.session.rollback()

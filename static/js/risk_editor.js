@@ -210,7 +210,8 @@
         sentence.textContent = "If " + res.body.sentence;
       } else {
         var errs = res.body.errors || {};
-        sentence.textContent = Object.keys(errs).map(function (k) { return k + ": " + errs[k]; }).join("; ");
+        // The messages say where in words ("Condition 1: value must be a number").
+        sentence.textContent = Object.keys(errs).map(function (k) { return errs[k]; }).join("; ");
       }
     });
   }

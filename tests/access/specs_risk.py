@@ -119,6 +119,23 @@ ROUTES = [
         args=lambda w: {"profile_id": w.profile.id},
         body=lambda w: {},
     ),
+    Route(
+        "risk.profile_version",
+        perm="risk.profile.view",
+        args=lambda w: {"profile_id": w.profile.id, "version": 1},
+    ),
+    Route(
+        "risk.profile_restore",
+        perm="risk.profile.edit",
+        args=lambda w: {"profile_id": w.profile.id, "version": 1},
+        body=lambda w: {},
+    ),
+    Route(
+        "risk.profile_activate",
+        perm="risk.profile.approve",
+        args=lambda w: {"profile_id": w.profile.id},
+        body=lambda w: {},
+    ),
     Route("risk.simulation_page", perm="risk.profile.view"),
     Route("risk.lists", perm="risk.profile.view"),
     Route(

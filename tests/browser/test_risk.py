@@ -26,7 +26,7 @@ def test_write_simulate_activate_and_fire(page, make, sign_in, db, live_server):
     import_declarations(io.StringIO(HISTORY), actor=Actor.system("test"))
     set_rates(
         {
-            c: {"target_rate": 0.1, "min_random_rate": 0.0}
+            c: {"target_rate": 0.05, "min_random_rate": 0.0}
             for c in ("blue", "yellow", "orange", "red")
         },
         actor=Actor.system("test"),

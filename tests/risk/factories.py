@@ -73,7 +73,7 @@ def no_random(actor=None):
 
     set_rates(
         {
-            c: {"target_rate": 0.1, "min_random_rate": 0.0}
+            c: {"target_rate": 0.05, "min_random_rate": 0.0}
             for c in ("blue", "yellow", "orange", "red")
         },
         actor=actor or Actor.system(),

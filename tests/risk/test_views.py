@@ -177,24 +177,6 @@ def test_profile_validation_errors(db):
     assert f["valid_to"] == "must be after the start of validity"
 
 
-def test_editing_an_active_rule_sends_it_back_to_draft(db):
-    from app.risk.profiles import update_profile
-
-    no_random()
-    p = profile(conditions=tree(cond("origin", "eq", "CN")))
-    assert submit(body()).channel == "red"
-    data = {
-        "name": p.name,
-        "risk_area": p.risk_area,
-        "channel": "red",
-        "conditions": tree(cond("origin", "eq", "VN")),
-    }
-    update_profile(p.id, data, actor=Actor.system())
-    assert p.status == "draft" and p.version == 4
-    assert "rule: country of origin is CN → country of origin is VN" in p.versions[0].changes
-    assert submit(body()).channel == "green"
-
-
 def test_import_page_kpis_simulation_and_settings(client, login_as, db):
     login_as("risk_analyst")
     csv = (
