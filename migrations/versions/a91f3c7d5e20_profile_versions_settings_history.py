@@ -2,7 +2,7 @@
 fires; four-eyes approval) and the versioned history of the selectivity settings.
 
 Revision ID: a91f3c7d5e20
-Revises: 7c4e9a1d2b83
+Revises: a4d1e2f3c5b7
 Create Date: 2026-12-03 05:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import app.core.types
 
 revision = "a91f3c7d5e20"
-down_revision = "7c4e9a1d2b83"
+down_revision = "a4d1e2f3c5b7"
 branch_labels = None
 depends_on = None
 
