@@ -4,6 +4,7 @@ from flask import Blueprint, g, jsonify, request
 
 from app.alerts import service, watches
 from app.alerts.models import SEVERITIES, STATUSES
+from app.alerts.text import alert_text
 from app.core.api import json_body, require_scope
 from app.core.errors import ValidationError
 from app.core.openapi import ERROR_RESPONSES, page_parameters
@@ -19,20 +20,22 @@ def _dt(value):
     return as_utc(value).isoformat() if value else None
 
 
-def alert_json(alert) -> dict:
+def alert_json(alert, reader) -> dict:
+    """The alert for ``reader``: records named only as the reader may read them."""
+    text = alert_text(reader, alert)
     return {
         "id": alert.id,
-        "title": alert.title,
+        "title": text.title,
         "severity": alert.severity,
         "status": alert.status,
         "count": alert.count,
-        "source": {"kind": alert.source_kind, "id": alert.source_id, "label": alert.source_label},
+        "source": {"kind": alert.source_kind, "id": alert.source_id, "label": text.source},
         "subject": {
             "type": alert.subject_type,
             "id": alert.subject_id,
-            "label": alert.subject_label,
+            "label": text.subject,
         },
-        "reasons": alert.reasons,
+        "reasons": text.reasons,
         "instructions": alert.instructions,
         "created": _dt(alert.created_dt),
         "last_fired": _dt(alert.last_fired_dt),
@@ -92,7 +95,7 @@ def list_alerts():
     )
     page = paginate(stmt, request.args, strict=True)
     return jsonify(
-        items=[alert_json(a) for a in page.items],
+        items=[alert_json(a, g.actor) for a in page.items],
         total=page.total,
         page=page.page,
         per_page=page.per_page,
@@ -102,21 +105,21 @@ def list_alerts():
 @bp.get("/alerts/<int:alert_id>")
 @require_scope("alerts:read")
 def get_alert(alert_id):
-    return jsonify(alert_json(service.get_alert(g.actor, alert_id)))
+    return jsonify(alert_json(service.get_alert(g.actor, alert_id), g.actor))
 
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")
 @require_scope("alerts:write")
 def acknowledge_alert(alert_id):
     body = json_body() if request.get_data() else {}
-    return jsonify(alert_json(service.acknowledge(g.actor, alert_id, _note(body))))
+    return jsonify(alert_json(service.acknowledge(g.actor, alert_id, _note(body)), g.actor))
 
 
 @bp.post("/alerts/<int:alert_id>/close")
 @require_scope("alerts:write")
 def close_alert(alert_id):
     body = json_body() if request.get_data() else {}
-    return jsonify(alert_json(service.close(g.actor, alert_id, _note(body))))
+    return jsonify(alert_json(service.close(g.actor, alert_id, _note(body)), g.actor))
 
 
 @bp.get("/watches")

@@ -48,9 +48,14 @@ class Alert(db.Model):
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[int] = mapped_column()
     subject_label: Mapped[str] = mapped_column(String(200))
+    #: title, source and subject labels and reasons as stored: safe for anyone (every
+    #: handling-code-C record described, never named; ``app.security.seams.render(None, ...)``)
     title: Mapped[str] = mapped_column(String(300))
     #: why it fired: the matched conditions, one string each
     reasons: Mapped[list] = mapped_column(JSON, default=list)
+    #: the same texts as phrases naming records by reference ({"title", "source", "subject",
+    #: "reasons"}): each recipient's text is rendered from these at delivery (None: old rows)
+    text: Mapped[dict | None] = mapped_column(JSON)
     #: what the recipient must do (the profile's counter-measures)
     instructions: Mapped[str | None] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(String(10), default="medium")

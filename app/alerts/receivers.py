@@ -12,9 +12,9 @@ import re
 from flask import current_app
 
 from app.alerts import routing, watches
-from app.alerts.subjects import model_for
 from app.core import signals
 from app.extensions import db
+from app.security.seams import name_of, phrase, ref
 
 log = logging.getLogger("tollgate.alerts")
 
@@ -40,28 +40,25 @@ def _guarded(receiver):
     return wrapped
 
 
-def record_label(record_type: str, record_id: int) -> str:
-    """A human reference for a record (case reference, declaration number, name ...)."""
-    model = model_for(record_type)
-    record = db.session.get(model, record_id) if model is not None else None
-    if record is not None:
-        for attr in ("reference", "number", "code", "title", "name"):
-            value = getattr(record, attr, None)
-            if value:
-                return str(value)
-    return f"{record_type} #{record_id}"
+def _watched(watch):
+    """How a watch is named in an alert: its entity by reference (each recipient reads the
+    name only if they may open the entity), or its term."""
+    if watch.kind == "entity" and watch.entity_id is not None:
+        return name_of("entity", watch.entity_id, watch.label)
+    return watch.label
 
 
 @_guarded
 def on_sensitive_profile_hit(declaration, profile, matched=(), actor=None, **_):
+    number = name_of("declaration", declaration.id, declaration.number)
     routing.raise_alert(
         source_kind="profile",
         source_id=profile.id,
         source_label=f"{getattr(profile, 'code', '') or ''} {profile.name}".strip(),
         subject_type="declaration",
         subject_id=declaration.id,
-        subject_label=declaration.number,
-        title=f"Sensitive profile {profile.name} fired on declaration {declaration.number}",
+        subject_label=phrase(number),
+        title=phrase(f"Sensitive profile {profile.name} fired on declaration ", number),
         reasons=[str(m) for m in matched or ()],
         instructions=getattr(profile, "instructions", None) or None,
         severity=getattr(profile, "alert_severity", None) or "high",
@@ -73,19 +70,21 @@ def on_sensitive_profile_hit(declaration, profile, matched=(), actor=None, **_):
 
 @_guarded
 def on_entity_mentioned(entity_id, record_type, record_id, role=None, actor=None, **_):
-    label = None
+    record = name_of(record_type, record_id)
     for watch in watches.active_watches_for_entities([entity_id]):
-        label = label or record_label(record_type, record_id)
+        watched = _watched(watch)
         role_text = f" as {role}" if role else ""
         routing.raise_alert(
             source_kind="watch",
             source_id=watch.id,
-            source_label=watch.label,
+            source_label=phrase(watched),
             subject_type=record_type,
             subject_id=record_id,
-            subject_label=label,
-            title=f"{watch.label} appears in {record_type} {label}",
-            reasons=[f"watched entity {watch.label} named{role_text} in {record_type} {label}"],
+            subject_label=phrase(record),
+            title=phrase(watched, f" appears in {record_type} ", record),
+            reasons=[
+                phrase("watched entity ", watched, f" named{role_text} in {record_type} ", record)
+            ],
             severity=watch.severity,
             recipients=watches.watch_recipients(watch),
             actor=actor,
@@ -94,20 +93,24 @@ def on_entity_mentioned(entity_id, record_type, record_id, role=None, actor=None
 
 @_guarded
 def on_link_created(link, actor=None, **_):
+    # Both ends are named by reference: a recipient who may open the link but not one of
+    # its ends reads "a restricted record of <unit>" for that end.
     ends = (link.source_id, link.target_id)
     for watch in watches.active_watches_for_entities(ends):
         other_id = ends[1] if watch.entity_id == ends[0] else ends[0]
-        other = watches.entity_label(other_id) or f"entity #{other_id}"
+        watched, other = _watched(watch), ref("entity", other_id)
         link_type = getattr(link, "link_type", "link")
         routing.raise_alert(
             source_kind="watch",
             source_id=watch.id,
-            source_label=watch.label,
+            source_label=phrase(watched),
             subject_type="link",
             subject_id=link.id,
-            subject_label=f"{watch.label} – {other}",
-            title=f"New link: {watch.label} {link_type.replace('_', ' ')} {other}",
-            reasons=[f"watched entity {watch.label} gained a {link_type} link with {other}"],
+            subject_label=phrase(watched, " – ", other),
+            title=phrase("New link: ", watched, f" {link_type.replace('_', ' ')} ", other),
+            reasons=[
+                phrase("watched entity ", watched, f" gained a {link_type} link with ", other)
+            ],
             severity=watch.severity,
             recipients=watches.watch_recipients(watch),
             actor=actor,
@@ -143,15 +146,16 @@ def on_article_stored(article, actor=None, **_):
     for watch in watches.active_entity_watches():
         name = " ".join(watch.label.lower().split())
         if len(name) >= 4 and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+            watched = _watched(watch)
             routing.raise_alert(
                 source_kind="watch",
                 source_id=watch.id,
-                source_label=watch.label,
+                source_label=phrase(watched),
                 subject_type="article",
                 subject_id=article.id,
                 subject_label=title,
-                title=f"{watch.label} in the news: {title}",
-                reasons=[f"the article names the watched entity {watch.label}"],
+                title=phrase(watched, f" in the news: {title}"),
+                reasons=[phrase("the article names the watched entity ", watched)],
                 severity=watch.severity,
                 recipients=watches.watch_recipients(watch),
                 actor=actor,
@@ -166,7 +170,7 @@ def on_task_assigned(task, assignee, actor=None, **_):
     case_id = getattr(task, "case_id", None)
     if case_id is None:
         return
-    label = record_label("case", case_id)
+    case = name_of("case", case_id)
     by = actor.username if actor else "the system"
     # One alert per assignee and case: a case template assigning six tasks folds into one.
     routing.raise_alert(
@@ -175,8 +179,8 @@ def on_task_assigned(task, assignee, actor=None, **_):
         source_label="tasks assigned",
         subject_type="case",
         subject_id=case_id,
-        subject_label=label,
-        title=f"Tasks assigned to you in case {label}",
+        subject_label=phrase(case),
+        title=phrase("Tasks assigned to you in case ", case),
         reasons=[f"{task.title} (assigned by {by})"],
         severity="low",
         recipients={"users": [assignee_id]},

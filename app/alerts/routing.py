@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from app.alerts import text as alert_text
 from app.alerts.models import (
     OPEN_STATUSES,
     SEVERITIES,
@@ -27,6 +28,7 @@ from app.alerts.subjects import can_open, subject_handling
 from app.core.errors import ValidationError
 from app.core.time import as_utc, now_utc
 from app.extensions import db
+from app.security import seams
 from app.security.access import Actor
 from app.security.models import Unit, User, UserRole
 
@@ -174,11 +176,11 @@ def raise_alert(
     *,
     source_kind: str,
     source_id,
-    source_label: str,
+    source_label,
     subject_type: str,
     subject_id: int,
-    subject_label: str,
-    title: str,
+    subject_label,
+    title,
     recipients: dict,
     reasons=(),
     instructions: str | None = None,
@@ -189,11 +191,20 @@ def raise_alert(
 ) -> Alert | None:
     """Record an alert for everyone in ``recipients`` who may open the subject.
 
+    ``title``, ``source_label``, ``subject_label`` and each reason are strings or phrases
+    (``app.security.seams``) naming records by reference: the alert stores the phrases and,
+    in its columns, their text for nobody in particular (code-C records described, never
+    named); each recipient's text is rendered at delivery (``app.alerts.text``).
+
     Returns the alert (a folded one when the same source fired on the same subject within
     the fold window), or None when nobody may receive it.
     """
     if severity not in SEVERITIES:
         raise ValidationError({"severity": f"must be one of {', '.join(SEVERITIES)}"})
+    doc = alert_text.phrases(
+        title=title, source_label=source_label, subject_label=subject_label, reasons=reasons
+    )
+    safe = alert_text.stored(doc)
     live = now is None  # simulated times (tests, replays) bypass the per-transaction cache
     now = now or now_utc()
     actor = actor or Actor.system("alerts")
@@ -205,7 +216,11 @@ def raise_alert(
     if existing is not None:
         existing.count += 1
         existing.last_fired_dt = now
-        existing.reasons = list(dict.fromkeys([*existing.reasons, *reasons]))
+        existing.reasons = list(dict.fromkeys([*existing.reasons, *safe.reasons]))
+        if existing.text:
+            known = existing.text.get("reasons") or []
+            new = [r for r in doc["reasons"] if r not in known]
+            existing.text = {**existing.text, "reasons": [*known, *new]}
         return existing
 
     allowed = [
@@ -221,12 +236,13 @@ def raise_alert(
         fold_key=key,
         source_kind=source_kind,
         source_id=source_id,
-        source_label=(source_label or "")[:200],
+        source_label=safe.source[:200],
         subject_type=subject_type,
         subject_id=subject_id,
-        subject_label=(subject_label or "")[:200],
-        title=title[:300],
-        reasons=list(reasons),
+        subject_label=safe.subject[:200],
+        title=safe.title[:300],
+        reasons=safe.reasons,
+        text=doc,
         instructions=instructions,
         severity=severity,
         created_dt=now,
@@ -324,24 +340,28 @@ def is_restricted(alert: Alert) -> bool:
     return cache[key]
 
 
-def email_text(alert: Alert, *, escalated_for: str | None = None) -> tuple[str, str]:
-    """Subject and plain-text body of the e-mail about ``alert`` (without the reasons and
-    instructions when the subject is handling code C: e-mail leaves the system)."""
+def email_text(
+    alert: Alert, recipient: Actor, *, escalated_for: str | None = None
+) -> tuple[str, str]:
+    """Subject and plain-text body of the e-mail about ``alert`` to ``recipient``: records
+    named only as they may read them, without the reasons and instructions when the subject
+    is handling code C (e-mail leaves the system)."""
+    text = alert_text.alert_text(recipient, alert)
     prefix = "ESCALATED " if escalated_for else ""
-    subject = f"[Tollgate {alert.severity.upper()}] {prefix}{alert.title}"
-    lines = [alert.title, ""]
+    subject = f"[Tollgate {alert.severity.upper()}] {prefix}{text.title}"
+    lines = [text.title, ""]
     if escalated_for:
         lines += [f"Not acknowledged in time by {escalated_for}; you are their supervisor.", ""]
     lines += [
         f"Severity: {alert.severity}",
-        f"Source: {alert.source_label}",
-        f"About: {alert.subject_type} {alert.subject_label}",
+        f"Source: {text.source}",
+        f"About: {alert.subject_type} {text.subject}",
     ]
     if is_restricted(alert):
         lines += ["", RESTRICTED_NOTE]
     else:
-        if alert.reasons:
-            lines += ["", "Why:"] + [f"  - {r}" for r in alert.reasons]
+        if text.reasons:
+            lines += ["", "Why:"] + [f"  - {r}" for r in text.reasons]
         if alert.instructions:
             lines += ["", "Instructions:", alert.instructions]
     lines += [
@@ -352,27 +372,29 @@ def email_text(alert: Alert, *, escalated_for: str | None = None) -> tuple[str, 
     return subject, "\n".join(lines)
 
 
-def webhook_document(alert: Alert, event: str = "alert.raised") -> str:
+def webhook_document(alert: Alert, unit_id: int | None, event: str = "alert.raised") -> str:
+    """The JSON a unit's webhook posts: records named only as the unit may read them."""
     restricted = is_restricted(alert)
+    text = alert_text.alert_text(seams.unit_recipient(unit_id), alert)
     return json.dumps(
         {
             "event": event,
             "alert_id": alert.id,
-            "title": alert.title,
+            "title": text.title,
             "severity": alert.severity,
             "status": alert.status,
             "source": {
                 "kind": alert.source_kind,
                 "id": alert.source_id,
-                "label": alert.source_label,
+                "label": text.source,
             },
             "subject": {
                 "type": alert.subject_type,
                 "id": alert.subject_id,
-                "label": alert.subject_label,
+                "label": text.subject,
             },
             "handling_code": "C" if restricted else "P",
-            "reasons": None if restricted else alert.reasons,
+            "reasons": None if restricted else text.reasons,
             "instructions": None if restricted else alert.instructions,
             "deadline": as_utc(alert.deadline_dt).isoformat(),
             "url": alert_url(alert.id),
@@ -386,7 +408,7 @@ def queue_email(
 ) -> Delivery | None:
     if not user.email:
         return None
-    subject, body = email_text(alert, escalated_for=escalated_for)
+    subject, body = email_text(alert, Actor.for_user(user), escalated_for=escalated_for)
     delivery = Delivery(
         channel="email",
         kind=kind,
@@ -414,16 +436,17 @@ def queue_notifications(alert: Alert, users: list[User], *, now=None) -> None:
     if key not in cache:
         with db.session.no_autoflush:
             cache[key] = [
-                (h.id, h.url, h.min_severity)
+                (h.id, h.url, h.min_severity, h.unit_id)
                 for h in db.session.scalars(
                     select(Webhook).where(
                         Webhook.is_active.is_(True), Webhook.unit_id.in_(unit_ids)
                     )
                 )
             ]
-    for hook_id, hook_url, hook_min in cache[key]:
+    for hook_id, hook_url, hook_min, hook_unit in cache[key]:
         if rank < SEVERITY_RANK[hook_min]:
             continue
+        body = webhook_document(alert, hook_unit)
         db.session.add(
             Delivery(
                 channel="webhook",
@@ -431,8 +454,8 @@ def queue_notifications(alert: Alert, users: list[User], *, now=None) -> None:
                 alert_id=alert.id,
                 webhook_id=hook_id,
                 target=hook_url,
-                subject=alert.title[:300],
-                body=webhook_document(alert),
+                subject=alert_text.alert_text(seams.unit_recipient(hook_unit), alert).title[:300],
+                body=body,
                 next_attempt_dt=now_utc(),  # due at once, whatever "now" the caller simulates
             )
         )

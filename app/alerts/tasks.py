@@ -17,11 +17,13 @@ from app.alerts.models import (
     Preference,
     SavedSearch,
 )
+from app.alerts.text import alert_text
 from app.core.time import as_utc, now_utc
 from app.extensions import db
 from app.jobs.registry import JobSpec, add_job
 from app.security.access import Actor
 from app.security.models import User
+from app.security.seams import name_of, phrase
 
 log = logging.getLogger("tollgate.alerts")
 
@@ -118,6 +120,7 @@ def queue_digests(now=None) -> int:
         ]
         if not alerts:
             continue
+        reader = Actor.for_user(user)
         lines = [
             f"Tollgate {pref.email_mode} digest for {user.full_name}: {len(alerts)} alert(s) "
             f"since {since:%Y-%m-%d %H:%M} UTC.",
@@ -125,7 +128,7 @@ def queue_digests(now=None) -> int:
         ]
         for a in alerts:
             lines.append(
-                f"- [{a.severity}] {a.title} ({a.status}"
+                f"- [{a.severity}] {alert_text(reader, a).title} ({a.status}"
                 + (f", fired {a.count} times" if a.count > 1 else "")
                 + ")"
             )
@@ -192,14 +195,15 @@ def run_saved_searches(now=None) -> int:
             continue
         hits = _matching(search_service, actor, saved, changed)
         for hit in hits[:MAX_NEW_PER_RUN]:
+            found = name_of(hit.record_type, hit.record_id, hit.title or hit.label)
             alert = routing.raise_alert(
                 source_kind="saved_search",
                 source_id=saved.id,
                 source_label=saved.name,
                 subject_type=hit.record_type,
                 subject_id=hit.record_id,
-                subject_label=hit.title or hit.label,
-                title=f"New result for “{saved.name}”: {hit.title}",
+                subject_label=phrase(found),
+                title=phrase(f"New result for “{saved.name}”: ", found),
                 reasons=[f"matches the saved search “{saved.query}”"],
                 severity=saved.severity,
                 recipients=_saved_recipients(saved),

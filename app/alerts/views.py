@@ -18,7 +18,7 @@ from flask import (
 )
 
 from app.alerts import cases as alert_cases
-from app.alerts import service, undelivered, watches
+from app.alerts import service, text, undelivered, watches
 from app.alerts.forms import (
     ActionForm,
     AttachCaseForm,
@@ -61,7 +61,11 @@ def _alert_context():
             return None
         return service.unread_count(actor)
 
-    return {"alerts_unread": alerts_unread}
+    def alert_text(alert):
+        """The alert's texts as the reader may read them (the seam: ``app.alerts.text``)."""
+        return text.alert_text(g.actor, alert)
+
+    return {"alerts_unread": alerts_unread, "alert_text": alert_text}
 
 
 def _flash_errors(exc: ValidationError):
@@ -120,14 +124,16 @@ def inbox():
 def detail(alert_id):
     alert = service.get_alert(g.actor, alert_id)
     service.mark_read(g.actor, alert)
+    texts = text.alert_text(g.actor, alert)
     return render_template(
         "alerts/detail.html",
         alert=alert,
+        text=texts,
         subject_url=url_for_subject(alert.subject_type, alert.subject_id),
         note_form=NoteForm(),
         action_form=ActionForm(),
         feedback_form=FeedbackForm(),
-        case_form=CaseFromAlertForm(title=alert.title[:300]),
+        case_form=CaseFromAlertForm(title=texts.title[:300]),
         attach_form=AttachCaseForm(),
         case_url=url_for_subject("case", alert.case_id) if alert.case_id else None,
         deliveries=service.deliveries_of(alert),

@@ -47,6 +47,7 @@ class Specimen:
     id: int
     unit_id: int
     handling_code: str = "C"
+    handling_conditions: str | None = None
     __record_type__ = "specimen"
 
 

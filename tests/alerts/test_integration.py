@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.alerts import delivery, service, tasks, watches
 from app.alerts.models import Alert, Delivery
+from app.alerts.text import alert_text
 
 risk_assessment = pytest.importorskip(
     "app.risk.assessment", reason="needs the risk domain (issue: risk targeting)"
@@ -72,7 +73,10 @@ def test_watched_company_in_a_new_seizure_case(make, db):
     cases_service.add_party(case.id, actor=me, role="consignee", entity_id=company.id)
     [alert] = [a for a in _alerts(db) if a.source_kind == "watch"]
     assert (alert.subject_type, alert.subject_id) == ("case", case.id)
-    assert alert.subject_label == case.reference
+    # Stored: the code-C case described, never named; the watcher reads its reference.
+    assert alert.subject_label == "a restricted record of BCP-A"
+    seen = alert_text(make.actor(watcher), alert)
+    assert seen.subject == case.reference and case.reference in seen.title
     assert "ACME Trading LLC" in alert.title
     assert [r.user_id for r in alert.recipients] == [watcher.id]
     assert service.unread_count(make.actor(outsider)) == 0

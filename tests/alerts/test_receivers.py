@@ -190,11 +190,17 @@ def test_a_fault_in_alerting_never_breaks_the_sender(make, db, app, monkeypatch,
     monkeypatch.setitem(app.config, "TOLLGATE_ALERTS_RAISE", False)
     unit = make.unit()
     db.session.add(
-        Watch(kind="entity", entity_id=1, label="x", owner_id=None, recipients={"roles": ["pope"]})
+        Watch(
+            kind="entity",
+            entity_id=1,
+            label="x",
+            owner_id=make.user(roles=["intelligence_officer"], unit=unit).id,
+            recipients={"roles": ["pope"]},
+        )
     )  # corrupt row: an unknown role
     db.session.flush()
     broken_link = SimpleNamespace(id=1, source_id=1, target_id=2)  # no link_type: fine
-    monkeypatch.setattr(watches, "entity_label", lambda _id: 1 / 0)
+    monkeypatch.setattr(watches, "watch_recipients", lambda *_: 1 / 0)
     signals.link_created.send(None, link=broken_link, actor=None)  # must not raise
     assert "alert receiver on_link_created failed" in caplog.text
     assert _alerts(db) == []
