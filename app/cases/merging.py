@@ -139,7 +139,9 @@ def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
         + (f"; filled {', '.join(filled)}" if filled else "")
         + (f": {note}" if note else "."),
     )
-    journal(duplicate, actor, "merge", f"Merged into {target.reference} as a duplicate.")
+    # Stored text is read by whoever opens the duplicate: it names no case (the seam rule);
+    # the page names the target to each reader who may open it (cases.views.detail).
+    journal(duplicate, actor, "merge", "Merged into another case as a duplicate.")
     _request_index(target)
     _request_index(duplicate)
     db.session.flush()

@@ -44,7 +44,9 @@ from app.core.exports import csv_response
 from app.core.web import permission_required
 from app.extensions import db
 from app.security import trail
+from app.security.access import can_see
 from app.security.models import Unit, User
+from app.security.seams import restricted_label
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -383,6 +385,8 @@ def detail(case_id):
     party_form = PartyForm()
     party_form.party.form.new_type.choices = entity_type_choices()
     merged_into = db.session.get(Case, case.merged_into_id) if case.merged_into_id else None
+    if merged_into is not None and not can_see(g.actor, merged_into):
+        merged_into = restricted_label(merged_into)  # the seam rule: not named, no link
     return render_template(
         "cases/detail.html",
         case=case,

@@ -88,6 +88,10 @@ def _search(q_key="q"):
     return lambda w: [{q_key: WORD}, {q_key: ALIAS}, {q_key: PUBLIC_NAME}]
 
 
+_RATINGS = (
+    "trader ratings are computed over every unit's declarations and list the trader codes "
+    "of code-C declarations (app/audit, left to its owner)"
+)
 _TRAIL_ROLES = ("supervisor", "administrator")
 _STATIC = "static files: no record data"
 _ADMIN = "administration of users, units, clients: no record labels"
@@ -141,12 +145,7 @@ ROUTES = {
     ],
     "alerts_api.delete_saved_search": [api("DELETE", lambda w: {"search_id": BOGUS}, alerts=True)],
     # --- audit ------------------------------------------------------------------------------
-    "audit.ratings": [
-        get(
-            known="trader ratings are computed over every unit's declarations and list the "
-            "trader codes of code-C declarations (app/audit, left to its owner)"
-        )
-    ],
+    "audit.ratings": [get(known=_RATINGS)],
     "audit.entity_rating": [get(_entities)],
     "audit.trader": [get(lambda w: {"role": "importer", "code": "DE112233445566"})],
     "audit.selection_new": [get()],
@@ -164,6 +163,7 @@ ROUTES = {
     # --- cases ------------------------------------------------------------------------------
     "cases.index": [get(), get(query=lambda w: {"q": WORD})],
     "cases.seizures": [get(), get(query=lambda w: {"q": WORD})],
+    "cases.seizure_map": [get(), get(query=lambda w: {"q": WORD})],
     "cases.offences": [get()],
     "cases.audits": [get()],
     "cases.statistics": [get()],
@@ -242,8 +242,9 @@ ROUTES = {
         api("POST", data=lambda w: {"kind": "seizure", "title": "API sweep case"})
     ],
     # --- core -------------------------------------------------------------------------------
-    # the home page carries the alerts panel (titles of the user's newest alerts)
-    "core.home": [get(alerts=True)],
+    # the home page carries the alerts panel (titles of the user's newest alerts) and the
+    # audit panel (newest trader ratings)
+    "core.home": [get(alerts=True, known=_RATINGS)],
     "core.health": [quiet("health check: no record data")],
     "core.openapi_json": [quiet("the API description: no record data")],
     "static": [quiet(_STATIC)],
