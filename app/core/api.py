@@ -21,6 +21,9 @@ SCOPE_PERMISSIONS = {
     "alerts:read": {"alert.view"},
     "alerts:write": {"alert.view", "alert.manage"},
     "search:read": {"search.use"},
+    # Shares of cases, entities and reports: the record must be visible to the client.
+    "shares:read": {"case.view", "entity.view", "intel.view"},
+    "shares:write": {"case.view", "entity.view", "intel.view", "record.share"},
 }
 
 

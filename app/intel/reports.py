@@ -131,10 +131,19 @@ def report_query(actor: Actor):
     return select(IntelReport).where(visible_clause(actor, IntelReport))
 
 
-def disseminate(report_id, recipient, purpose, *, actor: Actor, sanitised=True):
-    """Release a report to a recipient; recorded as a disclosure with its purpose."""
+def disseminate(
+    report_id, recipient, purpose, *, actor: Actor, sanitised=True, unit_id=None, until=None
+):
+    """Release a report to a recipient; recorded as a disclosure with its purpose.
+
+    Disseminated to a unit of this system (``unit_id``), the report is shared with it until
+    ``until`` (``app.security.shares``): that unit can then open it. Such a release is of the
+    full report (a share opens the record itself); a sanitised version goes to recipients
+    outside the system."""
     actor.require("intel.disseminate")
     report = get_report(report_id, actor=actor, log=False)
+    if unit_id is not None:
+        return _disseminate_to_unit(report, unit_id, recipient, purpose, actor, sanitised, until)
     errors = {}
     recipient = " ".join(str(recipient or "").split())
     if not recipient:
@@ -163,6 +172,48 @@ def disseminate(report_id, recipient, purpose, *, actor: Actor, sanitised=True):
         report.id,
         justification=str(purpose).strip(),
         details={"recipient": recipient, "version": "sanitised" if sanitised else "full"},
+    )
+    return row
+
+
+def _disseminate_to_unit(report, unit_id, recipient, purpose, actor, sanitised, until):
+    """A dissemination that is a share: the row, the share and one disclosure trail row."""
+    from app.security import shares
+    from app.security.models import Unit
+
+    errors = {}
+    if sanitised:
+        errors["version"] = (
+            "a unit of this system receives the full report (a share opens the record); "
+            "send the sanitised version to recipients outside the system"
+        )
+    if report.status == "disposed":
+        errors["report"] = "a disposed report cannot be disseminated"
+    if not str(purpose or "").strip():
+        errors["purpose"] = "say why the recipient needs it"
+    unit = db.session.get(Unit, unit_id)
+    if unit is None:
+        errors["unit"] = "no such unit"
+    if errors:
+        raise ValidationError(errors)
+    recipient = " ".join(str(recipient or "").split()) or f"{unit.code} · {unit.name}"
+    row = ReportDissemination(
+        report_id=report.id,
+        recipient=recipient[:200],
+        purpose=str(purpose).strip(),
+        is_sanitised=False,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(row)
+    db.session.flush()
+    shares.create_share(
+        "report",
+        report.id,
+        actor=actor,
+        reason=purpose,
+        expires=until,
+        unit_id=unit.id,
+        trail_details={"recipient": recipient, "version": "full", "dissemination_id": row.id},
     )
     return row
 

@@ -14,6 +14,10 @@ def init_app(app):
     app.register_blueprint(views.bp)
     throttle.init_app(app)  # after the blueprint: it wraps the registered sign-in view
     cli.init_app(app)
+    from app.security import api_shares, cli_shares
+
+    api_shares.init_app(app)
+    cli_shares.init_app(app)
     add_nav_item(
         app,
         NavItem("Access trail", "security.trail", "trail.view", order=900, active_prefix="/trail"),

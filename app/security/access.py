@@ -6,7 +6,7 @@ therefore share one set of object-level checks.
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ForeignKey, String, Text, exists, false, or_, select
+from sqlalchemy import ForeignKey, String, Text, and_, exists, false, or_, select
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from app.extensions import db
@@ -124,22 +124,29 @@ def can_see(actor: Actor, record) -> bool:
         return True
     if actor.unit_id is not None and record.unit_id == actor.unit_id:
         return True
+    return granting_share(actor, record) is not None
+
+
+def granting_share(actor: Actor, record):
+    """The current share through which ``actor`` sees ``record`` (None if there is none)."""
     from app.security.models import RecordShare
 
-    stmt = select(RecordShare.id).where(
+    stmt = select(RecordShare).where(
         RecordShare.record_type == record.__record_type__,
         RecordShare.record_id == record.id,
         share_recipient_clause(actor),
     )
-    return db.session.execute(stmt.limit(1)).first() is not None
+    return db.session.scalars(stmt.order_by(RecordShare.id).limit(1)).first()
 
 
 def share_recipient_clause(actor: Actor):
-    """SQL condition: a ``record_share`` row names ``actor`` (its unit or the user itself).
+    """SQL condition: a current ``record_share`` row names ``actor`` (its unit or the user).
 
-    Only the actor's known identities are compared: an API client has no user, a system
-    actor no unit, and ``RecordShare.user_id == None`` would render ``IS NULL`` and match
-    every unit share. With no identity at all nothing matches."""
+    Current: not revoked and not past its end (``expires_dt``, compared with the clock at
+    the time the statement is built). Only the actor's known identities are compared: an
+    API client has no user, a system actor no unit, and ``RecordShare.user_id == None``
+    would render ``IS NULL`` and match every unit share. With no identity nothing matches."""
+    from app.core.time import now_utc
     from app.security.models import RecordShare
 
     clauses = []
@@ -147,7 +154,13 @@ def share_recipient_clause(actor: Actor):
         clauses.append(RecordShare.unit_id == actor.unit_id)
     if actor.user_id is not None:
         clauses.append(RecordShare.user_id == actor.user_id)
-    return or_(*clauses) if clauses else false()
+    if not clauses:
+        return false()
+    current = and_(
+        RecordShare.revoked_dt.is_(None),
+        or_(RecordShare.expires_dt.is_(None), RecordShare.expires_dt > now_utc()),
+    )
+    return and_(current, or_(*clauses))
 
 
 def visible_clause(actor: Actor, model):
@@ -167,18 +180,24 @@ def visible_clause(actor: Actor, model):
     return or_(*clauses)
 
 
-def share_record(record, *, unit_ids=(), user_ids=()) -> None:
-    """Name the units/users (besides the owning unit) who may see a code-C record."""
+def share_record(record, *, unit_ids=(), user_ids=(), reason=None, expires_dt=None) -> None:
+    """Add share rows for a code-C record without any check or trail row (tests, demo data).
+
+    People share through ``app.security.shares.create_share``: permission, reason, end date,
+    handling conditions and the access trail."""
     from app.security.models import RecordShare
 
+    common = {
+        "record_type": record.__record_type__,
+        "record_id": record.id,
+        "reason": reason,
+        "expires_dt": expires_dt,
+        "conditions": getattr(record, "handling_conditions", None),
+    }
     for unit_id in unit_ids:
-        db.session.add(
-            RecordShare(record_type=record.__record_type__, record_id=record.id, unit_id=unit_id)
-        )
+        db.session.add(RecordShare(unit_id=unit_id, **common))
     for user_id in user_ids:
-        db.session.add(
-            RecordShare(record_type=record.__record_type__, record_id=record.id, user_id=user_id)
-        )
+        db.session.add(RecordShare(user_id=user_id, **common))
 
 
 def get_for(
@@ -198,5 +217,16 @@ def get_for(
         event = trail.record(actor, action, model.__record_type__, record_id, outcome="denied")
         raise NotFound(trail_event=event)
     if log:
-        trail.record(actor, action, model.__record_type__, record_id)
+        # Seen through a share (not the own unit): the row names the share and its reason.
+        share = None
+        if not actor.is_system and record.handling_code == "C" and record.unit_id != actor.unit_id:
+            share = granting_share(actor, record)
+        trail.record(
+            actor,
+            action,
+            model.__record_type__,
+            record_id,
+            justification=share.reason if share else None,
+            details={"via_share": share.id} if share else None,
+        )
     return record

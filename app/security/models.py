@@ -1,6 +1,6 @@
 """Accounts, units, roles, server-side sessions, API clients and record shares."""
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.time import now_utc
@@ -121,10 +121,14 @@ class ApiClient(db.Model):
 
 
 class RecordShare(db.Model):
-    """Names a unit or a user allowed to see a handling-code-C record of another unit."""
+    """Names a unit or a user allowed to see a handling-code-C record of another unit.
+
+    A share grants access from ``created_dt`` until ``expires_dt`` or ``revoked_dt``, whichever
+    comes first (``app.security.shares``). Rows are never deleted: a revoked or expired share
+    stays as history, and sharing again with the same recipient adds a new row.
+    """
 
     __tablename__ = "record_share"
-    __table_args__ = (UniqueConstraint("record_type", "record_id", "unit_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_type: Mapped[str] = mapped_column(String(40))
@@ -132,3 +136,22 @@ class RecordShare(db.Model):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    #: why the recipient needs the record (the justification of the trail rows)
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: the share grants nothing from this instant on (None only for rows made before shares
+    #: had an end)
+    expires_dt = mapped_column(UTCDateTime, index=True)
+    #: the record's handling conditions when it was shared (the recipient must respect them)
+    conditions: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: who shared (user name or "api:<client>"), as written in the trail
+    created_by: Mapped[str | None] = mapped_column(String(120))
+    revoked_dt = mapped_column(UTCDateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    revoked_by: Mapped[str | None] = mapped_column(String(120))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+    #: when the expiry was written to the access trail (by the share-expiry job)
+    expiry_logged_dt = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])

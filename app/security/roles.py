@@ -37,6 +37,8 @@ PERMISSIONS = {
     "intel.view": "Read intelligence reports",
     "intel.edit": "Write and grade intelligence reports",
     "intel.disseminate": "Disseminate intelligence reports",
+    "record.share": "Share a code-C record of the own unit with another unit or a user "
+    "(reason and end date; revoke shares)",
     "search.use": "Search across records",
     "risk.declaration.view": "Open declarations and their assessment",
     "risk.control.record": "Record control results",
@@ -78,6 +80,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "intel.view",
             "intel.edit",
             "intel.disseminate",
+            "record.share",
             "risk.declaration.view",
             "risk.profile.view",
             "alert.manage",
@@ -125,6 +128,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "entity.edit",
             "intel.view",
             "intel.disseminate",
+            "record.share",
             "risk.declaration.view",
             "risk.channel.approve",
             "risk.profile.view",
@@ -180,6 +184,8 @@ API_SCOPES = {
     "alerts:read": "List alerts",
     "alerts:write": "Acknowledge and close alerts; manage watches",
     "search:read": "Search",
+    "shares:read": "List the shares of records the client may see",
+    "shares:write": "Share code-C records of the client's unit and revoke shares",
 }
 
 

@@ -4,6 +4,21 @@ from tests.access.spec import Route
 def build(world):
     world.admin_target = world.make.user(roles=["enforcement_officer"], unit=world.unit_a)
     world.client_row, _ = world.make.api_client(["declarations:write"], unit=world.unit_a)
+    # A share of unit A's code-C report with a third unit (never the outsider's unit B).
+    from app.extensions import db
+    from app.security.access import share_record
+    from app.security.models import RecordShare
+
+    world.unit_c = world.make.unit(code="UNIT-C", name="Third unit")
+    share_record(world.report, unit_ids=[world.unit_c.id], reason="matrix share")
+    db.session.flush()
+    world.share = db.session.query(RecordShare).one()
+
+
+def _ends():
+    from datetime import date, timedelta
+
+    return (date.today() + timedelta(days=30)).isoformat()
 
 
 ROUTES = [
@@ -33,5 +48,35 @@ ROUTES = [
         "security.trail_export",
         perm="trail.export",
         body=lambda w: {"justification": "access-matrix test"},
+    ),
+    Route(
+        "shares_api.shares_list",
+        scope="shares:read",
+        restricted=True,
+        args=lambda w: {"record_type": "report", "record_id": w.report.id},
+    ),
+    Route(
+        "shares_api.shares_create",
+        scope="shares:write",
+        restricted=True,
+        body=lambda w: {
+            "record_type": "report",
+            "record_id": w.report.id,
+            "unit_id": w.unit_c.id,
+            "reason": "access-matrix share",
+            "expires_dt": _ends(),
+        },
+    ),
+    Route(
+        "shares_api.share_get",
+        scope="shares:read",
+        restricted=True,
+        args=lambda w: {"share_id": w.share.id},
+    ),
+    Route(
+        "shares_api.share_revoke",
+        scope="shares:write",
+        restricted=True,
+        args=lambda w: {"share_id": w.share.id},
     ),
 ]
