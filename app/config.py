@@ -20,6 +20,12 @@ def _bool(name, default):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _pairs(name) -> dict[str, str]:
+    """``"A=B,C=D"`` -> {"A": "B", "C": "D"} (blank entries ignored)."""
+    pairs = (item.split("=", 1) for item in (_env(name) or "").split(",") if "=" in item)
+    return {key.strip(): value.strip() for key, value in pairs if key.strip() and value.strip()}
+
+
 def load_secret_key(instance_path: Path) -> str:
     """Return TOLLGATE_SECRET_KEY, else a key generated once and kept in the instance folder."""
     if key := _env("SECRET_KEY"):
@@ -82,6 +88,19 @@ def build_config(instance_path: Path) -> dict:
         "TOLLGATE_SEARCH_DIR": _env("SEARCH_DIR") or str(instance_path / "search"),
         "TOLLGATE_SEARCH_BACKEND": _env("SEARCH_BACKEND", "auto"),
         "TOLLGATE_EVADED_DUTY_THRESHOLD": float(_env("EVADED_DUTY_THRESHOLD", "5000")),
+        # The unit of each customs office, "OFFICE=UNIT,..." (unit codes): a seizure case opened
+        # from a control result opens there. An office not listed belongs to the unit with the
+        # same code, if any, else the case opens in the recording unit (app/risk/control.py).
+        "TOLLGATE_OFFICE_UNITS": _pairs("OFFICE_UNITS"),
+        # Retention review (app/ops/retention_sources.py; LED 2016/680 Art. 5): the days after
+        # which a record comes up for review on /admin/retention/, per record type. Cases count
+        # from closing, reports and entities from their last change, declarations from their
+        # date, articles from when they were collected.
+        "TOLLGATE_RETENTION_CASE_DAYS": int(_env("RETENTION_CASE_DAYS", "3650")),
+        "TOLLGATE_RETENTION_REPORT_DAYS": int(_env("RETENTION_REPORT_DAYS", "1825")),
+        "TOLLGATE_RETENTION_ENTITY_DAYS": int(_env("RETENTION_ENTITY_DAYS", "1825")),
+        "TOLLGATE_RETENTION_DECLARATION_DAYS": int(_env("RETENTION_DECLARATION_DAYS", "1825")),
+        "TOLLGATE_RETENTION_ARTICLE_DAYS": int(_env("RETENTION_ARTICLE_DAYS", "365")),
         # Four-eyes activation of risk profiles: a version is activated by someone other than
         # its author holding risk.profile.approve (a second analyst or a supervisor).
         "TOLLGATE_PROFILE_FOUR_EYES": _bool("PROFILE_FOUR_EYES", False),

@@ -437,10 +437,56 @@ def _area_from_hs(hs_code) -> str:
     return _HS_CHAPTER_AREAS.get(str(hs_code or "")[:2], "other")
 
 
-def open_seizure_from_control(declaration_ref: dict, *, actor: Actor) -> Case:
-    """Open a seizure case prefilled from a declaration whose control found goods to seize.
+#: a control result's fraud type (app.risk FRAUD_TYPES) -> the case's risk area
+_FRAUD_RISK_AREAS = {
+    "undervaluation": "valuation",
+    "misclassification": "classification",
+    "origin": "origin",
+    "prohibited": "prohibitions",
+}
 
-    Calling it twice for one declaration returns the case already opened.
+
+def _profile_label(profile: dict) -> str | None:
+    if not profile.get("code"):
+        return None
+    label = str(profile["code"])
+    if profile.get("version"):
+        label += f" v{profile['version']}"
+    if profile.get("name"):
+        label += f" ({profile['name']})"
+    return label
+
+
+def _control_summary(ref: dict) -> str | None:
+    """The fraud type, the profile(s) that hit (with their version) and the findings."""
+    lines = []
+    if fraud := ref.get("fraud_label") or ref.get("fraud_type"):
+        lines.append(f"Fraud type: {fraud}.")
+    hits = [_profile_label(p) for p in ref.get("profiles") or () if isinstance(p, dict)]
+    hits = [h for h in hits if h]
+    if hits:
+        lines.append(f"Profile{'s' if len(hits) > 1 else ''} that hit: {'; '.join(hits)}.")
+    if ref.get("findings"):
+        lines.append(f"Findings of the control: {ref['findings']}")
+    return "\n".join(lines)[:20000] or None
+
+
+def _control_route(ref: dict) -> dict:
+    """The route from the declaration (origin, dispatch as transit, the office's country)."""
+    route = {}
+    for name, max_len in (("route_origin", 80), ("route_transit", 200), ("route_destination", 80)):
+        value = ref.get(name)
+        if isinstance(value, str) and value.strip():
+            route[name] = value.strip()[:max_len]
+    return route
+
+
+def open_seizure_from_control(declaration_ref: dict, *, actor: Actor) -> Case:
+    """Open a seizure case prefilled from a declaration whose control found goods to seize:
+    its items, route, parties (registry entities), fraud type and the profile(s) that hit.
+
+    The case opens in the acting unit (the risk domain acts in the unit of the declaration's
+    office). Calling it twice for one declaration returns the case already opened.
     """
     actor.require("case.create")
     if not isinstance(declaration_ref, dict):
@@ -456,19 +502,24 @@ def open_seizure_from_control(declaration_ref: dict, *, actor: Actor) -> Case:
         mode = fields.choice(mode, "transport_mode", catalog.TRANSPORT_MODES)
     except ValidationError:
         mode = "other"
+    summary = _control_summary(declaration_ref)
+    area = _FRAUD_RISK_AREAS.get(declaration_ref.get("fraud_type"))
     case = open_with_reserved_ref(
         ref,
         "seizure",
         actor=actor,
         title=f"Seizure from control of declaration {number or decl_id}",
+        summary=summary,
         place_type="office",
         place=declaration_ref.get("office"),
         transport_mode=mode,
+        **_control_route(declaration_ref),
+        risk_areas=[area] if area else None,
         declaration_number=number,
         detection_method="risk_profile",
         items=items,
         journal_text=f"Seizure case opened from the control result of declaration "
-        f"{number or decl_id}.",
+        f"{number or decl_id}." + (f" {summary}" if summary else ""),
     )
     if decl_id is not None:
         db.session.add(

@@ -25,6 +25,9 @@ def init_app(app):
     cli.init_app(app)
     add_nav_item(app, NavItem("Retention", "ops.retention_page", "admin.reference", order=960))
     add_retention_source(app, trail_source(app.config))
+    from app.ops import retention_sources
+
+    retention_sources.register(app)  # cases, reports, entities, declarations, articles
     add_job(
         app,
         JobSpec(

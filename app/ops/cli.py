@@ -57,11 +57,11 @@ retention = click.Group("retention", help="Retention and review of stored record
 @with_appcontext
 def retention_queue():
     """Put overdue records into the review queue now (the scheduled job does this daily)."""
-    from app.ops.retention import queue_overdue
+    from app.ops.retention import describe_due, queue_overdue_by_type
 
-    queued = queue_overdue()
+    counts = queue_overdue_by_type()
     db.session.commit()
-    click.echo(f"{queued} records queued for review")
+    click.echo(f"{sum(counts.values())} records queued for review ({describe_due(counts)})")
 
 
 def init_app(app):

@@ -10,6 +10,7 @@ Sources must not write trail rows themselves: ``decide`` writes exactly one per 
 
 import hashlib
 import json
+import logging
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from app.ops.models import DECISIONS, ReviewItem
 from app.security import checkpoints, trail
 from app.security.access import Actor
 from app.security.trail import AccessEvent
+
+log = logging.getLogger(__name__)
 
 #: CJIS §5.4.7: audit records are kept at least one year; no setting can shorten that.
 TRAIL_MINIMUM_DAYS = 365
@@ -91,9 +94,15 @@ def trail_retention_days(config) -> int:
 
 def queue_overdue(now: datetime | None = None) -> int:
     """Put every overdue record of every source into the review queue (once); returns how many."""
+    return sum(queue_overdue_by_type(now).values())
+
+
+def queue_overdue_by_type(now: datetime | None = None) -> dict[str, int]:
+    """``queue_overdue``, counted per record type (every registered type, 0 included)."""
     now = now or now_utc()
-    queued = 0
+    counts: dict[str, int] = {}
     for source in retention_sources(current_app):
+        counts[source.record_type] = 0
         pending = set(
             db.session.scalars(
                 select(ReviewItem.record_id).where(
@@ -117,14 +126,24 @@ def queue_overdue(now: datetime | None = None) -> int:
                 )
             )
             pending.add(record_id)
-            queued += 1
+            counts[source.record_type] += 1
     db.session.flush()
-    return queued
+    return counts
 
 
-def run_review_job() -> None:
-    """Scheduled job: queue overdue records (the job runner commits with its job_run row)."""
-    queue_overdue()
+def describe_due(counts: dict[str, int]) -> str:
+    """What came due, per record type ("Cases: 2, Declarations: 1"), or that nothing did."""
+    labels = {s.record_type: s.label for s in retention_sources(current_app)}
+    due = [f"{labels.get(t, t)}: {n}" for t, n in counts.items() if n]
+    return ("came due for review: " + ", ".join(due)) if due else "nothing came due for review"
+
+
+def run_review_job() -> dict[str, int]:
+    """Scheduled job: queue overdue records and log what came due, per record type (the job
+    runner commits with its job_run row)."""
+    counts = queue_overdue_by_type()
+    log.info("retention review: %s", describe_due(counts))
+    return counts
 
 
 def decide(

@@ -10,7 +10,7 @@ from app.core.web import permission_required
 from app.extensions import db
 from app.ops import retention
 from app.ops.forms import DecisionForm
-from app.ops.models import ReviewItem
+from app.ops.models import DECISIONS, ReviewItem
 from app.security import trail
 
 bp = Blueprint("ops", __name__, url_prefix="/admin/retention")
@@ -29,11 +29,17 @@ def retention_page():
         .limit(100)
     ).all()
     trail.record(g.actor, "search", "retention_review", None, query="review queue")
+    sources = retention.retention_sources(current_app)
     return render_template(
         "ops/retention.html",
         pending=pending,
         decided=decided,
-        sources=retention.retention_sources(current_app),
+        sources=sources,
+        # per record type: its label and the decisions its policy allows
+        kinds={
+            s.record_type: (s.label, [(d, DECISIONS[d]) for d in DECISIONS if s.allows(d)])
+            for s in sources
+        },
         trail_days=retention.trail_retention_days(current_app.config),
         form=DecisionForm(),
     )

@@ -6,9 +6,8 @@ from app.core.api import json_body, reject_unknown_fields, require_scope
 from app.core.openapi import ERROR_RESPONSES, add_paths
 from app.core.web import error_response
 from app.extensions import csrf
-from app.risk import assessment, control
+from app.risk import assessment, control, explanations
 from app.risk.models import CHANNELS, FRAUD_TYPES
-from app.security import trail
 
 bp = Blueprint("risk_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -38,17 +37,34 @@ def declaration_json(decl) -> dict:
         },
         "engine_version": decl.engine_version,
         "raised": a.get("raised"),
+        "ml_explanations": [
+            {"line": e["line"], "score": e["score"], "reasons": e["reasons"]}
+            for e in explanations.ml_explanations(decl)
+        ],
         "control_result": None
         if result is None
         else {
-            "inspected": result.is_inspected,
-            "compliant": result.is_compliant,
-            "fraud_type": result.fraud_type,
-            "revenue_recovered": result.revenue_recovered,
-            "goods_seized": result.is_goods_seized,
-            "seizure_case_id": result.seizure_case_id,
+            **_control_json(result),
+            "version": result.version,
+            "history": [_control_json(v) for v in control.history(decl)],
         },
     }
+
+
+def _control_json(r) -> dict:
+    """One control result (the latest, or a version of its history)."""
+    out = {
+        "inspected": r.is_inspected,
+        "compliant": r.is_compliant,
+        "fraud_type": r.fraud_type,
+        "revenue_recovered": r.revenue_recovered,
+        "goods_seized": r.is_goods_seized,
+        "seizure_case_id": r.seizure_case_id,
+        "recorded_dt": r.recorded_dt.isoformat() if r.recorded_dt else None,
+    }
+    if hasattr(r, "reason"):  # a version: who recorded it and why it corrected the one before
+        out.update(version=r.version, reason=r.reason, recorded_by=r.recorded_by_name or None)
+    return out
 
 
 @bp.post("/declarations")
@@ -116,8 +132,8 @@ def get_declaration(number):
 def control_result(number):
     data = json_body(dict)
     decl = control.find_declaration(number, actor=g.actor)
-    result = control.record_control_result(decl.id, data, actor=g.actor, source="api", decl=decl)
-    trail.record(g.actor, "update", "declaration", decl.id, details={"control_result": result.id})
+    # The service writes the trail row (with the version recorded and the reason).
+    control.record_control_result(decl.id, data, actor=g.actor, source="api", decl=decl)
     return jsonify(declaration_json(decl)), 201
 
 
@@ -186,6 +202,24 @@ SCHEMAS = {
             "trader_rating": {"type": ["number", "null"]},
             "random_selected": {"type": "boolean"},
             "random": {"type": "object"},
+            "ml_explanations": {
+                "type": "array",
+                "description": "Per item: the ML score and the reasons that pushed it up, in "
+                "words (with the contribution when the model gives one)",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "line": {"type": "integer"},
+                        "score": {"type": ["number", "null"]},
+                        "reasons": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            },
+            "control_result": {
+                "type": ["object", "null"],
+                "description": "The latest version of the control result, with its version "
+                "number and the whole history (newest first; each with its reason)",
+            },
         },
     },
     "ControlResultIn": {
@@ -199,6 +233,12 @@ SCHEMAS = {
             "goods_seized": {"type": "boolean"},
             "critical": {"type": "boolean"},
             "findings": {"type": "string"},
+            "reason": {
+                "type": "string",
+                "description": "Why the result already recorded is corrected: required when "
+                "the declaration has a control result and this one differs (the earlier "
+                "version is kept in the history)",
+            },
         },
     },
 }
@@ -284,7 +324,10 @@ PATHS = {
     "/api/v1/declarations/{number}/control-result": {
         "post": {
             "summary": "Record the control result of a declaration",
-            "description": "Scope control-results:write. Goods seized open a seizure case.",
+            "description": "Scope control-results:write. Goods seized open a seizure case. "
+            "A different result for a declaration that has one is a correction: a new version "
+            "with a required reason; the earlier versions are kept. The same result sent again "
+            "records nothing.",
             "parameters": [
                 {"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}
             ],

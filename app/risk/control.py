@@ -3,14 +3,17 @@
 import logging
 from dataclasses import replace
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.core import signals
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
-from app.risk.models import FRAUD_TYPES, ControlResult, Declaration
+from app.risk.models import FRAUD_TYPES, ControlResult, ControlResultVersion, Declaration
+from app.security import trail
 from app.security.access import Actor, NotFound, get_for
+from app.security.models import Unit
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,10 @@ def parse_result(data: dict) -> dict:
     if not isinstance(findings, str):
         errors["findings"] = "must be text"
         findings = ""
+    reason = data.get("reason") or ""
+    if not isinstance(reason, str):
+        errors["reason"] = "must be text"
+        reason = ""
     if inspected is False and compliant is not None:
         errors["compliant"] = "a declaration that was not inspected has no compliance finding"
     unknown = sorted(
@@ -82,6 +89,7 @@ def parse_result(data: dict) -> dict:
             "goods_seized",
             "critical",
             "findings",
+            "reason",
         }
     )
     for key in unknown:
@@ -96,6 +104,7 @@ def parse_result(data: dict) -> dict:
         "is_goods_seized": seized,
         "is_critical": critical,
         "findings": findings.strip()[:10000] or None,
+        "reason": reason.strip()[:2000] or None,
     }
 
 
@@ -103,7 +112,27 @@ def find_declaration(number: str, *, actor: Actor) -> Declaration:
     decl_id = db.session.scalar(select(Declaration.id).where(Declaration.number == number))
     if decl_id is None:
         raise NotFound(f"No declaration {number}.")
-    return get_for(actor, Declaration, decl_id, permission="risk.declaration.view", action="update")
+    # No trail row here: record_control_result writes the one row of the request.
+    return get_for(
+        actor,
+        Declaration,
+        decl_id,
+        permission="risk.declaration.view",
+        action="update",
+        log=False,
+    )
+
+
+#: the fields of a recorded version (ControlResult and ControlResultVersion share them)
+_FIELDS = (
+    "is_inspected",
+    "is_compliant",
+    "fraud_type",
+    "revenue_recovered",
+    "is_goods_seized",
+    "is_critical",
+    "findings",
+)
 
 
 def record_control_result(
@@ -114,25 +143,51 @@ def record_control_result(
     source: str = "form",
     decl: Declaration | None = None,
 ) -> ControlResult:
-    """Store (or replace) the declaration's control result; statistics follow at once
-    because they are computed from results. A seizure opens a prefilled seizure case."""
+    """Record the declaration's control result as a new version; statistics follow at once
+    because they are computed from the latest version. A seizure opens a prefilled seizure
+    case.
+
+    The first result is version 1; a different result later is a correction: version 2, 3 ...
+    with a required reason, and every earlier version stays. The same result sent again (a
+    retried call) records nothing. One trail row per version recorded."""
     actor.require("risk.control.record")
     clean = parse_result(data)
+    reason = clean.pop("reason")
     if decl is None:
         decl = get_for(
-            actor, Declaration, declaration_id, permission="risk.control.record", action="update"
+            actor,
+            Declaration,
+            declaration_id,
+            permission="risk.control.record",
+            action="update",
+            log=False,
         )
     # Two officers (or a retried call of the declaration system) recording at once: the row
-    # lock makes the second replace the first's result instead of failing on the
-    # one-result-per-declaration key. (On SQLite the locking select takes the one write lock.)
+    # lock orders them, so the second sees the first's version and is a correction (or the
+    # same result). (On SQLite the locking select takes the one write lock.)
     db.session.execute(select(Declaration.id).where(Declaration.id == decl.id).with_for_update())
-    db.session.expire(decl, ["control_result"])
+    db.session.expire(decl, ["control_result", "control_versions"])
     result = decl.control_result
+    if result is not None and all(getattr(result, k) == v for k, v in clean.items()):
+        details = {"control_result_version": result.version, "unchanged": True}
+        trail.record(actor, "update", "declaration", decl.id, details=details)
+        return result
+    if result is not None and not reason:
+        raise ValidationError(
+            {
+                "reason": f"this corrects version {result.version or 1} of the control result: "
+                "say why it was wrong (the earlier version is kept)"
+            }
+        )
+    was_seized = bool(result and result.is_goods_seized)
     if result is None:
-        result = ControlResult(declaration=decl)
+        result = ControlResult(declaration=decl, version=0)
         db.session.add(result)
+    elif not decl.control_versions:
+        _keep_unversioned(decl, result)
     for key, value in clean.items():
         setattr(result, key, value)
+    result.version = (result.version or 0) + 1
     result.source = source
     result.recorded_dt = now_utc()
     result.recorded_by_id = actor.user_id
@@ -141,18 +196,130 @@ def record_control_result(
     if result.is_goods_seized and result.seizure_case_id is None:
         result.seizure_case_id = _open_seizure(decl, result, actor)
         signals.control_result_seizure.send(None, declaration=decl, result=result, actor=actor)
+    elif result.seizure_case_id is not None and was_seized != result.is_goods_seized:
+        _note_on_case(decl, result, reason, actor)
+    version = _add_version(decl, result, reason, actor)
+    trail.record(
+        actor,
+        "update",
+        "declaration",
+        decl.id,
+        details={"control_result_version": version.version, "reason": reason},
+    )
     db.session.flush()
     return result
 
 
-def declaration_ref(decl: Declaration) -> dict:
+def _add_version(decl, result, reason, actor, *, name=None) -> ControlResultVersion:
+    version = ControlResultVersion(
+        declaration=decl,
+        version=result.version,
+        reason=reason,
+        source=result.source,
+        recorded_dt=result.recorded_dt,
+        recorded_by_id=result.recorded_by_id,
+        recorded_by_name=name if name is not None else actor.username,
+        seizure_case_id=result.seizure_case_id,
+        **{k: getattr(result, k) for k in _FIELDS},
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def _keep_unversioned(decl, result) -> None:
+    """A result recorded before versions existed (or by a bulk import) becomes version 1
+    before it is corrected, so the correction never erases it."""
+    result.version = 1
+    _add_version(decl, result, None, None, name="")
+
+
+def _note_on_case(decl, result, reason, actor) -> None:
+    """A correction that changes the seizure finding is written on the seizure case's journal;
+    the case itself stays (a case is closed by its unit, never by a correction)."""
+    try:
+        from app.cases.service import add_journal_entry
+    except ImportError:
+        return
+    seized = "goods seized" if result.is_goods_seized else "no seizure"
+    text = (
+        f"The control result of declaration {decl.number} was corrected (version "
+        f"{result.version}): {seized}. Reason: {reason}. This case stays open until its unit "
+        "decides; the earlier version is kept on the declaration."
+    )
+    for agent in _agents(decl, actor):
+        try:
+            with db.session.begin_nested():
+                add_journal_entry(result.seizure_case_id, text, actor=agent)
+            return
+        except (NotFound, ValidationError):
+            continue
+    log.warning(
+        "control correction of declaration %s: seizure case %s could not be noted",
+        decl.number,
+        result.seizure_case_id,
+    )
+
+
+def history(decl: Declaration) -> list[ControlResultVersion]:
+    """Every recorded version of the control result, newest first."""
+    return sorted(decl.control_versions, key=lambda v: v.version, reverse=True)
+
+
+def office_unit_id(office: str | None) -> int | None:
+    """The unit a declaration's customs office belongs to: ``TOLLGATE_OFFICE_UNITS`` (office
+    code -> unit code, app/config.py) first, else the unit whose code is the office code (the
+    demo's BCP-N and PORT-S); None if neither (the case then opens in the recorder's unit)."""
+    if not office:
+        return None
+    mapping = current_app.config.get("TOLLGATE_OFFICE_UNITS") or {}
+    code = mapping.get(office, office)
+    return db.session.scalar(select(Unit.id).where(Unit.code == code, Unit.is_active.is_(True)))
+
+
+def _office_country(office: str | None) -> str | None:
+    """The country of the declaration's office, from the reference list of offices."""
+    try:
+        from app.reference import service as reference
+    except ImportError:
+        return None
+    entry = reference.lookup("office", office) if office else None
+    return entry.country if entry is not None else None
+
+
+def _route(decl: Declaration) -> dict:
+    """Origin (of the most valuable item, else the dispatch country), the dispatch country as
+    transit when it differs, and the country of the declaring office as destination."""
+    items = sorted(decl.items, key=lambda i: i.value or 0, reverse=True)
+    origin = next((i.origin_country for i in items if i.origin_country), None)
+    dispatch = decl.dispatch_country or next(
+        (i.departure_country for i in items if i.departure_country), None
+    )
+    origin = origin or dispatch
+    return {
+        "route_origin": origin,
+        "route_transit": dispatch if dispatch and dispatch != origin else None,
+        "route_destination": _office_country(decl.office),
+    }
+
+
+def declaration_ref(decl: Declaration, result: ControlResult | None = None) -> dict:
     """What the cases domain needs to prefill a seizure case."""
     mode = decl.transport_mode or ""
+    fraud = result.fraud_type if result is not None else None
     return {
         "declaration_id": decl.id,
         "number": decl.number,
         "office": decl.office,
         "transport_mode": _TRANSPORT.get(mode[:1], mode or None),
+        **_route(decl),
+        "fraud_type": fraud,
+        "fraud_label": FRAUD_TYPES.get(fraud) if fraud else None,
+        "findings": result.findings if result is not None else None,
+        "profiles": [
+            {"code": p.get("code"), "name": p.get("name"), "version": p.get("version")}
+            for p in (decl.assessment or {}).get("profiles", [])
+        ],
         "items": [
             {
                 "hs_code": i.hs_code,
@@ -171,15 +338,22 @@ def declaration_ref(decl: Declaration) -> dict:
     }
 
 
+def _agents(decl: Declaration, actor: Actor) -> list[Actor]:
+    """Who acts on the seizure case for the record: the recording officer (or the declaration
+    system) with the case permissions, in the unit of the declaration's office when it has one,
+    else in the recorder's own unit."""
+    permissions = actor.permissions | {"case.view", "case.create", "case.edit", "entity.view"}
+    office_unit = office_unit_id(decl.office)
+    units = [u for u in (office_unit, actor.unit_id) if u is not None]
+    return [replace(actor, permissions=permissions, unit_id=u) for u in dict.fromkeys(units)] or [
+        replace(actor, permissions=permissions)
+    ]
+
+
 def _open_seizure(decl: Declaration, result: ControlResult, actor: Actor) -> int | None:
     try:
         from app.cases.service import open_seizure_from_control
     except ImportError:
         return None
-    # The recording officer (or the declaration system) opens the case on the record's behalf.
-    agent = replace(
-        actor,
-        permissions=actor.permissions | {"case.view", "case.create", "case.edit", "entity.view"},
-    )
-    case = open_seizure_from_control(declaration_ref(decl), actor=agent)
+    case = open_seizure_from_control(declaration_ref(decl, result), actor=_agents(decl, actor)[0])
     return getattr(case, "id", None)

@@ -67,6 +67,7 @@ class ControlResultForm(FlaskForm):
     goods_seized = BooleanField("Goods seized (opens a seizure case)")
     critical = BooleanField("Threatens public safety")
     findings = TextAreaField("Findings", validators=[Length(max=10000)])
+    reason = TextAreaField("Reason for the correction", validators=[Length(max=2000)])
 
 
 class RaiseForm(FlaskForm):

@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -115,6 +116,12 @@ class Declaration(Restricted, db.Model):
         uselist=False,
         lazy="selectin",
     )
+    #: every recorded version of the control result, oldest first (append-only)
+    control_versions: Mapped[list["ControlResultVersion"]] = relationship(
+        back_populates="declaration",
+        cascade="all, delete-orphan",
+        order_by="ControlResultVersion.version",
+    )
 
     @property
     def total_value(self) -> float:
@@ -180,7 +187,11 @@ class DeclarationItem(db.Model):
 
 
 class ControlResult(db.Model):
-    """What the control found; one per declaration (recording again updates it)."""
+    """What the control found, as its latest version says; one per declaration.
+
+    Every result recorded is kept in ``ControlResultVersion`` (append-only); a correction is a
+    new version with a reason, and this row follows it, so profile statistics, hit rates, ML
+    training and KPIs, which read this row, count the latest version only."""
 
     __tablename__ = "risk_control_result"
 
@@ -204,6 +215,8 @@ class ControlResult(db.Model):
     source: Mapped[str] = mapped_column(String(20), default="form")
     recorded_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False, index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: the ControlResultVersion.version this row holds (1 for the first result)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     declaration: Mapped[Declaration] = relationship(back_populates="control_result")
 
@@ -214,6 +227,48 @@ class ControlResult(db.Model):
 
     def __repr__(self):
         return f"<ControlResult {self.declaration_id} compliant={self.is_compliant}>"
+
+
+class ControlResultVersion(db.Model):
+    """One recorded control result, never changed: the first, then each correction with the
+    reason it was corrected (``app.risk.control.record_control_result``)."""
+
+    __tablename__ = "risk_control_result_version"
+    __table_args__ = (UniqueConstraint("declaration_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    declaration_id: Mapped[int] = mapped_column(
+        ForeignKey("risk_declaration.id", ondelete="CASCADE"), index=True
+    )
+    #: 1, 2, ... in the order recorded
+    version: Mapped[int] = mapped_column(Integer)
+    is_inspected: Mapped[bool] = mapped_column(default=True)
+    is_compliant: Mapped[bool | None] = mapped_column()
+    fraud_type: Mapped[str | None] = mapped_column(String(30))
+    is_critical: Mapped[bool] = mapped_column(default=False)
+    revenue_recovered: Mapped[float] = mapped_column(Float, default=0.0)
+    findings: Mapped[str | None] = mapped_column(Text)
+    is_goods_seized: Mapped[bool] = mapped_column(default=False)
+    #: the seizure case linked when this version was recorded (app.cases), no FK across domains
+    seizure_case_id: Mapped[int | None] = mapped_column(Integer)
+    #: why the previous version was corrected (required from version 2 on)
+    reason: Mapped[str | None] = mapped_column(Text)
+    #: api, form, csv, demo
+    source: Mapped[str] = mapped_column(String(20), default="form")
+    recorded_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: user name or API client name as it was when recorded
+    recorded_by_name: Mapped[str] = mapped_column(String(120), default="")
+
+    declaration: Mapped[Declaration] = relationship(back_populates="control_versions")
+
+    def __repr__(self):
+        return f"<ControlResultVersion {self.declaration_id} v{self.version}>"
+
+
+@event.listens_for(ControlResultVersion, "before_update")
+def _versions_are_append_only(_mapper, _connection, target):
+    raise RuntimeError(f"{target!r} is a recorded version: record a correction instead")
 
 
 class NamedList(db.Model):

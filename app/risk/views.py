@@ -11,7 +11,7 @@ from app.core.errors import ValidationError
 from app.core.pagination import paginate
 from app.core.web import permission_required
 from app.extensions import db
-from app.risk import assessment, control, settings
+from app.risk import assessment, control, explanations, settings
 from app.risk.forms import (
     ControlResultForm,
     DecideForm,
@@ -141,6 +141,8 @@ def declaration_detail(declaration_id):
         "risk/declaration.html",
         decl=decl,
         explanation=assessment.explain(decl),
+        ml_by_line=explanations.by_line(decl),
+        control_history=control.history(decl),
         raises=raises,
         raise_form=raise_form,
         decide_form=DecideForm(),
@@ -153,11 +155,15 @@ def declaration_detail(declaration_id):
 @bp.route("/declarations/<int:declaration_id>/control", methods=["GET", "POST"])
 @permission_required("risk.control.record")
 def declaration_control(declaration_id):
+    posted = request.method == "POST"
+    # A POST's trail row is written by record_control_result (with the version and reason).
     decl = assessment.get_declaration(
-        declaration_id, actor=g.actor, action="update" if request.method == "POST" else "view"
+        declaration_id, actor=g.actor, action="update" if posted else "view", log=not posted
     )
     form = ControlResultForm()
-    if form.validate_on_submit():
+    if posted and not form.validate():
+        trail.record(g.actor, "view", "declaration", decl.id)
+    elif posted:
         data = {
             "inspected": form.inspected.data,
             "compliant": form.compliant.data or None if form.inspected.data else None,
@@ -166,19 +172,22 @@ def declaration_control(declaration_id):
             "goods_seized": form.goods_seized.data,
             "critical": form.critical.data,
             "findings": form.findings.data,
+            "reason": form.reason.data,
         }
         try:
             result = control.record_control_result(decl.id, data, actor=g.actor, decl=decl)
         except ValidationError as exc:
             db.session.rollback()
+            trail.record(g.actor, "view", "declaration", decl.id)
             _form_errors(form, exc)
         else:
-            message = "Control result recorded; profile statistics are updated."
+            message = f"Control result version {result.version} recorded; profile statistics "
+            message += "follow it."
             if result.seizure_case_id:
                 message += " A seizure case was opened."
             flash(message, "info")
             return redirect(url_for("risk.declaration_detail", declaration_id=decl.id))
-    elif request.method == "GET" and decl.control_result is not None:
+    elif not posted and decl.control_result is not None:
         r = decl.control_result
         form.inspected.data = r.is_inspected
         form.compliant.data = "" if r.is_compliant is None else str(r.is_compliant).lower()
@@ -187,7 +196,8 @@ def declaration_control(declaration_id):
         form.goods_seized.data = r.is_goods_seized
         form.critical.data = r.is_critical
         form.findings.data = r.findings
-    return render_template("risk/control.html", decl=decl, form=form)
+    has_result = decl.control_result is not None
+    return render_template("risk/control.html", decl=decl, form=form, has_result=has_result)
 
 
 @bp.post("/declarations/<int:declaration_id>/raise")

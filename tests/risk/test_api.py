@@ -315,7 +315,7 @@ def test_concurrent_control_results_for_one_declaration_never_fail(app, client, 
     a 500 on the one-result-per-declaration key): both answer 200/201, one result remains."""
     import threading
 
-    from app.risk.models import ControlResult
+    from app.risk.models import ControlResult, ControlResultVersion
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("row locks are PostgreSQL's; SQLite's BEGIN IMMEDIATE serialises writers")
@@ -335,7 +335,7 @@ def test_concurrent_control_results_for_one_declaration_never_fail(app, client, 
             local,
             f"/api/v1/declarations/{number}/control-result",
             results,
-            {"inspected": True, "compliant": True, "findings": findings},
+            {"inspected": True, "compliant": True, "findings": findings, "reason": "re-checked"},
         )
         statuses.append(resp.status_code)
 
@@ -349,3 +349,5 @@ def test_concurrent_control_results_for_one_declaration_never_fail(app, client, 
     assert all(s in (200, 201) for s in statuses), statuses
     db.session.rollback()
     assert db.session.scalar(select(func.count(ControlResult.id))) == len(numbers)
+    # The second sender's different result is a correction (issue 17 item 3): both are kept.
+    assert db.session.scalar(select(func.count(ControlResultVersion.id))) == 2 * len(numbers)
