@@ -94,6 +94,8 @@ def _build(app, smtp, hook):
         )
     )
     w.smtp, w.hook = smtp, hook
+    # What names a record besides its text: the references of A's code-C case and report.
+    w.secret_refs = [w.case.reference, w.twin.reference, w.report.reference]
     w.clients = {}
     for role, user in [*w.b_users.items(), ("all roles", w.b_all)]:
         client = app.test_client()
@@ -164,15 +166,15 @@ def test_no_sentinel_in_outbound_messages(sweep_env):
     for row in _db.session.scalars(_db.select(Delivery)):
         if row.user_id is not None and row.user_id in {u.id for u in w.a_users.values()}:
             continue
-        found = sentinels_in(f"{row.subject}\n{row.body}")
+        found = _names_in(w, f"{row.subject}\n{row.body}")
         if found:
             leaks.append(f"{row.channel}/{row.kind} to {row.target}: {found}")
     for message in w.smtp.messages:
-        found = sentinels_in(message.as_string())
+        found = _names_in(w, message.as_string())
         if found:
             leaks.append(f"SMTP to {message['To']}: {found}")
     for post in w.hook.received:
-        found = sentinels_in(repr(post))
+        found = _names_in(w, repr(post))
         if found:
             leaks.append(f"webhook post: {found}")
     assert w.smtp.messages and w.hook.received, "nothing was delivered: the sweep saw nothing"
@@ -213,7 +215,7 @@ def _drive(app, endpoint, req, w):
                     json=body if req.method != "GET" else None,
                     headers={"Authorization": f"Bearer {w.token}"},
                 )
-                out.append(("API client", req.method, url, resp))
+                out.append(("API client", req.method, url, body, resp))
                 continue
             if req.roles is not None:
                 who = {r: w.clients[r] for r in req.roles}
@@ -228,8 +230,13 @@ def _drive(app, endpoint, req, w):
                     data=body if req.method != "GET" else None,
                     follow_redirects=True,
                 )
-                out.append((name, req.method, url, resp))
-    return [(n, m, u, r.status_code, _text(r)) for n, m, u, r in out]
+                out.append((name, req.method, url, body, resp))
+    return [(n, m, u, f"{u} {b!r}", r.status_code, _text(r)) for n, m, u, b, r in out]
+
+
+def _names_in(w, text: str, asked: str = "") -> list[str]:
+    """Unit A's sentinels, and the references of its code-C records unless B typed them."""
+    return sentinels_in(text) + [r for r in w.secret_refs if r in text and r not in asked]
 
 
 def _entries(alerts: bool):
@@ -246,10 +253,10 @@ def _check(app, sweep_env, endpoint, n):
     _db.session.rollback()
     req = sweep.ROUTES[endpoint][n]
     leaks, errors = [], []
-    for who, method, url, status, text in _drive(app, endpoint, req, sweep_env):
+    for who, method, url, asked, status, text in _drive(app, endpoint, req, sweep_env):
         if status >= 500:
             errors.append(f"{who} {method} {url}: {status}")
-        found = sentinels_in(text)
+        found = _names_in(sweep_env, text, asked)
         if found:
             leaks.append(f"{who} {method} {url} ({status}): {found}")
     _db.session.rollback()
@@ -295,7 +302,8 @@ def test_the_owner_reads_the_sentinels_on_the_same_requests(app, sweep_env):
                 continue
             for url in _urls(app, endpoint, req, w):
                 resp = w.a_client.get(url, follow_redirects=True)
-                found.update(sentinels_in(_text(resp)))
+                found.update(_names_in(w, _text(resp)))
     _db.session.rollback()
     missing = [f for f in SEEN_BY_OWNER if PREFIX + f not in found]
+    missing += [r for r in w.secret_refs if r not in found]
     assert not missing, f"unit A never read these sentinels on the swept pages: {missing}"
