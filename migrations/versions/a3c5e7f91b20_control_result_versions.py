@@ -1,7 +1,7 @@
 """Control results are append-only: every recorded version, and the version the result holds.
 
 Revision ID: a3c5e7f91b20
-Revises: 9d2f61a0c4b7
+Revises: b7e3a5c9d1f2
 Create Date: 2026-12-03 05:10:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import app.core.types
 
 revision = "a3c5e7f91b20"
-down_revision = "9d2f61a0c4b7"
+down_revision = "b7e3a5c9d1f2"
 branch_labels = None
 depends_on = None
 
