@@ -107,7 +107,13 @@ class SoakUser(HttpUser):
             return self.declare()
         number = random.choice(DECLARED)
         compliant = random.random() < 0.8
-        body = {"inspected": True, "compliant": compliant, "findings": "soak control"}
+        # A declaration drawn again gets a correction (issue 17 item 3): it needs a reason.
+        body = {
+            "inspected": True,
+            "compliant": compliant,
+            "findings": "soak control",
+            "reason": "soak: re-checked",
+        }
         if not compliant:
             body["fraud_type"] = random.choice(["undervaluation", "origin", "misclassification"])
         with self.client.post(
