@@ -16,7 +16,6 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, select
 
-from app.core.database import lock_rows
 from app.core.errors import ValidationError
 from app.core.time import as_utc, now_utc
 from app.extensions import db
@@ -175,8 +174,8 @@ def may_activate(actor: Actor, author_id: int | None) -> bool:
 
 
 def activate_draft(profile: RiskProfile, *, actor: Actor) -> RiskProfile:
-    """Swap the simulated next version in, atomically (the caller bumps the engine)."""
-    lock_rows(RiskProfile, profile.id)
+    """Swap the simulated next version in (the caller locked the row and bumps the engine
+    in the same transaction)."""
     draft = pending_draft(profile)
     if draft is None:
         raise ValidationError({"status": "this profile has no next version to activate"})

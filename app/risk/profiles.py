@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import case, func, select
 
+from app.core.database import lock_rows
 from app.core.errors import ValidationError
 from app.core.time import as_utc, now_utc
 from app.extensions import db
@@ -315,10 +316,26 @@ def set_status(profile_id: int, status: str, *, actor: Actor) -> RiskProfile:
     return profile
 
 
+def discard_next_version(profile_id: int, *, actor: Actor) -> RiskProfile:
+    """Drop the next version of an active profile (kept in the history as discarded)."""
+    actor.require("risk.profile.edit")
+    lock_rows(RiskProfile, profile_id)
+    profile = get_profile(profile_id)
+    draft = profile_versions.pending_draft(profile)
+    if draft is None:
+        raise ValidationError({"status": "this profile has no next version to discard"})
+    draft.changes = [*draft.changes, f"discarded by {actor.username}"]
+    profile_versions.discard_draft(profile)
+    db.session.flush()
+    return profile
+
+
 def activate(profile_id: int, *, actor: Actor) -> RiskProfile:
     """Put a profile (or the simulated next version of an active one) into production, in
     one transaction with the engine's version bump. With four-eyes activation someone other
     than the author activates (see profile_versions.check_approver)."""
+    # Two approvers at once: the second waits, then finds the version already swapped in.
+    lock_rows(RiskProfile, profile_id)
     profile = get_profile(profile_id)
     if profile.status == "active":
         profile_versions.activate_draft(profile, actor=actor)

@@ -251,6 +251,23 @@ def profile_restore(profile_id, version):
     return redirect(url_for("risk.profile_detail", profile_id=profile_id))
 
 
+@bp.post("/profiles/<int:profile_id>/discard-draft")
+@permission_required("risk.profile.edit")
+def profile_discard_draft(profile_id):
+    """Drop the next version of an active profile; the active one keeps firing."""
+    form = ActionForm()
+    profiles.get_profile(profile_id)
+    if form.validate_on_submit():
+        try:
+            profiles.discard_next_version(profile_id, actor=g.actor)
+        except ValidationError as exc:
+            db.session.rollback()
+            flash("; ".join(exc.fields.values()), "error")
+        else:
+            flash("The next version was discarded; the active version keeps firing.", "info")
+    return redirect(url_for("risk.profile_detail", profile_id=profile_id))
+
+
 @bp.post("/profiles/<int:profile_id>/activate")
 @permission_required("risk.profile.approve")
 def profile_activate(profile_id):

@@ -131,6 +131,12 @@ ROUTES = [
         body=lambda w: {},
     ),
     Route(
+        "risk.profile_discard_draft",
+        perm="risk.profile.edit",
+        args=lambda w: {"profile_id": w.profile.id},
+        body=lambda w: {},
+    ),
+    Route(
         "risk.profile_activate",
         perm="risk.profile.approve",
         args=lambda w: {"profile_id": w.profile.id},

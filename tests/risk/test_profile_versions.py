@@ -257,3 +257,28 @@ def test_system_actor_unchanged(db):
     # The factory's system actor activates (demo loading is not an analyst's decision).
     p = profile(actor=Actor.system("demo"))
     assert p.status == "active"
+
+
+def test_the_next_version_can_be_discarded_and_the_active_one_keeps_firing(
+    client, login_as, db, make
+):
+    no_random()
+    author = _analyst(make)
+    p = profile(author, conditions=tree(cond("origin", "eq", "CN")))
+    profiles.update_profile(p.id, _data(p, tree(cond("origin", "eq", "VN"))), actor=author)
+    number = p.draft_version
+    db.session.commit()
+    login_as(db.session.get(User, author.user_id))
+    assert 'id="discard-draft"' in client.get(f"/risk/profiles/{p.id}").get_data(as_text=True)
+    assert client.post(f"/risk/profiles/{p.id}/discard-draft").status_code == 302
+    db.session.rollback()
+    assert p.draft_version is None and p.status == "active"
+    row = db.session.scalar(
+        select(RiskProfileVersion).where(
+            RiskProfileVersion.profile_id == p.id, RiskProfileVersion.version == number
+        )
+    )
+    assert row.state == "discarded" and row.changes[-1] == f"discarded by {author.username}"
+    assert submit(body()).channel == "red"
+    with pytest.raises(ValidationError, match="no next version"):
+        profiles.discard_next_version(p.id, actor=author)
