@@ -3,6 +3,7 @@ through the cases domain's service (its need-to-know and validation apply)."""
 
 from app.alerts import service
 from app.alerts.subjects import model_for
+from app.alerts.text import alert_text
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.security.access import Actor
@@ -16,9 +17,11 @@ def _cases():
     return cases_service
 
 
-def _summary(alert) -> str:
-    lines = [f"Opened from alert {alert.id}: {alert.title}", ""]
-    lines += [f"- {r}" for r in alert.reasons]
+def _summary(actor: Actor, alert) -> str:
+    """The alert's texts as the person opening the case reads them (the seam)."""
+    text = alert_text(actor, alert)
+    lines = [f"Opened from alert {alert.id}: {text.title}", ""]
+    lines += [f"- {r}" for r in text.reasons]
     if alert.instructions:
         lines += ["", "Instructions:", alert.instructions]
     return "\n".join(lines)
@@ -40,8 +43,8 @@ def create_case_from_alert(actor: Actor, alert_id: int, *, kind: str, title: str
         title=title,
         handling_code=handling,
         handling_conditions="Opened from a restricted alert" if handling == "C" else None,
-        summary=_summary(alert),
-        journal_text=f"Case opened from alert {alert.id} ({alert.source_label}).",
+        summary=_summary(actor, alert),
+        journal_text=f"Case opened from alert {alert.id} ({alert_text(actor, alert).source}).",
     )
     if alert.subject_type in ("declaration", "report", "case") and subject is not None:
         cases_service.add_link(
@@ -61,7 +64,7 @@ def attach_to_case(actor: Actor, alert_id: int, case_ref: str):
     # A reference of no case and one outside need-to-know answer alike (no existence oracle).
     case = cases_service.case_for_reference(case_ref, actor=actor, field="case", id_allowed=True)
     cases_service.add_journal_entry(
-        case.id, _summary(alert).replace("Opened from", "Alert"), actor=actor
+        case.id, _summary(actor, alert).replace("Opened from", "Alert"), actor=actor
     )
     service.link_case(actor, alert.id, case.id, created=False)
     return case

@@ -49,6 +49,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import and_, or_, select
 
+from app.alerts import routing
 from app.alerts.models import Delivery, DeliveryAttempt, Webhook
 from app.core import outbound
 from app.core.time import as_utc, now_utc
@@ -254,6 +255,12 @@ def _claim(delivery_id, now):
             db.session.commit()
             return None
         job["secret"] = hook.secret
+    # The text is decided now, for its recipient, as the records stand at this send (the
+    # seam: app.security.seams); the row keeps exactly what is sent.
+    fresh = routing.fresh_text(row)
+    if fresh is not None:
+        row.subject, row.body = fresh
+        job["subject"], job["body"] = fresh
     row.status = "sending"
     row.claimed_dt = now
     db.session.commit()

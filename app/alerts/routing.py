@@ -7,6 +7,7 @@ being opened ...) and only inserts rows: nothing is sent from here. The delivery
 
 import json
 import logging
+import re
 from datetime import timedelta
 
 from flask import current_app
@@ -340,6 +341,9 @@ def is_restricted(alert: Alert) -> bool:
     return cache[key]
 
 
+ESCALATION_LINE = "Not acknowledged in time by {}; you are their supervisor."
+
+
 def email_text(
     alert: Alert, recipient: Actor, *, escalated_for: str | None = None
 ) -> tuple[str, str]:
@@ -351,7 +355,7 @@ def email_text(
     subject = f"[Tollgate {alert.severity.upper()}] {prefix}{text.title}"
     lines = [text.title, ""]
     if escalated_for:
-        lines += [f"Not acknowledged in time by {escalated_for}; you are their supervisor.", ""]
+        lines += [ESCALATION_LINE.format(escalated_for), ""]
     lines += [
         f"Severity: {alert.severity}",
         f"Source: {text.source}",
@@ -401,6 +405,31 @@ def webhook_document(alert: Alert, unit_id: int | None, event: str = "alert.rais
         },
         sort_keys=True,
     )
+
+
+def fresh_text(row: Delivery) -> tuple[str, str] | None:
+    """Subject and body of a queued alert e-mail or webhook, rendered again for its
+    recipient as the records stand now (one named when queued may have become restricted
+    since); None when there is nothing to render again (a digest, a removed alert)."""
+    alert = db.session.get(Alert, row.alert_id) if row.alert_id is not None else None
+    if alert is None or row.kind not in ("alert", "escalation"):
+        return None
+    if row.channel == "webhook":
+        hook = db.session.get(Webhook, row.webhook_id) if row.webhook_id else None
+        if hook is None:
+            return None
+        title = alert_text.alert_text(seams.unit_recipient(hook.unit_id), alert).title
+        return title[:300], webhook_document(alert, hook.unit_id)
+    user = db.session.get(User, row.user_id) if row.user_id is not None else None
+    if user is None:
+        return None
+    escalated_for = None
+    if row.kind == "escalation":
+        pattern = re.escape(ESCALATION_LINE).replace(re.escape("{}"), "(.*)")
+        found = re.search(pattern, row.body or "")
+        escalated_for = found.group(1) if found else "a colleague"
+    subject, body = email_text(alert, Actor.for_user(user), escalated_for=escalated_for)
+    return subject[:300], body
 
 
 def queue_email(

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from app.alerts import delivery, tasks, watches
-from app.alerts.models import Alert, Preference
+from app.alerts.models import Alert, Delivery, Preference
 from app.alerts.text import alert_text
 from app.core.time import now_utc
 from app.security import seams
@@ -181,3 +181,24 @@ def test_a_share_lets_the_other_unit_read_the_name(db, world):
     outsider = Actor(user_id=None, username="outsider", unit_id=None)
     assert SENTINEL not in alert_text(outsider, alert_b).title
     assert SENTINEL not in alert_text(None, alert_b).title
+
+
+def test_text_is_decided_when_sent_not_when_queued(db, world, smtp, webhook_receiver):
+    """Queued while the person was code P (so B could read the name), sent after unit A
+    raised it to code C: the e-mail and the webhook are rendered at the send."""
+    webhook(world.unit_b, webhook_receiver.url, WEBHOOK_SECRET)
+    world.person.handling_code = "P"
+    db.session.commit()
+    _, _, alert_b = _link(db, world)
+    assert SENTINEL in alert_text(Actor.for_user(world.watcher_b), alert_b).title
+    world.person.handling_code = "C"
+    db.session.commit()
+    delivery.deliver_due()
+    [mail_b] = smtp.to(world.watcher_b.email)
+    _absent(mail_b["Subject"] + mail_b.get_content())
+    [posted] = [r for r in webhook_receiver.received if r["json"]["alert_id"] == alert_b.id]
+    _absent(json.dumps(posted["json"]))
+    # The delivery row keeps exactly what was sent.
+    db.session.rollback()
+    sent = db.session.scalars(select(Delivery).where(Delivery.alert_id == alert_b.id)).all()
+    assert sent and all(SENTINEL not in d.subject + d.body for d in sent)
