@@ -98,10 +98,18 @@ class ReportForm(FlaskForm):
 
 class DisseminateForm(FlaskForm):
     recipient = StringField(
-        "Recipient (unit, agency or person)", validators=[DataRequired(), Length(max=200)]
+        "Recipient (unit, agency or person)", validators=[Optional(), Length(max=200)]
     )
     purpose = TextAreaField("Purpose / justification", validators=[DataRequired()])
     version = SelectField("Version", choices=[("sanitised", "sanitised"), ("full", "full")])
+    #: a unit of this system: the dissemination shares the report with it (full version)
+    unit = SelectField(
+        "Unit of this system (shares the full report)",
+        choices=[("", "—")],
+        default="",
+        validate_choice=False,  # checked by the service (an id, an active unit)
+    )
+    until = DateField("Share ends after (UTC, end of that day)", validators=[Optional()])
 
 
 class ReviewForm(FlaskForm):

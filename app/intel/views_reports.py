@@ -5,7 +5,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from app.core.database import valid_id
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
-from app.core.params import id_arg, whole_number
+from app.core.params import id_arg, id_value, whole_number
 from app.core.web import permission_required
 from app.extensions import db
 from app.intel import reports, service
@@ -77,30 +77,42 @@ def report_detail(report_id):
         grade=reports.grade_view(report),
         entities=service.entities_mentioned_by("report", report.id, actor=g.actor),
         disseminations=reports.disseminations(report),
-        form=DisseminateForm(formdata=None),
+        form=_disseminate_form(report, formdata=None),
         review_form=ReviewForm(formdata=None),
     )
+
+
+def _disseminate_form(report, **kwargs) -> DisseminateForm:
+    """The form, its units being the other active units of this system."""
+    from app.security.views_shares import unit_choices
+
+    form = DisseminateForm(**kwargs)
+    form.unit.choices = unit_choices(report.unit_id)
+    return form
 
 
 @bp.post("/reports/<int:report_id>/disseminate")
 @permission_required("intel.disseminate")
 def report_disseminate(report_id):
-    form = DisseminateForm()
+    report = reports.get_report(report_id, actor=g.actor, log=False)
+    form = _disseminate_form(report)
     if not form.validate_on_submit():
         abort(400)
     try:
-        reports.disseminate(
+        row = reports.disseminate(
             report_id,
             form.recipient.data,
             form.purpose.data,
             actor=g.actor,
             sanitised=form.version.data == "sanitised",
+            unit_id=id_value(form.unit.data, "unit", strict=True) if form.unit.data else None,
+            until=form.until.data,
         )
     except ValidationError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
-        flash(f"Dissemination to {form.recipient.data} recorded in the access trail.", "info")
+        flash(f"Dissemination to {row.recipient} recorded in the access trail.", "info")
     return redirect(url_for("intel.report_detail", report_id=report_id))
 
 

@@ -14,8 +14,9 @@ def init_app(app):
     app.register_blueprint(views.bp)
     throttle.init_app(app)  # after the blueprint: it wraps the registered sign-in view
     cli.init_app(app)
-    from app.security import api_shares, cli_shares
+    from app.security import api_shares, cli_shares, views_shares
 
+    views_shares.init_app(app)
     api_shares.init_app(app)
     cli_shares.init_app(app)
     add_nav_item(

@@ -15,6 +15,10 @@ def build(world):
     world.share = db.session.query(RecordShare).one()
 
 
+def _share_body(w):
+    return {"share-unit": str(w.unit_c.id), "share-reason": "matrix share", "share-ends": _ends()}
+
+
 def _ends():
     from datetime import date, timedelta
 
@@ -48,6 +52,19 @@ ROUTES = [
         "security.trail_export",
         perm="trail.export",
         body=lambda w: {"justification": "access-matrix test"},
+    ),
+    Route(
+        "shares.share_create",
+        perm="record.share",
+        restricted=True,
+        args=lambda w: {"record_type": "report", "record_id": w.report.id},
+        body=_share_body,
+    ),
+    Route(
+        "shares.share_revoke",
+        perm="record.share",
+        restricted=True,
+        args=lambda w: {"share_id": w.share.id},
     ),
     Route(
         "shares_api.shares_list",
