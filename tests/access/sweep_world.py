@@ -244,6 +244,34 @@ class SweepWorld:
         # B's entity shares A's identifier: a resolution candidate pair across units.
         resolution.propose_candidates(self.b_entity)
         db.session.flush()
+        self._ended_shares()
+
+    def _ended_shares(self):
+        """Shares with unit B that ended (one revoked, one expired): they open nothing."""
+        from app.security import shares
+
+        intel_a = self.intel_a
+        soon = now_utc() + timedelta(days=1)
+        for record_type, record in (("report", self.report), ("entity", self.sec)):
+            share = shares.create_share(
+                record_type,
+                record.id,
+                actor=intel_a,
+                reason="sweep: shared then revoked",
+                expires=soon,
+                unit_id=self.unit_b.id,
+            )
+            shares.revoke_share(share.id, actor=intel_a)
+        expired = shares.create_share(
+            "case",
+            self.case.id,
+            actor=Actor.for_user(self.a_users["supervisor"]),
+            reason="sweep: shared until yesterday",
+            expires=soon,
+            user_id=self.b_all.id,
+        )
+        expired.expires_dt = now_utc() - timedelta(days=1)
+        db.session.flush()
 
     def article(self):
         from tests.textmining import factories as news
