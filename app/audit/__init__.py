@@ -36,6 +36,7 @@ def init_app(app):
             children=(
                 ("Trader ratings", "audit.ratings", "audit.rating.view"),
                 ("Audit selection", "audit.selection_new", "audit.select"),
+                ("Audit cases", "audit.audit_cases", "case.view"),
                 ("ML models", "audit.models", "risk.model.manage"),
             ),
         ),

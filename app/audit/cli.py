@@ -17,13 +17,20 @@ def audit_group():
 
 
 @audit_group.command("rate")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Evaluation date (YYYY-MM-DD); default today. Later declarations are ignored.",
+)
 @with_appcontext
-def rate_command():
+def rate_command(as_of):
     """Recompute every trader's rating now."""
     from app.audit.service import compute_ratings
     from app.security.access import Actor
 
-    summary = compute_ratings(actor=Actor.system("cli"))
+    summary = compute_ratings(actor=Actor.system("cli"), as_of=as_of.date() if as_of else None)
     db.session.commit()
     click.echo(json.dumps(summary))
 
@@ -80,11 +87,9 @@ def evaluate_files(
 
 
 def _evaluate_in_scratch(train_path, test_path, params) -> dict:
-    import numpy as np
 
     from app.audit import ml
     from app.audit.history import item_frame
-    from app.audit.service import compute_ratings
     from app.risk.importer import import_declarations
     from app.security.access import Actor
 
@@ -107,31 +112,10 @@ def _evaluate_in_scratch(train_path, test_path, params) -> dict:
     figures = ml.metrics(y_test, scores)
     baseline = ml.metrics(y_test, ml.train_baseline(train, train["label"].to_numpy(), test))
 
-    # Trader level: importers rated on the training period only, checked on the test period.
-    as_of = train["declaration_date"].max().date()
-    compute_ratings(actor=actor, as_of=as_of, roles=("importer",))
-    from sqlalchemy import select
-
-    from app.audit.models import TraderRating
-
-    ratings = dict(
-        db.session.execute(
-            select(TraderRating.trader_code, TraderRating.score).where(
-                TraderRating.role == "importer", TraderRating.is_current.is_(True)
-            )
-        ).all()
-    )
-    fraud_by_importer = test.groupby("importer_code")["label"].max()
-    population = [c for c in fraud_by_importer.index if c in ratings]
-    trader = {"trader_precision_at_5": None, "trader_base_rate": None, "trader_population": 0}
-    if population:
-        ranked = sorted(population, key=lambda c: (-ratings[c], c))
-        top = ranked[: max(1, int(round(len(ranked) * 0.05)))]
-        trader = {
-            "trader_precision_at_5": float(np.mean([fraud_by_importer[c] >= 1 for c in top])),
-            "trader_base_rate": float(np.mean([fraud_by_importer[c] >= 1 for c in population])),
-            "trader_population": len(population),
-        }
+    # Trader level: what an auditor knows at the end of B: A with its results (ratings
+    # as of A's last day, the model), B's declarations without theirs.
+    test_all = frame[~in_train]
+    trader = _trader_figures(actor, train, test_all, model)
     keep = (
         "precision_at_1",
         "precision_at_2",
@@ -153,6 +137,30 @@ def _evaluate_in_scratch(train_path, test_path, params) -> dict:
         "train_s": round(timing["train_s"], 2),
         "score_ms_per_item": round(timing["score_ms_per_item"], 4),
     }
+
+
+def _trader_figures(actor, train, test_all, model) -> dict:
+    from sqlalchemy import select
+
+    from app.audit.evaluation import trader_evaluation
+    from app.audit.models import TraderRating
+    from app.audit.service import compute_ratings
+
+    started = time.perf_counter()
+    as_of = train["declaration_date"].max().date()
+    compute_ratings(actor=actor, as_of=as_of, roles=("importer",))
+    ratings = dict(
+        db.session.execute(
+            select(TraderRating.trader_code, TraderRating.score).where(
+                TraderRating.role == "importer", TraderRating.is_current.is_(True)
+            )
+        ).all()
+    )
+    blind = test_all.drop(columns=["label"])
+    scores = model.score_frame(blind)
+    result = trader_evaluation(train, test_all, scores, ratings)
+    result["ranking_s"] = round(time.perf_counter() - started, 2)
+    return result
 
 
 @audit_group.command("evaluate")
@@ -187,12 +195,36 @@ def evaluate_command(train_path, test_path, as_json):
     ):
         click.echo(f"{key:18}{result[key]:>10.3f}{base[key]:>10.3f}")
     if result["trader_precision_at_5"] is not None:
-        click.echo(
-            f"top 5% importers by rating with a fraud in the test period: "
-            f"{result['trader_precision_at_5']:.3f} (base rate "
-            f"{result['trader_base_rate']:.3f}, {result['trader_population']} importers)"
-        )
+        _echo_traders(result)
     click.echo(
         f"training {result['train_s']:.1f} s; scoring "
         f"{result['score_ms_per_item']:.3f} ms per item (one at a time)"
     )
+
+
+def _echo_traders(result: dict) -> None:
+    base = result["trader_baselines"]
+    ablation = result["trader_ablation"]
+    click.echo(
+        f"importers in the test period: {result['trader_population']} "
+        f"(base rate with a fraud {result['trader_base_rate']:.3f})"
+    )
+    columns = {
+        "audit score": result,
+        "most decl.": base["most_declarations"],
+        "past frauds": base["most_past_frauds"],
+        "no rating": ablation["without_rating"],
+    }
+    click.echo(f"{'':26}" + "".join(f"{name:>13}" for name in columns))
+    for key in (
+        "trader_precision_at_5",
+        "trader_precision_at_10",
+        "fraud_share_top_5",
+        "fraud_share_top_10",
+        "fraud_value_share_top_5",
+        "fraud_value_share_top_10",
+    ):
+        cells = "".join(
+            f"{v[key]:>13.3f}" if v[key] is not None else f"{'-':>13}" for v in columns.values()
+        )
+        click.echo(f"{key:26}{cells}")

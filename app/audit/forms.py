@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from app.audit.models import TRADER_ROLES
+from app.audit.models import DEBT_KINDS, TRADER_ROLES
 
 
 class SelectionForm(FlaskForm):
@@ -13,8 +13,8 @@ class SelectionForm(FlaskForm):
         validators=[DataRequired(), NumberRange(min=1, max=500)],
         description="How many audits the unit can run in the period.",
     )
-    period_start = DateField("Period from", validators=[DataRequired()])
-    period_end = DateField("Period to", validators=[DataRequired()])
+    period_start = DateField("Audited period from", validators=[DataRequired()])
+    period_end = DateField("Audited period to", validators=[DataRequired()])
     random_share = DecimalField(
         "Random share",
         places=2,
@@ -26,6 +26,24 @@ class SelectionForm(FlaskForm):
     audit_type = SelectField(
         "Audit type", choices=[("desk", "Desk audit"), ("field", "Field audit")]
     )
+
+
+class RecomputeForm(FlaskForm):
+    as_of = DateField(
+        "Evaluation date",
+        validators=[Optional()],
+        description="Ratings use the history up to this date; empty = today.",
+    )
+
+
+class DebtForm(FlaskForm):
+    kind = SelectField("Kind of debt", choices=list(DEBT_KINDS.items()))
+    amount = StringField(
+        "Amount",
+        validators=[DataRequired()],
+        description="A negative amount corrects an earlier one (give the reason).",
+    )
+    note = StringField("Note or reason", validators=[Optional()])
 
 
 class ConfirmForm(FlaskForm):

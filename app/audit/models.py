@@ -1,6 +1,6 @@
 """Trader ratings (kept as history), ML model versions, audit settings and selections."""
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from app.core.time import now_utc
@@ -153,10 +153,20 @@ class AuditSelectionLine(db.Model):
     rating_id: Mapped[int | None] = mapped_column(ForeignKey("audit_trader_rating.id"))
     score: Mapped[float] = mapped_column(Float)
     expected_yield: Mapped[float] = mapped_column(Float, default=0.0)
-    #: rating (ranked pick), random (exploration draw), reserve (next best, not proposed)
+    #: P(the audit finds at least one non-compliant declaration in the period), 0..1
+    p_finding: Mapped[float | None] = mapped_column(Float)
+    #: expected number of non-compliant declarations (sum of their ML scores)
+    expected_findings: Mapped[float | None] = mapped_column(Float)
+    #: duty at stake in the period: declared value x duty rate
+    duty_at_stake: Mapped[float | None] = mapped_column(Float)
+    n_declarations: Mapped[int | None] = mapped_column(Integer)
+    #: the behavioural rating (0..100) at proposal time, shown on its own
+    rating_score: Mapped[float | None] = mapped_column(Float)
+    #: expected (ranked pick by expected findings), random (exploration draw),
+    #: reserve (next best, not proposed); "rating" on proposals made before issue 18
     reason: Mapped[str] = mapped_column(String(10))
     risk_areas: Mapped[list] = mapped_column(JSON, default=list)
-    #: plain-words factors copied from the rating
+    #: plain-words factors of the audit-candidate score
     factors: Mapped[list] = mapped_column(JSON, default=list)
     is_selected: Mapped[bool] = mapped_column(default=True)
     #: the audit case opened on confirmation (app.cases), no FK across domains
@@ -164,3 +174,31 @@ class AuditSelectionLine(db.Model):
     case_reference: Mapped[str | None] = mapped_column(String(40))
 
     selection: Mapped[AuditSelection] = relationship(back_populates="lines")
+
+
+#: kinds of debt an audit assesses
+DEBT_KINDS = {
+    "customs_duty": "Customs duty",
+    "vat": "VAT",
+    "excise": "Excise",
+    "interest": "Interest",
+    "penalty": "Penalty",
+}
+
+
+class AuditDebt(db.Model):
+    """One debt assessed in an audit case, by kind; append-only (a correction is a new row
+    with a negative amount and its reason)."""
+
+    __tablename__ = "audit_debt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the audit case (app.cases), no FK across domains
+    case_id: Mapped[int] = mapped_column(Integer, index=True)
+    #: customs_duty, vat, excise, interest, penalty
+    kind: Mapped[str] = mapped_column(String(20))
+    amount = mapped_column(Numeric(18, 2), nullable=False)
+    note: Mapped[str | None] = mapped_column(String(500))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_by_name: Mapped[str] = mapped_column(String(120), default="")
+    recorded_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)

@@ -6,7 +6,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.audit.lifecycle import plan_inspections
-from app.audit.models import AuditSelection, AuditSelectionLine, TraderRating
+from app.audit.models import AuditSelection, AuditSelectionLine
+from app.audit.period import period_candidates, period_declarations
 from app.audit.service import get_settings
 from app.core.database import lock_rows
 from app.core.errors import ValidationError
@@ -16,6 +17,21 @@ from app.security import trail
 from app.security.access import Actor, get_for, visible_clause
 
 MAX_CAPACITY = 500
+#: declarations of the audited period linked to one audit case (the rest are named in a note)
+MAX_LINKED = 200
+#: checklist of an audit case: opening, one block per risk area, closing
+CHECKLIST_OPEN = ("Declarations of the period extracted", "Trader notified")
+CHECKLIST_AREAS = {
+    "valuation": "Valuation: transaction values, adjustments and related-party prices checked",
+    "classification": "Classification: HS codes of the period's declarations checked",
+    "origin": "Origin: proofs of origin and origin indicators checked",
+    "preference": "Preferential treatment: certificates and preference claims checked",
+    "quota_licence": "Quotas and licences: licences checked against the quantities",
+    "excise": "Excise: excise goods, rates and stamps checked",
+    "prohibitions": "Prohibitions and restrictions: permits and restricted goods checked",
+    "procedures": "Customs procedures: warehousing and processing accounts checked",
+}
+CHECKLIST_CLOSE = ("Debts assessed by kind", "Closing meeting held")
 #: traders shown below the proposal as reserves the auditor may swap in
 RESERVES = 10
 AUDIT_TYPES = ("desk", "field")
@@ -70,6 +86,11 @@ def _check(capacity, random_share, period_start, period_end, audit_type) -> dict
         errors["period_end"] = "is required (a date)"
     elif isinstance(period_start, date) and period_end < period_start:
         errors["period_end"] = "must not be before the start of the period"
+    elif period_end >= now_utc().date():
+        errors["period_end"] = (
+            "an audit looks back: the audited period must end before today "
+            f"({now_utc().date().isoformat()})"
+        )
     if audit_type not in AUDIT_TYPES:
         errors["audit_type"] = "must be desk or field"
     if errors:
@@ -87,34 +108,38 @@ def propose(
     role: str = "importer",
     audit_type: str = "desk",
 ) -> AuditSelection:
-    """Rank the current ratings by score and expected yield, leave out recently audited
-    traders, fill ``capacity`` with the top ones plus a random share; store the proposal."""
+    """Rank the traders who declared in the past period by the audit-candidate score
+    (expected findings of auditing the period), leave out recently audited traders, fill
+    ``capacity`` with the top ones plus a random share; store the proposal."""
     actor.require("audit.select")
     settings = get_settings()
     if random_share is None or random_share == "":
         random_share = settings.exploration_share
     checked = _check(capacity, random_share, period_start, period_end, audit_type)
     capacity, random_share = checked["capacity"], checked["random_share"]
-    ratings = db.session.scalars(
-        select(TraderRating).where(TraderRating.is_current.is_(True), TraderRating.role == role)
-    ).all()
+    ranked = period_candidates(
+        actor=actor, role=role, period_start=period_start, period_end=period_end
+    )
     entities, codes = _recently_audited(settings.recent_audit_months)
     eligible = {
-        r.trader_code: r
-        for r in ratings
-        if r.trader_code not in codes and (r.entity_id is None or r.entity_id not in entities)
+        c["trader_code"]: c
+        for c in ranked
+        if c["trader_code"] not in codes
+        and (c["entity_id"] is None or c["entity_id"] not in entities)
     }
     if not eligible:
         raise ValidationError(
             {
-                "capacity": "no rated traders are eligible (rate traders first, "
-                "or every rated trader was audited recently)"
+                "period_start": "no eligible trader declared in this period (no declarations, "
+                "or every trader of the period was audited recently)"
             }
         )
-    # Rank by rating first, expected yield second (a tie on risk goes to the bigger stake).
-    keyed = {code: (r.score, r.expected_yield) for code, r in eligible.items()}
+    order = {}
+    for i, code in enumerate(eligible):  # best first, as ranked
+        eligible[code]["position"] = i + 1
+        order[code] = -i
     seed = secrets.token_hex(8)
-    plan = plan_inspections(keyed, capacity, random_share, seed=seed)
+    plan = plan_inspections(order, capacity, random_share, seed=seed)
     selection = AuditSelection(
         unit_id=actor.unit_id,
         handling_code="P",
@@ -132,33 +157,16 @@ def propose(
             {"unit": "an audit selection belongs to a unit; act as a user of one"}
         )
     picked = set(plan["ranked"]) | set(plan["random"])
-    reserves = [
-        c for c in sorted(keyed, key=lambda k: (-keyed[k][0], -keyed[k][1], k)) if c not in picked
-    ][:RESERVES]
+    reserves = [c for c in eligible if c not in picked][:RESERVES]
     rank = 0
     for reason, group in (
-        ("rating", plan["ranked"]),
+        ("expected", plan["ranked"]),
         ("random", plan["random"]),
         ("reserve", reserves),
     ):
         for code in group:
             rank += 1
-            r = eligible[code]
-            selection.lines.append(
-                AuditSelectionLine(
-                    rank=rank,
-                    role=r.role,
-                    trader_code=code,
-                    entity_id=r.entity_id,
-                    rating_id=r.id,
-                    score=r.score,
-                    expected_yield=r.expected_yield,
-                    reason=reason,
-                    risk_areas=list(r.risk_areas or []),
-                    factors=[f["text"] for f in (r.factors or [])][:4],
-                    is_selected=reason != "reserve",
-                )
-            )
+            selection.lines.append(_line(eligible[code], rank, reason, len(eligible)))
     db.session.add(selection)
     db.session.flush()
     trail.record(
@@ -169,6 +177,65 @@ def propose(
         details={"capacity": capacity, "random_share": random_share, "proposed": len(picked)},
     )
     return selection
+
+
+def _why(c: dict, reason: str, position: int, population: int) -> str:
+    if reason == "random":
+        return "drawn at random (exploration: unbiased results for the model)"
+    where = f"rank {position} of {population} by expected findings"
+    if reason == "reserve":
+        return f"reserve: {where}, next best below the capacity"
+    return where
+
+
+def _line(c: dict, rank: int, reason: str, population: int) -> AuditSelectionLine:
+    position = c["position"]
+    factors = [f["text"] for f in sorted(c["factors"], key=lambda f: -abs(f["points"]))]
+    return AuditSelectionLine(
+        rank=rank,
+        role=c["role"],
+        trader_code=c["trader_code"],
+        entity_id=c["entity_id"],
+        score=c["audit_score"],
+        p_finding=c["p_finding"],
+        expected_findings=c["expected_findings"],
+        expected_yield=c["expected_yield"],
+        duty_at_stake=c["duty_at_stake"],
+        n_declarations=c["n_declarations"],
+        rating_score=c["rating"],
+        reason=reason,
+        risk_areas=list(c["risk_areas"]),
+        factors=[_why(c, reason, position, population), *factors],
+        is_selected=reason != "reserve",
+    )
+
+
+def checklist_for(risk_areas) -> list[str]:
+    """The audit checklist for the risk areas, in the catalogue's order."""
+    areas = [CHECKLIST_AREAS[a] for a in CHECKLIST_AREAS if a in (risk_areas or ())]
+    return [*CHECKLIST_OPEN, *areas, *CHECKLIST_CLOSE]
+
+
+def _link_declarations(case_id: int, numbers: list[str], actor: Actor) -> None:
+    """Link the audited period's declarations to the audit case (the first MAX_LINKED)."""
+    from app.cases import service as cases
+
+    for number in numbers[:MAX_LINKED]:
+        cases.add_link(case_id, "declaration", number, actor=actor, note="audited period")
+    if len(numbers) > MAX_LINKED:
+        cases.add_journal_entry(
+            case_id,
+            f"{len(numbers)} declarations in the audited period; the first {MAX_LINKED} are "
+            "linked, the rest are listed by the desk review's extraction.",
+            actor=actor,
+        )
+
+
+def trader_names(selection: AuditSelection, *, actor: Actor) -> dict[int, str]:
+    """Entity id -> registry name for the selection's traders the actor may see."""
+    from app.audit.service import trader_names as names
+
+    return names([line.entity_id for line in selection.lines if line.entity_id], actor=actor)
 
 
 def get_selection(selection_id: int, *, actor: Actor, action: str = "view") -> AuditSelection:
@@ -220,6 +287,12 @@ def confirm(selection_id: int, *, actor: Actor, line_ids, risk_areas=None) -> Au
             {"line_ids": f"{len(chosen)} traders chosen; the capacity is {selection.capacity}"}
         )
     overrides = risk_areas or {}
+    numbers = period_declarations(
+        role=selection.lines[0].role,
+        codes=[lines[i].trader_code for i in chosen],
+        period_start=selection.period_start,
+        period_end=selection.period_end,
+    )
     for line in selection.lines:
         line.is_selected = line.id in chosen
         if not line.is_selected:
@@ -245,8 +318,12 @@ def confirm(selection_id: int, *, actor: Actor, line_ids, risk_areas=None) -> Au
             period_start=selection.period_start,
             period_end=selection.period_end,
             unit_id=selection.unit_id,
-            title=f"Post-clearance audit: {line.role} {line.trader_code} (rating {line.score:.0f})",
+            title=f"Post-clearance audit: {line.role} {line.trader_code}, declarations of "
+            f"{selection.period_start} to {selection.period_end}",
         )
+        # The checklist follows the risk areas chosen for this audit.
+        case.checklist = [{"item": text, "done": False} for text in checklist_for(line.risk_areas)]
+        _link_declarations(case.id, numbers.get(line.trader_code, []), actor)
         line.case_id = case.id
         line.case_reference = case.reference
     selection.status = "confirmed"

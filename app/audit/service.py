@@ -116,12 +116,6 @@ def _active_model_version() -> int | None:
     return db.session.scalar(select(RiskModel.version).where(RiskModel.status == "active"))
 
 
-def _last_history_date() -> date | None:
-    from app.risk.models import Declaration
-
-    return db.session.scalar(select(func.max(Declaration.declaration_date)))
-
-
 def _audit_findings() -> dict[int, str]:
     """Entity id -> reference of an audit case with findings or an assessed debt (read only)."""
     try:
@@ -347,12 +341,16 @@ def _rate_role(
 def compute_ratings(*, actor: Actor, as_of: date | None = None, roles=None) -> dict:
     """Recompute every trader's rating from the history up to ``as_of``; keeps history.
 
-    A new rating row is written only when the score, band or factors changed, so the
-    history shows changes rather than one row per scheduled run.
+    ``as_of`` is the evaluation date the user or the job sets, today (the clock) by default,
+    never the newest declaration's date: declarations dated after it are ignored and
+    counted (``ignored_after``). A new rating row is written only when the score, band or
+    factors changed, so the history shows changes rather than one row per scheduled run.
     """
+    from app.risk.service import declarations_dated_after
+
     require_any(actor, "audit.select", "risk.model.manage")
     settings = get_settings()
-    as_of = as_of or _last_history_date() or now_utc().date()
+    as_of = as_of or now_utc().date()
     start = as_of - timedelta(days=int(settings.rating_window_months * 30.44))
     roles = tuple(roles or TRADER_ROLES)
     for role in roles:
@@ -361,7 +359,13 @@ def compute_ratings(*, actor: Actor, as_of: date | None = None, roles=None) -> d
     frame, chapters = _declaration_frame(start, as_of)
     ml_version = _active_model_version()
     version = f"{RATING_METHOD}/ml-{ml_version}" if ml_version else RATING_METHOD
-    summary = {"as_of": as_of.isoformat(), "model_version": version, "rated": 0, "changed": 0}
+    summary = {
+        "as_of": as_of.isoformat(),
+        "model_version": version,
+        "rated": 0,
+        "changed": 0,
+        "ignored_after": declarations_dated_after(as_of),
+    }
     if frame.empty:
         return summary
     inspected = frame[frame["inspected"]]
@@ -414,6 +418,28 @@ def compute_ratings(*, actor: Actor, as_of: date | None = None, roles=None) -> d
 
 
 # --- reading -----------------------------------------------------------------------------
+
+
+def describe_summary(summary: dict) -> str:
+    """The recomputation's result in words (flash message, job log)."""
+    text = (
+        f"Ratings recomputed as of {summary['as_of']}: {summary['rated']} traders rated, "
+        f"{summary['changed']} changed."
+    )
+    ignored = summary.get("ignored_after") or 0
+    if ignored:
+        text += (
+            f" {ignored} declaration{'s' if ignored != 1 else ''} dated after "
+            f"{summary['as_of']} {'were' if ignored != 1 else 'was'} ignored."
+        )
+    return text
+
+
+def trader_names(entity_ids, *, actor: Actor) -> dict[int, str]:
+    """Entity id -> registry name, for the entities the actor may see (intel service)."""
+    from app.intel import service as intel
+
+    return {i: f["name"] for i, f in intel.trader_facts(entity_ids, actor=actor).items()}
 
 
 def current_ratings_for(codes: list[str]) -> dict[str, float]:

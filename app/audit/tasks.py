@@ -9,13 +9,14 @@ log = logging.getLogger(__name__)
 
 def recompute_ratings_job() -> None:
     """Nightly: recompute every trader's rating from the latest history."""
-    from app.audit.service import compute_ratings
+    from app.audit.service import compute_ratings, describe_summary
     from app.security.access import Actor
 
     try:
+        # The evaluation date is today by the clock, never the newest declaration's date.
         summary = compute_ratings(actor=Actor.system("audit-ratings"))
         db.session.commit()
-        log.info("trader ratings recomputed: %s", summary)
+        log.info("%s (%s)", describe_summary(summary), summary)
     except Exception:
         db.session.rollback()
         raise

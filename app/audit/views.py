@@ -4,14 +4,30 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from app.audit import lifecycle, selection, service
-from app.audit.forms import ConfirmForm, SelectionForm, SettingsForm, TrainForm
-from app.audit.models import BANDS, TRADER_ROLES
+from app.audit import debts, lifecycle, selection, service
+from app.audit.forms import (
+    ConfirmForm,
+    DebtForm,
+    RecomputeForm,
+    SelectionForm,
+    SettingsForm,
+    TrainForm,
+)
+from app.audit.models import BANDS, DEBT_KINDS, TRADER_ROLES
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
+from app.core.time import now_utc
 from app.core.web import permission_required
+from app.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+def last_quarter(today: date) -> tuple[date, date]:
+    """The last full calendar quarter before ``today``: the default audited period."""
+    first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    end = first - timedelta(days=1)
+    return date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end
 
 
 def home_panel(actor):
@@ -38,6 +54,7 @@ def ratings():
     return render_template(
         "audit/ratings.html",
         page=page,
+        names=service.trader_names([r.entity_id for r in page.items], actor=g.actor),
         roles=TRADER_ROLES,
         bands=BANDS,
         role=role,
@@ -45,19 +62,21 @@ def ratings():
         q=query or "",
         counts=service.band_counts(),
         form=ConfirmForm(),
+        recompute_form=RecomputeForm(formdata=None),
     )
 
 
 @bp.post("/ratings/recompute")
 @permission_required("audit.select")
 def recompute():
-    ConfirmForm().validate_on_submit() or abort(400)
-    summary = service.compute_ratings(actor=g.actor)
-    flash(
-        f"Ratings recomputed as of {summary['as_of']}: {summary['rated']} traders rated, "
-        f"{summary['changed']} changed.",
-        "info",
-    )
+    form = RecomputeForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        flash("Evaluation date: " + "; ".join(form.as_of.errors or ["not a date"]), "error")
+        return redirect(url_for("audit.ratings"))
+    summary = service.compute_ratings(actor=g.actor, as_of=form.as_of.data)
+    flash(service.describe_summary(summary), "info")
     return redirect(url_for("audit.ratings"))
 
 
@@ -86,9 +105,9 @@ def selection_new():
     form = SelectionForm()
     settings = service.get_settings()
     if request.method == "GET":
-        today = date.today()
-        form.period_start.data = form.period_start.data or today
-        form.period_end.data = form.period_end.data or today + timedelta(days=90)
+        start, end = last_quarter(now_utc().date())
+        form.period_start.data = form.period_start.data or start
+        form.period_end.data = form.period_end.data or end
         if form.random_share.data is None:
             form.random_share.data = round(settings.exploration_share, 2)
     if form.validate_on_submit():
@@ -128,7 +147,11 @@ def selection_view(selection_id):
     from app.cases.catalog import RISK_AREAS
 
     return render_template(
-        "audit/selection.html", selection=proposal, form=ConfirmForm(), risk_areas=RISK_AREAS
+        "audit/selection.html",
+        selection=proposal,
+        form=ConfirmForm(),
+        risk_areas=RISK_AREAS,
+        names=selection.trader_names(proposal, actor=g.actor),
     )
 
 
@@ -242,3 +265,71 @@ def settings_update():
     else:
         flash("Settings saved.", "info")
     return redirect(url_for("audit.models"))
+
+
+@bp.get("/cases")
+@permission_required("case.view")
+def audit_cases():
+    """Post-clearance audit cases: trader, type, audited period, status, debts by kind."""
+    from app.cases.catalog import AUDIT_TYPES, RISK_AREAS, STATUSES
+
+    page, by_case, totals = debts.audit_cases(actor=g.actor, args=request.args)
+    return render_template(
+        "audit/cases.html",
+        page=page,
+        debts=by_case,
+        totals=totals,
+        kinds=DEBT_KINDS,
+        audit_types=AUDIT_TYPES,
+        risk_areas=RISK_AREAS,
+        statuses=STATUSES,
+    )
+
+
+@bp.get("/cases/<int:case_id>")
+@permission_required("case.view")
+def audit_case(case_id, form=None):
+    """One audit case's audited period, risk areas, checklist and debts."""
+    from app.cases.catalog import AUDIT_TYPES, RISK_AREAS
+
+    case = debts.audit_case(case_id, actor=g.actor)
+    return render_template(
+        "audit/case.html",
+        case=case,
+        form=form or DebtForm(formdata=None),
+        lines=debts.debt_lines(case.id),
+        totals=debts.debts_by_case([case.id]).get(case.id, {}),
+        kinds=DEBT_KINDS,
+        audit_types=AUDIT_TYPES,
+        risk_areas=RISK_AREAS,
+    )
+
+
+@bp.post("/cases/<int:case_id>/debts")
+@permission_required("case.edit")
+def record_debt(case_id):
+    """Record one debt of a kind on the audit case (errors shown next to the fields)."""
+    form = DebtForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return audit_case(case_id, form=form)
+    try:
+        debts.record_debt(
+            case_id,
+            actor=g.actor,
+            kind=form.kind.data,
+            amount=form.amount.data,
+            note=form.note.data,
+        )
+    except ValidationError as exc:
+        for name, message in exc.fields.items():
+            target = getattr(form, name, None)
+            if target is not None and hasattr(target, "errors"):
+                target.errors = [*target.errors, message]
+            else:
+                flash(f"{name}: {message}", "error")
+        db.session.rollback()
+        return audit_case(case_id, form=form)
+    flash("Debt recorded.", "info")
+    return redirect(url_for("audit.audit_case", case_id=case_id))

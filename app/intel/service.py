@@ -504,3 +504,43 @@ def entity_summary(entity: Entity) -> dict:
         "name": entity.name,
         "identifiers": dict(entity.identifiers or {}),
     }
+
+
+def trader_facts(entity_ids, *, actor: Actor) -> dict[int, dict]:
+    """Entity id -> {"name", "links", "cases"} for the entities the actor may see: the name,
+    how many visible links the registry holds on it, how many cases mention it (read only,
+    for the audit selection; unseen entities are left out)."""
+    from sqlalchemy import func
+
+    ids = sorted({int(i) for i in entity_ids if i})
+    out: dict[int, dict] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for entity_id, name in db.session.execute(
+            select(Entity.id, Entity.name).where(
+                Entity.id.in_(chunk), visible_clause(actor, Entity)
+            )
+        ):
+            out[entity_id] = {"name": name, "links": 0, "cases": 0}
+    if not out:
+        return out
+    seen = sorted(out)
+    for start in range(0, len(seen), 500):
+        chunk = seen[start : start + 500]
+        for column in (Link.source_id, Link.target_id):
+            rows = db.session.execute(
+                link_query(actor)
+                .with_only_columns(column, func.count())
+                .where(column.in_(chunk))
+                .group_by(column)
+            )
+            for entity_id, count in rows:
+                out[entity_id]["links"] += count
+        rows = db.session.execute(
+            select(EntityMention.entity_id, func.count(func.distinct(EntityMention.record_id)))
+            .where(EntityMention.entity_id.in_(chunk), EntityMention.record_type == "case")
+            .group_by(EntityMention.entity_id)
+        )
+        for entity_id, count in rows:
+            out[entity_id]["cases"] = count
+    return out

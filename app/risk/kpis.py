@@ -6,9 +6,11 @@ import pandas as pd
 from sqlalchemy import select
 
 from app.core.params import add_days
+from app.core.time import now_utc
 from app.extensions import db
 from app.risk.models import CHANNELS, ControlResult, Declaration, RiskProfile
 from app.risk.profiles import empty_stats, expiring, profile_stats
+from app.risk.service import declarations_dated_after
 from app.risk.settings import selectivity_rates
 from app.security.access import visible_clause
 
@@ -49,7 +51,9 @@ def targeting_kpis(
 ) -> dict:
     """Everything the KPI page shows for the period (default: the last 90 days)."""
     actor.require("risk.profile.view")
-    until = until or date.today()
+    # The evaluation date is the user's or the clock's, never the newest declaration's:
+    # declarations dated after it are left out and counted (``ignored_after``).
+    until = until or now_utc().date()
     since = since or add_days(until, -90)  # held within the calendar: no 500 on 0001-01-01
     frame = _frame(actor, since, until)
     total = len(frame)
@@ -132,4 +136,5 @@ def targeting_kpis(
         "periods": periods,
         "profiles": table,
         "review": review,
+        "ignored_after": declarations_dated_after(until),
     }

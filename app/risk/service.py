@@ -26,3 +26,18 @@ def owning_unit_id(actor, unit_id: int | None = None) -> int:
         db.session.add(unit)
         db.session.flush()
     return unit.id
+
+
+def declarations_dated_after(day) -> int:
+    """How many declarations carry a date after ``day`` (the evaluation date of ratings and
+    KPIs): they are ignored there, and the count is shown (read only)."""
+    from sqlalchemy import func
+
+    from app.risk.models import Declaration
+
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(Declaration).where(Declaration.declaration_date > day)
+        )
+        or 0
+    )

@@ -70,6 +70,15 @@ def build(world):
     db.session.add(selection)
     db.session.flush()
     world.selection = selection
+    from app.cases import service as cases
+    from app.security.access import Actor
+
+    world.pca_case = cases.open_case(
+        "audit",
+        actor=Actor.for_user(world.users["supervisor"]),
+        handling_code="C",
+        title=f"Audit {world.SENTINEL}",
+    )
 
 
 ROUTES = [
@@ -106,4 +115,18 @@ ROUTES = [
     ),
     Route("audit.model_rollback", perm="risk.model.manage"),
     Route("audit.settings_update", perm="risk.model.manage"),
+    Route("audit.audit_cases", perm="case.view"),
+    Route(
+        "audit.audit_case",
+        perm="case.view",
+        restricted=True,
+        args=lambda w: {"case_id": w.pca_case.id},
+    ),
+    Route(
+        "audit.record_debt",
+        perm="case.edit",
+        restricted=True,
+        args=lambda w: {"case_id": w.pca_case.id},
+        body=lambda w: {"kind": "vat", "amount": "10"},
+    ),
 ]

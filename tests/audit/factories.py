@@ -91,8 +91,18 @@ def import_rows(rows: list[dict], actor=None):
     return import_declarations(io.StringIO(csv_text(rows)), actor=actor or Actor.system("test"))
 
 
-def synthetic_history(n=600, *, start=date(2025, 1, 1), days=300, seed=1) -> list[dict]:
-    """History with learnable risk: two bad importers, a risky HS6/origin pair."""
+def history_start(days=300) -> date:
+    """Where a history of ``days`` starts so that it ends a month before today (the clock):
+    ratings evaluate at today, over their window (issue 17 item 2)."""
+    from app.core.time import now_utc
+
+    return now_utc().date() - timedelta(days=days + 30)
+
+
+def synthetic_history(n=600, *, start=None, days=300, seed=1) -> list[dict]:
+    """History with learnable risk: two bad importers, a risky HS6/origin pair; it ends a
+    month before today unless ``start`` is given."""
+    start = start or history_start(days)
     rng = random.Random(seed)
     importers = [f"IMP-{i:03d}" for i in range(40)]
     rows = []

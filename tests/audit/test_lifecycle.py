@@ -142,7 +142,7 @@ def test_profile_on_trader_rating_fires_through_the_api(db, client, make):
         ]
         + [kcs_row(day=date(2025, 6, 1), importer="IMP-CLEAN")]
     )
-    service.compute_ratings(actor=SYSTEM)
+    service.compute_ratings(actor=SYSTEM, as_of=date(2025, 6, 30))
     assert service.current_ratings_for(["IMP-RISKY"])["IMP-RISKY"] >= 70
     rule = profile(
         conditions=tree(cond("trader_rating", "gte", 70)), channel="red", name="High-rated traders"

@@ -9,7 +9,14 @@ import pytest
 from app.audit import ml
 from app.audit.lifecycle import plan_inspections
 from app.core.errors import ValidationError
-from tests.audit.factories import FAST_PARAMS, synthetic_history
+from tests.audit.factories import FAST_PARAMS
+from tests.audit.factories import synthetic_history as _synthetic_history
+
+
+def synthetic_history(n, **kwargs):
+    """The planted history on fixed 2025 dates (these tests split by date)."""
+    return _synthetic_history(n, start=date(2025, 1, 1), **kwargs)
+
 
 KCS_TO_FRAME = ml.KCS_COLUMNS
 

@@ -62,7 +62,7 @@ def test_ratings_rank_non_compliant_traders_higher(db):
     import_rows(
         _history("IMP-GOOD", n=12) + _history("IMP-BAD", n=12, frauds=9) + _history("IMP-NEW", n=1)
     )
-    summary = service.compute_ratings(actor=SYSTEM)
+    summary = service.compute_ratings(actor=SYSTEM, as_of=DAY)
     assert summary["rated"] >= 3
     good, bad = _current("importer", "IMP-GOOD"), _current("importer", "IMP-BAD")
     assert bad.score > 70 > 40 > good.score
@@ -75,7 +75,7 @@ def test_ratings_rank_non_compliant_traders_higher(db):
 
 def test_new_non_compliant_result_raises_the_rating_after_recomputation(db):
     import_rows(_history("IMP-A", n=6, frauds=1))
-    service.compute_ratings(actor=SYSTEM)
+    service.compute_ratings(actor=SYSTEM, as_of=DAY)
     before = _current("importer", "IMP-A")
     decl = _submit("NEW-0001", "IMP-A", DAY)
     record_control_result(
@@ -84,7 +84,7 @@ def test_new_non_compliant_result_raises_the_rating_after_recomputation(db):
         actor=SYSTEM,
     )
     db.session.flush()
-    service.compute_ratings(actor=SYSTEM)
+    service.compute_ratings(actor=SYSTEM, as_of=DAY)
     after = _current("importer", "IMP-A")
     assert after.id != before.id
     assert after.score > before.score
@@ -98,9 +98,9 @@ def test_new_non_compliant_result_raises_the_rating_after_recomputation(db):
 
 def test_unchanged_history_adds_no_rating_rows(db):
     import_rows(_history("IMP-A", n=5, frauds=2))
-    service.compute_ratings(actor=SYSTEM)
+    service.compute_ratings(actor=SYSTEM, as_of=DAY)
     first = db.session.scalar(select(TraderRating.id).order_by(TraderRating.id.desc()))
-    summary = service.compute_ratings(actor=SYSTEM)
+    summary = service.compute_ratings(actor=SYSTEM, as_of=DAY)
     assert summary["changed"] == 0
     assert db.session.scalar(select(TraderRating.id).order_by(TraderRating.id.desc())) == first
 
@@ -129,7 +129,7 @@ def test_undervaluation_and_new_chapters_are_explained(db):
         )
     rows.append(kcs_row(day=DAY - timedelta(days=5), importer="IMP-CHEAP", hs="940360"))
     import_rows(rows)
-    service.compute_ratings(actor=SYSTEM)
+    service.compute_ratings(actor=SYSTEM, as_of=DAY)
     cheap = _current("importer", "IMP-CHEAP")
     texts = [f["text"] for f in cheap.factors]
     assert any(t.startswith("unit values") and "below HS6 peers" in t for t in texts), texts
@@ -141,7 +141,7 @@ def test_undervaluation_and_new_chapters_are_explained(db):
 
 def test_rating_provider_feeds_the_selectivity_engine(db):
     import_rows(_history("IMP-BAD", n=10, frauds=9))
-    service.compute_ratings(actor=SYSTEM)
+    service.compute_ratings(actor=SYSTEM, as_of=DAY)
     from app.risk import providers
 
     ratings = providers.ratings_for(["IMP-BAD", "UNKNOWN"])
@@ -150,7 +150,7 @@ def test_rating_provider_feeds_the_selectivity_engine(db):
 
 def test_report_is_trailed_and_needs_the_permission(db, make):
     import_rows(_history("IMP-A", n=4, frauds=1))
-    service.compute_ratings(actor=SYSTEM)
+    service.compute_ratings(actor=SYSTEM, as_of=DAY)
     auditor = make.actor(make.user(roles=["pca_auditor"]))
     report = service.trader_report("importer", "IMP-A", actor=auditor)
     assert report["current"].trader_code == "IMP-A"
@@ -186,7 +186,7 @@ def test_audit_findings_flow_back_into_the_rating(db, make):
     from app.risk.assessment import link_pending_parties
 
     link_pending_parties()  # the worker's job registers the traders after submission
-    service.compute_ratings(actor=SYSTEM)
+    service.compute_ratings(actor=SYSTEM, as_of=DAY)
     before = _current("importer", "IMP-AUD")
     assert before.entity_id is not None  # linked by the risk engine
     case = cases.open_audit_case(
@@ -199,9 +199,74 @@ def test_audit_findings_flow_back_into_the_rating(db, make):
         assessed_debt="12500.00",
     )
     db.session.flush()
-    service.compute_ratings(actor=SYSTEM)
+    service.compute_ratings(actor=SYSTEM, as_of=DAY)
     after = _current("importer", "IMP-AUD")
     assert f"audit findings in case {case.reference}" in [f["text"] for f in after.factors]
     assert after.score > before.score
     report = service.trader_report("importer", "IMP-AUD", actor=SYSTEM)
     assert [a["reference"] for a in report["audits"]] == [case.reference]
+
+
+def _future_dated(number: str, day: date) -> None:
+    """A declaration stored with a date in the future (as the old intake allowed)."""
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.risk.models import Declaration
+
+    import_rows([kcs_row(day=DAY, importer="IMP-FUTURE", number=number)])
+    db.session.execute(
+        update(Declaration).where(Declaration.number == number).values(declaration_date=day)
+    )
+    db.session.flush()
+
+
+def test_a_future_dated_declaration_does_not_stop_the_ratings(db, client, login_as):
+    """Issue 17 item 2: the evaluation date is the clock's (or the one set), never the newest
+    declaration's; later declarations are ignored and counted."""
+    from app.audit.tasks import recompute_ratings_job
+    from app.core.time import now_utc
+    from app.extensions import db as _db
+
+    today = now_utc().date()
+    import_rows(_history("IMP-A", n=6, frauds=2, start=today - timedelta(days=60)))
+    _future_dated("99000001", date(2031, 12, 1))
+    summary = service.compute_ratings(actor=SYSTEM)
+    assert summary["as_of"] == today.isoformat()
+    assert summary["ignored_after"] == 1
+    assert _current("importer", "IMP-A").n_declarations == 6
+    assert "IMP-FUTURE" not in service.current_ratings_for(["IMP-FUTURE"])
+    assert service.describe_summary(summary).endswith(
+        f"1 declaration dated after {today.isoformat()} was ignored."
+    )
+    _db.session.commit()
+    recompute_ratings_job()  # the nightly job: the same evaluation date, from the clock
+    assert _current("importer", "IMP-A").as_of == today
+    login_as("pca_auditor")
+    page = client.post("/audit/ratings/recompute", follow_redirects=True).get_data(as_text=True)
+    assert f"as of {today.isoformat()}: 2 traders rated" in page
+    assert f"1 declaration dated after {today.isoformat()} was ignored" in page
+    # An evaluation date set by the user: what lies after it is left out and counted too.
+    page = client.post(
+        "/audit/ratings/recompute", data={"as_of": "not-a-date"}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Evaluation date" in page and "traders rated" not in page
+
+
+def test_kpis_use_the_clock_and_count_future_declarations(db, client, login_as, make):
+    from app.core.time import now_utc
+    from app.risk.kpis import targeting_kpis
+
+    today = now_utc().date()
+    import_rows([kcs_row(day=today - timedelta(days=3), importer="IMP-K")])
+    _future_dated("99000002", date(2031, 12, 1))
+    analyst = make.actor(make.user(roles=["risk_analyst"]))
+    kpis = targeting_kpis(analyst)
+    assert kpis["until"] == today
+    assert kpis["ignored_after"] == 1
+    from app.extensions import db as _db
+
+    _db.session.commit()
+    login_as("risk_analyst")
+    page = client.get("/risk/kpis").get_data(as_text=True)
+    assert f"1 declaration dated after {today.isoformat()} was ignored." in page

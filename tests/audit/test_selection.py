@@ -1,34 +1,64 @@
 """Audit selection: proposal within capacity, random share, exclusions, bulk case opening."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.audit import selection, service
 from app.audit.models import AuditSelectionLine
+from app.audit.views import last_quarter
 from app.core.errors import ValidationError
+from app.core.time import now_utc
+from app.extensions import db
+from app.risk.models import Declaration
 from app.security.access import Actor, NotFound
 from tests.audit.factories import import_rows, kcs_row
 
 SYSTEM = Actor.system("test")
-START = date(2026, 1, 1)
+#: the audited period: the last full quarter before today (the clock)
+START, END = last_quarter(now_utc().date())
+
+
+def _scores(scores: dict) -> None:
+    """Declaration number -> ML score, as the assessment stores it (the riskiest item's)."""
+    for number, score in scores.items():
+        db.session.execute(
+            update(Declaration).where(Declaration.number == number).values(ml_score=score)
+        )
 
 
 @pytest.fixture
 def rated(db):
-    rows = []
-    for t in range(30):  # IMP-00 worst ... IMP-29 clean
+    """30 importers: a history before the period (IMP-00 worst ... IMP-29 clean) and four
+    scored declarations each in the period. IMP-29's history is clean, but one of its
+    period's declarations scores 0.97: an audit of the period would find it."""
+    rows, scores = [], {}
+    before = START - timedelta(days=200)
+    for t in range(30):
         for i in range(10):
             rows.append(
                 kcs_row(
-                    day=date(2025, 3, 1) + timedelta(days=i * 7 + t),
+                    day=before + timedelta(days=i * 7 + t),
                     importer=f"IMP-{t:02d}",
                     fraud=i < max(0, 9 - t // 3),
                 )
             )
+        for i in range(4):
+            number = f"P{t:02d}{i}"
+            rows.append(
+                kcs_row(
+                    day=START + timedelta(days=i * 20 + t % 10),
+                    importer=f"IMP-{t:02d}",
+                    number=number,
+                    fraud=0,
+                )
+            )
+            scores[number] = 0.97 if (t == 29 and i == 0) else max(0.02, 0.3 - 0.01 * t)
+    rows.append(kcs_row(day=END + timedelta(days=1), importer="IMP-LATER", number="LATER-1"))
     import_rows(rows)
-    service.compute_ratings(actor=SYSTEM)
+    _scores(scores)
+    service.compute_ratings(actor=SYSTEM, as_of=END)
     db.session.flush()
 
 
@@ -36,34 +66,60 @@ def _auditor(make, unit=None):
     return make.actor(make.user(roles=["pca_auditor"], unit=unit))
 
 
-def test_proposal_fills_capacity_with_ranked_and_random_traders(db, make, rated):
+def test_proposal_ranks_by_expected_findings_of_the_period(db, make, rated):
     auditor = _auditor(make)
     proposal = selection.propose(
-        actor=auditor,
-        capacity=10,
-        random_share=0.2,
-        period_start=START,
-        period_end=START + timedelta(days=90),
+        actor=auditor, capacity=10, random_share=0.2, period_start=START, period_end=END
     )
     picked = [line for line in proposal.lines if line.is_selected]
     assert len(picked) == 10
     by_reason = {
         r: [line for line in proposal.lines if line.reason == r]
-        for r in ("rating", "random", "reserve")
+        for r in ("expected", "random", "reserve")
     }
-    assert len(by_reason["rating"]) == 8 and len(by_reason["random"]) == 2
-    ranked_scores = [line.score for line in by_reason["rating"]]
-    assert ranked_scores == sorted(ranked_scores, reverse=True)
-    assert min(ranked_scores) >= max(line.score for line in by_reason["random"])
-    assert by_reason["rating"][0].trader_code == "IMP-00"
+    assert len(by_reason["expected"]) == 8 and len(by_reason["random"]) == 2
+    keys = [line.score for line in by_reason["expected"]]
+    assert keys == sorted(keys, reverse=True)
+    assert min(keys) >= max(line.score for line in by_reason["random"])
+    # The clean-history trader with one very risky declaration in the period comes first,
+    # although its behavioural rating is low: the selection ranks by expected findings.
+    top = by_reason["expected"][0]
+    assert top.trader_code == "IMP-29"
+    assert top.rating_score is not None and top.rating_score < 40
+    assert top.n_declarations == 4 and top.p_finding > 0.97
+    assert top.factors[0] == "rank 1 of 30 by expected findings"
+    assert any("1 of 4 declarations in the period score high" in f for f in top.factors)
+    assert any(f.startswith("revenue at stake 320,000") for f in top.factors)
+    assert any(f.startswith("history: 0 of 14 inspected") for f in top.factors)
+    assert any(f == "exposure: 4 declarations in the period" for f in top.factors)
+    assert top.expected_yield == pytest.approx(80_000 * (0.97 + 3 * 0.02))
+    assert by_reason["random"][0].factors[0].startswith("drawn at random")
     assert all(line.risk_areas for line in picked)
     assert by_reason["reserve"] and not any(line.is_selected for line in by_reason["reserve"])
+    assert "IMP-LATER" not in {line.trader_code for line in proposal.lines}
+
+
+def test_the_audited_period_is_in_the_past(db, make, rated):
+    today = now_utc().date()
+    with pytest.raises(ValidationError) as err:
+        selection.propose(
+            actor=_auditor(make), capacity=2, period_start=today, period_end=today + timedelta(90)
+        )
+    assert "audit looks back" in err.value.fields["period_end"]
+    with pytest.raises(ValidationError) as err:  # a past period nobody declared in
+        selection.propose(
+            actor=_auditor(make),
+            capacity=2,
+            period_start=START - timedelta(days=2000),
+            period_end=START - timedelta(days=1900),
+        )
+    assert "no eligible trader declared in this period" in err.value.fields["period_start"]
 
 
 def test_default_random_share_is_the_exploration_share(db, make, rated):
     service.update_settings(actor=SYSTEM, exploration_share=0.3)
     proposal = selection.propose(
-        actor=_auditor(make), capacity=10, period_start=START, period_end=START
+        actor=_auditor(make), capacity=10, period_start=START, period_end=END
     )
     assert proposal.random_share == 0.3
     assert sum(1 for line in proposal.lines if line.reason == "random") == 3
@@ -78,7 +134,7 @@ def test_confirm_opens_audit_cases_with_risk_areas_and_excludes_them_next_time(d
         capacity=3,
         random_share=0.0,
         period_start=START,
-        period_end=START + timedelta(days=30),
+        period_end=END,
     )
     chosen = [line for line in proposal.lines if line.is_selected]
     first = chosen[0]
@@ -95,11 +151,23 @@ def test_confirm_opens_audit_cases_with_risk_areas_and_excludes_them_next_time(d
     assert by_id[first.case_id].risk_areas == ["valuation", "origin"]
     for line in chosen[1:]:
         assert by_id[line.case_id].risk_areas == line.risk_areas
-        assert by_id[line.case_id].period_start == START
+    for line in chosen:
+        case = by_id[line.case_id]
+        # The audited period is the past period chosen, its declarations linked.
+        assert (case.period_start, case.period_end) == (START, END)
+        linked = sorted(k.target_id for k in case.links if k.target_type == "declaration")
+        assert linked == [f"P{line.trader_code[-2:]}{i}" for i in range(4)]
+        assert case.tasks[0].title.startswith("Desk review")
+        assert case.trader_name
+    # The checklist follows the risk areas.
+    items = [row["item"] for row in by_id[first.case_id].checklist]
+    assert any(i.startswith("Valuation:") for i in items)
+    assert any(i.startswith("Origin:") for i in items)
+    assert not any(i.startswith("Classification:") for i in items)
     with pytest.raises(ValidationError):
         selection.confirm(proposal.id, actor=auditor, line_ids=[first.id])
     again = selection.propose(
-        actor=auditor, capacity=3, random_share=0.0, period_start=START, period_end=START
+        actor=auditor, capacity=3, random_share=0.0, period_start=START, period_end=END
     )
     assert not {line.trader_code for line in again.lines} & {line.trader_code for line in chosen}
 
@@ -107,7 +175,7 @@ def test_confirm_opens_audit_cases_with_risk_areas_and_excludes_them_next_time(d
 def test_confirm_checks_capacity_and_areas(db, make, rated):
     auditor = _auditor(make)
     proposal = selection.propose(
-        actor=auditor, capacity=2, random_share=0.0, period_start=START, period_end=START
+        actor=auditor, capacity=2, random_share=0.0, period_start=START, period_end=END
     )
     ids = [line.id for line in proposal.lines]
     with pytest.raises(ValidationError) as err:
@@ -137,7 +205,7 @@ def test_bad_proposal_input_names_the_fields(db, make, rated):
 def test_selections_are_need_to_know(db, make, rated):
     unit = make.unit()
     proposal = selection.propose(
-        actor=_auditor(make, unit), capacity=2, period_start=START, period_end=START
+        actor=_auditor(make, unit), capacity=2, period_start=START, period_end=END
     )
     proposal.handling_code = "C"
     db.session.flush()
@@ -161,7 +229,7 @@ def test_two_confirmations_at_once_open_the_cases_once(db, make, rated, worker_a
         capacity=3,
         random_share=0.0,
         period_start=START,
-        period_end=START + timedelta(days=30),
+        period_end=END,
     )
     line_ids = [line.id for line in proposal.lines if line.is_selected]
     db.session.commit()

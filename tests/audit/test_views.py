@@ -26,7 +26,7 @@ def _rated(db):
         for i in range(60)
     ]
     import_rows(rows)
-    service.compute_ratings(actor=SYSTEM)
+    service.compute_ratings(actor=SYSTEM, as_of=date(2025, 7, 31))
     db.session.commit()
 
 
@@ -54,8 +54,10 @@ def test_recompute_from_the_page(db, client, login_as):
     import_rows([kcs_row(day=date(2025, 5, 1), importer="IMP-X", fraud=1)])
     db.session.commit()
     login_as("pca_auditor")
-    resp = client.post("/audit/ratings/recompute", follow_redirects=True)
-    assert "traders rated" in resp.get_data(as_text=True)
+    resp = client.post(
+        "/audit/ratings/recompute", data={"as_of": "2025-06-30"}, follow_redirects=True
+    )
+    assert "Ratings recomputed as of 2025-06-30: 2 traders rated" in resp.get_data(as_text=True)
     assert service.current_ratings_for(["IMP-X"])
 
 
@@ -66,8 +68,8 @@ def test_selection_flow_through_the_forms(db, client, login_as):
         "/audit/selection/new",
         data={
             "capacity": "0",
-            "period_start": "2026-01-01",
-            "period_end": "2026-03-31",
+            "period_start": "2025-05-01",
+            "period_end": "2025-06-30",
             "role": "importer",
             "audit_type": "desk",
         },
@@ -77,8 +79,8 @@ def test_selection_flow_through_the_forms(db, client, login_as):
         "/audit/selection/new",
         data={
             "capacity": "3",
-            "period_start": "2026-01-01",
-            "period_end": "2026-03-31",
+            "period_start": "2025-05-01",
+            "period_end": "2025-06-30",
             "random_share": "0",
             "role": "importer",
             "audit_type": "field",
@@ -145,7 +147,7 @@ def test_model_pages_activate_and_roll_back(db, client, login_as):
 
 
 def test_evaluate_command_prints_every_figure(runner, tmp_path):
-    rows = synthetic_history(900, seed=11)
+    rows = synthetic_history(900, seed=11, start=date(2025, 1, 1))
     early = [r for r in rows if r["Date"] < "2025-09-01"]
     late = [r for r in rows if r["Date"] >= "2025-09-01"]
     (tmp_path / "train.csv").write_text(csv_text(early))

@@ -12,7 +12,7 @@ the interrupted run (``resume_interrupted``, attempt 2) and goes on scheduling.
 import json
 import threading
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from xml.sax.saxutils import escape
@@ -35,7 +35,7 @@ from app.textmining.network import NetworkFilter, build_network
 from app.textmining.tasks import poll_due_feeds
 from tests.alerts.conftest import WEBHOOK_SECRET, SmtpSink, SpecimenStore, WebhookReceiver
 from tests.alerts.factories import raise_specimen_alert
-from tests.audit.factories import import_rows, kcs_row, synthetic_history
+from tests.audit.factories import history_start, import_rows, kcs_row, synthetic_history
 from tests.ops.workers import (
     ROOT,
     crash_knobs,
@@ -287,7 +287,7 @@ def test_sigkill_mid_rating_recomputation_is_all_or_nothing(app, db, tmp_path, w
     db.session.commit()
     baseline = {r.id for r in _ratings(db)}
     # New control results for every importer: the next recomputation changes their ratings.
-    last = date(2025, 1, 1) + timedelta(days=300)
+    last = history_start() + timedelta(days=300)
     import_rows(
         [
             kcs_row(day=last + timedelta(days=d), importer=f"IMP-{i:03d}", fraud=d == 0)
