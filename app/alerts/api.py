@@ -211,7 +211,11 @@ _NOTE_BODY = {
 }
 _RECIPIENTS = {
     "type": "object",
-    "description": "Who else is alerted (need-to-know still applies)",
+    "description": (
+        "Who else is alerted, all in the client's own unit (another unit's user or unit: 422 "
+        "naming the entry; roles are the unit's people holding them); need-to-know still "
+        "applies to each"
+    ),
     "properties": {
         "users": {"type": "array", "items": {"type": "integer"}},
         "units": {"type": "array", "items": {"type": ["integer", "string"]}},
@@ -418,6 +422,10 @@ OPENAPI_PATHS = {
         },
         "post": {
             "summary": "Save a search; new results raise alerts",
+            "description": (
+                "The search runs as the client, with its scopes and unit of the day: it needs "
+                "search:read (403 without it) and stops matching if the scope is withdrawn."
+            ),
             "tags": ["alerts"],
             "requestBody": {
                 "required": True,

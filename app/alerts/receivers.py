@@ -71,7 +71,7 @@ def on_sensitive_profile_hit(declaration, profile, matched=(), actor=None, **_):
 @_guarded
 def on_entity_mentioned(entity_id, record_type, record_id, role=None, actor=None, **_):
     record = name_of(record_type, record_id)
-    for watch in watches.active_watches_for_entities([entity_id]):
+    for watch, owner in watches.runnable(watches.active_watches_for_entities([entity_id])):
         watched = _watched(watch)
         role_text = f" as {role}" if role else ""
         routing.raise_alert(
@@ -86,7 +86,7 @@ def on_entity_mentioned(entity_id, record_type, record_id, role=None, actor=None
                 phrase("watched entity ", watched, f" named{role_text} in {record_type} ", record)
             ],
             severity=watch.severity,
-            recipients=watches.watch_recipients(watch),
+            recipients=watches.watch_recipients(watch, owner),
             actor=actor,
         )
 
@@ -96,7 +96,7 @@ def on_link_created(link, actor=None, **_):
     # Both ends are named by reference: a recipient who may open the link but not one of
     # its ends reads "a restricted record of <unit>" for that end.
     ends = (link.source_id, link.target_id)
-    for watch in watches.active_watches_for_entities(ends):
+    for watch, owner in watches.runnable(watches.active_watches_for_entities(ends)):
         other_id = ends[1] if watch.entity_id == ends[0] else ends[0]
         watched, other = _watched(watch), ref("entity", other_id)
         link_type = getattr(link, "link_type", "link")
@@ -112,7 +112,7 @@ def on_link_created(link, actor=None, **_):
                 phrase("watched entity ", watched, f" gained a {link_type} link with ", other)
             ],
             severity=watch.severity,
-            recipients=watches.watch_recipients(watch),
+            recipients=watches.watch_recipients(watch, owner),
             actor=actor,
         )
 
@@ -127,7 +127,7 @@ def on_article_stored(article, actor=None, **_):
     if not text:
         return
     title = getattr(article, "title", None) or f"article #{article.id}"
-    for watch in watches.active_term_watches():
+    for watch, owner in watches.runnable(watches.active_term_watches()):
         if watch.term in text:
             routing.raise_alert(
                 source_kind="term",
@@ -139,11 +139,11 @@ def on_article_stored(article, actor=None, **_):
                 title=f"Watched term “{watch.term}” in news: {title}",
                 reasons=[f"the article mentions “{watch.term}”"],
                 severity=watch.severity,
-                recipients=watches.watch_recipients(watch),
+                recipients=watches.watch_recipients(watch, owner),
                 actor=actor,
             )
     # A watched entity named in the news (its registry name, as a whole phrase).
-    for watch in watches.active_entity_watches():
+    for watch, owner in watches.runnable(watches.active_entity_watches()):
         name = " ".join(watch.label.lower().split())
         if len(name) >= 4 and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
             watched = _watched(watch)
@@ -157,7 +157,7 @@ def on_article_stored(article, actor=None, **_):
                 title=phrase(watched, f" in the news: {title}"),
                 reasons=[phrase("the article names the watched entity ", watched)],
                 severity=watch.severity,
-                recipients=watches.watch_recipients(watch),
+                recipients=watches.watch_recipients(watch, owner),
                 actor=actor,
             )
 

@@ -131,10 +131,16 @@ def resolve_recipients(spec: dict) -> list[tuple[User, str]]:
 
 
 def _resolve(spec: dict) -> list[tuple[User, str]]:
+    """``spec["within_unit"]`` (set by watches and saved searches: their owner's unit) keeps
+    only the people of that unit, whatever the rest of the spec names."""
     found: dict[int, tuple[User, str]] = {}
+    scoped = "within_unit" in spec
+    within = spec.get("within_unit")
 
     def add(users, via):
         for user in users:
+            if scoped and (within is None or user.unit_id != within):
+                continue
             if user.is_active and user.id not in found:
                 found[user.id] = (user, via)
 

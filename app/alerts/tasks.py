@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from app.alerts import delivery, routing
+from app.alerts import delivery, routing, watches
 from app.alerts.models import (
     SEVERITY_RANK,
     Alert,
@@ -149,16 +149,6 @@ def queue_digests(now=None) -> int:
     return queued
 
 
-def _search_actor(saved: SavedSearch) -> Actor | None:
-    if saved.owner_id is not None:
-        owner = db.session.get(User, saved.owner_id)
-        if owner is None or not owner.is_active:
-            return None
-        return Actor.for_user(owner)
-    # Client-owned: run with every permission; routing still filters each recipient.
-    return Actor.system(f"saved-search:{saved.id}")
-
-
 def _changed_since(since) -> set[tuple[str, int]]:
     rows = db.session.execute(
         select(ChangedRecord.record_type, ChangedRecord.record_id).where(
@@ -189,10 +179,13 @@ def run_saved_searches(now=None) -> int:
         saved.last_run_dt = now
         if not changed:
             continue
-        actor = _search_actor(saved)
+        # Run as the owner, with today's roles, unit and need-to-know (a client: its scopes).
+        actor = watches.owner_actor(saved)
         if actor is None:
             saved.is_active = False  # owner gone: stop rather than run with other rights
             continue
+        if not actor.can("search.use"):
+            continue  # the owner may no longer search (a client lost search:read): no match
         hits = _matching(search_service, actor, saved, changed)
         for hit in hits[:MAX_NEW_PER_RUN]:
             found = name_of(hit.record_type, hit.record_id, hit.title or hit.label)
@@ -206,7 +199,7 @@ def run_saved_searches(now=None) -> int:
                 title=phrase(f"New result for “{saved.name}”: ", found),
                 reasons=[f"matches the saved search “{saved.query}”"],
                 severity=saved.severity,
-                recipients=_saved_recipients(saved),
+                recipients=watches.watch_recipients(saved, actor),
                 now=now,
             )
             raised += alert is not None
@@ -242,15 +235,6 @@ def _matching(search_service, actor, saved, changed) -> list:
             break
         page += 1
     return found
-
-
-def _saved_recipients(saved: SavedSearch) -> dict:
-    spec = {k: list(v) for k, v in (saved.recipients or {}).items()}
-    if saved.owner_id is not None:
-        spec.setdefault("users", [])
-        if saved.owner_id not in spec["users"]:
-            spec["users"].append(saved.owner_id)
-    return spec
 
 
 def deliver_and_escalate() -> None:

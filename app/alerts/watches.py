@@ -9,6 +9,7 @@ from app.core.database import valid_id
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.security.access import Actor, NotFound
+from app.security.models import ApiClient, Unit, User
 
 MAX_TERM = 200
 
@@ -22,10 +23,76 @@ def _owned(actor: Actor, model):
 
 
 def _recipients(actor: Actor, recipients) -> dict:
+    """Checked recipients, all in the actor's own unit (roles are resolved inside it).
+
+    A watch or saved search alerts its owner's unit only: a user or a client of one unit
+    cannot address another unit's people (no permission allows it; a unit that needs to
+    know is told through a share of the record). 422 naming the entry otherwise."""
     spec = check_recipients(recipients)
     if actor.user_id is None and not any(spec.values()):
         raise ValidationError({"recipients": "name at least one user, unit or role"})
+    if actor.is_system:
+        return spec
+    for i, ref in enumerate(spec.get("users") or []):
+        user_id = valid_id(ref)
+        user = db.session.get(User, user_id) if user_id is not None else None
+        if user is None or actor.unit_id is None or user.unit_id != actor.unit_id:
+            raise ValidationError({f"recipients.users[{i}]": f"no user {ref} in your unit"})
+    own = db.session.get(Unit, actor.unit_id) if actor.unit_id is not None else None
+    for i, ref in enumerate(spec.get("units") or []):
+        if own is None or str(ref).upper() not in (str(own.id), own.code.upper()):
+            raise ValidationError({f"recipients.units[{i}]": "must be your own unit"})
     return spec
+
+
+# --- running as the owner ---------------------------------------------------------------------
+
+
+def client_permissions(client) -> frozenset[str]:
+    """The permissions an API client's scopes give it (as on each of its requests)."""
+    from app.core.api import SCOPE_PERMISSIONS
+
+    granted: set[str] = set()
+    for scope in client.scope_set:
+        granted |= SCOPE_PERMISSIONS.get(scope, set())
+    return frozenset(granted)
+
+
+def owner_actor(row) -> Actor | None:
+    """The Actor a watch or saved search runs as: its owner with today's roles and unit, or
+    the API client that created it with today's scopes. None when the owner is gone (user
+    deactivated, client revoked) or there is none: the row then does not run."""
+    if row.owner_id is not None:
+        user = db.session.get(User, row.owner_id)
+        return Actor.for_user(user) if user is not None and user.is_active else None
+    if row.client_id is not None:
+        client = db.session.get(ApiClient, row.client_id)
+        if client is None or not client.is_active:
+            return None
+        return Actor.for_client(client, client_permissions(client))
+    return None
+
+
+def runnable(rows) -> list[tuple]:
+    """``(watch, owner)`` for the watches whose owner still may run them: alerts permission,
+    and for an entity watch, need-to-know of the entity today."""
+    out = []
+    for row in rows:
+        owner = owner_actor(row)
+        if owner is None or not owner.can("alert.view"):
+            continue
+        if row.kind == "entity" and not _may_follow(owner, row.entity_id):
+            continue
+        out.append((row, owner))
+    return out
+
+
+def _may_follow(owner: Actor, entity_id) -> bool:
+    """May the owner still open the watched entity? (One no longer stored names nothing.)"""
+    model = model_for("entity")
+    if model is None or db.session.get(model, entity_id) is None:
+        return True
+    return can_open(owner, "entity", entity_id)
 
 
 def _severity(severity):
@@ -132,13 +199,15 @@ def remove_watch(actor: Actor, watch_id: int) -> None:
     watch.is_active = False
 
 
-def watch_recipients(watch) -> dict:
-    """The owner plus whoever the watch names."""
+def watch_recipients(watch, owner: Actor | None = None) -> dict:
+    """The owner plus whoever the watch names, inside the owner's unit of today."""
     spec = {k: list(v) for k, v in (watch.recipients or {}).items()}
     if watch.owner_id is not None:
         spec.setdefault("users", [])
         if watch.owner_id not in spec["users"]:
             spec["users"].append(watch.owner_id)
+    if owner is not None and not owner.is_system:
+        spec["within_unit"] = owner.unit_id
     return spec
 
 
@@ -188,8 +257,8 @@ def save_search(
 ) -> SavedSearch:
     """Re-run ``query`` on a schedule; new results raise an alert."""
     actor.require("alert.manage")
-    if actor.user_id is not None:
-        actor.require("search.use")
+    # Runs as its owner: a person needs search, a client the search:read scope (403).
+    actor.require("search.use")
     errors = {}
     name = (name or "").strip()
     query = (query or "").strip()

@@ -175,6 +175,7 @@ ROUTES = [
         "alerts_api.create_saved_search",
         scope="alerts:write",
         body=lambda w: {"name": "n", "query": "cocaine", "recipients": {"units": [w.unit_a.id]}},
+        extra={"scopes": ["search:read"]},  # it runs as the client: it must be able to search
     ),
     Route(
         "alerts_api.delete_saved_search",

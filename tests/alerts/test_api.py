@@ -11,7 +11,7 @@ def api(make, db, specimens, client):
     officer = make.user(roles=["enforcement_officer"], unit=unit)
     alert = raise_specimen_alert(specimens.add(unit), {"users": [officer.id]})
     db.session.commit()
-    _, token = make.api_client(["alerts:read", "alerts:write"], unit=unit)
+    _, token = make.api_client(["alerts:read", "alerts:write", "search:read"], unit=unit)
     _, foreign = make.api_client(["alerts:read", "alerts:write"], unit=elsewhere)
 
     def call(method, url, json=None, token=token):
