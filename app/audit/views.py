@@ -86,7 +86,9 @@ def trader(role, code):
     if role not in TRADER_ROLES:
         abort(404)
     report = service.trader_report(role, code, actor=g.actor)
-    return render_template("audit/trader.html", report=report, roles=TRADER_ROLES)
+    entity_id = report["current"].entity_id
+    name = service.trader_names([entity_id], actor=g.actor).get(entity_id) if entity_id else None
+    return render_template("audit/trader.html", report=report, roles=TRADER_ROLES, name=name)
 
 
 @bp.get("/entities/<int:entity_id>")

@@ -223,3 +223,21 @@ def test_demo_loader_rates_and_trains(db):
     load_audit_demo({})
     assert lifecycle.active_model() is not None
     assert service.band_counts()
+
+
+def test_trader_names_from_the_registry(db, client, login_as):
+    """Issue 18: a trader code is shown with the registry's name (to who may see it)."""
+    from app.audit.models import TraderRating
+    from app.intel import service as intel
+
+    _rated(db)
+    entity = intel.ensure_organisation("trader_code", "IMP-0", "Zero Imports Ltd", actor=SYSTEM)
+    rating = db.session.scalars(
+        select(TraderRating).filter_by(trader_code="IMP-0", role="importer", is_current=True)
+    ).one()
+    rating.entity_id = entity.id
+    db.session.commit()
+    login_as("pca_auditor")
+    assert "Zero Imports Ltd" in client.get("/audit/?q=IMP-0").get_data(as_text=True)
+    report = client.get("/audit/traders/importer/IMP-0").get_data(as_text=True)
+    assert "Zero Imports Ltd (IMP-0)" in report
