@@ -60,6 +60,13 @@ def build_config(instance_path: Path) -> dict:
         "TOLLGATE_GRAPH_ANALYSE_MAX_NODES": int(_env("GRAPH_ANALYSE_MAX_NODES", "500")),
         "TOLLGATE_GRAPH_ANALYSE_MAX_LINKS": int(_env("GRAPH_ANALYSE_MAX_LINKS", "5000")),
         "TOLLGATE_API_BATCH_MAX_ITEMS": int(_env("API_BATCH_MAX_ITEMS", "5000")),
+        # Declaration intake (app/risk/intake.py): a declaration date lies within this many
+        # days before or after today (imported history: never after), a value, a net mass
+        # below these caps; larger is a 422 naming the field, never clamped.
+        "TOLLGATE_DECLARATION_DATE_PAST_DAYS": int(_env("DECLARATION_DATE_PAST_DAYS", "730")),
+        "TOLLGATE_DECLARATION_DATE_FUTURE_DAYS": int(_env("DECLARATION_DATE_FUTURE_DAYS", "30")),
+        "TOLLGATE_DECLARATION_MAX_VALUE": float(_env("DECLARATION_MAX_VALUE", "1e12")),
+        "TOLLGATE_DECLARATION_MAX_MASS_KG": float(_env("DECLARATION_MAX_MASS_KG", "1e9")),
         "SESSION_COOKIE_NAME": "tollgate_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

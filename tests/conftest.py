@@ -96,11 +96,11 @@ def _wipe(engine) -> None:
 
 
 def _seed_reference_lists() -> None:
-    """The shipped reference lists (standard and demo sets) every test starts with:
+    """The shipped reference lists (standard, demo and KCS sets) every test starts with:
     declarations are checked against them (app.reference)."""
     from app.reference.service import ensure
 
-    ensure("standard", "demo")
+    ensure("standard", "demo", "kcs")
     _db.session.commit()
     _db.session.remove()
 

@@ -413,3 +413,61 @@ def test_hostile_json_inside_valid_bodies(label, app, schema, token):
         fields = ((resp.get_json(silent=True) or {}).get("error") or {}).get("fields") or {}
         assert resp.status_code == 422, (label, text[:200], resp.status_code)
         assert message in fields.get(where, ""), (label, text[:200], fields)
+
+
+# --- declarations: negative cases the generator rarely draws (issue 17 item 1) ---------------
+
+
+def _declaration_body() -> dict:
+    from datetime import date
+
+    return {
+        "number": "FUZZ-NEG-1",
+        "date": date.today().isoformat(),
+        "office": "BCP-N",
+        "transport_mode": "3",
+        "items": [{"hs_code": "8517620000", "origin": "CN", "value": 100.0, "tax_rate": 5.0}],
+    }
+
+
+def _later(years: int) -> str:
+    from datetime import date, timedelta
+
+    return (date.today() + timedelta(days=365 * years)).isoformat()
+
+
+#: (field the 422 must name, change to a valid body): unknown item fields, values out of range,
+#: dates with trailing text or far ahead, codes outside the reference lists
+DECLARATION_NEGATIVE = [
+    ("items[0].orgin", lambda b: b["items"][0].update(orgin="CN")),
+    ("items[0].tax_rat", lambda b: b["items"][0].update(tax_rat=5)),
+    ("items[0].value", lambda b: b["items"][0].update(value=1e308)),
+    ("items[0].value", lambda b: b["items"][0].update(value=-0.5)),
+    ("items[0].tax_rate", lambda b: b["items"][0].update(tax_rate=5000)),
+    ("items[0].mass", lambda b: b["items"][0].update(mass=1e300)),
+    ("items[0].origin", lambda b: b["items"][0].update(origin="XX")),
+    ("date", lambda b: b.update(date=b["date"] + "T10:00:00")),
+    ("date", lambda b: b.update(date=_later(5))),
+    ("office", lambda b: b.update(office="NOWHERE")),
+    ("transport_mode", lambda b: b.update(transport_mode="teleport")),
+    ("dispatch_country", lambda b: b.update(dispatch_country="XX")),
+]
+
+
+@pytest.mark.parametrize(
+    ("where", "change"), DECLARATION_NEGATIVE, ids=[w for w, _ in DECLARATION_NEGATIVE]
+)
+def test_declaration_negative_cases_are_refused(where, change, schema, token, db):
+    """Each is a 422 naming the field (strict: never stored, clamped or cut), and the answer
+    conforms to the description; the valid body it was made from is accepted."""
+    operation = _operation(schema, "POST /api/v1/declarations")
+    headers = {"Authorization": f"Bearer {token}"}
+    body = _declaration_body()
+    change(body)
+    case = operation.Case(body=body, headers=headers, media_type="application/json")
+    response = case.call()
+    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+    fields = (_json(response) or {}).get("error", {}).get("fields", {})
+    assert response.status_code == 422 and where in fields, (response.status_code, fields)
+    good = operation.Case(body=_declaration_body(), headers=headers, media_type="application/json")
+    assert good.call().status_code == 201

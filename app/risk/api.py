@@ -7,6 +7,7 @@ from app.core.openapi import ERROR_RESPONSES, add_paths
 from app.core.web import error_response
 from app.extensions import csrf
 from app.risk import assessment, control, explanations
+from app.risk.intake import MAX_MASS_KG, MAX_QUANTITY, MAX_VALUE
 from app.risk.models import CHANNELS, FRAUD_TYPES
 
 bp = Blueprint("risk_api", __name__, url_prefix="/api/v1")
@@ -139,20 +140,32 @@ def control_result(number):
 
 # --- OpenAPI ------------------------------------------------------------------------------
 
+#: the description of a field holding a code of a reference list (app.reference)
+_COUNTRY = "ISO 3166-1 alpha-2, in the reference list of countries"
 _ITEM = {
     "type": "object",
     "required": ["hs_code", "value"],
     "properties": {
         "hs_code": {"type": "string", "pattern": "^[0-9]{6,10}$"},
         "description": {"type": "string"},
-        "origin": {"type": "string", "description": "ISO 3166-1 alpha-2"},
-        "departure": {"type": "string", "description": "ISO 3166-1 alpha-2"},
-        "value": {"type": "number", "minimum": 0},
-        "mass": {"type": "number", "minimum": 0, "description": "net mass, kg"},
-        "quantity": {"type": "number", "minimum": 0},
+        "origin": {"type": "string", "description": _COUNTRY},
+        "departure": {"type": "string", "description": _COUNTRY},
+        "value": {"type": "number", "minimum": 0, "maximum": MAX_VALUE},
+        "mass": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": MAX_MASS_KG,
+            "description": "net mass, kg",
+        },
+        "quantity": {"type": "number", "minimum": 0, "maximum": MAX_QUANTITY},
         "quantity_unit": {"type": "string"},
-        "tax_rate": {"type": "number", "minimum": 0, "description": "percent"},
-        "tax_type": {"type": "string"},
+        "tax_rate": {
+            "type": "number",
+            "minimum": 0,
+            "description": "percent: 0-100, or up to the highest rate of the item's tax type "
+            "(reference list tax_type)",
+        },
+        "tax_type": {"type": "string", "description": "a code of the reference list tax_type"},
         "origin_indicator": {"type": "string"},
     },
 }
@@ -162,8 +175,14 @@ SCHEMAS = {
         "required": ["number", "date", "office", "items"],
         "properties": {
             "number": {"type": "string", "maxLength": 40},
-            "date": {"type": "string", "format": "date"},
-            "office": {"type": "string"},
+            "date": {
+                "type": "string",
+                "format": "date",
+                "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                "description": "YYYY-MM-DD, within TOLLGATE_DECLARATION_DATE_PAST_DAYS (730) "
+                "before and TOLLGATE_DECLARATION_DATE_FUTURE_DAYS (30) after today",
+            },
+            "office": {"type": "string", "description": "a code of the reference list office"},
             **{
                 k: {"type": "string"}
                 for k in (

@@ -2,7 +2,6 @@
 
 import logging
 from dataclasses import replace
-from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -15,6 +14,8 @@ from app.extensions import db
 from app.risk import providers, rules
 from app.risk.derived import cached_peer_medians, is_first_for_chapter
 from app.risk.engine import get_engine
+from app.risk.intake import MAX_ITEMS as MAX_ITEMS  # re-exported (the API schema)
+from app.risk.intake import Codes, parse_declaration
 from app.risk.models import (
     CHANNEL_RANK,
     CHANNELS,
@@ -28,140 +29,13 @@ from app.security.access import Actor, get_for
 
 log = logging.getLogger(__name__)
 
-MAX_ITEMS = 999
 MAX_BATCH = 500
-_DECL_TEXT = {
-    "office": 20,
-    "procedure": 20,
-    "import_type": 20,
-    "import_use": 20,
-    "payment_type": 20,
-    "transport_mode": 20,
-    "declarant": 40,
-    "importer": 40,
-    "seller": 40,
-    "courier": 40,
-}
 _PARTY_COLUMNS = {
     "declarant": "declarant_code",
     "importer": "importer_code",
     "seller": "seller_code",
     "courier": "courier_code",
 }
-
-
-# --- validation ---------------------------------------------------------------------------
-
-
-def _text(raw, path, errors, *, max_len, required=False, upper=False):
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if required:
-            errors[path] = "is required"
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, str | int):
-        errors[path] = "must be text"
-        return None
-    text = str(raw).strip()
-    if len(text) > max_len:
-        errors[path] = f"is longer than {max_len} characters"
-        return None
-    return text.upper() if upper else text
-
-
-def _country(raw, path, errors):
-    text = _text(raw, path, errors, max_len=40, upper=True)
-    if text is not None and (len(text) != 2 or not text.isalpha()):
-        errors[path] = f"{raw!r} is not an ISO 3166 alpha-2 country code"
-        return None
-    return text
-
-
-def _number(raw, path, errors, *, required=False):
-    if raw is None or raw == "":
-        if required:
-            errors[path] = "is required"
-        return None
-    if isinstance(raw, bool):
-        errors[path] = "must be a number"
-        return None
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        errors[path] = f"{raw!r} is not a number"
-        return None
-    if value != value or value in (float("inf"), float("-inf")) or value < 0:
-        errors[path] = "must be a finite number, zero or more"
-        return None
-    return value
-
-
-def parse_declaration(body, prefix: str = "") -> dict:
-    """Check one declaration body; raise ValidationError naming each bad field by JSON path."""
-    errors: dict[str, str] = {}
-    p = prefix
-    if not isinstance(body, dict):
-        raise ValidationError({p.rstrip(".") or "body": "must be a JSON object"})
-    out = {"number": _text(body.get("number"), f"{p}number", errors, max_len=40, required=True)}
-    raw_date = body.get("date")
-    if not raw_date:
-        errors[f"{p}date"] = "is required (YYYY-MM-DD)"
-    else:
-        try:
-            out["declaration_date"] = date.fromisoformat(str(raw_date)[:10])
-        except ValueError:
-            errors[f"{p}date"] = f"{raw_date!r} is not a date (YYYY-MM-DD)"
-    for name, max_len in _DECL_TEXT.items():
-        out[name] = _text(
-            body.get(name), f"{p}{name}", errors, max_len=max_len, required=name == "office"
-        )
-    out["dispatch_country"] = _country(body.get("dispatch_country"), f"{p}dispatch_country", errors)
-    items = body.get("items")
-    if not isinstance(items, list) or not items:
-        errors[f"{p}items"] = "must list at least one item"
-        items = []
-    elif len(items) > MAX_ITEMS:
-        errors[f"{p}items"] = f"at most {MAX_ITEMS} items"
-        items = []
-    parsed_items = []
-    for n, raw in enumerate(items):
-        ip = f"{p}items[{n}]."
-        if not isinstance(raw, dict):
-            errors[ip.rstrip(".")] = "must be a JSON object"
-            continue
-        hs = _text(raw.get("hs_code"), f"{ip}hs_code", errors, max_len=14, required=True)
-        if hs is not None:
-            hs = hs.replace(".", "").replace(" ", "")
-            if not hs.isdigit() or not 6 <= len(hs) <= 10:
-                errors[f"{ip}hs_code"] = f"{raw.get('hs_code')!r} is not an HS code (6-10 digits)"
-        parsed_items.append(
-            {
-                "line_no": n + 1,
-                "hs_code": hs,
-                "description": _text(
-                    raw.get("description"), f"{ip}description", errors, max_len=500
-                ),
-                "origin_country": _country(raw.get("origin"), f"{ip}origin", errors),
-                "departure_country": _country(raw.get("departure"), f"{ip}departure", errors),
-                "value": _number(raw.get("value"), f"{ip}value", errors, required=True),
-                "mass_kg": _number(raw.get("mass"), f"{ip}mass", errors),
-                "quantity": _number(raw.get("quantity"), f"{ip}quantity", errors),
-                "quantity_unit": _text(
-                    raw.get("quantity_unit"), f"{ip}quantity_unit", errors, max_len=10
-                ),
-                "tax_rate": _number(raw.get("tax_rate"), f"{ip}tax_rate", errors),
-                "tax_type": _text(raw.get("tax_type"), f"{ip}tax_type", errors, max_len=10),
-                "origin_indicator": _text(
-                    raw.get("origin_indicator"), f"{ip}origin_indicator", errors, max_len=4
-                ),
-            }
-        )
-    unknown = sorted(set(body) - {"number", "date", "dispatch_country", "items", *_DECL_TEXT})
-    for key in unknown:
-        errors[f"{p}{key}"] = "is not a declaration field"
-    if errors:
-        raise ValidationError(errors)
-    out["items"] = parsed_items
-    return out
 
 
 # --- submission ---------------------------------------------------------------------------
@@ -182,10 +56,10 @@ def submit_declarations(
         raise ValidationError({prefix: "must list at least one declaration"})
     if len(bodies) > MAX_BATCH:
         raise ValidationError({prefix: f"at most {MAX_BATCH} declarations per request"})
-    errors, parsed = {}, []
+    errors, parsed, codes = {}, [], Codes()
     for n, body in enumerate(bodies):
         try:
-            parsed.append(parse_declaration(body, f"{prefix}[{n}]." if prefix else ""))
+            parsed.append(parse_declaration(body, f"{prefix}[{n}]." if prefix else "", codes))
         except ValidationError as exc:
             errors.update(exc.fields)
     numbers = [p["number"] for p in parsed]

@@ -9,13 +9,22 @@ Cells are checked against what the database can hold: codes no longer than their
 ASCII digits for HS codes and numbers (``1,234.5`` is a thousands separator; ``1,5`` is an
 error, never fifteen), ISO dates, no NUL or control characters, and bytes that are not
 UTF-8 are reported at their row and column.
+
+The declaration intake's rules apply (``app.risk.intake``): coded cells must be in the
+reference lists (offices, procedures, transport modes, countries, tax types), numbers within
+their caps (a tax rate 0-100 % unless its tax type allows more), dates ISO ``YYYY-MM-DD``
+and not after today's window (history may be old). A file with the KCS header (``Declaration
+ID``, ``Office ID``, ``HS6 Code``, ``Item Price``) brings the shipped ``kcs`` and
+``standard`` reference sets in first (``app.reference``: only entries not listed yet are
+added), so the KCS files import as they are; any other file is checked against the lists as
+the administrator keeps them.
 """
 
 import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -23,6 +32,7 @@ from sqlalchemy import insert, select
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
+from app.risk.intake import Codes, date_problem, number_problem
 from app.risk.models import ControlResult, Declaration, DeclarationItem
 from app.security import trail
 
@@ -98,6 +108,8 @@ _NUMBER = re.compile(
     r"[+]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"
 )
 _NOT_UTF8 = re.compile(r"[\udc80-\udcff]")
+#: the columns that mark a file as a KCS file (its codes are the shipped ``kcs`` set)
+KCS_MARK = ("Declaration ID", "Office ID", "HS6 Code", "Item Price")
 
 
 def _column_length(name: str) -> int:
@@ -203,11 +215,9 @@ def _cell_problem(raw: str) -> str | None:
 
 
 def _parse_date(text: str) -> date:
-    """``YYYY-MM-DD``, or an ISO date and time of which the date is kept."""
+    """``YYYY-MM-DD`` exactly: a time or any trailing text is refused, never cut off."""
     if _DATE.fullmatch(text):
         return date.fromisoformat(text)
-    if _DATE.match(text) and text[10:11] in ("T", " "):
-        return datetime.fromisoformat(text).date()
     raise ValueError
 
 
@@ -270,6 +280,36 @@ def _parse(kind: str, name: str, raw: str):
     raise AssertionError(kind)
 
 
+def _check_row(values: dict, columns: dict, header, line: int, codes: Codes, errors) -> None:
+    """The intake's rules on one parsed row: listed codes, numbers within caps, the date."""
+
+    def where(name):
+        return f"row {line}, column {header[columns[name]]}"
+
+    for name in ("office", "procedure", "transport_mode", "origin_country", "departure_country"):
+        if values.get(name) is not None and (problem := codes.problem(name, values[name])):
+            errors.add(where(name), problem)
+    tax_type = values.get("tax_type")
+    if tax_type is not None and (problem := codes.problem("tax_type", tax_type)):
+        errors.add(where("tax_type"), problem)
+    max_rate = codes.max_rate(tax_type)
+    for name in ("value", "mass_kg", "quantity", "tax_rate"):
+        value = values.get(name)
+        if value is not None and (problem := number_problem(name, value, max_rate=max_rate)):
+            errors.add(where(name), problem)
+    day = values.get("declaration_date")
+    if day is not None and (problem := date_problem(day, history=True)):
+        errors.add(where("declaration_date"), problem)
+
+
+def _bring_kcs_codes(header: list[str], mapping) -> None:
+    """A KCS file (its header, no mapping) is checked against the shipped KCS codes."""
+    if not mapping and set(KCS_MARK) <= {h.strip() for h in header}:
+        from app.reference.service import ensure
+
+        ensure("standard", "kcs")
+
+
 def _read(path_or_file, mapping, errors: _Errors):
     """Validate the whole file; returns (ordered declarations dict, row count)."""
     # strict: a stray quote ("a"b) is an error rather than silently merged text.
@@ -285,6 +325,8 @@ def _read(path_or_file, mapping, errors: _Errors):
     columns = _resolve_columns(header, mapping, errors)
     if errors:
         return {}, 0
+    _bring_kcs_codes(header, mapping)
+    codes = Codes()
     declarations: dict[str, dict] = {}
     first_row: dict[str, int] = {}
     rows = 0
@@ -323,6 +365,7 @@ def _read(path_or_file, mapping, errors: _Errors):
                 continue
             if values[name] is None and FIELDS[name][2]:
                 errors.add(f"row {line}, column {header[index]}", "is empty")
+        _check_row(values, columns, header, line, codes, errors)
         if errors:
             continue
         number = values["number"]

@@ -153,6 +153,7 @@ ROUTES = {
     "audit.selection_confirm": [post(lambda w: {"selection_id": BOGUS})],
     "audit.audit_cases": [get()],
     "audit.audit_case": [get(_case)],
+    "audit.record_debt": [post(_a_case, lambda w: {})],
     "audit.recompute": [quiet("starts the ratings job; answers a redirect, no record text")],
     "audit.settings_update": [quiet(_MODEL)],
     "audit.models": [quiet(_MODEL)],
@@ -214,9 +215,9 @@ ROUTES = {
         post(_a_case, lambda w: {"duplicate": w.b_case.reference, "confirm": "y"}),
     ],
     "cases.correct_decision": [post(_a_case, lambda w: {"decision_type": "warning"})],
-    # PDF streams are compressed: the sweep sees a leak there only in the 404 page's text
-    "cases.case_file_pdf": [post(_case, lambda w: {"justification": "sweep"})],
-    "cases.referral_pdf": [post(_case, lambda w: {"justification": "sweep"})],
+    # PDF answers are read as text (pypdf)
+    "cases.case_file_pdf": [post(_case, lambda w: {"file-justification": "sweep"})],
+    "cases.referral_pdf": [post(_case, lambda w: {"referral-justification": "sweep"})],
     "cases.import_upload": [get()],
     "cases.import_run": [quiet("runs an import of the user's own uploaded file")],
     "cases_api.list_cases": [api(), api(query=lambda w: {"q": WORD})],
@@ -490,16 +491,11 @@ ROUTES = {
 IN_FLIGHT = {
     "audit.audit_case",
     "audit.audit_cases",
+    "audit.record_debt",
     "cases.case_file_pdf",
     "cases.seizure_map",
     "cases.correct_decision",
     "cases.referral_pdf",
-    "shares.share_create",
-    "shares.share_revoke",
-    "shares_api.share_get",
-    "shares_api.share_revoke",
-    "shares_api.shares_create",
-    "shares_api.shares_list",
 }
 
 #: (channel, kind) of every outbound message (``app.alerts.models.Delivery``)

@@ -10,6 +10,7 @@ leave the database exactly as it was: no declaration, item, control result or tr
 
 import io
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from hypothesis import assume, given
@@ -37,6 +38,16 @@ from tests.hostile_csv import (
 
 ACTOR = Actor.system("property-import")
 CODE_ALPHABET = "ABCXYZ0123456789-/_. "
+#: codes of the reference lists the tests start with (app.reference: standard, demo, kcs)
+LISTED = {
+    "office": ["BCP-N", "PORT-S", "30", "154"],
+    "procedure": ["4000", "B"],
+    "transport_mode": ["3", "10", "40"],
+    "tax_type": ["A", "W2", "FCN1"],
+}
+COUNTRIES = ["US", "CN", "DE", "KR", "BV", "XK", "ZZ"]
+#: the intake's caps (app.risk.intake): a valid file stays below them
+CAPS = {"value": 1e12, "mass_kg": 1e9, "quantity": 1e12, "tax_rate": 100.0}
 FRAUD_TYPES = ["undervaluation", "misclassification"]
 
 
@@ -46,19 +57,26 @@ def _limit(name):
 
 
 def code(name, required=False):
+    if name in LISTED:
+        listed = st.sampled_from(LISTED[name])
+        return listed if required else st.just("") | listed
     text = st.text(CODE_ALPHABET, min_size=1, max_size=_limit(name)).filter(str.strip)
     formula = st.sampled_from([f for f in FORMULAS if len(f) <= _limit(name)])
     value = text | formula
     return value if required else st.just("") | value
 
 
-NUMBER_TEXT = st.one_of(
-    st.integers(0, 10**9).map(str),
-    st.floats(0, MAX_NUMBER, allow_nan=False, allow_infinity=False).map(repr),
-    st.integers(1000, 10**9).map("{:,}".format),  # thousands separators
-    st.decimals(0, 10**6, places=2).map(lambda d: f"{d:,.2f}"),
-    st.sampled_from(["0", "0.0", ".5", "1e3", "2.5E-2", "+7"]),
-)
+def number_text(cap=MAX_NUMBER):
+    return st.one_of(
+        st.integers(0, min(10**9, int(cap))).map(str),
+        st.floats(0, cap, allow_nan=False, allow_infinity=False).map(repr),
+        st.integers(min(1000, int(cap)), min(10**9, int(cap))).map("{:,}".format),  # 1,000
+        st.decimals(0, min(10**6, int(cap)), places=2).map(lambda d: f"{d:,.2f}"),
+        st.sampled_from(["0", "0.0", ".5", "2.5E-2", "+7", *(["1e3"] if cap >= 1e3 else [])]),
+    )
+
+
+NUMBER_TEXT = number_text()
 
 
 def _cell(name, kind, required):
@@ -71,17 +89,18 @@ def _cell(name, kind, required):
             | st.text(st.characters(blacklist_characters="\x00\r"), max_size=60)
             | st.sampled_from(FORMULAS)
         )
-    if kind == "date":
-        return st.dates().filter(lambda d: d.year >= 1000).map(lambda d: d.isoformat())
+    if kind == "date":  # history: any past date (none after today)
+        return st.dates(date(1900, 1, 1), date.today()).map(lambda d: d.isoformat())
     if kind == "hs":
         return st.text("0123456789", min_size=4, max_size=10) | st.sampled_from(
             ["0808.10", "8517 62"]
         )
     if kind == "country":
-        value = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabc", min_size=2, max_size=2)
+        value = st.sampled_from(COUNTRIES) | st.sampled_from(COUNTRIES).map(str.lower)
         return value if required else st.just("") | value
     if kind == "number":
-        return NUMBER_TEXT if required else st.just("") | NUMBER_TEXT
+        value = number_text(CAPS.get(name, MAX_NUMBER))
+        return value if required else st.just("") | value
     if kind == "flag":
         return st.sampled_from(["", "0", "1"])
     if kind == "critical":
@@ -183,15 +202,24 @@ def _bad_cell(draw, name, kind):
     if kind != "text":
         common.append(CONTROL)
     specific = {
-        "number": [BAD_NUMBERS, st.just("-5"), st.just("9" * 30), st.just("1e999")],
-        "date": [BAD_DATES],
+        "number": [
+            BAD_NUMBERS,
+            st.just("-5"),
+            st.just("9" * 30),
+            st.just("1e999"),
+            *([st.just("5000"), st.just("1e13")] if name in CAPS else []),
+        ],
+        "date": [BAD_DATES, st.just("2999-01-01")],
         "hs": [
             st.sampled_from(
                 ["12", "abcd", "12345678901", "\u0663\u0663\u0663\u0663", "=SUM(A1)", "08-08"]
             )
         ],
-        "country": [st.sampled_from(["USA", "U", "12", "ÄÖ", "=A", "U S"])],
-        "code": [st.integers(1, 200).map(lambda n: "X" * (_limit(name) + n))],
+        "country": [st.sampled_from(["USA", "U", "12", "ÄÖ", "=A", "U S", "XX", "QQ"])],
+        "code": [
+            st.integers(1, 200).map(lambda n: "X" * (_limit(name) + n)),
+            *([st.just("NOT-LISTED")] if name in LISTED else []),
+        ],
         "text": [st.just("x" * (MAX_TEXT + 1))],
         "flag": [st.sampled_from(["2", "yes", "true", "01"])],
         "critical": [st.sampled_from(["3", "-1", "high"])],
@@ -305,12 +333,13 @@ def test_number_edge_cases_are_read_exactly(db):
 
 
 def test_a_cell_beyond_the_csv_field_limit_is_a_row_error(db):
+    before = table_counts(db)  # the reference lists the tests start with
     header = ["Declaration ID", "Date", "Office ID", "HS6 Code", "Item Price", "Description"]
     data = render([header, ["D1", "2024-01-01", "30", "0808", "1", "x" * 200_000]])
     with pytest.raises(ValidationError) as exc:
         import_declarations(io.BytesIO(data), actor=ACTOR)
     assert list(exc.value.fields) == ["row 2"]
-    assert table_counts(db) == dict.fromkeys(table_counts(db), 0)
+    assert table_counts(db) == before
 
 
 def test_header_problems_name_the_header_cell(db):
