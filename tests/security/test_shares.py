@@ -362,3 +362,24 @@ def test_dissemination_outside_the_system_shares_nothing(world):
     assert shares.shares_of(report, actor=world["owner"]) == []
     with pytest.raises(NotFound):
         reports.get_report(report.id, actor=world["reader_b"])
+
+
+def test_the_worker_notes_expiries(app, world):
+    from app.jobs.registry import registered_jobs
+
+    job = {j.id: j for j in registered_jobs(app)}["share-expiry"]
+    share = shares.create_share(
+        "report",
+        world["report"].id,
+        actor=world["owner"],
+        reason="Short loan",
+        expires=_until(1),
+        unit_id=world["units"][1].id,
+    )
+    share.expires_dt = now_utc() - timedelta(minutes=1)
+    _db.session.commit()
+    job.func()
+    _db.session.rollback()
+    assert _db.session.get(RecordShare, share.id).expiry_logged_dt is not None
+    rows = [r for r in _trail("report", world["report"].id) if r.username == "share-expiry"]
+    assert len(rows) == 1 and json.loads(rows[0].details)["share_id"] == share.id
