@@ -223,6 +223,8 @@ def update_profile(profile_id: int, data: dict, *, actor: Actor, note: str | Non
     version, swapped in when activated after a simulation. Any other profile is changed in
     place; changing its rule or channel sends it back to draft (simulate again)."""
     actor.require("risk.profile.edit")
+    # Two analysts saving at once: the second waits and numbers its version after the first.
+    lock_rows(RiskProfile, profile_id)
     profile = get_profile(profile_id)
     errors: dict[str, str] = {}
     clean = _clean(data, errors)
@@ -271,7 +273,7 @@ def get_profile(profile_id) -> RiskProfile:
 
 def mark_simulated(profile: RiskProfile, summary: dict, *, actor: Actor) -> None:
     """A simulation ran on history: keep its figures; a draft becomes 'simulated'."""
-    if profile.status == "active":
+    if profile.draft_version is not None:
         profile_versions.mark_draft_simulated(profile, summary)
         return
     profile.last_simulation = summary
@@ -293,9 +295,10 @@ def mark_simulated(profile: RiskProfile, summary: dict, *, actor: Actor) -> None
 def set_status(profile_id: int, status: str, *, actor: Actor) -> RiskProfile:
     """Move a profile along draft → simulated → active → retired; activating an active
     profile swaps its simulated next version in."""
-    profile = get_profile(profile_id)
     if status == "active":
         return activate(profile_id, actor=actor)
+    lock_rows(RiskProfile, profile_id)
+    profile = get_profile(profile_id)
     if profile.status == "active":
         actor.require("risk.profile.activate")
     else:
