@@ -252,24 +252,33 @@ def score_with(version: int, declaration, items) -> list[float]:
 # --- drift and exploration -----------------------------------------------------------------
 
 
-def drift_report(model: RiskModel) -> dict:
+def drift_report(model: RiskModel, as_of: date | None = None) -> dict:
     """Live score distribution against the held-out one (PSI) and hit rates by selection.
 
     Hit rate of the ML-selected share (declarations scored at or above the engine's ML
-    threshold) is compared with the random selection's, the unbiased reference.
+    threshold) is compared with the random selection's, the unbiased reference. ``as_of`` is
+    the evaluation date (today by the clock): declarations dated after it are left out and
+    counted (``ignored_after``).
     """
     from app.risk.models import ControlResult, Declaration
 
     since = model.activated_dt or model.trained_dt
+    as_of = as_of or now_utc().date()
+    live = (Declaration.ml_score.is_not(None), Declaration.assessed_dt >= since)
     scores = [
         s
         for (s,) in db.session.execute(
-            select(Declaration.ml_score).where(
-                Declaration.ml_score.is_not(None), Declaration.assessed_dt >= since
-            )
+            select(Declaration.ml_score).where(*live, Declaration.declaration_date <= as_of)
         )
     ]
+    ignored = db.session.scalar(
+        select(func.count())
+        .select_from(Declaration)
+        .where(*live, Declaration.declaration_date > as_of)
+    )
     report = {
+        "as_of": as_of,
+        "ignored_after": ignored or 0,
         "n_scored": len(scores),
         "psi": None,
         "live_deciles": [],
@@ -289,7 +298,11 @@ def drift_report(model: RiskModel) -> dict:
         select(func.count(), func.sum(hit))
         .select_from(Declaration)
         .join(ControlResult, ControlResult.declaration_id == Declaration.id)
-        .where(ControlResult.is_inspected.is_(True), Declaration.assessed_dt >= since)
+        .where(
+            ControlResult.is_inspected.is_(True),
+            Declaration.assessed_dt >= since,
+            Declaration.declaration_date <= as_of,
+        )
     )
     if threshold is not None:
         n, hits = db.session.execute(base.where(Declaration.ml_score >= threshold)).one()

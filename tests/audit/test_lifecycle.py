@@ -127,6 +127,19 @@ def test_drift_report_compares_live_scores_with_the_holdout(db, history):
     # Every live declaration is the same risky one: the distribution has moved.
     assert report["psi"] is not None and report["psi"] > 0.25
     assert report["status"] == "drift"
+    # Issue 17 item 2: a declaration dated in the future is left out of the drift and counted.
+    submit_declaration(_body("DR-FUTURE", importer="IMP-000"), actor=SYSTEM)
+    from sqlalchemy import update
+
+    from app.risk.models import Declaration
+
+    db.session.execute(
+        update(Declaration)
+        .where(Declaration.number == "DR-FUTURE")
+        .values(declaration_date=date(2031, 12, 1))
+    )
+    report = lifecycle.drift_report(model)
+    assert report["n_scored"] == 25 and report["ignored_after"] == 1
 
 
 def test_profile_on_trader_rating_fires_through_the_api(db, client, make):
