@@ -2,7 +2,7 @@
 line, and audit debts recorded by kind.
 
 Revision ID: e4b8c2a6d913
-Revises: 9d2f61a0c4b7
+Revises: a3c5e7f91b20
 Create Date: 2026-12-03 05:00:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import app.core.types
 
 revision = "e4b8c2a6d913"
-down_revision = "9d2f61a0c4b7"
+down_revision = "a3c5e7f91b20"
 branch_labels = None
 depends_on = None
 
