@@ -102,6 +102,10 @@ class ImportForm(FlaskForm):
     dry_run = BooleanField("Only check the file (write nothing)")
 
 
+#: WTForms formats the message with %: a literal percent sign is written %%
+_PERCENT = "must be between 0 and 100 %%"
+
+
 def rates_form_class():
     """A form with a target and a random rate per lane plus the ML threshold."""
 
@@ -122,7 +126,7 @@ def rates_form_class():
             f"target_{channel}",
             FloatField(
                 f"{channel} target (%)",
-                validators=[Optional(), NumberRange(0, 100, message="must be between 0 and 100 %")],
+                validators=[Optional(), NumberRange(0, 100, message=_PERCENT)],
             ),
         )
         setattr(
@@ -130,7 +134,7 @@ def rates_form_class():
             f"random_{channel}",
             FloatField(
                 f"{channel} minimum random (%)",
-                validators=[Optional(), NumberRange(0, 100, message="must be between 0 and 100 %")],
+                validators=[Optional(), NumberRange(0, 100, message=_PERCENT)],
             ),
         )
     return RatesForm

@@ -99,3 +99,12 @@ def test_each_change_is_a_version_with_who_and_when_shown_and_trailed(client, lo
     page = client.get("/risk/settings").get_data(as_text=True)
     history = page[page.index('id="settings-history"') :]
     assert user.username in history and "ML threshold: 0.8 → 0.9" in history
+
+
+def test_a_rate_out_of_range_or_not_a_number_is_named_next_to_its_field(client, login_as, db):
+    login_as("risk_analyst")
+    resp = client.post("/risk/settings", data=_form(target_red="150", random_yellow="lots"))
+    assert resp.status_code == 422
+    text = resp.get_data(as_text=True)
+    assert 'id="target_red-error"' in text and "must be between 0 and 100 %" in text
+    assert 'id="random_yellow-error"' in text
