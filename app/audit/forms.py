@@ -23,6 +23,14 @@ class SelectionForm(FlaskForm):
         "empty = the platform's exploration share.",
     )
     role = SelectField("Traders", choices=list(TRADER_ROLES.items()), default="importer")
+    rank_by = SelectField(
+        "Rank by",
+        choices=[
+            ("findings", "Expected findings (chance an audit finds non-compliance)"),
+            ("yield", "Expected yield (revenue an audit would recover)"),
+        ],
+        default="findings",
+    )
     audit_type = SelectField(
         "Audit type", choices=[("desk", "Desk audit"), ("field", "Field audit")]
     )

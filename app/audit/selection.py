@@ -35,6 +35,8 @@ CHECKLIST_CLOSE = ("Debts assessed by kind", "Closing meeting held")
 #: traders shown below the proposal as reserves the auditor may swap in
 RESERVES = 10
 AUDIT_TYPES = ("desk", "field")
+#: what the proposal ranks by: the chance of findings (hit rate) or the expected revenue
+RANK_BY = {"findings": "expected findings", "yield": "expected yield"}
 
 
 def _recently_audited(months: int) -> tuple[set[int], set[str]]:
@@ -107,19 +109,25 @@ def propose(
     random_share=None,
     role: str = "importer",
     audit_type: str = "desk",
+    rank_by: str = "findings",
 ) -> AuditSelection:
     """Rank the traders who declared in the past period by the audit-candidate score
-    (expected findings of auditing the period), leave out recently audited traders, fill
-    ``capacity`` with the top ones plus a random share; store the proposal."""
+    (expected findings of auditing the period) or, with ``rank_by="yield"``, by the expected
+    yield; leave out recently audited traders, fill ``capacity`` with the top ones plus a
+    random share; store the proposal."""
     actor.require("audit.select")
     settings = get_settings()
     if random_share is None or random_share == "":
         random_share = settings.exploration_share
     checked = _check(capacity, random_share, period_start, period_end, audit_type)
     capacity, random_share = checked["capacity"], checked["random_share"]
+    if rank_by not in RANK_BY:
+        raise ValidationError({"rank_by": f"must be one of: {', '.join(RANK_BY)}"})
     ranked = period_candidates(
         actor=actor, role=role, period_start=period_start, period_end=period_end
     )
+    if rank_by == "yield":
+        ranked.sort(key=lambda c: (-c["expected_yield"], -c["audit_score"], c["trader_code"]))
     entities, codes = _recently_audited(settings.recent_audit_months)
     eligible = {
         c["trader_code"]: c
@@ -166,7 +174,7 @@ def propose(
     ):
         for code in group:
             rank += 1
-            selection.lines.append(_line(eligible[code], rank, reason, len(eligible)))
+            selection.lines.append(_line(eligible[code], rank, reason, len(eligible), rank_by))
     db.session.add(selection)
     db.session.flush()
     trail.record(
@@ -179,16 +187,16 @@ def propose(
     return selection
 
 
-def _why(c: dict, reason: str, position: int, population: int) -> str:
+def _why(c: dict, reason: str, position: int, population: int, rank_by: str) -> str:
     if reason == "random":
         return "drawn at random (exploration: unbiased results for the model)"
-    where = f"rank {position} of {population} by expected findings"
+    where = f"rank {position} of {population} by {RANK_BY[rank_by]}"
     if reason == "reserve":
         return f"reserve: {where}, next best below the capacity"
     return where
 
 
-def _line(c: dict, rank: int, reason: str, population: int) -> AuditSelectionLine:
+def _line(c: dict, rank: int, reason: str, population: int, rank_by: str) -> AuditSelectionLine:
     position = c["position"]
     factors = [f["text"] for f in sorted(c["factors"], key=lambda f: -abs(f["points"]))]
     return AuditSelectionLine(
@@ -205,7 +213,7 @@ def _line(c: dict, rank: int, reason: str, population: int) -> AuditSelectionLin
         rating_score=c["rating"],
         reason=reason,
         risk_areas=list(c["risk_areas"]),
-        factors=[_why(c, reason, position, population), *factors],
+        factors=[_why(c, reason, position, population, rank_by), *factors],
         is_selected=reason != "reserve",
     )
 

@@ -124,6 +124,7 @@ def selection_new():
                 else float(form.random_share.data),
                 role=form.role.data,
                 audit_type=form.audit_type.data,
+                rank_by=form.rank_by.data,
             )
         except ValidationError as exc:
             for name, message in exc.fields.items():

@@ -245,3 +245,25 @@ def test_two_confirmations_at_once_open_the_cases_once(db, make, rated, worker_a
     db.session.rollback()
     cases = db.session.scalars(select(Case).where(Case.kind == "audit")).all()
     assert len(cases) == 3
+
+
+def test_proposal_can_rank_by_expected_yield(db, make, rated):
+    auditor = _auditor(make)
+    proposal = selection.propose(
+        actor=auditor,
+        capacity=5,
+        random_share=0.0,
+        period_start=START,
+        period_end=END,
+        rank_by="yield",
+    )
+    ranked = [line for line in proposal.lines if line.reason == "expected"]
+    yields = [line.expected_yield for line in ranked]
+    assert yields == sorted(yields, reverse=True)
+    assert ranked[0].trader_code == "IMP-00"  # the most revenue at risk, not IMP-29
+    assert ranked[0].factors[0] == "rank 1 of 30 by expected yield"
+    with pytest.raises(ValidationError) as err:
+        selection.propose(
+            actor=auditor, capacity=5, period_start=START, period_end=END, rank_by="mood"
+        )
+    assert "rank_by" in err.value.fields
