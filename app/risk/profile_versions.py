@@ -235,12 +235,19 @@ _PARTS = {
     "conditions": "conditions",
 }
 _STEP = re.compile(r"conditions\[(\d+)\]")
+#: messages that read on after the name of what they are about ("value must be a number")
+_PREDICATE = ("must ", "is ", "are ", "has ", "have ", "does ", "add ")
 _PART = re.compile(r"([a-z_]+)(?:\[(\d+)\])?")
+
+
+def _join(label: str, message: str, sep: str = ": ") -> str:
+    return f"{label} {message}" if message.startswith(_PREDICATE) else f"{label}{sep}{message}"
 
 
 def error_in_words(path: str, message: str) -> str:
     """'conditions.conditions[0].value[0]' + 'must be a number' ->
-    'Condition 1: value must be a number' (groups number their conditions 2.1, 2.2 ...)."""
+    'Condition 1: value must be a number' (groups number their conditions 2.1, 2.2 ...);
+    a message that is no predicate follows a comma: 'Condition 1, value: low is above high'."""
     if path == "conditions":
         return f"Conditions: {message}"
     if not path.startswith("conditions."):
@@ -248,7 +255,7 @@ def error_in_words(path: str, message: str) -> str:
         label = _LABELS.get(head, head.replace("_", " ").capitalize())
         if rest:
             label += f" ({_PART.sub(lambda m: m[1], rest).replace('_', ' ')})"
-        return f"{label}: {message}"
+        return _join(label, message)
     steps, rest = [], []
     for part in path.split(".")[1:]:
         match = _STEP.fullmatch(part)
@@ -265,7 +272,9 @@ def error_in_words(path: str, message: str) -> str:
     part = _PARTS.get(match[1], match[1].replace("_", " "))
     if match[2] is not None and int(match[2]) > 0:
         part += f" {int(match[2]) + 1}"
-    return f"{where}: {part} {message}"
+    if message.startswith(_PREDICATE):
+        return f"{where}: {part} {message}"
+    return f"{where}, {part}: {message}"
 
 
 def errors_in_words(fields: dict) -> dict:

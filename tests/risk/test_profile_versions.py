@@ -194,8 +194,11 @@ def test_editor_errors_are_in_words_next_to_the_condition(client, login_as, db):
     text = resp.get_data(as_text=True)
     listed = text[text.index('id="profile-errors"') :]
     listed = listed[: listed.index("</div>")]
-    assert "Condition 1: value" in listed and "is not a number" in listed
-    assert "Condition 2.1: operator" in listed
+    assert "Condition 1, value: &#39;heavy&#39; is not a number" in listed
+    assert "Condition 2.1: operator &#39;is above&#39; does not apply" not in listed
+    assert "Condition 2.1, operator: &#39;is above&#39; does not apply to country of origin" in (
+        listed
+    )
     assert "conditions.conditions[" not in listed
     preview = client.post(
         "/risk/profiles/preview",
@@ -209,15 +212,21 @@ def test_error_in_words():
     assert error_in_words("conditions.conditions[0].value[0]", "must be a number") == (
         "Condition 1: value must be a number"
     )
-    assert error_in_words("conditions.conditions[1].conditions[2].value[1]", "x") == (
-        "Condition 2.3: value 2 x"
+    assert error_in_words("conditions.conditions[1].conditions[2].value[1]", "is empty") == (
+        "Condition 2.3: value 2 is empty"
+    )
+    assert error_in_words("conditions.conditions[0].value", "low is above high") == (
+        "Condition 1, value: low is above high"
     )
     assert error_in_words("conditions.join", "must be 'and' or 'or'") == (
         "The rule: combination must be 'and' or 'or'"
     )
-    assert error_in_words("name", "is required") == "Name: is required"
+    assert error_in_words("name", "is required") == "Name is required"
     assert error_in_words("recipients.users[0]", "must be an id") == (
-        "Recipients (users): must be an id"
+        "Recipients (users) must be an id"
+    )
+    assert error_in_words("recipients.roles[0]", "unknown role 'x'") == (
+        "Recipients (roles): unknown role 'x'"
     )
 
 
