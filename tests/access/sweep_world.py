@@ -282,6 +282,13 @@ class SweepWorld:
             title=f"{WORD.title()} shipment in port",
             feed_row=self.feed,
         )
+        from app.textmining.models import Mention
+
+        nodes = db.session.scalars(
+            db.select(Mention).where(Mention.article_id == self.news.id).order_by(Mention.id)
+        ).all()
+        #: two names of the article: an edge of the news network
+        self.news_edge = sorted({f"{m.category}:{m.canonical}" for m in nodes})[:2]
         db.session.flush()
 
     def run_jobs(self):
