@@ -138,13 +138,27 @@ ROUTES = {
     "alerts_api.close_alert": [api("POST", _alerts, {}, alerts=True)],
     "alerts_api.list_watches": [api(alerts=True)],
     "alerts_api.create_watch": [
-        api("POST", data=lambda w: {"entity_id": w.sec.id}, alerts=True),
-        api("POST", data=lambda w: {"entity_id": w.pub.id}, alerts=True),
+        api(
+            "POST",
+            data=lambda w: [
+                {"kind": "entity", "entity_id": e, "recipients": {"units": [w.unit_b.id]}}
+                for e in (w.sec.id, w.pub.id)
+            ],
+            alerts=True,
+        ),
     ],
     "alerts_api.delete_watch": [api("DELETE", lambda w: {"watch_id": BOGUS}, alerts=True)],
     "alerts_api.list_saved_searches": [api(alerts=True)],
     "alerts_api.create_saved_search": [
-        api("POST", data=lambda w: {"name": "sweep api", "query": WORD}, alerts=True)
+        api(
+            "POST",
+            data=lambda w: {
+                "name": "sweep api",
+                "query": WORD,
+                "recipients": {"units": [w.unit_b.id]},
+            },
+            alerts=True,
+        )
     ],
     "alerts_api.delete_saved_search": [api("DELETE", lambda w: {"search_id": BOGUS}, alerts=True)],
     # --- audit ------------------------------------------------------------------------------
@@ -320,7 +334,7 @@ ROUTES = {
         post(
             data=lambda w: [
                 {"nodes": ",".join(map(str, _nodes(w))), "format": f, "justification": "sweep"}
-                for f in ("graphml", "csv")
+                for f in ("graphml", "gexf")
             ]
         )
     ],
@@ -351,7 +365,7 @@ ROUTES = {
         api(
             "POST",
             data=lambda w: {
-                "entity_type": "person",
+                "type": "person",
                 "name": "Api Person",
                 "identifiers": {"passport": "K7654321"},
             },
@@ -470,7 +484,7 @@ ROUTES = {
     "textmining.network_compare": [get()],
     "textmining.network_export": [get()],
     "textmining.edge_articles": [
-        get(query=lambda w: {"source": PUBLIC_NAME.lower(), "target": ALIAS.lower()})
+        get(query=lambda w: {"source": w.news_edge[0], "target": w.news_edge[-1]})
     ],
     "textmining.workbench": [get()],
     "textmining.terms": [get()],
