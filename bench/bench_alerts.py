@@ -241,7 +241,10 @@ def main():
     results = {"profiles": PROFILES, "poll_seconds": args.poll}
     with app.app_context():
         db.create_all()
+        from app.reference.service import ensure
         from app.risk.settings import set_rates
+
+        ensure("standard", "demo")  # declarations are checked against the reference lists
 
         unit = Unit(code="BCP-N", name="Northern border")
         sup = User(

@@ -403,6 +403,13 @@ def _prepare_database(url, n_profiles):
         unit = Unit(code="BENCH", name="Bench unit", kind="risk")
         db.session.add(unit)
         db.session.flush()
+        # Declarations are checked against the reference lists: the bench's offices in them.
+        from app.reference.service import ensure, load_rows
+
+        ensure("standard", "demo")
+        load_rows(
+            "office", "code,label\n" + "".join(f"{o},Bench {o}\n" for o in OFFICES), actor=actor
+        )
         rng = random.Random(11)
         lists = {"Watched": rng.sample(IMPORTERS, 60)}
         profile_service.save_list("Watched", "trader", lists["Watched"], actor=actor)

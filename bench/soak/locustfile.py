@@ -73,7 +73,7 @@ class SoakUser(HttpUser):
         body = {
             "number": number,
             "date": date.today().isoformat(),
-            "office": "CDPS",
+            "office": "BCP-N",
             "importer": random.choice(["Baltic Freight Ltd", "Adriatic Trade d.o.o."]),
             "dispatch_country": random.choice(["NL", "CN", "TR", "DE"]),
             "items": [

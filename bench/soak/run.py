@@ -73,6 +73,10 @@ def _setup() -> None:
             notes.append(f"migrations failed ({type(exc).__name__}); schema from the models")
             db.session.rollback()
             db.create_all()
+        from app.reference.service import ensure
+
+        # Declarations are checked against the reference lists (the soak's office is BCP-N).
+        ensure("standard", "demo")
         from app.security import service
         from app.security.access import Actor
 
