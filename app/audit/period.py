@@ -72,7 +72,14 @@ def period_candidates(
     """Audit candidates for ``role`` over the past period, best first."""
     if role not in TRADER_ROLES:
         raise ValidationError({"role": f"unknown trader role {role!r}"})
+    from app.risk.service import visible_declaration_ids
+
     items = _scored_items(period_start, period_end)
+    if not items.empty and not actor.is_system:
+        # Only declarations the auditor may see name a trader (code-C ones of another unit
+        # stay out of the proposal, as they stay out of every list).
+        visible = visible_declaration_ids(actor, period_start, period_end)
+        items = items[items["declaration_id"].isin(visible)]
     code_col = f"{role}_code"
     if items.empty or not (items[code_col].fillna("") != "").any():
         return []
@@ -109,14 +116,19 @@ def _add_registry_facts(history: dict, actor: Actor) -> None:
 
 
 def period_declarations(
-    *, role: str, codes: list[str], period_start: date, period_end: date
+    *, actor: Actor, role: str, codes: list[str], period_start: date, period_end: date
 ) -> dict[str, list[str]]:
-    """Trader code -> numbers of its declarations dated in the period, in date order."""
+    """Trader code -> numbers of its declarations dated in the period that the actor may
+    see, in date order."""
     from app.audit.history import item_frame
+    from app.risk.service import visible_declaration_ids
 
     items = item_frame(period_start, period_end)
     if items.empty:
         return {}
+    if not actor.is_system:
+        visible = visible_declaration_ids(actor, period_start, period_end)
+        items = items[items["declaration_id"].isin(visible)]
     code_col = f"{role}_code"
     items = items[items[code_col].isin(set(codes))]
     return {

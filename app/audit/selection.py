@@ -296,6 +296,7 @@ def confirm(selection_id: int, *, actor: Actor, line_ids, risk_areas=None) -> Au
         )
     overrides = risk_areas or {}
     numbers = period_declarations(
+        actor=actor,
         role=selection.lines[0].role,
         codes=[lines[i].trader_code for i in chosen],
         period_start=selection.period_start,

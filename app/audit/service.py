@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, true, update
 
 from app.audit.models import BANDS, TRADER_ROLES, AuditSettings, RiskModel, TraderRating
 from app.core.errors import ValidationError
@@ -465,10 +465,28 @@ def rating_of_entity(entity_id: int) -> TraderRating | None:
     )
 
 
+def _named_to(actor: Actor):
+    """Ratings whose trader code the actor may read: some declaration the actor may see
+    bears it in that role (a code only on another unit's code-C declarations stays out)."""
+    from app.risk.service import visible_code_clause
+
+    if actor.is_system:
+        return true()
+    return or_(
+        *(
+            and_(
+                TraderRating.role == role,
+                visible_code_clause(actor, role, TraderRating.trader_code),
+            )
+            for role in TRADER_ROLES
+        )
+    )
+
+
 def list_ratings(*, actor: Actor, role=None, band=None, query=None):
     """SELECT of current ratings, riskiest first (the caller paginates)."""
     actor.require("audit.rating.view")
-    stmt = select(TraderRating).where(TraderRating.is_current.is_(True))
+    stmt = select(TraderRating).where(TraderRating.is_current.is_(True), _named_to(actor))
     if role:
         if role not in TRADER_ROLES:
             raise ValidationError({"role": f"unknown role {role!r}"})
@@ -491,7 +509,7 @@ def trader_report(role: str, code: str, *, actor: Actor, action: str = "view") -
         raise ValidationError({"role": f"unknown role {role!r}"})
     history = db.session.scalars(
         select(TraderRating)
-        .where(TraderRating.role == role, TraderRating.trader_code == code)
+        .where(TraderRating.role == role, TraderRating.trader_code == code, _named_to(actor))
         .order_by(TraderRating.computed_dt.desc(), TraderRating.id.desc())
     ).all()
     if not history:
@@ -529,11 +547,11 @@ def _audit_cases_of(entity_id: int | None) -> list[dict]:
     return [r._asdict() for r in rows]
 
 
-def recent_ratings(limit: int = 8) -> list[TraderRating]:
+def recent_ratings(limit: int = 8, *, actor: Actor) -> list[TraderRating]:
     return list(
         db.session.scalars(
             select(TraderRating)
-            .where(TraderRating.is_current.is_(True))
+            .where(TraderRating.is_current.is_(True), _named_to(actor))
             .order_by(TraderRating.computed_dt.desc(), TraderRating.score.desc())
             .limit(limit)
         )

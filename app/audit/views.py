@@ -36,7 +36,11 @@ def home_panel(actor):
     if not counts:
         return None
     proposals = selection.list_selections(actor=actor, limit=3) if actor.can("audit.select") else []
-    return {"counts": counts, "recent": service.recent_ratings(6), "proposals": proposals}
+    return {
+        "counts": counts,
+        "recent": service.recent_ratings(6, actor=actor),
+        "proposals": proposals,
+    }
 
 
 @bp.get("/")

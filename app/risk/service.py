@@ -41,3 +41,32 @@ def declarations_dated_after(day) -> int:
         )
         or 0
     )
+
+
+def visible_code_clause(actor, role: str, code_column):
+    """SQL condition: a declaration the actor may see carries ``code_column`` as its
+    ``role`` code (importer, declarant, courier): a trader code is named only to who may see
+    a declaration that bears it (code-C declarations of another unit do not count)."""
+    from sqlalchemy import exists
+
+    from app.risk.models import Declaration
+    from app.security.access import visible_clause
+
+    column = getattr(Declaration, f"{role}_code")
+    return exists().where(column == code_column, visible_clause(actor, Declaration))
+
+
+def visible_declaration_ids(actor, start, end) -> set[int]:
+    """Ids of the declarations dated from ``start`` to ``end`` that the actor may see."""
+    from app.risk.models import Declaration
+    from app.security.access import visible_clause
+
+    return set(
+        db.session.scalars(
+            select(Declaration.id).where(
+                Declaration.declaration_date >= start,
+                Declaration.declaration_date <= end,
+                visible_clause(actor, Declaration),
+            )
+        )
+    )

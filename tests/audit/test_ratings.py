@@ -270,3 +270,34 @@ def test_kpis_use_the_clock_and_count_future_declarations(db, client, login_as, 
     login_as("risk_analyst")
     page = client.get("/risk/kpis").get_data(as_text=True)
     assert f"1 declaration dated after {today.isoformat()} was ignored." in page
+
+
+def test_codes_of_code_c_declarations_stay_with_their_unit(db, make):
+    """A trader code that only another unit's code-C declarations carry is not named in the
+    ratings list, the home panel's list or the trader report (issue 15 sweep, seam rule)."""
+    from sqlalchemy import update
+
+    from app.extensions import db as _db
+    from app.risk.models import Declaration
+    from app.security.access import NotFound
+
+    unit_a, unit_b = make.unit(), make.unit()
+    import_rows(_history("IMP-SECRET", n=4, frauds=2) + _history("IMP-OPEN", n=4))
+    _db.session.execute(
+        update(Declaration)
+        .where(Declaration.importer_code == "IMP-SECRET")
+        .values(handling_code="C", unit_id=unit_a.id)
+    )
+    service.compute_ratings(actor=SYSTEM, as_of=DAY)
+    a = make.actor(make.user(roles=["pca_auditor"], unit=unit_a))
+    b = make.actor(make.user(roles=["pca_auditor"], unit=unit_b))
+
+    def codes(actor):
+        return {r.trader_code for r in _db.session.scalars(service.list_ratings(actor=actor))}
+
+    assert {"IMP-SECRET", "IMP-OPEN", "DCL-1"} <= codes(a)
+    assert "IMP-SECRET" not in codes(b) and {"IMP-OPEN", "DCL-1"} <= codes(b)
+    assert "IMP-SECRET" not in {r.trader_code for r in service.recent_ratings(50, actor=b)}
+    with pytest.raises(NotFound):
+        service.trader_report("importer", "IMP-SECRET", actor=b)
+    assert service.trader_report("importer", "IMP-SECRET", actor=a)["code"] == "IMP-SECRET"

@@ -267,3 +267,28 @@ def test_proposal_can_rank_by_expected_yield(db, make, rated):
             actor=auditor, capacity=5, period_start=START, period_end=END, rank_by="mood"
         )
     assert "rank_by" in err.value.fields
+
+
+def test_code_c_declarations_of_another_unit_stay_out_of_the_proposal(db, make, rated):
+    unit_a, unit_b = make.unit(), make.unit()
+    db.session.execute(
+        update(Declaration)
+        .where(Declaration.importer_code == "IMP-29")
+        .values(handling_code="C", unit_id=unit_a.id)
+    )
+    outsider = selection.propose(
+        actor=_auditor(make, unit_b),
+        capacity=3,
+        random_share=0.0,
+        period_start=START,
+        period_end=END,
+    )
+    assert "IMP-29" not in {line.trader_code for line in outsider.lines}
+    owner = selection.propose(
+        actor=_auditor(make, unit_a),
+        capacity=3,
+        random_share=0.0,
+        period_start=START,
+        period_end=END,
+    )
+    assert owner.lines[0].trader_code == "IMP-29"
