@@ -95,6 +95,17 @@ def build_config(instance_path: Path) -> dict:
         "TOLLGATE_SEARCH_DIR": _env("SEARCH_DIR") or str(instance_path / "search"),
         "TOLLGATE_SEARCH_BACKEND": _env("SEARCH_BACKEND", "auto"),
         "TOLLGATE_EVADED_DUTY_THRESHOLD": float(_env("EVADED_DUTY_THRESHOLD", "5000")),
+        # Amounts typed in forms are read in the locale the browser asks for (Accept-Language)
+        # when it is one of NUMBER_LOCALES, else in NUMBER_LOCALE: "12,500" is 12500 in en,
+        # 12.5 in de (app/cases/locales.py). The form says which locale it used.
+        "TOLLGATE_NUMBER_LOCALE": _env("NUMBER_LOCALE", "en"),
+        "TOLLGATE_NUMBER_LOCALES": [
+            v.strip() for v in _env("NUMBER_LOCALES", "en,de,fr,sr_Latn").split(",") if v.strip()
+        ],
+        # A tile server for the seizure map, e.g. "https://tiles.example/{z}/{x}/{y}.png"; empty:
+        # only the bundled country outlines (no request leaves the browser's own server).
+        "TOLLGATE_MAP_TILE_URL": _env("MAP_TILE_URL", ""),
+        "TOLLGATE_MAP_TILE_ATTRIBUTION": _env("MAP_TILE_ATTRIBUTION", ""),
         # The unit of each customs office, "OFFICE=UNIT,..." (unit codes): a seizure case opened
         # from a control result opens there. An office not listed belongs to the unit with the
         # same code, if any, else the case opens in the recording unit (app/risk/control.py).

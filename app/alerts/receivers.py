@@ -188,6 +188,29 @@ def on_task_assigned(task, assignee, actor=None, **_):
     )
 
 
+@_guarded
+def on_case_assigned(case, assignee, actor=None, **_):
+    """The assignee of a case hears of it (not when assigning oneself)."""
+    assignee_id = getattr(assignee, "id", assignee)
+    if assignee_id is None or (actor is not None and actor.user_id == assignee_id):
+        return
+    named = name_of("case", case.id)
+    by = actor.username if actor else "the system"
+    routing.raise_alert(
+        source_kind="task",
+        source_id=assignee_id,
+        source_label="cases assigned",
+        subject_type="case",
+        subject_id=case.id,
+        subject_label=phrase(named),
+        title=phrase("Case ", named, " assigned to you"),
+        reasons=[f"assigned by {by}"],
+        severity="low",
+        recipients={"users": [assignee_id]},
+        actor=actor,
+    )
+
+
 def on_search_index_requested(sender, record_type=None, record_id=None, **_):
     """Note what changed, for saved searches; cheap, and only while any saved search exists."""
     from app.alerts.models import ChangedRecord, SavedSearch
@@ -209,4 +232,5 @@ def connect() -> None:
     signals.link_created.connect(on_link_created)
     signals.article_stored.connect(on_article_stored)
     signals.task_assigned.connect(on_task_assigned)
+    signals.case_assigned.connect(on_case_assigned)
     signals.search_index_requested.connect(on_search_index_requested)

@@ -85,7 +85,7 @@ def _home_panel(actor):
 
 def init_app(app):
     # CaseParty.entity_id points at the registry's table, so its models must be loaded too.
-    from app.cases import api, demo, import_views, models, views  # noqa: F401
+    from app.cases import api, demo, import_views, models, views, views_file  # noqa: F401
     from app.intel import models as _registry_models  # noqa: F401
     from app.search.registry import SearchSource, add_search_source
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.cases import service
 from app.cases.models import Case
+from app.core.errors import ValidationError
 from app.extensions import db
 from app.security.access import Actor
 from app.security.models import Unit, User
@@ -27,6 +28,29 @@ PLACES = {
         ("office", "Customs office Prizren"),
     ],
 }
+#: demo place -> its entry in the demo reference lists (app/reference/data/demo)
+PLACE_REFS = {
+    "BCP Merdare": "crossing:BCP-MER",
+    "BCP Jarinje": "crossing:BCP-JAR",
+    "BCP Bërnjak": "crossing:BCP-BER",
+    "BCP Hani i Elezit": "crossing:BCP-HIE",
+    "BCP Vërmica": "crossing:BCP-VER",
+    "Prishtina Airport": "crossing:BCP-PRN",
+    "Customs office Mitrovica": "office:MIT",
+    "Customs office Prizren": "office:PRZ",
+}
+
+
+def _place_ref(place: str) -> str | None:
+    """The seizure's place on the reference lists, when the demo lists are loaded."""
+    from app.cases import places
+
+    try:
+        return places.parse(PLACE_REFS.get(place), "place_ref")
+    except ValidationError:
+        return None
+
+
 #: area -> [(description, hs, unit, qty range, value per unit EUR)]
 GOODS = {
     "tobacco": [
@@ -207,6 +231,7 @@ def load_case_demo(options) -> None:
                 title=f"Seizure of {items[0]['description'].lower()} at {place}",
                 place_type=place_type,
                 place=place,
+                place_ref=_place_ref(place),
                 items=items,
                 transport_mode=mode,
                 direction=rng.choice(["import", "import", "export", "transit"]),

@@ -98,6 +98,7 @@ class _CaseFields(FlaskForm):
 
 
 class SeizureForm(_CaseFields):
+    place_ref = Select("Office or border crossing point", choices=[])
     template = Select(
         "Template", choices=[(k, t["label"]) for k, t in catalog.templates_for("seizure").items()]
     )
@@ -220,6 +221,19 @@ class DecisionForm(FlaskForm):
     legal_provision = StringField("Legal provision", validators=[Length(max=300)])
     penalty = StringField("Penalty (EUR, offence decisions only)", validators=[Length(max=30)])
     decision_text = TextAreaField("Decision", validators=[Length(max=20000)])
+
+
+class CorrectDecisionForm(DecisionForm):
+    reason = StringField("Reason for the correction", validators=[Length(max=2000)])
+
+
+class PrintForm(FlaskForm):
+    """Printing a case file or a referral: the reason goes into the access trail."""
+
+    justification = TextAreaField(
+        "Why you print it (recorded in the access trail)",
+        validators=[DataRequired(), Length(max=1000)],
+    )
 
 
 class ChecklistForm(FlaskForm):

@@ -23,6 +23,7 @@ _FILLABLE = (
     "summary",
     "place_type",
     "place",
+    "place_ref",
     "direction",
     "transport_mode",
     "conveyance",
@@ -43,6 +44,17 @@ _FILLABLE = (
     "referral",
     "assignee_id",
 )
+
+
+def _goods_key(item) -> tuple:
+    return (
+        item.commodity_area,
+        item.hs_code or "",
+        " ".join((item.description or "").casefold().split()),
+        item.quantity,
+        item.quantity_unit or "",
+        item.value,
+    )
 
 
 def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
@@ -84,7 +96,14 @@ def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
     # Rows are re-parented (never removed then re-added: delete-orphan would drop them).
     with db.session.no_autoflush:
         position = max((i.position for i in target.items), default=0)
+        # The same goods recorded in both cases are one seizure, not two: a line equal to
+        # one of the target's stays on the (closed) duplicate and is not counted twice.
+        have_goods = {_goods_key(i) for i in target.items}
+        kept_goods = []
         for item in list(duplicate.items):
+            if _goods_key(item) in have_goods:
+                kept_goods.append(item.description)
+                continue
             position += 1
             item.position = position
             item.case = target
@@ -92,7 +111,18 @@ def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
         for party in list(duplicate.parties):
             if (party.entity_id, party.role) not in have:
                 party.case = target  # else already there; the duplicate keeps its row
+        # A task the target already has (the template's, or one written twice) is not
+        # copied: it stays on the duplicate, cancelled with it.
+        have_tasks = {t.title.strip().casefold() for t in target.tasks}
+        kept_tasks = []
         for task in list(duplicate.tasks):
+            if task.title.strip().casefold() in have_tasks:
+                kept_tasks.append(task.title)
+                if task.status == "open":
+                    task.status = "cancelled"
+                    task.completed_dt = now_utc()
+                continue
+            have_tasks.add(task.title.strip().casefold())
             task.case = target
         for evidence in list(duplicate.evidence):
             evidence.case = target
@@ -137,6 +167,8 @@ def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
         "merge",
         f"Merged duplicate {duplicate.reference}"
         + (f"; filled {', '.join(filled)}" if filled else "")
+        + (f"; goods already here not copied: {', '.join(kept_goods)}" if kept_goods else "")
+        + (f"; tasks already here not copied: {', '.join(kept_tasks)}" if kept_tasks else "")
         + (f": {note}" if note else "."),
     )
     # Stored text is read by whoever opens the duplicate: it names no case (the seam rule);

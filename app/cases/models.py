@@ -64,8 +64,10 @@ class Case(Restricted, db.Model):
     #: date and time of the seizure or of the facts (defaults to the opening time)
     event_dt = mapped_column(UTCDateTime, index=True, nullable=False)
     place_type: Mapped[str | None] = mapped_column(String(10))
-    #: office or border crossing point
+    #: office or border crossing point (its name as written, or the reference list's label)
     place: Mapped[str | None] = mapped_column(String(120), index=True)
+    #: the place on the reference lists, "office:<code>" or "crossing:<code>" (app.reference)
+    place_ref: Mapped[str | None] = mapped_column(String(40), index=True)
     direction: Mapped[str | None] = mapped_column(String(10))
     transport_mode: Mapped[str | None] = mapped_column(String(20))
     #: vehicle plate, vessel, flight number ...
@@ -115,8 +117,15 @@ class Case(Restricted, db.Model):
     parties: Mapped[list["CaseParty"]] = relationship(
         back_populates="case", order_by="CaseParty.id", cascade="all, delete-orphan"
     )
+    #: in time order (entries copied from a merged duplicate keep their own time)
     journal: Mapped[list["JournalEntry"]] = relationship(
-        back_populates="case", order_by="JournalEntry.id", cascade="all, delete-orphan"
+        back_populates="case",
+        order_by="[JournalEntry.created_dt, JournalEntry.id]",
+        cascade="all, delete-orphan",
+    )
+    #: every version of the offence decision, oldest first (the case's columns hold the last)
+    decisions: Mapped[list["CaseDecision"]] = relationship(
+        back_populates="case", order_by="CaseDecision.version", cascade="all, delete-orphan"
     )
     tasks: Mapped[list["CaseTask"]] = relationship(
         back_populates="case", order_by="CaseTask.id", cascade="all, delete-orphan"
@@ -270,3 +279,30 @@ class CaseLink(db.Model):
     created_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
     case: Mapped[Case] = relationship(back_populates="links", foreign_keys=[case_id])
+
+
+class CaseDecision(db.Model):
+    """One version of a case's offence decision, never changed: the first decision, each
+    re-run of the threshold rule after the evaded duties changed, each correction."""
+
+    __tablename__ = "case_decision"
+    __table_args__ = (UniqueConstraint("case_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column()
+    #: decision (the first), threshold (the rule re-ran after an edit), correction (supervisor)
+    origin: Mapped[str] = mapped_column(String(20))
+    #: why: the supervisor's reason, or what changed for a re-run
+    reason: Mapped[str | None] = mapped_column(Text)
+    decision_type: Mapped[str] = mapped_column(String(20))
+    evaded_duties: Mapped[Decimal] = mapped_column(Money)
+    penalty: Mapped[Decimal | None] = mapped_column(Money)
+    legal_provision: Mapped[str | None] = mapped_column(String(300))
+    decision_text: Mapped[str | None] = mapped_column(Text)
+    threshold: Mapped[Decimal] = mapped_column(Money)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_by_name: Mapped[str] = mapped_column(String(120))
+    decided_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+
+    case: Mapped[Case] = relationship(back_populates="decisions")

@@ -30,6 +30,7 @@ FILTER_NAMES = (
     "assignee",
     "area",
     "place",
+    "place_ref",
     "since",
     "until",
     "q",
@@ -76,6 +77,8 @@ def case_query(actor: Actor, args, *, kind=None):
     # Blank after trimming (place= %20) is no filter, not a 500 on None.
     if place := fields.text(args.get("place"), "place", max_len=120):
         stmt = stmt.where(Case.place.ilike(_escape_like(place) + "%", escape="\\"))
+    if place_ref := fields.text(args.get("place_ref"), "place_ref", max_len=40):
+        stmt = stmt.where(Case.place_ref == place_ref)
     since = fields.parse_date(args.get("since"), "since")
     until = fields.parse_date(args.get("until"), "until")
     if since:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.cases import catalog, fields
+from app.cases import catalog, fields, places
 from app.cases.models import (
     Case,
     CaseLink,
@@ -93,9 +93,10 @@ _FIELD_PARSERS = {
     "summary": lambda v, n: fields.text(v, n, max_len=20000),
     "priority": lambda v, n: fields.integer(v, n, required=True, minimum=1, maximum=4),
     "handling_conditions": lambda v, n: fields.text(v, n, max_len=2000),
-    "event_dt": lambda v, n: fields.parse_datetime(v, n),
+    "event_dt": lambda v, n: fields.not_future(fields.parse_datetime(v, n), n),
     "place_type": lambda v, n: fields.choice(v, n, catalog.PLACE_TYPES),
     "place": lambda v, n: fields.text(v, n, max_len=120),
+    "place_ref": lambda v, n: places.parse(v, n),
     "direction": lambda v, n: fields.choice(v, n, catalog.DIRECTIONS),
     "transport_mode": lambda v, n: fields.choice(v, n, catalog.TRANSPORT_MODES),
     "conveyance": lambda v, n: fields.text(v, n, max_len=200),
@@ -119,6 +120,7 @@ _FIELD_PARSERS = {
     "external_ref": lambda v, n: _external_ref(v, n),
 }
 EDITABLE_FIELDS = tuple(_FIELD_PARSERS)
+_DECISION_INPUTS = ("evaded_duties", "penalty")
 
 #: ``external_ref`` namespaces the system assigns, each owned by one code path that finds
 #: cases by it: ``declaration:<id>`` (a seizure opened from a control result, reused when the
@@ -152,6 +154,7 @@ def _parse_fields(values: dict) -> dict:
             parsed[name] = parser(raw, name)
         except ValidationError as exc:
             errors.update(exc.fields)
+    places.apply(parsed)  # a place from the reference list names the place and its type
     start, end = parsed.get("period_start"), parsed.get("period_end")
     if start and end and end < start:
         errors["period_end"] = "must not be before the start of the period"
@@ -653,9 +656,10 @@ def update_case(case_id, *, actor: Actor, handling_code=None, assignee_id=None, 
         if (str(sent).strip() if sent is not None else None) != case.external_ref:
             raise ValidationError({"external_ref": "is assigned by the system; it cannot change"})
     parsed = _parse_fields(values)
-    changed = []
+    changed, old = [], {}
     for name, value in parsed.items():
         if getattr(case, name) != value:
+            old[name] = getattr(case, name)
             setattr(case, name, value)
             changed.append(name)
     if handling_code is not None and handling_code != case.handling_code:
@@ -665,6 +669,10 @@ def update_case(case_id, *, actor: Actor, handling_code=None, assignee_id=None, 
         _assign(case, actor, assignee_id)
     if changed:
         journal(case, actor, "edit", "Changed: " + ", ".join(changed) + ".")
+        from app.cases.offences import rerun_threshold
+
+        # a decided case's evaded duties changed: the threshold rule decides again
+        rerun_threshold(case, actor, {k: v for k, v in old.items() if k in _DECISION_INPUTS})
         _request_index(case)
     db.session.flush()
     return case
@@ -682,6 +690,9 @@ def _assign(case, actor, assignee_id):
         "edit",
         f"Assigned to {assignee.username}." if assignee else "Assignee removed.",
     )
+    if assignee is not None:
+        db.session.flush()
+        signals.case_assigned.send(None, case=case, assignee=assignee, actor=actor)
 
 
 def assign_case(case_id, assignee_id, *, actor: Actor) -> Case:
@@ -921,6 +932,7 @@ _MOVED = {
     "merge_cases": "app.cases.merging",
     "decide_offence": "app.cases.offences",
     "evaded_duty_threshold": "app.cases.offences",
+    "correct_decision": "app.cases.offences",
     "add_party": "app.cases.parties",
     "remove_party": "app.cases.parties",
     "similar_cases": "app.cases.parties",

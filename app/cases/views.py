@@ -18,12 +18,14 @@ from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 from wtforms import FormField
 
-from app.cases import catalog, evidence, queries, service
+from app.cases import catalog, evidence, locales, places, queries, service
+from app.cases import seizures as seizure_rules
 from app.cases.forms import (
     COMMON_FIELDS,
     AssignForm,
     CaseForm,
     ChecklistForm,
+    CorrectDecisionForm,
     DecisionForm,
     EvidenceForm,
     ExportForm,
@@ -32,6 +34,7 @@ from app.cases.forms import (
     LinkForm,
     MergeForm,
     PartyForm,
+    PrintForm,
     SeizureForm,
     StatusForm,
     TaskForm,
@@ -41,6 +44,7 @@ from app.cases.forms import (
 from app.cases.models import Case
 from app.core.errors import ValidationError
 from app.core.exports import csv_response
+from app.core.time import now_utc
 from app.core.web import permission_required
 from app.extensions import db
 from app.security import trail
@@ -56,8 +60,7 @@ SEIZURE_FIELDS = (
     "priority",
     "handling_conditions",
     "event_dt",
-    "place_type",
-    "place",
+    "place_ref",
     "direction",
     "transport_mode",
     "conveyance",
@@ -138,6 +141,7 @@ def _list(kind=None, endpoint="cases.index"):
         catalog=catalog,
         sorts=queries.SORTS,
         export_form=ExportForm(),
+        place_choices=places.choices(),
         export_args={**request.args.to_dict(), **({"kind": kind} if kind else {})},
     )
 
@@ -235,11 +239,35 @@ def _create_party(case, data: dict, name: str):
     )
 
 
+def _seizure_input(values: dict, items: list[dict]) -> list[dict]:
+    """The minimum record checked and the amounts read, every error at once; the title."""
+    errors = {}
+    for check in (
+        lambda: seizure_rules.check_minimum(values, items),
+        lambda: items.__setitem__(slice(None), locales.read_items(items, locales.input_locale())),
+        lambda: places.parse(values["place_ref"], "place_ref"),
+    ):
+        try:
+            check()
+        except ValidationError as exc:
+            errors.update({k: v for k, v in exc.fields.items() if k not in errors})
+    if errors:
+        raise ValidationError(errors)
+    if not values["title"]:
+        area = items[0].get("commodity_area") if items else ""
+        values["title"] = (
+            f"Seizure of {catalog.COMMODITY_AREAS.get(area, 'goods').lower()}"
+            f" at {places.resolve(values['place_ref']).label}"
+        )
+    return items
+
+
 @bp.route("/new/seizure", methods=["GET", "POST"])
 @permission_required("case.create")
 def new_seizure():
     form = SeizureForm()
     _party_form_choices(form)
+    form.place_ref.choices = [("", "— choose —"), *places.choices()]
     loose = []
     if form.validate_on_submit():
         values = {name: getattr(form, name).data for name in SEIZURE_FIELDS}
@@ -247,14 +275,9 @@ def new_seizure():
         parties = [
             (i, row) for i, row in enumerate(e.form.as_dict() for e in form.parties.entries) if row
         ]
-        if not values["title"]:
-            area = items[0].get("commodity_area") if items else ""
-            values["title"] = (
-                f"Seizure of {catalog.COMMODITY_AREAS.get(area, 'goods').lower()}"
-                f" at {values['place'] or 'the border'}"
-            )
         stored = []
         try:
+            items = _seizure_input(values, items)
             case = service.open_case(
                 "seizure",
                 actor=g.actor,
@@ -293,11 +316,29 @@ def new_seizure():
             evidence.discard_files(stored)
             loose = _attach_errors(form, exc)
             flash("The seizure was not recorded: correct the fields marked below.", "error")
+            chosen = [u.filename for u in form.evidence.data or [] if getattr(u, "filename", "")]
+            if chosen:
+                # A browser never re-fills a file input: say so rather than lose them quietly.
+                form.evidence.errors = [
+                    f"Not kept: {', '.join(chosen)}. Choose the file(s) again before "
+                    "recording the seizure."
+                ]
+                loose.append(
+                    f"Your {len(chosen)} file(s) ({', '.join(chosen)}) were not saved: "
+                    "choose them again."
+                )
         else:
             flash(f"Seizure {case.reference} recorded.", "info")
             return redirect(url_for("cases.detail", case_id=case.id))
     return render_template(
-        "cases/seizure_form.html", form=form, loose=loose, catalog=catalog, lookup_url=_lookup_url()
+        "cases/seizure_form.html",
+        form=form,
+        today=now_utc().date().isoformat() + "T23:59",
+        loose=loose,
+        catalog=catalog,
+        lookup_url=_lookup_url(),
+        number_locale=locales.input_locale(),
+        number_example=locales.example(locales.input_locale()),
     )
 
 
@@ -311,6 +352,7 @@ def new_case(kind):
         names = COMMON_FIELDS + CaseForm_fields(kind)
         values = {n: getattr(form, n).data for n in names if n != "handling_code"}
         try:
+            values = locales.read_amounts(values, locales.input_locale())
             if kind == "audit" and form.trader_entity_id.data:
                 case = service.open_audit_case(
                     form.trader_entity_id.data,
@@ -345,6 +387,8 @@ def new_case(kind):
         lookup_url=_lookup_url(),
         fields=CaseForm_fields(kind),
         catalog=catalog,
+        number_locale=locales.input_locale(),
+        number_example=locales.example(locales.input_locale()),
     )
 
 
@@ -401,7 +445,12 @@ def detail(case_id):
         link_form=LinkForm(),
         merge_form=MergeForm(),
         checklist_form=ChecklistForm(),
-        decision_form=DecisionForm(obj=case),
+        decision_form=locales.with_amounts(DecisionForm(obj=case), case),
+        correct_form=locales.with_amounts(CorrectDecisionForm(obj=case), case),
+        print_form=PrintForm(prefix="file"),
+        referral_form=PrintForm(prefix="referral"),
+        number_locale=locales.input_locale(),
+        number_example=locales.example(locales.input_locale()),
         task_status_form=TaskStatusForm(),
         threshold=service.evaded_duty_threshold(),
         merged_into=merged_into,
@@ -442,8 +491,7 @@ def edit(case_id):
         form.priority.data = str(case.priority)
         form.event_dt.data = case.event_dt.strftime("%Y-%m-%dT%H:%M") if case.event_dt else ""
         for name in ("evaded_duties", "penalty", "assessed_debt"):
-            value = getattr(case, name)
-            getattr(form, name).data = "" if value is None else str(value)
+            getattr(form, name).data = locales.show(getattr(case, name), locales.input_locale())
         for name in ("period_start", "period_end"):
             value = getattr(case, name)
             getattr(form, name).data = value.isoformat() if value else ""
@@ -453,6 +501,7 @@ def edit(case_id):
     if form.validate_on_submit():
         values = {n: getattr(form, n).data for n in names if n != "handling_code"}
         try:
+            values = locales.read_amounts(values, locales.input_locale())
             service.update_case(
                 case.id, actor=g.actor, handling_code=form.handling_code.data, **values
             )
@@ -470,6 +519,8 @@ def edit(case_id):
         loose=loose,
         fields=CaseForm_fields(case.kind),
         catalog=catalog,
+        number_locale=locales.input_locale(),
+        number_example=locales.example(locales.input_locale()),
     )
 
 
@@ -563,7 +614,11 @@ def add_item(case_id):
     return _act(
         case_id,
         form,
-        lambda: service.add_items(case_id, [form.item.form.as_dict() or {}], actor=g.actor),
+        lambda: service.add_items(
+            case_id,
+            locales.read_items([form.item.form.as_dict() or {}], locales.input_locale()),
+            actor=g.actor,
+        ),
         "Item added.",
         "#items",
     )
@@ -672,16 +727,16 @@ def merge(case_id):
 @permission_required("case.decide")
 def decide(case_id):
     form = DecisionForm()
+    amounts = {"evaded_duties": form.evaded_duties.data, "penalty": form.penalty.data}
     return _act(
         case_id,
         form,
         lambda: service.decide_offence(
             case_id,
             actor=g.actor,
-            evaded_duties=form.evaded_duties.data,
             legal_provision=form.legal_provision.data,
             decision_text=form.decision_text.data,
-            penalty=form.penalty.data,
+            **locales.read_amounts(amounts, locales.input_locale()),
         ),
         "Decision recorded.",
         "#decision",

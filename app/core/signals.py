@@ -37,3 +37,5 @@ ratings_recomputed = _signals.signal("ratings-recomputed")
 #: kwargs: source, target ("category:canonical"), before, after (article counts),
 #: period (date, date) of the newer period, actor
 network_edge_grew = _signals.signal("network-edge-grew")
+#: A case was assigned to someone (not a task: the case itself). kwargs: case, assignee, actor
+case_assigned = _signals.signal("case-assigned")

@@ -107,4 +107,48 @@
     sel.addEventListener("change", sync);
     sync();
   });
+
+  // --- the seizure map (Leaflet, bundled outlines; a tile server only when configured) ----
+  var box = document.getElementById("seizure-map");
+  if (box && window.L) {
+    var points = JSON.parse(box.getAttribute("data-points") || "[]");
+    box.style.height = "480px";
+    var map = window.L.map(box, {worldCopyJump: true, attributionControl: true});
+    var tiles = box.getAttribute("data-tile-url");
+    if (tiles) {
+      window.L.tileLayer(tiles, {attribution: box.getAttribute("data-tile-attribution") || ""}).addTo(map);
+    } else {
+      fetch(box.getAttribute("data-outlines"), {credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (outlines) {
+          if (!outlines) { return; }
+          window.L.geoJSON(outlines, {
+            style: {color: "#7a8699", weight: 1, fillColor: "#eef1f5", fillOpacity: 1},
+            interactive: false
+          }).addTo(map).bringToBack();
+        });
+    }
+    map.attributionControl.addAttribution("Natural Earth (public domain)");
+    var listUrl = box.getAttribute("data-list-url");
+    var bounds = [];
+    points.forEach(function (p) {
+      var radius = 6 + Math.min(24, Math.sqrt(p.count) * 4);
+      var marker = window.L.circleMarker([p.lat, p.lon], {
+        radius: radius, color: "#8b0000", weight: 2, fillColor: "#d9534f", fillOpacity: 0.6,
+        className: "seizure-point"
+      }).addTo(map);
+      var link = document.createElement("a");
+      link.href = listUrl + (listUrl.indexOf("?") < 0 ? "?" : "&") + "place_ref=" + encodeURIComponent(p.ref);
+      link.textContent = p.label + ": " + p.count + " seizure" + (p.count === 1 ? "" : "s");
+      marker.bindPopup(link);
+      marker.bindTooltip(p.label + " (" + p.count + ")");
+      marker.getElement && marker.getElement() && marker.getElement().setAttribute("data-place", p.ref);
+      bounds.push([p.lat, p.lon]);
+    });
+    if (bounds.length) {
+      map.fitBounds(bounds, {padding: [40, 40], maxZoom: 9});
+    } else {
+      map.setView([44, 20], 5);
+    }
+  }
 })();

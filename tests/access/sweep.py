@@ -509,10 +509,6 @@ IN_FLIGHT = {
     "audit.audit_case",
     "audit.audit_cases",
     "audit.record_debt",
-    "cases.case_file_pdf",
-    "cases.seizure_map",
-    "cases.correct_decision",
-    "cases.referral_pdf",
 }
 
 #: (channel, kind) of every outbound message (``app.alerts.models.Delivery``)

@@ -25,8 +25,7 @@ def test_record_seizure_with_items_parties_and_photo(client, login_as, make, db)
     db.session.commit()
     form = {
         "event_dt": "2026-05-01T10:30",
-        "place_type": "bcp",
-        "place": "BCP Merdare",
+        "place_ref": "crossing:BCP-MER",
         "direction": "import",
         "transport_mode": "road",
         "conveyance": "Truck 01-234-AB",
