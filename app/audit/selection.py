@@ -42,17 +42,10 @@ RANK_BY = {"findings": "expected findings", "yield": "expected yield"}
 def _recently_audited(months: int) -> tuple[set[int], set[str]]:
     """Entity ids with an audit case opened within ``months`` (read only), and trader codes
     confirmed in a selection within the same window."""
-    since = now_utc() - timedelta(days=int(months * 30.44))
-    from app.cases.models import Case
+    from app.cases.queries import traders_audited_since
 
-    entities = {
-        e
-        for (e,) in db.session.execute(
-            select(Case.trader_entity_id).where(
-                Case.kind == "audit", Case.opened_dt >= since, Case.trader_entity_id.is_not(None)
-            )
-        )
-    }
+    since = now_utc() - timedelta(days=int(months * 30.44))
+    entities = traders_audited_since(since)
     codes = {
         c
         for (c,) in db.session.execute(

@@ -117,20 +117,11 @@ def _active_model_version() -> int | None:
 
 
 def _audit_findings() -> dict[int, str]:
-    """Entity id -> reference of an audit case with findings or an assessed debt (read only)."""
-    try:
-        from app.cases.models import Case
-    except ImportError:  # a deployment without the cases domain
-        return {}
+    """Entity id -> reference of an audit case with findings or an assessed debt (read only,
+    through the cases domain's queries)."""
+    from app.cases.queries import audit_findings_by_trader
 
-    rows = db.session.execute(
-        select(Case.trader_entity_id, Case.reference).where(
-            Case.kind == "audit",
-            Case.trader_entity_id.is_not(None),
-            or_(Case.assessed_debt > 0, func.length(func.coalesce(Case.findings, "")) > 0),
-        )
-    ).all()
-    return {entity_id: ref for entity_id, ref in rows}
+    return audit_findings_by_trader()
 
 
 def _declaration_frame(start: date, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -526,25 +517,9 @@ def _audit_cases_of(entity_id: int | None) -> list[dict]:
     """Audit cases of the trader (reference, status, findings, debt), read only."""
     if entity_id is None:
         return []
-    try:
-        from app.cases.models import Case
-    except ImportError:  # a deployment without the cases domain
-        return []
+    from app.cases.queries import audit_cases_of_trader
 
-    rows = db.session.execute(
-        select(
-            Case.id,
-            Case.reference,
-            Case.status,
-            Case.opened_dt,
-            Case.assessed_debt,
-            Case.findings,
-            Case.risk_areas,
-        )
-        .where(Case.kind == "audit", Case.trader_entity_id == entity_id)
-        .order_by(Case.opened_dt.desc())
-    ).all()
-    return [r._asdict() for r in rows]
+    return audit_cases_of_trader(entity_id)
 
 
 def recent_ratings(limit: int = 8, *, actor: Actor) -> list[TraderRating]:

@@ -226,3 +226,49 @@ def export_row(case: Case) -> list:
         case.handling_code,
         case.assignee.username if case.assignee else "",
     ]
+
+
+# --- read functions for the audit domain (issue 21: no reads of cases.models from outside) --
+
+
+def audit_findings_by_trader() -> dict[int, str]:
+    """Trader entity id -> reference of an audit case with findings or an assessed debt
+    (read only, for the trader ratings' history term)."""
+    rows = db.session.execute(
+        select(Case.trader_entity_id, Case.reference).where(
+            Case.kind == "audit",
+            Case.trader_entity_id.is_not(None),
+            or_(Case.assessed_debt > 0, func.length(func.coalesce(Case.findings, "")) > 0),
+        )
+    ).all()
+    return {entity_id: ref for entity_id, ref in rows}
+
+
+def audit_cases_of_trader(entity_id: int) -> list[dict]:
+    """Audit cases of a trader entity, newest first: id, reference, status, opened_dt,
+    assessed_debt, findings, risk_areas (read only, for the trader assessment report)."""
+    rows = db.session.execute(
+        select(
+            Case.id,
+            Case.reference,
+            Case.status,
+            Case.opened_dt,
+            Case.assessed_debt,
+            Case.findings,
+            Case.risk_areas,
+        )
+        .where(Case.kind == "audit", Case.trader_entity_id == entity_id)
+        .order_by(Case.opened_dt.desc())
+    ).all()
+    return [r._asdict() for r in rows]
+
+
+def traders_audited_since(since) -> set[int]:
+    """Trader entity ids with an audit case opened at or after ``since`` (read only)."""
+    return set(
+        db.session.scalars(
+            select(Case.trader_entity_id).where(
+                Case.kind == "audit", Case.opened_dt >= since, Case.trader_entity_id.is_not(None)
+            )
+        )
+    )
