@@ -58,6 +58,8 @@ PERMISSIONS = {
     "audit.select": "Select traders for post-clearance audit",
     "news.view": "Read news articles and dependency networks",
     "news.terms.edit": "Edit term lists and promote mentions",
+    "news.workbench": "Review news mentions in the workbench: edit, link, dismiss (promoting "
+    "also needs entity.edit)",
     "news.manage": "Manage news feeds",
     "trail.view": "Query the access trail of the own unit (rows of its users and clients)",
     "trail.view_all": "Query the access trail of every unit (each such read is trailed)",
@@ -86,6 +88,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "risk.profile.view",
             "alert.manage",
             "news.terms.edit",
+            "news.workbench",
             "audit.rating.view",
         }
     ),
@@ -101,6 +104,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "risk.profile.approve",
             "risk.model.manage",
             "alert.manage",
+            "news.workbench",
             "audit.rating.view",
         }
     ),

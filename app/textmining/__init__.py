@@ -36,7 +36,7 @@ def init_app(app):
                 ("Network", "textmining.network", "news.view"),
                 ("Feeds", "textmining.feeds", "news.view"),
                 ("Terms", "textmining.terms", "news.view"),
-                ("Workbench", "textmining.workbench", "news.terms.edit"),
+                ("Workbench", "textmining.workbench", "news.workbench"),
             ),
         ),
     )

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app.core import signals
 from app.core.time import now_utc
 from app.extensions import db
-from app.textmining.ingest import extraction_text
+from app.textmining.ingest import detect_language, extraction_text
 from app.textmining.models import Mention, Term, WorkbenchDecision
 from app.textmining.nlp import Extractor, TermSpec, builtin_term_specs, extractor_for
 from app.textmining.terms_builtin import WORKBENCH_CATEGORIES
@@ -22,6 +22,14 @@ ENTITY_TYPES = {
     "vehicle": "vehicle",
     "vessel": "vessel",
 }
+
+
+def language_of(article, text: str) -> str:
+    """The article's detected language, detected now if it was not stored; "" when the text
+    is too short to tell (the statistical model then does not run on it)."""
+    if article.language:
+        return article.language
+    return detect_language(text)[0] or ""
 
 
 def term_specs() -> tuple[list[TermSpec], tuple]:
@@ -48,9 +56,11 @@ def get_extractor(model: str | None = None) -> Extractor:
 def extract_articles(articles, *, extractor: Extractor | None = None) -> None:
     """(Re)extract mentions for ``articles`` and link them to known registry entities."""
     extractor = extractor or get_extractor()
-    results = extractor.extract_many([extraction_text(a) for a in articles])
+    texts = [extraction_text(a) for a in articles]
+    languages = [language_of(a, text) for a, text in zip(articles, texts, strict=True)]
+    results = extractor.extract_many(texts, languages=languages)
     linker = _EntityLinker()
-    for article, found in zip(articles, results, strict=True):
+    for article, found, language in zip(articles, results, languages, strict=True):
         if article.id is not None:
             db.session.execute(db.delete(Mention).where(Mention.article_id == article.id))
         for m in found:
@@ -68,7 +78,7 @@ def extract_articles(articles, *, extractor: Extractor | None = None) -> None:
                 mention.entity_id = linker.entity_for(m.category, mention.canonical, article.id)
             db.session.add(mention)
         article.extracted_dt = now_utc()
-        article.extractor = extractor.name
+        article.extractor = extractor.name_for(language)
     db.session.flush()
     for article in articles:
         db.session.expire(article, ["mentions"])

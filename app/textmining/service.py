@@ -6,10 +6,12 @@ from sqlalchemy import distinct, func, or_, select
 
 from app.core.errors import ValidationError
 from app.extensions import db
+from app.security import trail
 from app.security.access import NotFound
 from app.textmining.extraction import ENTITY_TYPES, extract_articles, get_extractor
 from app.textmining.ingest import extraction_text
 from app.textmining.models import Article, Mention, Term, WorkbenchDecision
+from app.textmining.splits import apply_term_splits
 from app.textmining.terms_builtin import BUILTIN_TERMS, TERM_CATEGORIES, WORKBENCH_CATEGORIES
 
 MAX_SYNONYMS = 200
@@ -125,6 +127,7 @@ def highlight(article: Article) -> tuple[list[Segment], list[Segment]]:
 def reextract(*, actor, limit: int | None = None) -> int:
     """Extract mentions again with the current term lists (newest articles first)."""
     actor.require("news.terms.edit")
+    apply_term_splits()
     stmt = select(Article).order_by(Article.id.desc())
     if limit:
         stmt = stmt.limit(limit)
@@ -150,6 +153,7 @@ def seed_terms(*, actor=None) -> int:
     """Insert the built-in terms missing from the table (idempotent); returns how many."""
     if actor is not None:
         actor.require("news.terms.edit")
+    apply_term_splits()
     existing = {(c, n) for c, n in db.session.execute(select(Term.category, Term.canonical))}
     added = 0
     for category, terms in BUILTIN_TERMS.items():
@@ -361,21 +365,35 @@ def _link_articles(intel, entity_id, category, canonical, actor, limit=500) -> i
 
 
 def promote_mention(
-    category: str, canonical: str, *, actor, name: str | None = None, handling_code: str = "P"
+    category: str,
+    canonical: str,
+    *,
+    actor,
+    name: str | None = None,
+    handling_code: str = "P",
+    entity_type: str | None = None,
 ) -> WorkbenchDecision:
     """Create a registry entity from a mention (analyst-confirmed), with provenance back to
-    the articles that mention it, and record those mentions."""
-    actor.require("news.terms.edit")
+    the articles that mention it, and record those mentions. ``name`` and ``entity_type``
+    are the analyst's corrections of the mention's text and category (the model may call a
+    person an organisation); the extracted spelling is kept as an alias."""
+    actor.require("news.workbench")
     article_ids = _mention_article_ids(category, canonical)
     if not article_ids:
         raise ValidationError({"canonical": f"no article mentions {canonical!r}"})
+    entity_type = entity_type or category
+    if entity_type not in ENTITY_TYPES:
+        raise ValidationError({"entity_type": f"must be one of {', '.join(ENTITY_TYPES)}"})
+    name = " ".join((name or canonical).split())
+    if not name:
+        raise ValidationError({"name": "is required"})
     intel = _intel()
     decision = _decide(category, canonical, "promoted", None, actor)
     entity = intel.create_entity(
-        ENTITY_TYPES[category],
-        (name or canonical).strip(),
+        ENTITY_TYPES[entity_type],
+        name,
         actor=actor,
-        aliases=() if not name or name.strip() == canonical else (canonical,),
+        aliases=() if name == canonical else (canonical,),
         handling_code=handling_code,
         unit_id=actor.unit_id,
         # provenance: the first article that mentions it (the others are recorded as mentions)
@@ -389,7 +407,7 @@ def promote_mention(
 
 def link_mention(category: str, canonical: str, entity_id: int, *, actor) -> WorkbenchDecision:
     """Confirm that a mention is a known registry entity and record the mentions."""
-    actor.require("news.terms.edit")
+    actor.require("news.workbench")
     if not _mention_article_ids(category, canonical):
         raise ValidationError({"canonical": f"no article mentions {canonical!r}"})
     intel = _intel()
@@ -403,15 +421,39 @@ def link_mention(category: str, canonical: str, entity_id: int, *, actor) -> Wor
 
 
 def dismiss_mention(category: str, canonical: str, *, actor) -> WorkbenchDecision:
-    actor.require("news.terms.edit")
+    actor.require("news.workbench")
     decision = _decide(category, canonical, "dismissed", None, actor)
     db.session.flush()
     return decision
 
 
+MAX_BULK = 200
+
+
+def dismiss_many(items, *, actor) -> list[WorkbenchDecision]:
+    """Dismiss several proposals at once: ``items`` are (category, canonical) pairs. All or
+    nothing (one already decided refuses the batch, naming it); one trail row for the batch."""
+    actor.require("news.workbench")
+    items = list(dict.fromkeys(items))
+    if not items:
+        raise ValidationError({"item": "tick at least one proposal"})
+    if len(items) > MAX_BULK:
+        raise ValidationError({"item": f"at most {MAX_BULK} proposals at once"})
+    decisions = [_decide(cat, canonical, "dismissed", None, actor) for cat, canonical in items]
+    db.session.flush()
+    trail.record(
+        actor,
+        "update",
+        "news_workbench",
+        None,
+        details={"dismissed": [f"{d.category}: {d.canonical}" for d in decisions]},
+    )
+    return decisions
+
+
 def undo_decision(decision_id: int, *, actor) -> None:
     """Reopen a dismissed proposal (promotions stay: the registry entity exists)."""
-    actor.require("news.terms.edit")
+    actor.require("news.workbench")
     decision = db.session.get(WorkbenchDecision, decision_id)
     if decision is None:
         raise NotFound()

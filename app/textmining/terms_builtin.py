@@ -32,11 +32,12 @@ BUILTIN_TERMS: dict[str, dict[str, list[str]]] = {
         "cocaine": [
             "cocaine",
             "coke",
-            "crack cocaine",
             "cocaine hydrochloride",
             "cocaine base",
             "coca paste",
         ],
+        # crack is tracked apart from cocaine powder (other market, other users, other routes)
+        "crack": ["crack cocaine", "rock cocaine", "crack rocks"],
         "heroin": ["heroin", "smack", "brown sugar", "diamorphine"],
         "methamphetamine": [
             "methamphetamine",
@@ -54,14 +55,13 @@ BUILTIN_TERMS: dict[str, dict[str, list[str]]] = {
             "cannabis",
             "marijuana",
             "marihuana",
-            "hashish",
-            "hash",
-            "cannabis resin",
             "skunk",
             "weed",
             "cannabis herb",
             "cannabis plants",
         ],
+        # resin and herb are separate markets in seizure statistics (EMCDDA, WCO)
+        "cannabis resin": ["cannabis resin", "hashish", "hash"],
         "captagon": ["captagon", "fenethylline", "captagon pills", "captagon tablets"],
         "ecstasy": ["ecstasy", "mdma", "ecstasy pills", "ecstasy tablets"],
         "opium": ["opium", "raw opium"],
@@ -93,6 +93,25 @@ BUILTIN_TERMS: dict[str, dict[str, list[str]]] = {
             "raw tobacco",
             "fine-cut tobacco",
             "tobacco leaves",
+        ],
+        # heated tobacco and e-cigarettes are taxed and tracked apart from cigarettes and tobacco
+        "heated tobacco": [
+            "heated tobacco",
+            "heated tobacco products",
+            "heat-not-burn",
+            "heated tobacco sticks",
+            "tobacco sticks",
+            "heets",
+            "iqos",
+        ],
+        "e-cigarettes": [
+            "e-cigarettes",
+            "e-cigarette",
+            "electronic cigarettes",
+            "vapes",
+            "vaping devices",
+            "e-liquids",
+            "e-liquid",
         ],
         "alcohol": [
             "alcohol",
@@ -193,9 +212,9 @@ BUILTIN_TERMS: dict[str, dict[str, list[str]]] = {
             "bank notes",
             "bulk cash",
             "undeclared currency",
-            "gold bars",
-            "gold",
         ],
+        # gold is a commodity of its own (smuggled bullion), not cash
+        "gold": ["gold", "gold bars", "gold bullion", "gold ingots"],
         "precursors": [
             "precursors",
             "drug precursors",
@@ -297,12 +316,17 @@ BUILTIN_TERMS: dict[str, dict[str, list[str]]] = {
             "sailboat",
             "pleasure craft",
             "catamaran",
+        ],
+        # go-fast boats are a distinct trafficking conveyance, not leisure yachts
+        "speedboat": [
             "speedboat",
             "go-fast boat",
+            "go-fast",
             "rib",
-            "semi-submersible",
-            "narco-sub",
+            "rigid inflatable boat",
+            "powerboat",
         ],
+        "semi-submersible": ["semi-submersible", "narco-sub", "narco-submarine"],
         "air cargo": [
             "air cargo",
             "air freight",
@@ -366,8 +390,14 @@ BUILTIN_TERMS: dict[str, dict[str, list[str]]] = {
             "private aircraft",
             "light aircraft",
             "small aircraft",
+        ],
+        # drones are their own conveyance: folded into aircraft they hid drone smuggling
+        "drone": [
             "drone",
-            "drones",
+            "uav",
+            "unmanned aerial vehicle",
+            "unmanned aircraft",
+            "quadcopter",
         ],
         "pedestrian": ["on foot", "pedestrian", "pedestrians"],
     },
@@ -408,6 +438,9 @@ BUILTIN_TERMS: dict[str, dict[str, list[str]]] = {
             "ingested capsules",
             "capsules in his stomach",
             "internal concealment",
+        ],
+        # goods strapped or taped to the body are not swallowed: another method, another search
+        "on the body": [
             "body carrier",
             "strapped to his body",
             "strapped to her body",
@@ -755,6 +788,35 @@ BUILTIN_TERMS: dict[str, dict[str, list[str]]] = {
         "evening": ["evening", "in the evening"],
         "rush hour": ["rush hour", "peak hours", "busy period"],
     },
+}
+
+#: synonyms moved out of a term into a term of their own (category, from, to): applied to
+#: stored built-in term rows and to stored mentions by ``service.apply_term_splits``
+TERM_SPLITS: tuple[tuple[str, str, str], ...] = (
+    ("transport", "private aircraft", "drone"),
+    ("transport", "yacht", "speedboat"),
+    ("transport", "yacht", "semi-submersible"),
+    ("commodity", "cocaine", "crack"),
+    ("commodity", "cannabis", "cannabis resin"),
+    ("commodity", "currency", "gold"),
+    ("concealment", "body packing", "on the body"),
+)
+#: forms the old lists held that the new term takes over (plurals are added when matching)
+SPLIT_FORMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("transport", "drone"): ("drone", "drones"),
+    ("transport", "speedboat"): ("speedboat", "go-fast boat", "rib"),
+    ("transport", "semi-submersible"): ("semi-submersible", "narco-sub"),
+    ("commodity", "crack"): ("crack cocaine",),
+    ("commodity", "cannabis resin"): ("hashish", "hash", "cannabis resin"),
+    ("commodity", "gold"): ("gold bars", "gold"),
+    ("concealment", "on the body"): (
+        "body carrier",
+        "strapped to his body",
+        "strapped to her body",
+        "taped to his body",
+        "taped to her body",
+        "body concealment",
+    ),
 }
 
 #: words that never count as an organisation or person on their own (model noise)

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
+from app.core.params import id_value
 from app.core.web import permission_required
 from app.extensions import db
 from app.textmining import feeds as feed_service
@@ -282,7 +283,7 @@ def terms_reextract():
 
 
 @bp.get("/workbench")
-@permission_required("news.terms.edit")
+@permission_required("news.workbench")
 def workbench():
     category = request.args.get("category") or None
     show = request.args.get("show") == "all"
@@ -294,45 +295,68 @@ def workbench():
         show=show,
         categories=WORKBENCH_CATEGORIES,
         form=WorkbenchForm(),
+        can_promote=g.actor.can("entity.edit"),
     )
 
 
+def _decide(action, form):
+    category, canonical = form.category.data, form.canonical.data
+    if action == "promote":
+        decision = service.promote_mention(
+            category,
+            canonical,
+            actor=g.actor,
+            name=form.name.data or None,
+            entity_type=form.entity_type.data or None,
+            handling_code=form.handling_code.data or "P",
+        )
+        flash(f"{canonical} added to the entity registry (#{decision.entity_id}).", "info")
+    elif action == "link":
+        entity_id = id_value(form.entity_id.data, "entity_id", strict=True)
+        if entity_id is None:
+            raise ValidationError({"entity_id": "choose the registry entity from the list"})
+        service.link_mention(category, canonical, entity_id, actor=g.actor)
+        flash(f"{canonical} linked to entity #{entity_id}.", "info")
+    elif action == "dismiss":
+        service.dismiss_mention(category, canonical, actor=g.actor)
+        flash(f"{canonical} dismissed.", "info")
+    else:
+        raise ValidationError({"action": "must be promote, link or dismiss"})
+
+
 @bp.post("/workbench/<action>")
-@permission_required("news.terms.edit")
+@permission_required("news.workbench")
 def workbench_decide(action):
     form = WorkbenchForm()
     if not form.validate_on_submit():
         flash("The proposal was incomplete; reload the workbench.", "error")
         return redirect(url_for("textmining.workbench"))
-    category, canonical = form.category.data, form.canonical.data
     try:
-        if action == "promote":
-            decision = service.promote_mention(
-                category,
-                canonical,
-                actor=g.actor,
-                name=form.name.data or None,
-                handling_code=form.handling_code.data or "P",
-            )
-            flash(f"{canonical} added to the entity registry (#{decision.entity_id}).", "info")
-        elif action == "link":
-            if not form.entity_id.data:
-                raise ValidationError({"entity_id": "give the id of the registry entity"})
-            service.link_mention(category, canonical, form.entity_id.data, actor=g.actor)
-            flash(f"{canonical} linked to entity #{form.entity_id.data}.", "info")
-        elif action == "dismiss":
-            service.dismiss_mention(category, canonical, actor=g.actor)
-            flash(f"{canonical} dismissed.", "info")
-        else:
-            raise ValidationError({"action": "must be promote, link or dismiss"})
+        _decide(action, form)
     except ValidationError as exc:
         db.session.rollback()
         _flash_errors(exc)
-    return redirect(url_for("textmining.workbench", category=category))
+    return redirect(url_for("textmining.workbench", category=form.category.data))
+
+
+@bp.post("/workbench/dismiss-many")
+@permission_required("news.workbench")
+def workbench_dismiss_many():
+    """Bulk dismiss: ticked rows arrive as "category|canonical" items."""
+    if ConfirmForm().validate_on_submit():
+        items = [tuple(raw.split("|", 1)) for raw in request.form.getlist("item") if "|" in raw]
+        try:
+            done = service.dismiss_many(items, actor=g.actor)
+        except ValidationError as exc:
+            db.session.rollback()
+            _flash_errors(exc)
+        else:
+            flash(f"{len(done)} proposals dismissed.", "info")
+    return redirect(url_for("textmining.workbench", category=request.args.get("category") or None))
 
 
 @bp.post("/workbench/decisions/<int:decision_id>/undo")
-@permission_required("news.terms.edit")
+@permission_required("news.workbench")
 def workbench_undo(decision_id):
     if ConfirmForm().validate_on_submit():
         try:

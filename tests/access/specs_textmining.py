@@ -54,6 +54,25 @@ def build(world):
     db.session.flush()
     world.news_feed, world.news_article, world.news_term = feed, article, term
     world.news_host, world.news_decision = host, decision
+    world.news_decision_id = decision.id
+
+
+def _dismissed_again(world):
+    """Undo deletes the dismissal: each allowed role gets it back before its request."""
+    from app.extensions import db
+    from app.textmining.models import WorkbenchDecision
+
+    if db.session.get(WorkbenchDecision, world.news_decision_id) is None:
+        db.session.add(
+            WorkbenchDecision(
+                id=world.news_decision_id,
+                category="person",
+                canonical="Somebody",
+                status="dismissed",
+            )
+        )
+        db.session.commit()
+    return {}
 
 
 ROUTES = [
@@ -105,16 +124,22 @@ ROUTES = [
     ),
     Route("textmining.terms_seed", perm="news.terms.edit"),
     Route("textmining.terms_reextract", perm="news.terms.edit"),
-    Route("textmining.workbench", perm="news.terms.edit"),
+    Route("textmining.workbench", perm="news.workbench"),
     Route(
         "textmining.workbench_decide",
-        perm="news.terms.edit",
+        perm="news.workbench",
         args=lambda w: {"action": "dismiss"},
         body=lambda w: {"category": "person", "canonical": "Ivan Petrov"},
     ),
     Route(
+        "textmining.workbench_dismiss_many",
+        perm="news.workbench",
+        body=lambda w: {"item": ["person|Ivan Petrov"]},
+    ),
+    Route(
         "textmining.workbench_undo",
-        perm="news.terms.edit",
-        args=lambda w: {"decision_id": w.news_decision.id},
+        perm="news.workbench",
+        args=lambda w: {"decision_id": w.news_decision_id},
+        body=_dismissed_again,
     ),
 ]

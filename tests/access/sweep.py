@@ -500,6 +500,7 @@ ROUTES = {
     "textmining.terms_reextract": [quiet(_NEWS_ADMIN)],
     "textmining.terms_seed": [quiet(_NEWS_ADMIN)],
     "textmining.workbench_decide": [quiet("confirms a name in the news: answers a redirect")],
+    "textmining.workbench_dismiss_many": [quiet("dismisses names in the news: a redirect")],
     "textmining.workbench_undo": [quiet("undoes a workbench decision: answers a redirect")],
 }
 
