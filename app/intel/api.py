@@ -116,8 +116,26 @@ def entities_create():
         attributes=body.get("attributes"),
         handling_code=body.get("handling_code", "P"),
         handling_conditions=body.get("handling_conditions"),
+        duplicate_reason=body.get("duplicate_reason"),
     )
     return jsonify(entity_json(entity)), 201
+
+
+@bp.errorhandler(service.DuplicateIdentifier)
+def _duplicate(exc):
+    """409 naming the existing entity: raised only when the caller may see it (a holder they
+    may not see is not reported, the entity is registered as if there were none)."""
+    from app.extensions import db
+
+    db.session.rollback()
+    existing = db.session.get(Entity, exc.existing.id)
+    body = {
+        "status": 409,
+        "message": f"{exc}; send duplicate_reason to register a second entity anyway",
+        "fields": exc.fields,
+        "existing": service.entity_summary(existing),
+    }
+    return jsonify({"error": body}), 409
 
 
 @bp.get("/entities/<int:entity_id>")
@@ -247,6 +265,11 @@ SCHEMAS = {
             "attributes": {"type": "object"},
             "handling_code": {"type": "string", "enum": ["P", "C"]},
             "handling_conditions": {"type": "string"},
+            "duplicate_reason": {
+                "type": "string",
+                "description": "why a second entity is registered with an identifier an "
+                "entity you may see already holds (without it: 409 naming that entity)",
+            },
         },
     },
     "Link": {
@@ -350,6 +373,10 @@ OPENAPI = {
             "requestBody": {"required": True, **_json(_ref("EntityInput"))},
             "responses": {
                 "201": {"description": "Created", **_json(_ref("Entity"))},
+                "409": {
+                    "description": "An identifier is already registered on an entity you may "
+                    "see (error.existing names it); one you may not see is never reported"
+                },
                 **ERROR_RESPONSES,
             },
         },

@@ -320,6 +320,7 @@ def generate(
             actor=actor,
             identifiers=dict(original.identifiers),
             propose=True,
+            duplicate_reason="demo: a near-duplicate for the resolution queue",
         )
         dupes.append(dup)
     if with_reports and actor.unit_id:

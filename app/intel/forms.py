@@ -51,6 +51,11 @@ class EntityForm(FlaskForm):
     attributes = TextAreaField("Attributes (name: value per line)", validators=[Optional()])
     handling_code = SelectField("Handling code", choices=HANDLING_CHOICES, default="P")
     handling_conditions = TextAreaField("Handling conditions", validators=[Optional()])
+    #: shown once an identifier turns out to be registered already
+    duplicate_reason = TextAreaField(
+        "Register anyway: why a second entity with this identifier",
+        validators=[Optional(), Length(max=500)],
+    )
 
 
 class LinkForm(FlaskForm):

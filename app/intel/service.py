@@ -6,7 +6,7 @@ unit (and shares). A link is visible when the link itself and both its ends are 
 
 from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.core import signals
@@ -43,6 +43,34 @@ SCHEMES_BY_TYPE = {
     "bank_account": {"iban"},
 }
 MAX_NAME = 300
+
+
+class DuplicateIdentifier(ValidationError):
+    """An identifier being registered is already held by an entity the actor may see: the
+    existing entity is offered (``existing``) instead of a silent duplicate. A holder the actor
+    may not see is never reported (no existence oracle): registration goes on as if none."""
+
+    def __init__(self, existing, scheme: str):
+        self.existing = existing
+        self.scheme = scheme
+        label = f"{existing.type_label} {existing.name}"
+        super().__init__({f"identifiers.{scheme}": f"already registered as {label}"})
+
+
+def registered_holder(clean_ids: dict, *, actor: Actor) -> tuple[str, Entity] | None:
+    """(scheme, surviving entity) of the first normalised identifier already registered on an
+    entity ``actor`` may see; None when none is, or only on entities they may not see."""
+    for scheme, value in sorted((clean_ids or {}).items()):
+        holders = db.session.scalars(
+            select(EntityIdentifier.entity_id)
+            .where(EntityIdentifier.scheme == scheme, EntityIdentifier.value == value)
+            .order_by(EntityIdentifier.entity_id)
+        ).all()
+        for entity_id in holders:
+            holder = canonical(db.session.get(Entity, entity_id))
+            if can_see(actor, holder):
+                return scheme, holder
+    return None
 
 
 def _clean_text_list(values, field) -> list[str]:
@@ -132,8 +160,12 @@ def create_entity(
     provenance=None,
     roles=None,
     propose=True,
+    duplicate_reason=None,
 ) -> Entity:
-    """Register an entity (validated identifiers) and propose resolution candidates."""
+    """Register an entity (validated identifiers) and propose resolution candidates.
+
+    An identifier already held by an entity the actor may see raises DuplicateIdentifier
+    unless ``duplicate_reason`` says why a second entity is wanted (kept in the trail)."""
     actor.require("entity.edit")
     entity_type = _check_type(entity_type)
     name = " ".join(str(name or "").split())
@@ -152,6 +184,10 @@ def create_entity(
         raise ValidationError({"attributes": "must be an object of name -> value"})
     unit_id = unit_id if unit_id is not None else actor.unit_id
     handling_code = _check_handling(handling_code, unit_id)
+    duplicate_reason = " ".join(str(duplicate_reason or "").split())[:500]
+    held = registered_holder(clean_ids, actor=actor)
+    if held is not None and not duplicate_reason:
+        raise DuplicateIdentifier(held[1], held[0])
     prov_type, prov_id = provenance if provenance else (None, None)
     entity = Entity(
         entity_type=entity_type,
@@ -171,7 +207,15 @@ def create_entity(
     db.session.flush()
     _sync_index_rows(entity)
     db.session.flush()
-    trail.record(actor, "create", "entity", entity.id)
+    trail.record(
+        actor,
+        "create",
+        "entity",
+        entity.id,
+        details={"duplicate_of": held[1].id, "identifier": held[0], "reason": duplicate_reason}
+        if held is not None
+        else None,
+    )
     request_index("entity", entity.id)
     if propose:
         from app.intel.resolution import propose_candidates
@@ -321,8 +365,14 @@ def find_entities(query, *, actor: Actor, types=None, limit=20) -> list[Entity]:
                 ]
             )
         )
-    rows = db.session.scalars(stmt.where(or_(*conditions)).order_by(Entity.name).limit(limit))
-    return list(rows)
+    # exact (name or identifier), then name prefix, then any other match, across all types
+    rank = case(
+        (or_(func.lower(Entity.name) == query.lower(), Entity.id.in_(by_identifier)), 0),
+        (Entity.name.ilike(f"{_escape(query)}%", escape="\\"), 1),
+        else_=2,
+    )
+    stmt = stmt.where(or_(*conditions)).order_by(rank, Entity.name, Entity.id).limit(limit)
+    return list(db.session.scalars(stmt))
 
 
 def _escape(text: str) -> str:

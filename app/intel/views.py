@@ -70,6 +70,7 @@ def entities():
 @permission_required("entity.edit")
 def entity_new():
     form = EntityForm()
+    existing = None
     if form.validate_on_submit():
         try:
             entity = service.create_entity(
@@ -81,14 +82,19 @@ def entity_new():
                 attributes=parse_pairs(form.attributes.data, "attributes"),
                 handling_code=form.handling_code.data,
                 handling_conditions=form.handling_conditions.data,
+                duplicate_reason=form.duplicate_reason.data,
             )
+        except service.DuplicateIdentifier as exc:
+            db.session.rollback()
+            existing = service.get_entity(exc.existing.id, actor=g.actor, log=False)
+            form.identifiers.errors = [*form.identifiers.errors, *exc.fields.values()]
         except ValidationError as exc:
             db.session.rollback()
             form_errors(form, exc)
         else:
             flash(f"{entity.type_label} {entity.name} registered.", "info")
             return redirect(url_for("intel.entity_detail", entity_id=entity.id))
-    return render_template("intel/entity_form.html", form=form, entity=None)
+    return render_template("intel/entity_form.html", form=form, entity=None, existing=existing)
 
 
 def _mentions_by_type(entity):

@@ -32,6 +32,7 @@ def build(world):
         actor=actor,
         handling_code="C",
         identifiers={"passport": "X1234567"},
+        duplicate_reason="the duplicate the merge below folds in",
     )
     world.entity_dup = b
     world.merge = resolution.merge_entities(a.id, b.id, actor=actor)

@@ -15,6 +15,7 @@ def _secret(actor, name=SENTINEL, conditions="Unit A investigators only"):
     return entity(
         actor,
         name,
+        duplicate_reason="a deliberate duplicate for this test",
         entity_type="person",
         aliases=[f"{SENTINEL} alias"],
         identifiers={"passport": "X7731000"},

@@ -47,7 +47,11 @@ def test_entity_page_shows_links_mentions_and_candidates(client, login_as, make,
         "organisation", "Vardar Foods", actor=actor, identifiers={"eori": "MK1234567"}
     )
     b = service.create_entity(
-        "organisation", "VARDAR FOODS DOOEL", actor=actor, identifiers={"eori": "MK1234567"}
+        "organisation",
+        "VARDAR FOODS DOOEL",
+        actor=actor,
+        identifiers={"eori": "MK1234567"},
+        duplicate_reason="a deliberate duplicate for this test",
     )
     p = service.create_entity("person", "Goran Petrov", actor=actor)
     service.add_link(p.id, a.id, "director_of", actor=actor, grade="1A")

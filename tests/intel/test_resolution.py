@@ -25,7 +25,13 @@ def test_true_duplicates_with_shared_identifier_are_proposed(make, variant):
     original = entity(
         actor, "Ivan Petrov", entity_type="person", identifiers={"passport": "P1234567"}
     )
-    dup = entity(actor, variant, entity_type="person", identifiers={"passport": "P1234567"})
+    dup = entity(
+        actor,
+        variant,
+        entity_type="person",
+        identifiers={"passport": "P1234567"},
+        duplicate_reason="a deliberate duplicate for this test",
+    )
     match = resolution.pending_matches(actor)[0]
     assert {match.entity_a_id, match.entity_b_id} == {original.id, dup.id}
     assert match.score >= 90
@@ -37,7 +43,12 @@ def test_true_duplicates_with_shared_identifier_are_proposed(make, variant):
 def test_transliterated_company_with_shared_eori(make):
     _, actor = officer(make)
     a = entity(actor, "Балкан Трейдинг ООО", identifiers={"eori": "RU1234567890"})
-    b = entity(actor, "Balkan Treiding", identifiers={"eori": "RU1234567890"})
+    b = entity(
+        actor,
+        "Balkan Treiding",
+        identifiers={"eori": "RU1234567890"},
+        duplicate_reason="a deliberate duplicate for this test",
+    )
     assert _pending_pairs(actor) == {(a.id, b.id)}
 
 
@@ -92,6 +103,7 @@ def test_merge_keeps_everything_and_undo_restores_every_link(make, db):
         actor,
         "DARDANIA TRADING LLC",
         identifiers={"eori": "XK100000001", "trader_code": "T-9"},
+        duplicate_reason="a deliberate duplicate for this test",
         aliases=["Dardania Ltd"],
         attributes={"founded": "2011"},
     )

@@ -104,7 +104,11 @@ def test_updates_merges_and_deletions_reach_the_index(make, db, backend):
         "person", "Goran Markovic", actor=actor, identifiers={"passport": "P555"}
     )
     b = service.create_entity(
-        "person", "Markovic Goran", actor=actor, identifiers={"passport": "P555"}
+        "person",
+        "Markovic Goran",
+        actor=actor,
+        identifiers={"passport": "P555"},
+        duplicate_reason="the duplicate merged below",
     )
     _index(db, backend)
     assert search.search(actor, "markovic", backend=backend).total == 2
