@@ -2,7 +2,7 @@
 
 from flask import Blueprint, g, jsonify, request
 
-from app.alerts import service, watches
+from app.alerts import service, supervision, watches
 from app.alerts.models import SEVERITIES, STATUSES
 from app.alerts.text import alert_text
 from app.core.api import json_body, require_scope
@@ -120,6 +120,27 @@ def acknowledge_alert(alert_id):
 def close_alert(alert_id):
     body = json_body() if request.get_data() else {}
     return jsonify(alert_json(service.close(g.actor, alert_id, _note(body)), g.actor))
+
+
+@bp.post("/alerts/<int:alert_id>/assign")
+@require_scope("alerts:write")
+def assign_alert(alert_id):
+    body = json_body()
+    user_id = body.get("user_id")
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise ValidationError({"user_id": "must be the id of an officer of your unit"})
+    alert = supervision.assign(g.actor, alert_id, user_id, _note(body))
+    return jsonify(alert_json(alert, g.actor))
+
+
+@bp.post("/alerts/<int:alert_id>/escalate")
+@require_scope("alerts:write")
+def escalate_alert(alert_id):
+    body = json_body()
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ValidationError({"reason": "must be a string"})
+    return jsonify(alert_json(supervision.escalate(g.actor, alert_id, reason), g.actor))
 
 
 @bp.get("/watches")
@@ -368,6 +389,51 @@ OPENAPI_PATHS = {
             "tags": ["alerts"],
             "parameters": [_ID],
             "requestBody": _NOTE_BODY,
+            "responses": {"200": _json(_ref("Alert")), **_errors("401", "403", "404", "422")},
+        }
+    },
+    "/api/v1/alerts/{id}/assign": {
+        "post": {
+            "summary": "Assign an open alert to an officer of the client's unit who may open "
+            "its subject (it is put, unread, in their inbox)",
+            "tags": ["alerts"],
+            "parameters": [_ID],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["user_id"],
+                            "properties": {
+                                "user_id": {"type": "integer"},
+                                "note": {"type": "string"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {"200": _json(_ref("Alert")), **_errors("401", "403", "404", "422")},
+        }
+    },
+    "/api/v1/alerts/{id}/escalate": {
+        "post": {
+            "summary": "Escalate an open alert by hand to the supervisors of the client's unit, "
+            "saying why",
+            "tags": ["alerts"],
+            "parameters": [_ID],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["reason"],
+                            "properties": {"reason": {"type": "string"}},
+                        }
+                    }
+                },
+            },
             "responses": {"200": _json(_ref("Alert")), **_errors("401", "403", "404", "422")},
         }
     },

@@ -63,3 +63,14 @@ class WebhookForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     url = StringField("URL", validators=[DataRequired(), Length(max=500)])
     min_severity = SelectField("Lowest severity posted", choices=SEVERITY_CHOICES, default="high")
+
+
+class AssignForm(FlaskForm):
+    """Assign to an officer of the unit (the choices: who may open the alert's subject)."""
+
+    user_id = SelectField("Assign to", choices=[], validate_choice=False)
+    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
+
+
+class EscalateForm(FlaskForm):
+    reason = TextAreaField("Why escalate", validators=[DataRequired(), Length(max=2000)])

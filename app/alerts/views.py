@@ -18,12 +18,14 @@ from flask import (
 )
 
 from app.alerts import cases as alert_cases
-from app.alerts import service, text, undelivered, watches
+from app.alerts import service, supervision, text, undelivered, watches
 from app.alerts.forms import (
     ActionForm,
+    AssignForm,
     AttachCaseForm,
     BulkForm,
     CaseFromAlertForm,
+    EscalateForm,
     FeedbackForm,
     NoteForm,
     PreferenceForm,
@@ -125,6 +127,10 @@ def detail(alert_id):
     alert = service.get_alert(g.actor, alert_id)
     service.mark_read(g.actor, alert)
     texts = text.alert_text(g.actor, alert)
+    assign_form = AssignForm()
+    assign_form.user_id.choices = [
+        (str(u.id), u.full_name) for u in supervision.assignees(g.actor, alert)
+    ]
     return render_template(
         "alerts/detail.html",
         alert=alert,
@@ -138,6 +144,9 @@ def detail(alert_id):
         case_url=url_for_subject("case", alert.case_id) if alert.case_id else None,
         deliveries=service.deliveries_of(alert),
         open_statuses=OPEN_STATUSES,
+        assign_form=assign_form,
+        escalate_form=EscalateForm(),
+        holder=supervision.holder(alert),
     )
 
 
@@ -186,6 +195,28 @@ def action(alert_id):
 def close(alert_id):
     return _lifecycle(
         alert_id, lambda f: service.close(g.actor, alert_id, f.note.data), message="Alert closed."
+    )
+
+
+@bp.post("/<int:alert_id>/assign")
+@permission_required("alert.supervise")
+def assign(alert_id):
+    return _lifecycle(
+        alert_id,
+        lambda f: supervision.assign(g.actor, alert_id, f.user_id.data, f.note.data),
+        AssignForm,
+        "Alert assigned: it is in the officer's inbox.",
+    )
+
+
+@bp.post("/<int:alert_id>/escalate")
+@permission_required("alert.view")
+def escalate(alert_id):
+    return _lifecycle(
+        alert_id,
+        lambda f: supervision.escalate(g.actor, alert_id, f.reason.data),
+        EscalateForm,
+        "Alert escalated: it is in the inbox of the next level.",
     )
 
 

@@ -110,6 +110,20 @@ ROUTES = [
         body=lambda w: {"note": "done"},
     ),
     Route(
+        "alerts.assign",
+        perm="alert.supervise",
+        args=_alert,
+        restricted=True,
+        body=lambda w: {"user_id": str(w.users["enforcement_officer"].id), "note": "yours"},
+    ),
+    Route(
+        "alerts.escalate",
+        perm="alert.view",
+        args=_alert,
+        restricted=True,
+        body=lambda w: {"reason": "above me"},
+    ),
+    Route(
         "alerts.feedback",
         perm="alert.view",
         args=_alert,
@@ -158,6 +172,20 @@ ROUTES = [
     Route("alerts_api.get_alert", scope="alerts:read", restricted=True, args=_alert),
     Route("alerts_api.acknowledge_alert", scope="alerts:write", restricted=True, args=_alert),
     Route("alerts_api.close_alert", scope="alerts:write", restricted=True, args=_alert),
+    Route(
+        "alerts_api.assign_alert",
+        scope="alerts:write",
+        restricted=True,
+        args=_alert,
+        body=lambda w: {"user_id": w.users["enforcement_officer"].id},
+    ),
+    Route(
+        "alerts_api.escalate_alert",
+        scope="alerts:write",
+        restricted=True,
+        args=_alert,
+        body=lambda w: {"reason": "above us"},
+    ),
     Route("alerts_api.list_watches", scope="alerts:read"),
     Route(
         "alerts_api.create_watch",

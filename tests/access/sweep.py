@@ -119,6 +119,14 @@ ROUTES = {
     ],
     "alerts.attach_case": [post(_alerts, lambda w: {"case": w.case.reference}, alerts=True)],
     "alerts.close": [post(_alerts, lambda w: {"note": "closed"}, alerts=True)],
+    "alerts.assign": [
+        post(
+            _alerts,
+            lambda w: {"user_id": w.b_users["enforcement_officer"].id, "note": "sweep"},
+            alerts=True,
+        )
+    ],
+    "alerts.escalate": [post(_alerts, lambda w: {"reason": "sweep"}, alerts=True)],
     "alerts.bulk_acknowledge": [post(data=lambda w: {"alert_ids": w.b_alert_ids}, alerts=True)],
     "alerts.watch_entity": [
         post(data=lambda w: {"entity_id": w.sec.id, "severity": "low"}, alerts=True),
@@ -136,6 +144,15 @@ ROUTES = {
     "alerts_api.get_alert": [api("GET", _alerts, alerts=True)],
     "alerts_api.acknowledge_alert": [api("POST", _alerts, {}, alerts=True)],
     "alerts_api.close_alert": [api("POST", _alerts, {}, alerts=True)],
+    "alerts_api.assign_alert": [
+        api(
+            "POST",
+            _alerts,
+            lambda w: {"user_id": w.b_users["enforcement_officer"].id, "note": "sweep"},
+            alerts=True,
+        )
+    ],
+    "alerts_api.escalate_alert": [api("POST", _alerts, lambda w: {"reason": "sweep"}, alerts=True)],
     "alerts_api.list_watches": [api(alerts=True)],
     "alerts_api.create_watch": [
         api(

@@ -1,0 +1,134 @@
+"""Supervision by hand (issue 19 item 9): assign an alert to an officer, escalate it with a
+reason to the next level, and beyond the top of a unit to the configured role."""
+
+import pytest
+from sqlalchemy import select
+
+from app.alerts import supervision
+from app.alerts.models import Delivery
+from app.core.errors import ValidationError
+from app.security.access import AccessDenied
+from app.security.trail import AccessEvent
+from tests.alerts.factories import raise_specimen_alert
+
+
+@pytest.fixture
+def unit_alert(make, db, specimens):
+    """A unit with a supervisor (top), an officer under her, a second officer, and an alert
+    raised to the supervisor only about a code-C record of the unit."""
+    unit = make.unit()
+    chief = make.user(roles=["supervisor"], unit=unit)
+    officer = make.user(roles=["enforcement_officer"], unit=unit, supervisor_id=chief.id)
+    other = make.user(roles=["enforcement_officer"], unit=unit, supervisor_id=chief.id)
+    alert = raise_specimen_alert(specimens.add(unit), {"users": [chief.id]})
+    db.session.commit()
+    return unit, chief, officer, other, alert
+
+
+def _inbox_ids(client, make, user):
+    make.sign_in(client, user)
+    return client.get("/alerts/").get_data(as_text=True)
+
+
+def test_supervisor_assigns_an_alert_from_its_page_and_the_officer_has_it(
+    make, db, client, unit_alert
+):
+    unit, chief, officer, _, alert = unit_alert
+    make.sign_in(client, chief)
+    page = client.get(f"/alerts/{alert.id}").get_data(as_text=True)
+    assert 'id="assign-form"' in page and officer.full_name in page
+    resp = client.post(
+        f"/alerts/{alert.id}/assign",
+        data={"user_id": str(officer.id), "note": "yours"},
+        follow_redirects=True,
+    )
+    html = resp.get_data(as_text=True)
+    assert "Alert assigned" in html and f'id="alert-holder">{officer.full_name}<' in html
+    db.session.rollback()
+    row = next(r for r in alert.recipients if r.user_id == officer.id)
+    assert (row.via, row.is_read) == ("assigned", False)
+    assert any(
+        e.action == "assigned" and e.note == f"to {officer.full_name}: yours" for e in alert.events
+    )
+    mail = db.session.scalar(
+        select(Delivery).where(Delivery.alert_id == alert.id, Delivery.user_id == officer.id)
+    )
+    assert mail is not None and mail.target == officer.email
+    trail = db.session.scalars(
+        select(AccessEvent).where(
+            AccessEvent.record_type == "alert", AccessEvent.record_id == str(alert.id)
+        )
+    ).all()
+    assert any("assigned_to" in str(t.details) for t in trail)
+    html = _inbox_ids(client, make, officer)
+    assert f"/alerts/{alert.id}" in html and 'id="alerts-count">1<' in html
+
+
+def test_assignment_is_refused_outside_the_unit_or_need_to_know(make, db, specimens, unit_alert):
+    unit, chief, officer, _, alert = unit_alert
+    stranger = make.user(roles=["enforcement_officer"], unit=make.unit())
+    auditor = make.user(roles=["administrator"], unit=unit)  # no alert on specimens
+    for who in (stranger, auditor):
+        with pytest.raises(ValidationError) as exc:
+            supervision.assign(make.actor(chief), alert.id, who.id)
+        assert "user_id" in exc.value.fields
+        db.session.rollback()
+    # An officer may not assign (the supervisor's work), and the page offers no form.
+    with pytest.raises(AccessDenied):
+        supervision.assign(make.actor(officer), alert.id, officer.id)
+
+
+def test_assign_over_the_api(make, db, client, unit_alert):
+    unit, chief, officer, _, alert = unit_alert
+    # The client sees alerts received in its unit (the chief's).
+    _, token = make.api_client(["alerts:read", "alerts:write"], unit=unit)
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/alerts/{alert.id}/assign"
+    bad = client.post(url, json={"user_id": str(officer.id)}, headers=headers)
+    assert bad.status_code == 422 and "user_id" in bad.get_json()["error"]["fields"]
+    resp = client.post(url, json={"user_id": officer.id, "note": "api"}, headers=headers)
+    assert resp.status_code == 200, resp.get_json()
+    db.session.rollback()
+    assert any(r.user_id == officer.id and r.via == "assigned" for r in alert.recipients)
+
+
+def test_officer_escalates_by_hand_to_the_supervisor_with_a_reason(make, db, client, specimens):
+    unit = make.unit()
+    chief = make.user(roles=["supervisor"], unit=unit)
+    officer = make.user(roles=["enforcement_officer"], unit=unit, supervisor_id=chief.id)
+    alert = raise_specimen_alert(specimens.add(unit), {"users": [officer.id]})
+    db.session.commit()
+    make.sign_in(client, officer)
+    resp = client.post(f"/alerts/{alert.id}/escalate", data={"reason": ""}, follow_redirects=True)
+    assert "reason" in resp.get_data(as_text=True)
+    resp = client.post(
+        f"/alerts/{alert.id}/escalate",
+        data={"reason": "needs a decision above me"},
+        follow_redirects=True,
+    )
+    assert "Alert escalated" in resp.get_data(as_text=True)
+    db.session.rollback()
+    row = next(r for r in alert.recipients if r.user_id == chief.id)
+    assert (row.via, row.is_read) == ("escalated by hand", False)
+    assert alert.escalation_level == 1
+    assert any(
+        e.action == "escalated" and "needs a decision above me" in e.note for e in alert.events
+    )
+    assert f"/alerts/{alert.id}" in _inbox_ids(client, make, chief)
+
+
+def test_top_of_the_unit_escalates_to_the_configured_role(make, db, app, monkeypatch, unit_alert):
+    unit, chief, officer, _, alert = unit_alert
+    # The chief has no supervisor: the holders of the configured role receive it, if they
+    # may open the subject (an intelligence officer elsewhere may not: code C of another unit).
+    hq = make.user(roles=["intelligence_officer"], unit=unit)
+    make.user(roles=["intelligence_officer"], unit=make.unit())
+    monkeypatch.setitem(app.config, "TOLLGATE_ALERT_ESCALATION_ROLE", "intelligence_officer")
+    supervision.escalate(make.actor(chief), alert.id, "beyond me")
+    db.session.commit()
+    added = {r.user_id for r in alert.recipients if r.via == "escalated by hand"}
+    assert added == {hq.id}
+    # Nobody left above: refused, saying so.
+    with pytest.raises(ValidationError) as exc:
+        supervision.escalate(make.actor(chief), alert.id, "again")
+    assert "nobody above you" in exc.value.fields["reason"]
