@@ -111,8 +111,7 @@ class SeizureForm(_CaseFields):
 CASE_FIELDS_BY_KIND = {
     "seizure": (
         "event_dt",
-        "place_type",
-        "place",
+        "place_ref",
         "direction",
         "transport_mode",
         "conveyance",
@@ -152,6 +151,7 @@ class CaseForm(_CaseFields):
     """New offence/audit/investigation case, and editing any case."""
 
     template = Select("Template", choices=[])
+    place_ref = Select("Office or border crossing point", choices=[])
     legal_provision = StringField("Legal provision", validators=[Length(max=300)])
     evaded_duties = StringField("Evaded duties (EUR)", validators=[Length(max=30)])
     penalty = StringField("Penalty (EUR)", validators=[Length(max=30)])

@@ -656,6 +656,8 @@ def update_case(case_id, *, actor: Actor, handling_code=None, assignee_id=None, 
         if (str(sent).strip() if sent is not None else None) != case.external_ref:
             raise ValidationError({"external_ref": "is assigned by the system; it cannot change"})
     parsed = _parse_fields(values)
+    if "event_dt" in parsed and parsed["event_dt"] is None:  # was a 500 (NOT NULL)
+        raise ValidationError({"event_dt": "is required (the date and time of the facts)"})
     changed, old = [], {}
     for name, value in parsed.items():
         if getattr(case, name) != value:

@@ -487,6 +487,8 @@ def edit(case_id):
     case = service.get_case(case_id, actor=g.actor, log=request.method == "GET")
     form = CaseForm(obj=case) if request.method == "GET" else CaseForm()
     form.template.choices = [(case.template or "", case.template or "")]
+    as_written = f"{case.place} (as written, not on the list)" if case.place else "— choose —"
+    form.place_ref.choices = [("", as_written), *places.choices()]
     if request.method == "GET":
         form.priority.data = str(case.priority)
         form.event_dt.data = case.event_dt.strftime("%Y-%m-%dT%H:%M") if case.event_dt else ""

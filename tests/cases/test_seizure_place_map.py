@@ -137,3 +137,32 @@ def test_a_configured_tile_server_is_allowed_by_the_map_page_only(client, login_
         app.config["TOLLGATE_MAP_TILE_URL"] = ""
     assert "https://tiles.customs.example" in resp.headers["Content-Security-Policy"]
     assert "tiles.customs.example" not in client.get("/cases/").headers["Content-Security-Policy"]
+
+
+def test_editing_a_seizure_chooses_its_place_from_the_list(client, login_as, make, db):
+    user = login_as("enforcement_officer")
+    case = seizure(make.actor(user), place="Merdare")  # recorded before the reference lists
+    db.session.commit()
+    page = client.get(f"/cases/{case.id}/edit").get_data(as_text=True)
+    assert "Merdare (as written, not on the list)" in page and 'name="place"' not in page
+    edit = {"title": case.title, "priority": "2", "handling_code": "P", "event_dt": ""}
+    page = client.post(f"/cases/{case.id}/edit", data=edit).get_data(as_text=True)
+    assert "is required (the date and time of the facts)" in page  # not a 500
+    resp = client.post(
+        f"/cases/{case.id}/edit",
+        data={
+            "event_dt": "2026-05-01T10:30",
+            "title": case.title,
+            "priority": "2",
+            "handling_code": "P",
+            "place_ref": "crossing:BCP-MER",
+        },
+    )
+    assert resp.status_code == 302
+    db.session.rollback()
+    case = db.session.get(Case, case.id)
+    assert (case.place_ref, case.place, case.place_type) == (
+        "crossing:BCP-MER",
+        "BCP Merdare",
+        "bcp",
+    )
