@@ -179,7 +179,7 @@ ROUTES = {
     ],
     "alerts_api.delete_saved_search": [api("DELETE", lambda w: {"search_id": BOGUS}, alerts=True)],
     # --- audit ------------------------------------------------------------------------------
-    "audit.ratings": [get(known=_RATINGS)],
+    "audit.ratings": [get()],
     "audit.entity_rating": [get(_entities)],
     "audit.trader": [get(lambda w: {"role": "importer", "code": "DE112233445566"})],
     "audit.selection_new": [get()],
@@ -279,7 +279,7 @@ ROUTES = {
     # --- core -------------------------------------------------------------------------------
     # the home page carries the alerts panel (titles of the user's newest alerts) and the
     # audit panel (newest trader ratings)
-    "core.home": [get(alerts=True, known=_RATINGS)],
+    "core.home": [get(alerts=True)],
     "core.health": [quiet("health check: no record data")],
     "core.openapi_json": [quiet("the API description: no record data")],
     "static": [quiet(_STATIC)],
