@@ -146,7 +146,7 @@
       bounds.push([p.lat, p.lon]);
     });
     if (bounds.length) {
-      map.fitBounds(bounds, {padding: [40, 40], maxZoom: 9});
+      map.fitBounds(bounds, {padding: [40, 40], maxZoom: 7});  // the outlines are 1:110m
     } else {
       map.setView([44, 20], 5);
     }
