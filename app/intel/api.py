@@ -7,7 +7,7 @@ from app.core.errors import ValidationError
 from app.core.openapi import ERROR_RESPONSES, add_paths, page_parameters
 from app.core.pagination import paginate
 from app.extensions import csrf
-from app.intel import reports, service
+from app.intel import provenance, reports, service
 from app.intel.models import ENTITY_TYPES, LINK_TYPES, Entity, IntelReport
 
 bp = Blueprint("intel_api", __name__, url_prefix="/api/v1")
@@ -151,13 +151,16 @@ def entity_get(entity_id):
 @require_scope("entities:write")
 def links_create():
     body = json_body()
+    prov_type, prov_id = provenance.checked(
+        g.actor, body.get("provenance_type"), body.get("provenance_id")
+    )
     link = service.add_link(
         body.get("source_id"),
         body.get("target_id"),
         body.get("link_type"),
         actor=g.actor,
-        provenance_type=body.get("provenance_type"),
-        provenance_id=body.get("provenance_id"),
+        provenance_type=prov_type,
+        provenance_id=prov_id,
         start_date=body.get("start_date"),
         end_date=body.get("end_date"),
         grade=body.get("grade"),

@@ -18,7 +18,7 @@ from app.core.errors import ValidationError
 from app.core.pagination import paginate
 from app.core.web import permission_required
 from app.extensions import db
-from app.intel import resolution, service
+from app.intel import provenance, resolution, service
 from app.intel.forms import ConfirmForm, EntityForm, LinkForm, format_pairs, parse_pairs
 from app.intel.models import ENTITY_TYPES, LINK_TYPES, Entity
 from app.search.registry import search_sources
@@ -142,6 +142,10 @@ def entity_detail(entity_id):
         mentions=_mentions_by_type(entity),
         candidates=candidates,
         merges=resolution.merges_for(entity, actor=g.actor),
+        provenance={
+            lk.id: provenance.shown(g.actor, lk.provenance_type, lk.provenance_id) for lk in links
+        },
+        first_asserted=provenance.shown(g.actor, entity.provenance_type, entity.provenance_id),
         link_form=LinkForm(formdata=None),
         confirm=ConfirmForm(),
         link_types=LINK_TYPES,
@@ -193,13 +197,16 @@ def link_add(entity_id):
     if form.direction.data == "in":
         source, target = target, source
     try:
+        prov_type, prov_id = provenance.checked(
+            g.actor, form.provenance_type.data or None, form.provenance_id.data
+        )
         service.add_link(
             source,
             target,
             form.link_type.data,
             actor=g.actor,
-            provenance_type=form.provenance_type.data or None,
-            provenance_id=form.provenance_id.data,
+            provenance_type=prov_type,
+            provenance_id=prov_id,
             start_date=form.start_date.data,
             end_date=form.end_date.data,
             grade=form.grade.data,
