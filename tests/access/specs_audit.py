@@ -36,6 +36,10 @@ def build(world):
     )
     db.session.add(rating)
     world.rating = rating
+    # A trader code is named only to who may see a declaration bearing it (seam rule).
+    from tests.audit.factories import import_rows, kcs_row
+
+    import_rows([kcs_row(day=date(2026, 1, 1), importer="IMP-SENT")])
     world.model = RiskModel(
         version=1,
         status="trained",
