@@ -60,8 +60,11 @@ def inbox_query(
     status: str = "open",
     severity: str | None = None,
     source_kind: str | None = None,
+    source_id: int | None = None,
+    subject: tuple[str, int] | None = None,
 ) -> Select:
-    """The actor's alerts, most severe and newest first. ``status``: open, all or a status."""
+    """The actor's alerts, most severe and newest first. ``status``: open, all or a status;
+    ``source_id`` with ``source_kind`` and ``subject`` (type, id): one group's alerts."""
     actor.require("alert.view")
     stmt = select(Alert).where(visible_clause(actor))
     if status == "open":
@@ -76,6 +79,10 @@ def inbox_query(
         stmt = stmt.where(Alert.severity == severity)
     if source_kind:
         stmt = stmt.where(Alert.source_kind == source_kind)
+    if source_id is not None:
+        stmt = stmt.where(Alert.source_id == source_id)
+    if subject is not None:
+        stmt = stmt.where(Alert.subject_type == subject[0], Alert.subject_id == subject[1])
     return stmt.order_by(Alert.status == "closed", Alert.created_dt.desc(), Alert.id.desc())
 
 

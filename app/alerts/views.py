@@ -18,7 +18,7 @@ from flask import (
 )
 
 from app.alerts import cases as alert_cases
-from app.alerts import service, supervision, text, undelivered, watches
+from app.alerts import grouping, service, supervision, text, undelivered, watches
 from app.alerts.forms import (
     ActionForm,
     AssignForm,
@@ -91,10 +91,12 @@ def inbox():
     status = request.args.get("status", "open")
     severity = request.args.get("severity") or None
     source_kind = request.args.get("source") or None
+    group_by = request.args.get("group") or None
+    filters = {"status": status, "severity": severity, "source_kind": source_kind}
     try:
-        stmt = service.inbox_query(
-            g.actor, status=status, severity=severity, source_kind=source_kind
-        )
+        group = _group_filter(request.args)
+        stmt = service.inbox_query(g.actor, **filters, **group)
+        groups = grouping.groups(g.actor, group_by, **filters) if group_by else None
     except ValidationError as exc:
         _flash_errors(exc)
         return redirect(url_for("alerts.inbox"))
@@ -114,11 +116,31 @@ def inbox():
         "source": source_kind,
         "severities": SEVERITIES,
         "source_kinds": SOURCE_KINDS,
+        "group_by": group_by,
+        "groupings": grouping.GROUPINGS,
+        "groups": groups,
+        "group": group,
     }
     if request.args.get("partial"):
         return render_template("alerts/_list.html", **context)
     context["undelivered"] = undelivered.failed_for_recipient(g.actor)
     return render_template("alerts/inbox.html", **context)
+
+
+def _group_filter(args) -> dict:
+    """One group's alerts: ``source_id`` (with ``source``) or ``subject`` as "type:id"."""
+    out = {}
+    source_id = id_arg(args, "source_id")
+    if source_id is not None:
+        out["source_id"] = source_id
+    subject = args.get("subject") or ""
+    if subject:
+        kind, _, rid = subject.partition(":")
+        rid = id_arg({"subject": rid}, "subject")
+        if not kind or rid is None:
+            raise ValidationError({"subject": "must be a record type and id, e.g. case:12"})
+        out["subject"] = (kind, rid)
+    return out
 
 
 @bp.get("/<int:alert_id>")

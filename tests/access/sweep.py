@@ -105,7 +105,12 @@ _MODEL = "risk-model administration: metrics and parameters, no record text"
 
 ROUTES = {
     # --- alerts -----------------------------------------------------------------------------
-    "alerts.inbox": [get(alerts=True), get(query=lambda w: {"status": "all"}, alerts=True)],
+    "alerts.inbox": [
+        get(alerts=True),
+        get(query=lambda w: {"status": "all"}, alerts=True),
+        get(query=lambda w: {"status": "all", "group": "source"}, alerts=True),
+        get(query=lambda w: {"status": "all", "group": "subject"}, alerts=True),
+    ],
     "alerts.detail": [get(_alerts, alerts=True)],
     "alerts.state": [get(alerts=True)],
     "alerts.supervise": [get(alerts=True)],

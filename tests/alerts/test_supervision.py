@@ -132,3 +132,48 @@ def test_top_of_the_unit_escalates_to_the_configured_role(make, db, app, monkeyp
     with pytest.raises(ValidationError) as exc:
         supervision.escalate(make.actor(chief), alert.id, "again")
     assert "nobody above you" in exc.value.fields["reason"]
+
+
+def test_inbox_groups_by_source_and_subject_with_counts_of_the_readers_own_alerts(
+    make, db, client, specimens
+):
+    unit = make.unit()
+    officer = make.user(roles=["enforcement_officer"], unit=unit)
+    colleague = make.user(roles=["enforcement_officer"], unit=unit)
+    lorry, van = specimens.add(unit), specimens.add(unit)
+    for rec in (lorry, van):
+        raise_specimen_alert(rec, {"users": [officer.id]}, source_id=1)
+    raise_specimen_alert(lorry, {"users": [officer.id]}, source_id=2)
+    # The colleague's alerts on the same profile are not the officer's: not counted.
+    for _ in range(3):
+        raise_specimen_alert(specimens.add(unit), {"users": [colleague.id]}, source_id=1)
+    db.session.commit()
+    make.sign_in(client, officer)
+    html = client.get("/alerts/?group=source").get_data(as_text=True)
+    assert 'id="alert-groups"' in html and html.count('class="alert-group"') == 2
+    assert ">RP-1 test profile</a>" in html and '<td class="num">2</td>' in html
+    assert ">RP-2 test profile</a>" in html
+    html = client.get("/alerts/?group=subject").get_data(as_text=True)
+    assert html.count('class="alert-group"') == 2
+    assert f">SPEC-{lorry.id}</a>" in html and f">SPEC-{van.id}</a>" in html
+    # Drill down: the group's own alerts.
+    one = client.get(f"/alerts/?subject=specimen:{lorry.id}").get_data(as_text=True)
+    assert one.count('class="alert-row') == 2 and 'id="group-filter"' in one
+    one = client.get("/alerts/?source=profile&source_id=2").get_data(as_text=True)
+    assert one.count('class="alert-row') == 1
+    bad = client.get("/alerts/?group=bogus", follow_redirects=True).get_data(as_text=True)
+    assert "group: must be one of" in bad
+
+
+def test_a_group_of_a_subject_the_reader_may_no_longer_open_is_left_out(make, db, specimens):
+    from app.alerts import grouping
+
+    unit = make.unit()
+    officer = make.user(roles=["enforcement_officer"], unit=unit)
+    rec = specimens.add(unit)
+    raise_specimen_alert(rec, {"users": [officer.id]}, source_id=5)
+    db.session.commit()
+    [grp] = grouping.groups(make.actor(officer), "subject", status="open")
+    assert (grp["label"], grp["alerts"], grp["new"]) == (f"SPEC-{rec.id}", 1, 1)
+    del specimens[rec.id]  # the record is gone from the reader's reach
+    assert grouping.groups(make.actor(officer), "subject", status="open") == []
