@@ -55,6 +55,7 @@ def _search_documents(ids):
             date=case.event_dt,
             unit_id=case.unit_id,
             handling_code=case.handling_code,
+            named=[("entity", p.entity_id, p.entity_name) for p in case.parties],
             facets={
                 "kind": case.kind,
                 "status": case.status,

@@ -12,6 +12,7 @@ from app.core.openapi import ERROR_RESPONSES, add_paths, page_parameters
 from app.core.pagination import page_args
 from app.extensions import csrf, db
 from app.security import trail
+from app.security.seams import label_for, redact_names
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1/cases")
 csrf.exempt(bp)
@@ -72,9 +73,14 @@ def case_json(case: Case, *, full=True) -> dict:
                 }
                 for t in case.tasks
             ],
-            "journal": [journal_json(j) for j in case.journal],
+            "journal": [journal_json(j, _named(case)) for j in case.journal],
             "links": [
-                {"type": lk.target_type, "id": lk.target_id, "label": lk.label} for lk in case.links
+                {
+                    "type": lk.target_type,
+                    "id": lk.target_id,
+                    "label": label_for(g.actor, lk.target_type, lk.target_id, lk.label),
+                }
+                for lk in case.links
             ],
             "evidence": [
                 {
@@ -110,17 +116,26 @@ def party_json(p) -> dict:
         "entity_id": p.entity_id,
         "role": p.role,
         "entity_type": p.entity_type,
-        "name": p.entity_name,
+        # the seam rule: a party the reader may not open is not named
+        "name": label_for(g.actor, "entity", p.entity_id, p.entity_name),
     }
 
 
-def journal_json(j) -> dict:
+def _named(case) -> list:
+    """The records a case's journal may name (its parties and links)."""
+    return [("entity", p.entity_id, p.entity_name) for p in case.parties] + [
+        (lk.target_type, lk.target_id, lk.label) for lk in case.links
+    ]
+
+
+def journal_json(j, named=()) -> dict:
     return {
         "id": j.id,
         "created_dt": j.created_dt.isoformat(),
         "author": j.author_name,
         "kind": j.kind,
-        "text": j.text,
+        # the seam rule: a record the reader may not open is not named
+        "text": redact_names(g.actor, j.text, named) if named else j.text,
     }
 
 

@@ -23,7 +23,7 @@ from app.core.time import now_utc
 from app.extensions import db
 from app.security import trail
 from app.security.access import Actor
-from app.security.seams import record_label, restricted_model
+from app.security.seams import record_label, redact_names, restricted_model
 
 _FONTS: dict[str, str] = {}
 
@@ -173,6 +173,9 @@ def _facts(case, st) -> list:
 
 
 def _case_story(case, st, actor) -> list:
+    named = [("entity", p.entity_id, p.entity_name) for p in case.parties] + [
+        (lk.target_type, lk.target_id, lk.label) for lk in case.links
+    ]
     story = [_p(f"Case file {case.reference}", st["h1"]), _p(case.title, st["h2"])]
     story += [_p(case.summary or "No summary.", st["body"]), Spacer(1, 4 * mm)]
     story += _facts(case, st)
@@ -239,7 +242,11 @@ def _case_story(case, st, actor) -> list:
         (
             "Journal",
             ("When", "Who", "Kind", "Entry"),
-            [(_dt(j.created_dt), j.author_name, j.kind, j.text) for j in case.journal],
+            # the seam rule: a journal line names no record the reader may not open
+            [
+                (_dt(j.created_dt), j.author_name, j.kind, redact_names(actor, j.text, named))
+                for j in case.journal
+            ],
         ),
     ]
     for heading, header, rows in sections:

@@ -50,7 +50,7 @@ from app.extensions import db
 from app.security import trail
 from app.security.access import can_see
 from app.security.models import Unit, User
-from app.security.seams import restricted_label
+from app.security.seams import label_for, redact_names, restricted_label
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -431,6 +431,18 @@ def detail(case_id):
     merged_into = db.session.get(Case, case.merged_into_id) if case.merged_into_id else None
     if merged_into is not None and not can_see(g.actor, merged_into):
         merged_into = restricted_label(merged_into)  # the seam rule: not named, no link
+    # A shared case names its parties and linked records only as far as the reader may open
+    # them (the seam rule).
+    party_names = {
+        p.id: label_for(g.actor, "entity", p.entity_id, p.entity_name) for p in case.parties
+    }
+    link_labels = {
+        lk.id: label_for(g.actor, lk.target_type, lk.target_id, lk.label) for lk in case.links
+    }
+    named = [("entity", p.entity_id, p.entity_name) for p in case.parties] + [
+        (lk.target_type, lk.target_id, lk.label) for lk in case.links
+    ]
+    journal_texts = {j.id: redact_names(g.actor, j.text, named) for j in case.journal}
     return render_template(
         "cases/detail.html",
         case=case,
@@ -454,6 +466,9 @@ def detail(case_id):
         task_status_form=TaskStatusForm(),
         threshold=service.evaded_duty_threshold(),
         merged_into=merged_into,
+        party_names=party_names,
+        link_labels=link_labels,
+        journal_texts=journal_texts,
         users={u.id: u for u in users},
         lookup_url=_lookup_url(),
         similar=service.similar_cases(case, actor=g.actor),

@@ -23,6 +23,9 @@ class SearchDoc:
     handling_code: str = "P"
     #: extra facets, e.g. {"kind": "seizure"} or {"entity_type": "person"}
     facets: dict = field(default_factory=dict)
+    #: (record_type, record_id, label) of other records the title or body names (a case's
+    #: parties): a hit names them only to a reader who may open them (the seam rule)
+    named: list = field(default_factory=list)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from app.search.models import SearchQueueItem
 from app.search.registry import SearchDoc, search_sources
 from app.security import trail
 from app.security.access import Actor
+from app.security.seams import redact_names
 
 #: ranked hits considered per query before access filtering (deeper pages are not offered)
 MAX_HITS = 2000
@@ -70,8 +71,8 @@ class SearchResult:
         return max(1, -(-self.total // self.per_page))
 
 
-def _snippet(doc: SearchDoc, limit=220) -> str:
-    text = " ".join((doc.body or "").split())
+def _snippet(doc: SearchDoc, limit=220, body=None) -> str:
+    text = " ".join((doc.body if body is None else body or "").split())
     return text[:limit] + ("…" if len(text) > limit else "")
 
 
@@ -119,10 +120,10 @@ def search(
         counts[record_type] = counts.get(record_type, 0) + 1
     window = kept[(page - 1) * per_page : page * per_page]
     if has_request_context():
-        hits = _hydrate(window, sources)
+        hits = _hydrate(window, sources, actor)
     else:  # jobs and the CLI: sources build their URLs with url_for
         with current_app.test_request_context("/"):
-            hits = _hydrate(window, sources)
+            hits = _hydrate(window, sources, actor)
     if log and query:
         trail.record(
             actor,
@@ -137,7 +138,7 @@ def search(
     )
 
 
-def _hydrate(keys, sources) -> list[Hit]:
+def _hydrate(keys, sources, actor: Actor) -> list[Hit]:
     wanted: dict[str, list[int]] = {}
     for record_type, record_id in keys:
         wanted.setdefault(record_type, []).append(record_id)
@@ -155,8 +156,8 @@ def _hydrate(keys, sources) -> list[Hit]:
             Hit(
                 record_type,
                 record_id,
-                doc.title,
-                _snippet(doc),
+                redact_names(actor, doc.title, doc.named),
+                _snippet(doc, body=redact_names(actor, doc.body, doc.named)),
                 source.url(record_id),
                 source.label,
                 doc.date,

@@ -33,6 +33,34 @@ def record_label(recipient: Actor, record, label: str) -> str:
     return label if can_see(recipient, record) else restricted_label(record)
 
 
+def label_for(recipient: Actor, record_type: str, record_id, label: str) -> str:
+    """``label`` of a record known by type and id (a case's party, a link's target), as
+    ``recipient`` may read it: the restricted description for a stored restricted record
+    they may not open; ``label`` itself when the id names no restricted record."""
+    model = restricted_model(record_type)
+    number = str(record_id).strip() if record_id is not None else ""
+    if model is None or not number.isascii() or not number.isdigit() or len(number) > 18:
+        return label
+    record = db.session.get(model, int(number))
+    return label if record is None else record_label(recipient, record, label)
+
+
+def redact_names(recipient: Actor, text: str | None, named) -> str:
+    """``text`` (a journal line, a note) with each name in ``named`` -- the
+    ``(record_type, record_id, label)`` of the records it may name -- that ``recipient``
+    may not open replaced by the restricted description."""
+    text = text or ""
+    hidden = {}
+    for record_type, record_id, label in named:
+        if label and label in text and label not in hidden:
+            shown = label_for(recipient, record_type, record_id, label)
+            if shown != label:
+                hidden[label] = shown
+    for label in sorted(hidden, key=len, reverse=True):
+        text = text.replace(label, hidden[label])
+    return text
+
+
 # --- phrases: text naming records, rendered per recipient ----------------------------------
 
 

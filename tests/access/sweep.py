@@ -65,7 +65,8 @@ def quiet(reason: str) -> Quiet:
 
 # --- URL values --------------------------------------------------------------------------------
 def _case(w):
-    return [{"case_id": w.case.id}, {"case_id": w.b_case.id}, {"case_id": w.b_dup.id}]
+    ids = (w.case.id, w.b_case.id, w.b_dup.id, w.shared.id)
+    return [{"case_id": i} for i in ids]
 
 
 def _a_case(w):

@@ -272,6 +272,30 @@ class SweepWorld:
         )
         expired.expires_dt = now_utc() - timedelta(days=1)
         db.session.flush()
+        self._live_share()
+
+    def _live_share(self):
+        """A code-C case of A shared with unit B (active): B may read it, but not the
+        secret records it names (its parties, its linked case)."""
+        from app.cases import service as cases
+        from app.security import shares
+
+        sup_a = Actor.for_user(self.a_users["supervisor"])
+        self.shared = cases.open_case(
+            "seizure", actor=sup_a, title="Shared seizure", handling_code="C"
+        )
+        cases.add_party(self.shared.id, actor=sup_a, role="driver", entity_id=self.sec.id)
+        cases.add_party(self.shared.id, actor=sup_a, role="owner", entity_id=self.pub.id)
+        cases.add_link(self.shared.id, "case", self.twin.reference, actor=sup_a)
+        shares.create_share(
+            "case",
+            self.shared.id,
+            actor=sup_a,
+            reason="sweep: joint operation",
+            expires=now_utc() + timedelta(days=30),
+            unit_id=self.unit_b.id,
+        )
+        db.session.flush()
 
     def article(self):
         from tests.textmining import factories as news
