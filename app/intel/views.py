@@ -146,11 +146,39 @@ def entity_detail(entity_id):
             lk.id: provenance.shown(g.actor, lk.provenance_type, lk.provenance_id) for lk in links
         },
         first_asserted=provenance.shown(g.actor, entity.provenance_type, entity.provenance_id),
+        watching=_watching(entity),
         link_form=LinkForm(formdata=None),
         confirm=ConfirmForm(),
         link_types=LINK_TYPES,
         pairs=format_pairs,
     )
+
+
+def _watching(entity) -> bool | None:
+    """Whether the user watches the entity (None: they may not manage watches)."""
+    if not g.actor.can("alert.manage"):
+        return None
+    from app.alerts import watches
+
+    return any(w.entity_id == entity.id for w in watches.list_watches(g.actor))
+
+
+@bp.post("/entities/<int:entity_id>/watch")
+@permission_required("alert.manage")
+def entity_watch(entity_id):
+    """The Watch button: an entity watch of the user's own, through the alerts service."""
+    from app.alerts import watches
+
+    entity = service.get_entity(entity_id, actor=g.actor, log=False)
+    ConfirmForm().validate_on_submit() or abort(400)
+    try:
+        watches.watch_entity(g.actor, entity.id)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash("; ".join(exc.fields.values()), "error")
+    else:
+        flash(f"You now watch {entity.name}: new records and links raise an alert.", "info")
+    return redirect(url_for("intel.entity_detail", entity_id=entity_id))
 
 
 @bp.route("/entities/<int:entity_id>/edit", methods=["GET", "POST"])

@@ -93,6 +93,9 @@ ROUTES = [
         },
     ),
     Route(
+        "intel.entity_watch", perm="alert.manage", args=_entity, restricted=True, body=lambda w: {}
+    ),
+    Route(
         "intel.merge_undo",
         perm="entity.merge",
         restricted=True,
