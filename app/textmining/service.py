@@ -421,10 +421,8 @@ def link_mention(category: str, canonical: str, entity_id: int, *, actor) -> Wor
 
 
 def dismiss_mention(category: str, canonical: str, *, actor) -> WorkbenchDecision:
-    actor.require("news.workbench")
-    decision = _decide(category, canonical, "dismissed", None, actor)
-    db.session.flush()
-    return decision
+    """Dismiss one proposal (one trail row, as a batch of one)."""
+    return dismiss_many([(category, canonical)], actor=actor)[0]
 
 
 MAX_BULK = 200
@@ -459,5 +457,12 @@ def undo_decision(decision_id: int, *, actor) -> None:
         raise NotFound()
     if decision.status != "dismissed":
         raise ValidationError({"decision": "only dismissals can be undone"})
+    trail.record(
+        actor,
+        "update",
+        "news_workbench",
+        None,
+        details={"reopened": [f"{decision.category}: {decision.canonical}"]},
+    )
     db.session.delete(decision)
     db.session.flush()

@@ -137,6 +137,20 @@ def test_bulk_dismiss_is_one_batch_with_one_trail_row(client, login_as, db, arti
     )
     assert "was already dismissed" in resp.get_data(as_text=True)
     assert ("organisation", "Frontex") not in _decisions()
+    # a single dismissal and a reopening are one row each
+    client.post(
+        "/news/workbench/dismiss", data={"category": "organisation", "canonical": "Frontex"}
+    )
+    client.post(f"/news/workbench/decisions/{_decisions()[('organisation', 'Frontex')].id}/undo")
+    rows = db.session.scalars(
+        select(AccessEvent)
+        .where(AccessEvent.record_type == "news_workbench")
+        .order_by(AccessEvent.id)
+    ).all()
+    assert [json.loads(r.details) for r in rows[1:]] == [
+        {"dismissed": ["organisation: Frontex"]},
+        {"reopened": ["organisation: Frontex"]},
+    ]
     # nothing ticked: said so
     resp = client.post("/news/workbench/dismiss-many", data={}, follow_redirects=True)
     assert "tick at least one proposal" in resp.get_data(as_text=True)
