@@ -12,6 +12,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -23,7 +24,7 @@ from app.core.time import now_utc
 from app.extensions import db
 from app.security import trail
 from app.security.access import Actor
-from app.security.seams import record_label, redact_names, restricted_model
+from app.security.seams import record_label, restricted_model
 
 _FONTS: dict[str, str] = {}
 
@@ -107,16 +108,37 @@ def _dt(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
 
-def _party_rows(case, actor: Actor) -> list[tuple]:
-    """Parties named only as far as the reader may open them (a shared case's reader may
-    not open every entity in it): the seam rule, as on the case page."""
+def _party_names(case, actor: Actor) -> dict[int, str]:
+    """party id -> how the reader may see it named: its name, or "a restricted record of
+    <unit>" when the reader may not open the entity (a shared case's reader may not open
+    every entity in it): the seam rule, as on the case page."""
     model = restricted_model("entity")
-    rows = []
+    names = {}
     for p in case.parties:
         entity = db.session.get(model, p.entity_id) if model is not None else None
-        name = record_label(actor, entity, p.entity_name) if entity is not None else p.entity_name
-        rows.append((catalog.PARTY_ROLES.get(p.role, p.role), p.entity_type, name))
-    return rows
+        names[p.id] = (
+            record_label(actor, entity, p.entity_name) if entity is not None else p.entity_name
+        )
+    return names
+
+
+def _party_rows(case, actor: Actor) -> list[tuple]:
+    names = _party_names(case, actor)
+    return [
+        (catalog.PARTY_ROLES.get(p.role, p.role), p.entity_type, names[p.id]) for p in case.parties
+    ]
+
+
+def _redacted(case, actor: Actor, text: str | None) -> str | None:
+    """``text`` (a journal line ...) with the names of parties the reader may not open
+    replaced by their restricted description."""
+    if not text:
+        return text
+    names = _party_names(case, actor)
+    for p in sorted(case.parties, key=lambda p: -len(p.entity_name or "")):
+        if p.entity_name and names[p.id] != p.entity_name:
+            text = text.replace(p.entity_name, names[p.id])
+    return text
 
 
 def _render(case, title: str, story_of, actor: Actor) -> bytes:
@@ -124,20 +146,25 @@ def _render(case, title: str, story_of, actor: Actor) -> bytes:
     buffer = io.BytesIO()
     printed = f"Printed {_dt(now_utc())} by {actor.username}"
     status = catalog.STATUSES.get(case.status, case.status)
+    width, height = A4
+    # The whole marking on every page, wrapped (conditions may be long): never cut.
+    lines = simpleSplit(marking(case), st["bold"], 8.5, width - 30 * mm)
+    band = len(lines) * 10.5
 
     def page(canvas, doc):
         canvas.saveState()
-        width, height = A4
-        canvas.setFillColor(
-            colors.HexColor("#8b0000") if case.handling_code == "C" else colors.black
-        )
+        red = colors.HexColor("#8b0000") if case.handling_code == "C" else colors.black
+        canvas.setFillColor(red)
         canvas.setFont(st["bold"], 8.5)
-        canvas.drawString(15 * mm, height - 10 * mm, marking(case)[:150])
+        for n, line in enumerate(lines):
+            canvas.drawString(15 * mm, height - 10 * mm - n * 10.5, line)
+            canvas.drawString(15 * mm, 12 * mm + band - (n + 1) * 10.5, line)
         canvas.setFillColor(colors.black)
         canvas.setFont(st["regular"], 8)
-        canvas.drawString(15 * mm, height - 14.5 * mm, f"{case.reference} · status: {status}")
-        canvas.drawString(15 * mm, 12 * mm, marking(case)[:150])
-        canvas.drawString(15 * mm, 8 * mm, f"{case.reference} · {printed}")
+        canvas.drawString(
+            15 * mm, height - 14 * mm - band + 10.5, f"{case.reference} · status: {status}"
+        )
+        canvas.drawString(15 * mm, 8 * mm, f"{case.reference} · {status} · {printed}")
         canvas.drawRightString(width - 15 * mm, 8 * mm, f"Page {doc.page}")
         canvas.restoreState()
 
@@ -146,8 +173,8 @@ def _render(case, title: str, story_of, actor: Actor) -> bytes:
         pagesize=A4,
         leftMargin=15 * mm,
         rightMargin=15 * mm,
-        topMargin=22 * mm,
-        bottomMargin=20 * mm,
+        topMargin=18 * mm + band,
+        bottomMargin=16 * mm + band,
         title=f"{title} {case.reference}",
         author="Tollgate",
     )
@@ -173,11 +200,11 @@ def _facts(case, st) -> list:
 
 
 def _case_story(case, st, actor) -> list:
-    named = [("entity", p.entity_id, p.entity_name) for p in case.parties] + [
-        (lk.target_type, lk.target_id, lk.label) for lk in case.links
-    ]
     story = [_p(f"Case file {case.reference}", st["h1"]), _p(case.title, st["h2"])]
-    story += [_p(case.summary or "No summary.", st["body"]), Spacer(1, 4 * mm)]
+    story += [
+        _p(_redacted(case, actor, case.summary) or "No summary.", st["body"]),
+        Spacer(1, 4 * mm),
+    ]
     story += _facts(case, st)
     sections = [
         (
@@ -242,9 +269,8 @@ def _case_story(case, st, actor) -> list:
         (
             "Journal",
             ("When", "Who", "Kind", "Entry"),
-            # the seam rule: a journal line names no record the reader may not open
             [
-                (_dt(j.created_dt), j.author_name, j.kind, redact_names(actor, j.text, named))
+                (_dt(j.created_dt), j.author_name, j.kind, _redacted(case, actor, j.text))
                 for j in case.journal
             ],
         ),
@@ -290,7 +316,7 @@ def _referral_story(case, st, actor) -> list:
         _p("Legal provision", st["h2"]),
         _p(decision.legal_provision, st["body"]),
         _p("Statement of facts", st["h2"]),
-        _p(decision.decision_text, st["body"]),
+        _p(_redacted(case, actor, decision.decision_text), st["body"]),
         Spacer(1, 4 * mm),
     ]
     story += _facts(case, st)

@@ -71,7 +71,8 @@ def test_the_journal_reads_in_time_order_after_a_merge(make, db):
 
 
 def _pages(data: bytes) -> list[str]:
-    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+    """Each page's text, whitespace folded (the marking wraps over lines)."""
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
 
 
 def test_the_case_file_carries_the_marking_on_every_page(make, db):
@@ -150,3 +151,15 @@ def test_a_shared_case_file_names_only_the_parties_its_reader_may_open(make, db)
     assert "Sentinel Suspect Zqx" not in text and "a restricted record of" in text
     text = "\n".join(_pages(casefile.case_file(case.id, actor=owner, justification="x")[0]))
     assert "Sentinel Suspect Zqx" in text
+
+
+def test_long_handling_conditions_are_printed_whole_on_every_page(make, db):
+    _, actor = officer(make)
+    conditions = "Own unit only; " + "not to the prosecutor before the hearing; " * 12 + "END."
+    case = seizure(actor, handling_code="C", handling_conditions=conditions)
+    for n in range(40):
+        service.add_journal_entry(case.id, f"Observation {n}", actor=actor)
+    pages = _pages(casefile.case_file(case.id, actor=actor, justification="x")[0])
+    assert len(pages) >= 2
+    for text in pages:
+        assert text.count("END.") == 2  # header and footer, nothing cut
