@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 
-from app.alerts import delivery, routing, watches
+from app.alerts import delivery, routing, supervision, watches
 from app.alerts.models import (
     SEVERITY_RANK,
     Alert,
@@ -36,6 +36,17 @@ MAX_SEEN = 5000
 MAX_NEW_PER_RUN = 25
 
 
+def _above(user: User, alert: Alert) -> list[User]:
+    """The user's supervisor; for the top of a unit (a supervisor with none above), the
+    holders of the configured escalation role (``supervision.beyond_unit``)."""
+    if user.supervisor_id:
+        boss = db.session.get(User, user.supervisor_id)
+        return [boss] if boss is not None else []
+    if Actor.for_user(user).can("alert.supervise"):
+        return supervision.beyond_unit(user.id, alert)
+    return []
+
+
 def escalate_overdue(now=None) -> int:
     """Alerts still new past their deadline go to each recipient's supervisor (once per
     recipient). Returns how many alerts escalated."""
@@ -55,16 +66,16 @@ def escalate_overdue(now=None) -> int:
             if row.escalated_dt is not None:
                 continue
             row.escalated_dt = now
-            boss = db.session.get(User, row.user.supervisor_id) if row.user.supervisor_id else None
-            if boss is None or not boss.is_active or boss.id in present:
-                continue
-            if not routing.may_receive(boss, alert.subject_type, alert.subject_id):
-                continue  # the supervisor may not open the subject: need-to-know wins
-            alert.recipients.append(
-                AlertRecipient(user_id=boss.id, via="escalation", created_dt=now)
-            )
-            present.add(boss.id)
-            added.append((boss, row.user))
+            for boss in _above(row.user, alert):
+                if not boss.is_active or boss.id in present:
+                    continue
+                if not routing.may_receive(boss, alert.subject_type, alert.subject_id):
+                    continue  # the supervisor may not open the subject: need-to-know wins
+                alert.recipients.append(
+                    AlertRecipient(user_id=boss.id, via="escalation", created_dt=now)
+                )
+                present.add(boss.id)
+                added.append((boss, row.user))
         # Escalated supervisors get their own deadline before going one level further up.
         alert.deadline_dt = now + timedelta(minutes=routing.deadline_minutes(alert.severity))
         if not added:

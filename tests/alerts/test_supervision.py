@@ -177,3 +177,36 @@ def test_a_group_of_a_subject_the_reader_may_no_longer_open_is_left_out(make, db
     assert (grp["label"], grp["alerts"], grp["new"]) == (f"SPEC-{rec.id}", 1, 1)
     del specimens[rec.id]  # the record is gone from the reader's reach
     assert grouping.groups(make.actor(officer), "subject", status="open") == []
+
+
+def test_what_the_top_of_a_unit_leaves_unhandled_escalates_to_the_configured_role(
+    make, db, app, monkeypatch, specimens
+):
+    from datetime import timedelta
+
+    from app.alerts import tasks
+
+    unit, hq, elsewhere = make.unit(), make.unit(), make.unit()
+    chief = make.user(roles=["supervisor"], unit=unit)  # the top of the unit
+    officer = make.user(roles=["enforcement_officer"], unit=unit, supervisor_id=chief.id)
+    lone = make.user(roles=["enforcement_officer"], unit=unit)  # no supervisor, supervises none
+    hq_boss = make.user(roles=["supervisor"], unit=hq)
+    make.user(roles=["supervisor"], unit=elsewhere)  # not in the configured units
+    monkeypatch.setitem(app.config, "TOLLGATE_ALERT_ESCALATION_UNITS", [hq.code])
+    alert = raise_specimen_alert(specimens.add(unit, handling_code="P"), {"users": [officer.id]})
+    other = raise_specimen_alert(
+        specimens.add(unit, handling_code="P"), {"users": [lone.id]}, source_id=2
+    )
+    t0 = alert.created_dt
+    assert tasks.escalate_overdue(now=t0 + timedelta(minutes=61)) == 1  # to the chief
+    assert tasks.escalate_overdue(now=t0 + timedelta(minutes=125)) == 1  # beyond the unit
+    db.session.refresh(alert)
+    assert {r.user_id: r.via for r in alert.recipients} == {
+        officer.id: "user",
+        chief.id: "escalation",
+        hq_boss.id: "escalation",
+    }
+    assert alert.escalation_level == 2
+    assert tasks.escalate_overdue(now=t0 + timedelta(minutes=300)) == 0  # nobody further
+    db.session.refresh(other)
+    assert [r.user_id for r in other.recipients] == [lone.id]  # an officer with none above
