@@ -105,13 +105,22 @@ def textmining_group():
     default=None,
     help="Statistical model: auto (default setting), none, or a package name.",
 )
+@click.option(
+    "--language",
+    default="detect",
+    help="The text's language (ISO 639-1): the model runs only on its own; "
+    "'detect' (default) detects it, 'any' runs the model whatever the language.",
+)
 @with_appcontext
-def extract_command(file, as_json, model):
+def extract_command(file, as_json, model, language):
     """Print the mentions a text yields (FILE may be - for standard input)."""
     from app.textmining.extraction import get_extractor
+    from app.textmining.ingest import detect_language
 
     text = file.read()
-    mentions = get_extractor(model).extract(text)
+    if language == "detect":
+        language = detect_language(text)[0] or ""
+    mentions = get_extractor(model).extract(text, None if language == "any" else language)
     if as_json:
         click.echo(
             json.dumps({"mentions": [m.as_json() for m in mentions]}, ensure_ascii=False, indent=2)

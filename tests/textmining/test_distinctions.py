@@ -1,6 +1,8 @@
 """Issue 19 item 10: term lists keep the distinctions analysts track, and the statistical
 model only reads articles in its own language (the rules still apply)."""
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -170,3 +172,19 @@ def test_unknown_language_gets_rules_only(db, english_model):
     article.language = None
     extract_articles([article], extractor=english_model)
     assert [m for m in article.mentions if m.source == "model"] == []
+
+
+@pytest.mark.parametrize(
+    ("language", "model_labels"), [("detect", set()), ("ru", set()), ("any", {"organisation"})]
+)
+def test_extract_cli_keeps_the_model_to_its_language(
+    runner, tmp_path, app, english_model, language, model_labels
+):
+    path = tmp_path / "article.txt"
+    path.write_text("Программы таможенного контроля усилены.", encoding="utf-8")
+    result = runner.invoke(
+        args=["textmining", "extract", str(path), "--json", "--language", language]
+    )
+    assert result.exit_code == 0, result.output
+    labels = {m["label"] for m in json.loads(result.output)["mentions"]}
+    assert labels == model_labels
