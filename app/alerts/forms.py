@@ -74,3 +74,7 @@ class AssignForm(FlaskForm):
 
 class EscalateForm(FlaskForm):
     reason = TextAreaField("Why escalate", validators=[DataRequired(), Length(max=2000)])
+
+
+class ExportForm(FlaskForm):
+    justification = StringField("Justification", validators=[DataRequired(), Length(max=500)])

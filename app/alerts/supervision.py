@@ -193,3 +193,42 @@ def escalate(actor: Actor, alert_id: int, reason: str) -> Alert:
         details={"escalated_to": [u.username for u in above], "reason": reason},
     )
     return alert
+
+
+# --- export of the supervisor's figures -------------------------------------------------------
+
+EXPORT_HEADER = ("figure", "severity", "age", "source", "value")
+
+
+def export_rows(actor: Actor, figures: dict, justification: str) -> list[tuple]:
+    """The supervisor's figures as CSV rows, the export trailed with its justification (a
+    ValidationError naming it when none is given)."""
+    if not (justification or "").strip():
+        raise ValidationError({"justification": "say why the figures are exported"})
+    rows = [
+        ("open alerts", "", "", "", figures["open_total"]),
+        ("raised", "", "", "", figures["raised"]),
+        ("acknowledged", "", "", "", figures["acknowledged"]),
+        ("minutes to acknowledge, median", "", "", "", figures["ack_median_minutes"]),
+        ("minutes to acknowledge, 90th percentile", "", "", "", figures["ack_p90_minutes"]),
+        ("escalated", "", "", "", figures["escalated"]),
+    ]
+    for severity, ages in figures["open_by_severity"].items():
+        rows += [("open by severity and age", severity, age, "", n) for age, n in ages.items()]
+    for v in figures["volume"]:
+        source = f"{v['kind']}: {v['label']}"
+        rows += [
+            ("alerts per source", "", "", source, v["alerts"]),
+            ("useful per source", "", "", source, v["useful"]),
+            ("not useful per source", "", "", source, v["not_useful"]),
+        ]
+    trail.record(
+        actor,
+        "export",
+        "alert",
+        None,
+        justification=justification.strip(),
+        query=f"alert supervision figures, last {figures['days']} days",
+        details={"rows": len(rows), "unit_id": actor.unit_id},
+    )
+    return rows

@@ -26,6 +26,7 @@ from app.alerts.forms import (
     BulkForm,
     CaseFromAlertForm,
     EscalateForm,
+    ExportForm,
     FeedbackForm,
     NoteForm,
     PreferenceForm,
@@ -38,6 +39,7 @@ from app.alerts.models import EMAIL_MODES, OPEN_STATUSES, SEVERITIES, SOURCE_KIN
 from app.alerts.subjects import url_for_subject
 from app.core.database import valid_id
 from app.core.errors import ValidationError
+from app.core.exports import csv_response
 from app.core.pagination import paginate
 from app.core.params import id_arg, id_list, int_arg
 from app.core.web import background_request, permission_required
@@ -350,9 +352,24 @@ def supervise():
     return render_template(
         "alerts/supervise.html",
         f=figures,
+        export_form=ExportForm(),
         source_kinds=SOURCE_KINDS,
         undelivered=undelivered.failed_for_unit(g.actor, days=days),
     )
+
+
+@bp.post("/supervise/export")
+@permission_required("alert.supervise")
+def export_figures():
+    """The figures as CSV, with a justification (trailed)."""
+    days = int_arg(request.args, "days", 30, 1, 365)
+    form = ExportForm()
+    if not form.validate_on_submit():
+        flash("A justification is required to export the figures.", "error")
+        return redirect(url_for("alerts.supervise", days=days))
+    figures = service.supervisor_figures(g.actor, days=days)
+    rows = supervision.export_rows(g.actor, figures, form.justification.data)
+    return csv_response(f"alert-figures-{days}d.csv", supervision.EXPORT_HEADER, rows)
 
 
 # --- watches and saved searches -------------------------------------------------------------

@@ -147,6 +147,11 @@ ROUTES = [
     Route("alerts.bulk_acknowledge", perm="alert.view", body=lambda w: {"alert_ids": [w.alert.id]}),
     Route("alerts.state", perm="alert.view"),
     Route("alerts.supervise", perm="alert.supervise"),
+    Route(
+        "alerts.export_figures",
+        perm="alert.supervise",
+        body=lambda w: {"justification": "monthly figures"},
+    ),
     Route("alerts.watches", perm="alert.view"),
     Route("alerts.watch_entity", perm="alert.manage", body=lambda w: {"entity_id": "x"}),
     Route("alerts.watch_term", perm="alert.manage", body=lambda w: {"term": "tobacco"}),

@@ -115,6 +115,7 @@ ROUTES = {
     "alerts.detail": [get(_alerts, alerts=True)],
     "alerts.state": [get(alerts=True)],
     "alerts.supervise": [get(alerts=True)],
+    "alerts.export_figures": [post(data=lambda w: {"justification": "sweep"}, alerts=True)],
     "alerts.watches": [get(alerts=True)],
     "alerts.settings": [get(alerts=True)],
     "alerts.acknowledge": [post(_alerts, lambda w: {"note": "seen"}, alerts=True)],

@@ -210,3 +210,27 @@ def test_what_the_top_of_a_unit_leaves_unhandled_escalates_to_the_configured_rol
     assert tasks.escalate_overdue(now=t0 + timedelta(minutes=300)) == 0  # nobody further
     db.session.refresh(other)
     assert [r.user_id for r in other.recipients] == [lone.id]  # an officer with none above
+
+
+def test_supervisor_exports_the_figures_as_csv_with_a_justification_trailed(
+    make, db, client, unit_alert
+):
+    unit, chief, officer, _, alert = unit_alert
+    make.sign_in(client, chief)
+    assert 'id="export-figures"' in client.get("/alerts/supervise").get_data(as_text=True)
+    refused = client.post("/alerts/supervise/export?days=7", data={}, follow_redirects=True)
+    assert "A justification is required" in refused.get_data(as_text=True)
+    resp = client.post("/alerts/supervise/export?days=7", data={"justification": "monthly KPI"})
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    body = resp.get_data(as_text=True)
+    assert body.startswith("figure,severity,age,source,value")
+    assert "open alerts,,,,1" in body and "open by severity and age,high,< 1 h,,1" in body
+    assert "alerts per source,,,profile: RP-1 test profile,1" in body
+    db.session.rollback()
+    row = db.session.scalar(
+        select(AccessEvent).where(
+            AccessEvent.action == "export", AccessEvent.record_type == "alert"
+        )
+    )
+    assert row.justification == "monthly KPI" and row.username == chief.username
+    assert "last 7 days" in row.query
