@@ -416,3 +416,39 @@ def merges_of(entity: Entity) -> list[EntityMerge]:
             .order_by(EntityMerge.created_dt.desc())
         )
     )
+
+
+#: the attributes the resolution queue compares, in the order shown
+COMPARED = ("name", "aliases", "identifiers", "type", "handling", "links", "unit")
+
+
+def _attributes(entity: Entity, actor: Actor) -> dict[str, str]:
+    from app.intel.service import links_of
+    from app.security.models import Unit
+
+    unit = db.session.get(Unit, entity.unit_id) if entity.unit_id is not None else None
+    handling = entity.handling_code or ""
+    if entity.handling_conditions:
+        handling += f" ({entity.handling_conditions})"
+    return {
+        "name": entity.name,
+        "aliases": ", ".join(entity.aliases or []),
+        "identifiers": ", ".join(f"{s} {v}" for s, v in sorted((entity.identifiers or {}).items())),
+        "type": entity.entity_type,
+        "handling": handling,
+        "links": str(len(links_of(entity, actor=actor))),
+        "unit": unit.code if unit else "",
+    }
+
+
+def compare_pair(actor: Actor, a: Entity, b: Entity) -> list[tuple[str, str, str, bool]]:
+    """The pair side by side, attribute by attribute, as ``actor`` may read it:
+    ``(attribute, value of a, value of b, differ)``. A record the actor may not open shows
+    only the restricted description (seam rule), never its values."""
+    sides = []
+    for record in (a, b):
+        if can_see(actor, record):
+            sides.append(_attributes(record, actor))
+        else:
+            sides.append(dict.fromkeys(COMPARED, restricted_label(record)))
+    return [(key, sides[0][key], sides[1][key], sides[0][key] != sides[1][key]) for key in COMPARED]

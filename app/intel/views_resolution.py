@@ -32,6 +32,9 @@ def resolution_queue():
     return render_template(
         "intel/resolution.html",
         matches=matches,
+        comparisons={
+            m.id: resolution.compare_pair(g.actor, m.entity_a, m.entity_b) for m in matches
+        },
         judgement=judgement,
         form=DecisionForm(formdata=None),
         confirm=ConfirmForm(),
