@@ -81,7 +81,11 @@ class LinkForm(FlaskForm):
         ],
         default="",
     )
-    provenance_id = IntegerField("Record id", validators=[Optional()])
+    provenance_id = IntegerField(
+        "Record (type its reference or words, pick one)",
+        widget=TextInput(),
+        validators=[Optional()],
+    )
     handling_code = SelectField("Handling code", choices=HANDLING_CHOICES, default="P")
 
 

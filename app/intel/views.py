@@ -49,6 +49,26 @@ def entity_lookup():
     return jsonify([service.entity_summary(e) for e in found])
 
 
+@bp.get("/records/lookup")
+@permission_required("entity.view")
+def record_lookup():
+    """Picker back-end of a link's provenance: [{"id", "type", "name", "identifiers"}] of the
+    records of one type (case, report ...) the user may open, found by reference or words
+    through the search service (need-to-know, one trail row); [] without a type or query."""
+    rtype = request.args.get("type", "")
+    q = request.args.get("q", "").strip()
+    sources = search_sources(current_app)
+    if rtype not in provenance.CHOOSABLE or rtype not in sources or len(q) < 2:
+        return jsonify([])
+    if not g.actor.can("search.use"):
+        return jsonify([])
+    from app.search import service as search_service
+
+    kind = provenance.CHOOSABLE[rtype]
+    hits = search_service.search(g.actor, q, types=[rtype], per_page=10).hits
+    return jsonify([{"id": h.record_id, "type": kind, "name": h.title} for h in hits])
+
+
 @bp.get("/entities")
 @permission_required("entity.view")
 def entities():

@@ -32,7 +32,6 @@
   var chartApi = null;
 
   function attachPicker(input) {
-    var url = input.getAttribute("data-entity-picker");
     var mode = input.getAttribute("data-picker-mode") || (input.hasAttribute("data-multi") ? "multi" : "single");
     var list = document.createElement("ul");
     list.className = "picker-list";
@@ -64,7 +63,9 @@
       if (mode === "multi") { q = q.split(",").pop(); }
       q = q.trim();
       if (q.length < 2 || /^\d+$/.test(q)) { list.hidden = true; return; }
-      getJSON(url + "?q=" + encodeURIComponent(q)).then(function (res) {
+      // read at each search: a provenance picker's URL follows the chosen record type
+      var url = input.getAttribute("data-entity-picker");
+      getJSON(url + (url.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(q)).then(function (res) {
         list.innerHTML = "";
         (res.body || []).forEach(function (item) {
           var li = document.createElement("li");
@@ -285,5 +286,16 @@
     var el = document.getElementById("chart");
     if (el) { initChart(el); }
     Array.prototype.forEach.call(document.querySelectorAll("input[data-entity-picker]"), attachPicker);
+    // a link's provenance: records of the chosen type, looked up by reference or words
+    var provType = document.getElementById("provenance_type");
+    var provRecord = document.querySelector("input[data-record-lookup]");
+    if (provType && provRecord) {
+      var syncType = function () {
+        provRecord.setAttribute("data-entity-picker",
+          provRecord.getAttribute("data-record-lookup") + "?type=" + encodeURIComponent(provType.value));
+      };
+      provType.addEventListener("change", function () { provRecord.value = ""; syncType(); });
+      syncType();
+    }
   });
 })();

@@ -66,6 +66,7 @@ def _report(w):
 
 ROUTES = [
     Route("intel.entity_lookup", perm="entity.view"),
+    Route("intel.record_lookup", perm="entity.view"),
     Route("intel.entities", perm="entity.view"),
     Route(
         "intel.entity_new",

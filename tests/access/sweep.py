@@ -292,6 +292,9 @@ ROUTES = {
     "static": [quiet(_STATIC)],
     # --- intelligence -----------------------------------------------------------------------
     "intel.entity_lookup": [get(query=_search())],
+    "intel.record_lookup": [
+        get(query=lambda w: [{"type": t, "q": WORD} for t in ("case", "report", "declaration")])
+    ],
     "intel.entities": [get(), get(query=_search())],
     "intel.entity_new": [get()],
     "intel.entity_detail": [get(_entities)],

@@ -79,3 +79,21 @@ def test_provenance_shown_as_link_with_reference_or_restricted(client, login_as,
     assert f"/intel/reports/{report.id}" not in html
     assert Actor.for_user(user_a).unit_id == unit_a.id
     assert service.links_of(one, actor=Actor.for_user(user_a))
+
+
+def test_provenance_picker_finds_visible_records_by_reference(client, login_as, make, db):
+    from app.search import service as search
+
+    unit_a, unit_b, report, one, _ = _world(make, db)
+    search.apply_index_queue()
+    db.session.commit()
+    login_as("intelligence_officer", unit=unit_a)
+    page = client.get(f"/intel/entities/{one.id}").get_data(as_text=True)
+    assert 'data-record-lookup="/intel/records/lookup"' in page  # no "Record id" to type
+    # by words of the record (its reference too on SQLite; see the report of issue 19)
+    found = client.get("/intel/records/lookup?type=report&q=adriatic route").json
+    assert [(r["id"], r["type"]) for r in found] == [(report.id, "intelligence report")]
+    assert report.reference in found[0]["name"]
+    login_as("intelligence_officer", unit=unit_b)
+    assert client.get("/intel/records/lookup?type=report&q=adriatic route").json == []
+    assert client.get("/intel/records/lookup?type=spaceship&q=abc").json == []
