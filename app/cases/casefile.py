@@ -21,10 +21,9 @@ from app.cases import catalog, fields
 from app.cases.service import get_case
 from app.core.errors import ValidationError
 from app.core.time import now_utc
-from app.extensions import db
 from app.security import trail
 from app.security.access import Actor
-from app.security.seams import record_label, restricted_model
+from app.security.seams import label_for, redact_names
 
 _FONTS: dict[str, str] = {}
 
@@ -108,37 +107,26 @@ def _dt(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
 
-def _party_names(case, actor: Actor) -> dict[int, str]:
-    """party id -> how the reader may see it named: its name, or "a restricted record of
-    <unit>" when the reader may not open the entity (a shared case's reader may not open
-    every entity in it): the seam rule, as on the case page."""
-    model = restricted_model("entity")
-    names = {}
-    for p in case.parties:
-        entity = db.session.get(model, p.entity_id) if model is not None else None
-        names[p.id] = (
-            record_label(actor, entity, p.entity_name) if entity is not None else p.entity_name
-        )
-    return names
-
-
 def _party_rows(case, actor: Actor) -> list[tuple]:
-    names = _party_names(case, actor)
+    """Parties named only as far as the reader may open them (a shared case's reader may
+    not open every entity in it): the seam rule, as on the case page."""
     return [
-        (catalog.PARTY_ROLES.get(p.role, p.role), p.entity_type, names[p.id]) for p in case.parties
+        (
+            catalog.PARTY_ROLES.get(p.role, p.role),
+            p.entity_type,
+            label_for(actor, "entity", p.entity_id, p.entity_name),
+        )
+        for p in case.parties
     ]
 
 
 def _redacted(case, actor: Actor, text: str | None) -> str | None:
-    """``text`` (a journal line ...) with the names of parties the reader may not open
-    replaced by their restricted description."""
-    if not text:
-        return text
-    names = _party_names(case, actor)
-    for p in sorted(case.parties, key=lambda p: -len(p.entity_name or "")):
-        if p.entity_name and names[p.id] != p.entity_name:
-            text = text.replace(p.entity_name, names[p.id])
-    return text
+    """``text`` (a journal line, the summary ...) with the parties and linked records the
+    reader may not open named as "a restricted record of <unit>"."""
+    named = [("entity", p.entity_id, p.entity_name) for p in case.parties] + [
+        (lk.target_type, lk.target_id, lk.label) for lk in case.links
+    ]
+    return redact_names(actor, text, named) if text else text
 
 
 def _render(case, title: str, story_of, actor: Actor) -> bytes:
