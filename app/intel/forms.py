@@ -101,7 +101,7 @@ class ReportForm(FlaskForm):
     )
     review_date = DateField("Review by", validators=[Optional()])
     entity_ids = StringField(
-        "Entities mentioned (ids, comma separated)", validators=[Optional(), Length(max=2000)]
+        "Entities mentioned (type a name, pick each)", validators=[Optional(), Length(max=2000)]
     )
 
 
@@ -156,5 +156,5 @@ class ImportForm(FlaskForm):
 
 
 class SaveChartForm(FlaskForm):
-    case_id = IntegerField("Case id", validators=[DataRequired()])
+    case_id = IntegerField("Case (pick it)", widget=TextInput(), validators=[DataRequired()])
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])

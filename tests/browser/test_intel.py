@@ -67,7 +67,8 @@ def test_search_chart_path_and_save_to_case(page, make, sign_in, db):
     assert page.evaluate("window.TollgateChart.elements('.path').length") == 9
 
     # 4. save the chart in the seizure case
-    page.fill("#save-case", str(case.id))
+    page.fill("#save-case", "false wall")  # the case is picked by its title, not its number
+    page.click(".picker-item:has-text('Cigarettes behind a false wall')")
     page.fill("#save-title", "Route to the driver")
     page.click("#btn-save")
     page.wait_for_selector("#save-status.saved")
