@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app.alerts import routing
+from app.alerts import routing, service
 from app.alerts.models import OPEN_STATUSES, Alert, AlertEvent, AlertRecipient
 from app.alerts.service import get_alert
 from app.core.errors import ValidationError
@@ -232,3 +232,54 @@ def export_rows(actor: Actor, figures: dict, justification: str) -> list[tuple]:
         details={"rows": len(rows), "unit_id": actor.unit_id},
     )
     return rows
+
+
+# --- drill-down from a figure to its alerts ---------------------------------------------------
+
+
+def figure_alerts(actor: Actor, *, days: int, **figure) -> tuple[list[Alert], int]:
+    """The unit's alerts behind one figure of the supervision page, newest first (at most
+    500), and how many of them are left out because their subject is one the supervisor may
+    not open. ``figure``: ``open`` with ``severity`` and ``age`` (a label of
+    ``service.AGE_BUCKETS``), ``source_kind`` with ``source_id``, or ``escalated``."""
+    from app.alerts.subjects import can_open
+
+    actor.require("alert.supervise")
+    now = now_utc()
+    stmt = select(Alert).where(service._unit_clause(actor.unit_id))
+    if figure.get("open"):
+        stmt = stmt.where(Alert.status.in_(OPEN_STATUSES))
+        if figure.get("severity"):
+            stmt = stmt.where(Alert.severity == figure["severity"])
+        stmt = _age_clause(stmt, figure.get("age"), now)
+    else:
+        stmt = stmt.where(Alert.created_dt >= now - timedelta(days=days))
+    if figure.get("source_kind"):
+        stmt = stmt.where(
+            Alert.source_kind == figure["source_kind"], Alert.source_id == figure.get("source_id")
+        )
+    if figure.get("escalated"):
+        stmt = stmt.where(Alert.escalation_level > 0)
+    rows = db.session.scalars(stmt.order_by(Alert.created_dt.desc(), Alert.id.desc()).limit(500))
+    shown, hidden = [], 0
+    for alert in rows:
+        if can_open(actor, alert.subject_type, alert.subject_id):
+            shown.append(alert)
+        else:
+            hidden += 1
+    return shown, hidden
+
+
+def _age_clause(stmt, age, now):
+    if not age:
+        return stmt
+    lower = None
+    for limit, label in service.AGE_BUCKETS:
+        if label == age:
+            if limit is not None:
+                stmt = stmt.where(Alert.created_dt > now - limit)
+            if lower is not None:
+                stmt = stmt.where(Alert.created_dt <= now - lower)
+            return stmt
+        lower = limit
+    raise ValidationError({"age": f"must be one of {', '.join(b[1] for b in service.AGE_BUCKETS)}"})

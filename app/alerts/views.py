@@ -358,6 +358,37 @@ def supervise():
     )
 
 
+@bp.get("/supervise/alerts")
+@permission_required("alert.supervise")
+def figure_alerts():
+    """Drill-down: the unit's alerts behind one figure of the supervision page."""
+    args = request.args
+    days = int_arg(args, "days", 30, 1, 365)
+    figure = {
+        "open": bool(args.get("open")),
+        "severity": args.get("severity") if args.get("severity") in SEVERITIES else None,
+        "age": args.get("age") or None,
+        "source_kind": args.get("source") or None,
+        "source_id": id_arg(args, "source_id"),
+        "escalated": bool(args.get("escalated")),
+    }
+    try:
+        alerts, hidden = supervision.figure_alerts(g.actor, days=days, **figure)
+    except ValidationError as exc:
+        _flash_errors(exc)
+        return redirect(url_for("alerts.supervise", days=days))
+    mine = {a.id for a in alerts if any(r.user_id == g.actor.user_id for r in a.recipients)}
+    return render_template(
+        "alerts/figure_alerts.html",
+        alerts=alerts,
+        hidden=hidden,
+        mine=mine,
+        days=days,
+        figure=figure,
+        source_kinds=SOURCE_KINDS,
+    )
+
+
 @bp.post("/supervise/export")
 @permission_required("alert.supervise")
 def export_figures():

@@ -147,6 +147,7 @@ ROUTES = [
     Route("alerts.bulk_acknowledge", perm="alert.view", body=lambda w: {"alert_ids": [w.alert.id]}),
     Route("alerts.state", perm="alert.view"),
     Route("alerts.supervise", perm="alert.supervise"),
+    Route("alerts.figure_alerts", perm="alert.supervise"),
     Route(
         "alerts.export_figures",
         perm="alert.supervise",

@@ -116,6 +116,11 @@ ROUTES = {
     "alerts.state": [get(alerts=True)],
     "alerts.supervise": [get(alerts=True)],
     "alerts.export_figures": [post(data=lambda w: {"justification": "sweep"}, alerts=True)],
+    "alerts.figure_alerts": [
+        get(query=lambda w: {"open": "1"}, alerts=True),
+        get(query=lambda w: {"days": "365"}, alerts=True),
+        get(query=lambda w: {"escalated": "1", "days": "365"}, alerts=True),
+    ],
     "alerts.watches": [get(alerts=True)],
     "alerts.settings": [get(alerts=True)],
     "alerts.acknowledge": [post(_alerts, lambda w: {"note": "seen"}, alerts=True)],

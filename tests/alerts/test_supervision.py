@@ -234,3 +234,36 @@ def test_supervisor_exports_the_figures_as_csv_with_a_justification_trailed(
     )
     assert row.justification == "monthly KPI" and row.username == chief.username
     assert "last 7 days" in row.query
+
+
+def test_each_figure_of_the_supervision_page_opens_its_alerts(make, db, client, specimens):
+    unit, elsewhere = make.unit(), make.unit()
+    chief = make.user(roles=["supervisor"], unit=unit)
+    officer = make.user(roles=["enforcement_officer"], unit=unit, supervisor_id=chief.id)
+    mine = raise_specimen_alert(specimens.add(unit), {"users": [officer.id]}, title="Lorry A")
+    raise_specimen_alert(
+        specimens.add(unit), {"users": [officer.id]}, source_id=2, severity="low", title="Van B"
+    )
+    # Received in the unit about another unit's record, since restricted (code C): counted,
+    # never shown.
+    other = specimens.add(elsewhere, handling_code="P")
+    hidden = raise_specimen_alert(other, {"users": [officer.id]}, source_id=3, title="Secret C")
+    other.handling_code = "C"
+    db.session.commit()
+    make.sign_in(client, chief)
+    page = client.get("/alerts/supervise").get_data(as_text=True)
+    cell = "/alerts/supervise/alerts?open=1&amp;severity=high&amp;age=%3C+1+h&amp;days=30"
+    assert cell in page and "/alerts/supervise/alerts?source=profile&amp;source_id=2" in page
+    html = client.get(cell.replace("&amp;", "&")).get_data(as_text=True)
+    assert html.count('class="figure-alert"') == 1 and "Lorry A" in html
+    assert 'id="figure-hidden">1 about records' in html and "Secret C" not in html
+    html = client.get("/alerts/supervise/alerts?source=profile&source_id=2").get_data(as_text=True)
+    assert html.count('class="figure-alert"') == 1 and "Van B" in html
+    html = client.get("/alerts/supervise/alerts?open=1").get_data(as_text=True)
+    assert html.count('class="figure-alert"') == 2
+    assert f'href="/alerts/{mine.id}"' not in html  # not hers: listed, not a link to open
+    bad = client.get("/alerts/supervise/alerts?open=1&age=ages", follow_redirects=True)
+    assert "age: must be one of" in bad.get_data(as_text=True)
+    make.sign_in(client, officer)
+    assert client.get("/alerts/supervise/alerts?open=1").status_code == 403
+    assert hidden is not None
