@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.intel import service
+from app.intel import provenance, service
 from app.intel.models import LINK_TYPES, Entity, Link, SavedChart
 from app.security import trail
 from app.security.access import Actor, NotFound, visible_clause
@@ -44,7 +44,9 @@ def node_json(entity: Entity) -> dict:
     }
 
 
-def edge_json(link: Link) -> dict:
+def edge_json(link: Link, actor: Actor) -> dict:
+    """A link as a chart edge; its provenance reads as ``actor`` may know it (the record's
+    reference, or the restricted description: the seam rule)."""
     return {
         "data": {
             "id": f"l{link.id}",
@@ -56,11 +58,9 @@ def edge_json(link: Link) -> dict:
             "grade": link.grade or "",
             "start": link.start_date.isoformat() if link.start_date else None,
             "end": link.end_date.isoformat() if link.end_date else None,
-            "provenance": (
-                f"{link.provenance_type} {link.provenance_id or ''}".strip()
-                if link.provenance_type
-                else "analyst"
-            ),
+            "provenance": provenance.shown(
+                actor, link.provenance_type, link.provenance_id, with_url=False
+            )["label"],
         }
     }
 
@@ -110,7 +110,7 @@ def expand(entity_id: int, *, actor: Actor, offset=0, limit=DEFAULT_FANOUT, link
         "elements": [
             node_json(entity),
             *(node_json(e) for e in others),
-            *(edge_json(lk) for lk in links),
+            *(edge_json(lk, actor) for lk in links),
         ],
         "entity_id": entity.id,
         "total": total,
@@ -205,7 +205,7 @@ def shortest_path(
         "path": [f"e{n}" for n in nodes],
         "elements": [
             *(node_json(entities[n]) for n in nodes),
-            *(edge_json(link_rows[i]) for i in links),
+            *(edge_json(link_rows[i], actor) for i in links),
         ],
     }
 
@@ -437,7 +437,10 @@ def load_chart(chart_id: int, *, actor: Actor) -> dict:
         "title": chart.title,
         "case_id": chart.case_id,
         "positions": chart.elements.get("positions", {}),
-        "elements": [*(node_json(e) for e in entities.values()), *(edge_json(lk) for lk in links)],
+        "elements": [
+            *(node_json(e) for e in entities.values()),
+            *(edge_json(lk, actor) for lk in links),
+        ],
     }
 
 

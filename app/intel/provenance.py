@@ -47,10 +47,11 @@ def checked(actor: Actor, provenance_type, provenance_id) -> tuple[str | None, i
     return provenance_type, number
 
 
-def shown(actor: Actor, provenance_type, provenance_id) -> dict:
+def shown(actor: Actor, provenance_type, provenance_id, *, with_url: bool = True) -> dict:
     """How a provenance reads for ``actor``: ``{"type", "label", "url"}``. The label is the
     record's reference ("R-2026-0012", a case reference, a declaration number), the restricted
-    description for a record they may not open (seam rule), and ``url`` only when they may."""
+    description for a record they may not open (seam rule), and ``url`` only when they may
+    (``with_url=False``: no URL, for JSON built outside a request)."""
     if not provenance_type:
         return {"type": "analyst", "label": "analyst", "url": None}
     kind = CHOOSABLE.get(provenance_type, provenance_type)
@@ -72,5 +73,5 @@ def shown(actor: Actor, provenance_type, provenance_id) -> dict:
         label = doc.title if doc is not None else "a record"
     else:
         label = "a record you may not open"
-    url = source.url(provenance_id) if visible else None
+    url = source.url(provenance_id) if visible and with_url else None
     return {"type": kind, "label": f"{kind} {label}" if visible else label, "url": url}

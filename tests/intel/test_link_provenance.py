@@ -97,3 +97,27 @@ def test_provenance_picker_finds_visible_records_by_reference(client, login_as, 
     login_as("intelligence_officer", unit=unit_b)
     assert client.get("/intel/records/lookup?type=report&q=adriatic route").json == []
     assert client.get("/intel/records/lookup?type=spaceship&q=abc").json == []
+
+
+def test_chart_edge_names_the_provenance_by_reference_per_reader(make, db):
+    from app.intel import graph
+
+    unit_a, unit_b, report, one, two = _world(make, db)
+    _, actor_a = officer(make, unit_a)
+    _, actor_b = officer(make, unit_b)
+    service.add_link(
+        one.id,
+        two.id,
+        "associate_of",
+        actor=actor_a,
+        provenance_type="report",
+        provenance_id=report.id,
+    )
+    edge = next(
+        e for e in graph.expand(one.id, actor=actor_a)["elements"] if "link_id" in e["data"]
+    )
+    assert edge["data"]["provenance"] == f"intelligence report {report.reference}"
+    edge = next(
+        e for e in graph.expand(one.id, actor=actor_b)["elements"] if "link_id" in e["data"]
+    )
+    assert edge["data"]["provenance"].startswith("a restricted record of")
