@@ -113,8 +113,18 @@
           "label": "data(label)", "font-size": 8, "curve-style": "bezier", "width": 1.5,
           "target-arrow-shape": "triangle", "line-color": "#98a2b3",
           "target-arrow-color": "#98a2b3", "text-rotation": "autorotate", "color": "#475467"}},
-        {selector: ".path", style: {"line-color": "#b42318", "target-arrow-color": "#b42318",
-                                   "width": 4, "border-width": 4, "border-color": "#b42318"}},
+        // a highlighted path keeps its nodes' size (a width of 4 is for its edges only: on a
+        // node it made a sliver); its labels sit on a white ground, wrapped rather than cut,
+        // and the rest of the chart is dimmed (labels hidden) so nothing overlaps them
+        {selector: "edge.path", style: {"line-color": "#b42318", "target-arrow-color": "#b42318",
+          "width": 4, "font-size": 9, "text-background-color": "#ffffff",
+          "text-background-opacity": 0.9, "text-background-padding": 1, "z-index": 9}},
+        {selector: "node.path", style: {"border-width": 4, "border-color": "#b42318",
+          "font-size": 11, "font-weight": "bold", "text-wrap": "wrap", "text-max-width": 140,
+          "text-background-color": "#ffffff", "text-background-opacity": 0.9,
+          "text-background-padding": 2, "z-index": 10}},
+        {selector: "node.path-above", style: {"text-valign": "top", "text-margin-y": -3}},
+        {selector: ".faded", style: {"opacity": 0.2, "text-opacity": 0}},
         {selector: "node:selected", style: {"border-width": 4, "border-color": "#7cc4e8"}}
       ],
       layout: {name: "grid"}
@@ -149,6 +159,40 @@
       cy.layout({name: "cose", animate: false, randomize: false, nodeRepulsion: 8000,
                  idealEdgeLength: 90, fit: true, padding: 30}).run();
     }
+    // Path highlight: the path's nodes are laid out on a line (wrapped into rows when it is
+    // longer than the chart is wide), PATH_GAP apart so labels never overlap; the others
+    // keep their places, dimmed. Positions before the highlight come back with clearPath().
+    var PATH_GAP = 160, ROW_GAP = 110;
+    var beforePath = {};
+    function clearPath() {
+      Object.keys(beforePath).forEach(function (id) {
+        var n = cy.getElementById(id);
+        if (n.nonempty()) { n.position(beforePath[id]); }
+      });
+      beforePath = {};
+      cy.elements().removeClass("path path-above faded");
+    }
+    function showPath(ids, had) {
+      var onPath = cy.collection();
+      ids.forEach(function (id) { onPath = onPath.union(cy.getElementById(id)); });
+      var others = cy.nodes().difference(onPath);
+      var box = others.nonempty() ? others.boundingBox() : {x1: 0, y2: -ROW_GAP};
+      var perRow = Math.max(2, Math.floor((cy.width() - 80) / PATH_GAP));
+      ids.forEach(function (id, i) {
+        var n = cy.getElementById(id);
+        if (n.empty()) { return; }
+        // a node the path brought in stays on the line when the highlight is cleared
+        if (had[id]) { beforePath[id] = {x: n.position("x"), y: n.position("y")}; }
+        var row = Math.floor(i / perRow), col = i % perRow;
+        if (row % 2 === 1) { col = perRow - 1 - col; }  // snake: the next row runs back
+        n.position({x: box.x1 + 40 + col * PATH_GAP, y: box.y2 + ROW_GAP + row * ROW_GAP});
+        if (i % 2 === 1) { n.addClass("path-above"); }
+      });
+      cy.elements().difference(cy.elements(".path")).addClass("faded");
+      cy.fit(onPath, 50);
+      if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(onPath); }
+    }
+    cy.on("tap", function (ev) { if (ev.target === cy) { clearPath(); } });
     function select(id) {
       selected = id;
       var node = cy.getElementById("e" + id);
@@ -160,6 +204,7 @@
       var type = document.getElementById("expand-type").value;
       var url = d.expandUrl + "?entity=" + id + "&offset=" + (offset || 0) + (type ? "&type=" + encodeURIComponent(type) : "");
       status.textContent = "Loading…";
+      clearPath();
       return getJSON(url).then(function (res) {
         if (res.status !== 200) { status.textContent = errorText(res.body); return; }
         addElements(res.body.elements);
@@ -198,11 +243,13 @@
       out.textContent = "Searching…";
       getJSON(d.pathUrl + "?" + params.join("&")).then(function (res) {
         if (res.status !== 200) { out.textContent = errorText(res.body); return; }
-        cy.elements().removeClass("path");
+        clearPath();
+        var had = {};
+        (res.body.path || []).forEach(function (id) { had[id] = cy.getElementById(id).nonempty(); });
         addElements(res.body.elements);
         if (!res.body.found) { out.textContent = "No path between them through links you may see."; return; }
-        relayout();
         res.body.elements.forEach(function (e) { cy.getElementById(e.data.id).addClass("path"); });
+        showPath(res.body.path, had);
         var names = res.body.path.map(function (id) { return cy.getElementById(id).data("label"); });
         out.textContent = "Path of " + res.body.length + " link" + (res.body.length === 1 ? "" : "s") + ": " + names.join(" → ");
         out.className = "path-found";
