@@ -166,7 +166,10 @@ def test_no_sentinel_in_outbound_messages(sweep_env):
         found = _names_in(w, f"{row.subject}\n{row.body}")
         if found:
             leaks.append(f"{row.channel}/{row.kind} to {row.target}: {found}")
+    a_mail = {u.email for u in w.a_users.values() if u.email}
     for message in w.smtp.messages:
+        if message["To"] in a_mail:
+            continue  # unit A's own people may read their records (escalation reaches them too)
         found = _names_in(w, message.as_string())
         if found:
             leaks.append(f"SMTP to {message['To']}: {found}")
