@@ -25,7 +25,7 @@ from app.intel.models import (
 from app.security import trail
 from app.security.access import Actor, NotFound, can_see, visible_clause
 from app.security.handling import combine_handling, restore_handling
-from app.security.seams import restricted_label
+from app.security.seams import record_label, restricted_label
 
 #: a token shared by more entities than this is too common to block on
 TOKEN_CAP = 200
@@ -445,10 +445,11 @@ def compare_pair(actor: Actor, a: Entity, b: Entity) -> list[tuple[str, str, str
     """The pair side by side, attribute by attribute, as ``actor`` may read it:
     ``(attribute, value of a, value of b, differ)``. A record the actor may not open shows
     only the restricted description (seam rule), never its values."""
-    sides = []
-    for record in (a, b):
-        if can_see(actor, record):
-            sides.append(_attributes(record, actor))
-        else:
-            sides.append(dict.fromkeys(COMPARED, restricted_label(record)))
+    sides = [
+        {
+            key: record_label(actor, record, value)
+            for key, value in _attributes(record, actor).items()
+        }
+        for record in (a, b)
+    ]
     return [(key, sides[0][key], sides[1][key], sides[0][key] != sides[1][key]) for key in COMPARED]
