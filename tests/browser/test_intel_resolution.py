@@ -19,11 +19,12 @@ PATH_FIGURES = """() => {
             font: n.numericStyle('font-size') * zoom, box: [b.x1, b.y1, b.x2, b.y2]};
   });
   const others = cy.nodes().not('.path');
-  return {nodes, others: others.length, faded: others.filter('.faded').length};
+  return {nodes, others: others.length, faded: others.filter('.faded').length,
+          width: cy.width(), height: cy.height()};
 }"""
 
 
-def _crowded_network(actor):
+def _crowded_network(actor, steps):
     hub = service.create_entity("organisation", "Hub Freight Forwarding LLC", actor=actor)
     first = None
     for i in range(24):
@@ -31,7 +32,8 @@ def _crowded_network(actor):
         service.add_link(n.id, hub.id, "director_of", actor=actor)
         first = first or n
     chain = [first]
-    for name in ("Second Step Holdings Ltd", "Third Step Shipping", "Target Person Far Away"):
+    for i in range(steps):
+        name = f"Step {i + 2} Holdings and Shipping Ltd"
         nxt = service.create_entity("organisation", name, actor=actor)
         service.add_link(chain[-1].id, nxt.id, "associate_of", actor=actor)
         chain.append(nxt)
@@ -42,10 +44,11 @@ def _overlap(a, b):
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def test_path_highlight_keeps_nodes_and_labels_readable(page, make, sign_in, db, tmp_path):
+@pytest.mark.parametrize("steps", [3, 6])  # 6: longer than the chart is wide, in rows
+def test_path_highlight_keeps_nodes_and_labels_readable(page, make, sign_in, db, tmp_path, steps):
     user = make.user(roles=["intelligence_officer"])
     actor = make.actor(user)
-    hub, target = _crowded_network(actor)
+    hub, target = _crowded_network(actor, steps)
     db.session.commit()
     sign_in(user)
     page.goto(f"/intel/chart?entity={hub.id}")
@@ -54,13 +57,17 @@ def test_path_highlight_keeps_nodes_and_labels_readable(page, make, sign_in, db,
     page.fill("#path-to", str(target.id))
     page.click("#btn-path")
     page.wait_for_selector("#path-status.path-found")
-    page.screenshot(path=str(tmp_path / "h12-1-path-highlight.png"), full_page=True)
+    shot = f"h12-1-path-highlight-{steps + 1}-links.png"
+    page.screenshot(path=str(tmp_path / shot), full_page=True)
     figures = page.evaluate(PATH_FIGURES)
     nodes = figures["nodes"]
-    assert [n["label"] for n in nodes][0] == "Hub Freight Forwarding LLC" and len(nodes) == 5
-    for n in nodes:  # no slivers, no tiny labels
+    assert [n["label"] for n in nodes][0] == "Hub Freight Forwarding LLC"
+    assert len(nodes) == steps + 2
+    for n in nodes:  # no slivers, no tiny labels, all in view
         assert n["width"] >= 20, n
         assert n["font"] >= 10, n
+        x1, y1, x2, y2 = n["box"]
+        assert x1 >= 0 and y1 >= 0 and x2 <= figures["width"] and y2 <= figures["height"], n
     for i, a in enumerate(nodes):
         for b in nodes[i + 1 :]:
             assert not _overlap(a["box"], b["box"]), (a, b)
