@@ -89,6 +89,19 @@ class LinkForm(FlaskForm):
     handling_code = SelectField("Handling code", choices=HANDLING_CHOICES, default="P")
 
 
+class LinkEditForm(FlaskForm):
+    """Correct or end a link: the reading before is kept as a version."""
+
+    link_type = SelectField("Relation", choices=list(LINK_TYPES.items()))
+    start_date = DateField("From", validators=[Optional()])
+    end_date = DateField("To (ends the link)", validators=[Optional()])
+    grade = StringField("Grade", validators=[Optional(), Length(max=2)])
+    reason = TextAreaField("Why", validators=[DataRequired(), Length(max=2000)])
+    action = SelectField(
+        choices=[("save", "save"), ("end", "end")], default="save", validate_choice=True
+    )
+
+
 class ReportForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=300)])
     body = TextAreaField("Intelligence", validators=[DataRequired()])

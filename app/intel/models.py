@@ -156,6 +156,27 @@ class Link(Restricted, db.Model):
         return f"<Link {self.id} {self.source_id} {self.link_type} {self.target_id}>"
 
 
+class LinkVersion(db.Model):
+    """A link as it read before a correction or its end (corrections are new versions)."""
+
+    __tablename__ = "entity_link_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("entity_link.id", ondelete="CASCADE"), index=True
+    )
+    #: 1 for the link as first asserted, then one more per change
+    version: Mapped[int] = mapped_column()
+    link_type: Mapped[str] = mapped_column(String(40))
+    start_date = mapped_column(Date)
+    end_date = mapped_column(Date)
+    grade: Mapped[str | None] = mapped_column(String(4))
+    #: why the link was changed from this version (the analyst's words)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    changed_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+
+
 class EntityMention(db.Model):
     """A record of another domain (case, declaration, report, article) mentions an entity."""
 

@@ -268,6 +268,42 @@ def link_add(entity_id):
     return redirect(url_for("intel.entity_detail", entity_id=entity_id))
 
 
+@bp.post("/links/<int:link_id>/edit")
+@permission_required("entity.edit")
+def link_edit(link_id):
+    """Correct a link or end it (today unless a date is given); trailed, versioned."""
+    from app.intel import links as link_service
+    from app.intel.forms import LinkEditForm
+
+    link = link_service.visible_link(link_id, actor=g.actor)
+    back = url_for("intel.entity_detail", entity_id=link.source_id)
+    form = LinkEditForm()
+    if not form.validate_on_submit():
+        flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
+        return redirect(back)
+    try:
+        if form.action.data == "end":
+            link_service.end_link(
+                link.id, actor=g.actor, reason=form.reason.data, end_date=form.end_date.data
+            )
+        else:
+            link_service.update_link(
+                link.id,
+                actor=g.actor,
+                reason=form.reason.data,
+                link_type=form.link_type.data,
+                start_date=form.start_date.data,
+                end_date=form.end_date.data,
+                grade=form.grade.data or None,
+            )
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash("Link ended." if form.action.data == "end" else "Link corrected.", "info")
+    return redirect(back)
+
+
 @bp.post("/merges/<int:merge_id>/undo")
 @permission_required("entity.merge")
 def merge_undo(merge_id):

@@ -16,7 +16,7 @@ def build(world):
         handling_code="C",
     )
     world.entity_p = service.create_entity("person", "Open Person", actor=actor)
-    service.add_link(
+    world.link = service.add_link(
         world.entity_p.id, world.entity.id, "director_of", actor=actor, handling_code="C"
     )
     a = service.create_entity(
@@ -95,6 +95,13 @@ ROUTES = [
     ),
     Route(
         "intel.entity_watch", perm="alert.manage", args=_entity, restricted=True, body=lambda w: {}
+    ),
+    Route(
+        "intel.link_edit",
+        perm="entity.edit",
+        args=lambda w: {"link_id": w.link.id},
+        restricted=True,
+        body=lambda w: {"link_type": "owns", "reason": "matrix correction", "action": "save"},
     ),
     Route(
         "intel.merge_undo",

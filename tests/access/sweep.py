@@ -305,6 +305,7 @@ ROUTES = {
     "intel.entity_detail": [get(_entities)],
     "intel.entity_edit": [get(_entities)],
     "intel.entity_watch": [post(_entities, lambda w: {})],
+    "intel.link_edit": [quiet("redirects with a fixed message ('Link corrected.')")],
     "intel.link_add": [
         post(
             lambda w: {"entity_id": w.b_entity.id},
