@@ -32,19 +32,23 @@ def escalation_role() -> str:
     return current_app.config.get("TOLLGATE_ALERT_ESCALATION_ROLE") or DEFAULT_ESCALATION_ROLE
 
 
-def beyond_unit(user_id: int | None, alert: Alert) -> list[User]:
+def beyond_unit(user: User, alert: Alert) -> list[User]:
     """Who receives what the top of a unit leaves unhandled: the active holders of the
-    escalation role (in ``TOLLGATE_ALERT_ESCALATION_UNITS`` when set, unit codes) other than
-    ``user_id``, who may open the alert's subject."""
+    escalation role outside ``user``'s unit (in ``TOLLGATE_ALERT_ESCALATION_UNITS`` when set,
+    unit codes) who may open the alert's subject."""
     units = [u.upper() for u in current_app.config.get("TOLLGATE_ALERT_ESCALATION_UNITS") or []]
-    stmt = select(User).join(UserRole).where(UserRole.role == escalation_role())
+    stmt = (
+        select(User)
+        .join(UserRole)
+        .where(UserRole.role == escalation_role(), User.unit_id != user.unit_id)
+    )
     if units:
         stmt = stmt.join(Unit, Unit.id == User.unit_id).where(Unit.code.in_(units))
     return [
         u
         for u in db.session.scalars(stmt.order_by(User.id)).unique()
         if u.is_active
-        and u.id != user_id
+        and u.id != user.id
         and routing.may_receive(u, alert.subject_type, alert.subject_id)
     ]
 
@@ -144,7 +148,7 @@ def next_level(actor: Actor, alert: Alert) -> list[User]:
     elif me is None:  # an API client: the supervisors of its unit
         candidates = _role_holders(roles.SUPERVISOR, unit_id=actor.unit_id)
     else:  # the top of the unit: the configured escalation role
-        candidates = beyond_unit(actor.user_id, alert)
+        candidates = beyond_unit(me, alert)
     return [
         u
         for u in candidates

@@ -43,7 +43,7 @@ def _above(user: User, alert: Alert) -> list[User]:
         boss = db.session.get(User, user.supervisor_id)
         return [boss] if boss is not None else []
     if Actor.for_user(user).can("alert.supervise"):
-        return supervision.beyond_unit(user.id, alert)
+        return supervision.beyond_unit(user, alert)
     return []
 
 

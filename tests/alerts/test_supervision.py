@@ -117,21 +117,27 @@ def test_officer_escalates_by_hand_to_the_supervisor_with_a_reason(make, db, cli
     assert f"/alerts/{alert.id}" in _inbox_ids(client, make, chief)
 
 
-def test_top_of_the_unit_escalates_to_the_configured_role(make, db, app, monkeypatch, unit_alert):
-    unit, chief, officer, _, alert = unit_alert
-    # The chief has no supervisor: the holders of the configured role receive it, if they
-    # may open the subject (an intelligence officer elsewhere may not: code C of another unit).
-    hq = make.user(roles=["intelligence_officer"], unit=unit)
-    make.user(roles=["intelligence_officer"], unit=make.unit())
+def test_top_of_the_unit_escalates_to_the_configured_role(make, db, app, monkeypatch, specimens):
+    unit, hq, far = make.unit(), make.unit(), make.unit()
+    chief = make.user(roles=["supervisor"], unit=unit)  # the top of the unit: none above
+    make.user(roles=["intelligence_officer"], unit=unit)  # a colleague: not beyond the unit
+    hq_officer = make.user(roles=["intelligence_officer"], unit=hq)
+    alert = raise_specimen_alert(specimens.add(unit, handling_code="P"), {"users": [chief.id]})
+    secret = raise_specimen_alert(specimens.add(unit), {"users": [chief.id]}, source_id=2)
+    db.session.commit()
     monkeypatch.setitem(app.config, "TOLLGATE_ALERT_ESCALATION_ROLE", "intelligence_officer")
+    far_officer = make.user(roles=["intelligence_officer"], unit=far)
+    make.user(roles=["supervisor"], unit=far)  # not the configured role
     supervision.escalate(make.actor(chief), alert.id, "beyond me")
     db.session.commit()
     added = {r.user_id for r in alert.recipients if r.via == "escalated by hand"}
-    assert added == {hq.id}
-    # Nobody left above: refused, saying so.
-    with pytest.raises(ValidationError) as exc:
-        supervision.escalate(make.actor(chief), alert.id, "again")
-    assert "nobody above you" in exc.value.fields["reason"]
+    assert added == {hq_officer.id, far_officer.id}
+    # Nobody left above, or nobody above who may open a code-C record of the unit: refused.
+    for which in (alert, secret):
+        with pytest.raises(ValidationError) as exc:
+            supervision.escalate(make.actor(chief), which.id, "again")
+        assert "nobody above you" in exc.value.fields["reason"]
+        db.session.rollback()
 
 
 def test_inbox_groups_by_source_and_subject_with_counts_of_the_readers_own_alerts(
