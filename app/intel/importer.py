@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.intel import service
-from app.intel.identifiers import SCHEMES
+from app.intel.identifiers import SCHEMES, normalise
 from app.intel.models import ENTITY_TYPES, LINK_TYPES
 from app.security.access import Actor
 
@@ -174,6 +174,20 @@ def _row_error(errors, number, mapping, exc: ValidationError, prefix=""):
         errors[f"row {number}: {column}"] = message
 
 
+def _known(idents: dict, *, actor):
+    """The entity the actor may see that holds one of the identifiers, reused by the import.
+    One they may not see is not reused (no link to it, no word of it in the summary): the row
+    registers its own entity, as create_entity does (bad values are reported there)."""
+    clean = {}
+    for scheme, value in idents.items():
+        try:
+            clean[scheme] = normalise(scheme, value)
+        except ValidationError:
+            continue
+    held = service.registered_holder(clean, actor=actor)
+    return held[1] if held else None
+
+
 def _resolve_end(values, end, default_type, *, actor, handling_code, summary, cache):
     """Find or create one end of a link row: identifiers first, then the same name."""
     idents = {
@@ -183,14 +197,10 @@ def _resolve_end(values, end, default_type, *, actor, handling_code, summary, ca
     }
     name = values.get(f"{end}.name", "")
     etype = values.get(f"{end}.type") or default_type
-    for scheme, value in idents.items():
-        try:
-            found = service.find_by_identifier(scheme, value)
-        except ValidationError:
-            continue  # reported by create_entity below
-        if found is not None:
-            summary.reused.append(found.id)
-            return found
+    found = _known(idents, actor=actor)
+    if found is not None:
+        summary.reused.append(found.id)
+        return found
     key = (etype, name.lower(), tuple(sorted(idents.items())))
     if key in cache:
         return cache[key]
@@ -302,14 +312,10 @@ def _import_entity(values, default_type, *, actor, handling_code, summary):
     idents = {
         k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("identifiers.") and v
     }
-    for scheme, value in idents.items():
-        try:
-            found = service.find_by_identifier(scheme, value)
-        except ValidationError:
-            continue  # create_entity reports it, with any other problem of the row
-        if found is not None:
-            summary.reused.append(found.id)
-            return found
+    found = _known(idents, actor=actor)
+    if found is not None:
+        summary.reused.append(found.id)
+        return found
     attrs = {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("attributes.") and v}
     aliases = [a for a in values.get("aliases", "").split(";") if a.strip()]
     code = values.get("handling_code") or handling_code

@@ -128,3 +128,20 @@ def test_picker_ranks_exact_then_prefix_across_types(client, login_as, make, db)
     assert len(found) == 20  # the limit is kept
     assert [e["id"] for e in found[:2]] == [exact.id, ship.id]
     assert found[2]["type"] == "bank_account"
+
+
+def test_import_neither_reuses_nor_reveals_an_entity_hidden_from_the_importer(make, db):
+    from app.intel import importer
+
+    unit_a, unit_b = make.unit(), make.unit()
+    _, actor_a = officer(make, unit_a)
+    _, actor_b = officer(make, unit_b)
+    hidden = entity(
+        actor_a, "Hidden Trader", identifiers={"eori": "XK999000999"}, handling_code="C"
+    )
+    mine = entity(actor_b, "Own Trader", identifiers={"eori": "XK555000111"})
+    data = b"name,identifiers.eori\nKnown Trader,XK999000999\nOwn again,XK555000111\n"
+    summary = importer.import_csv(data, "entities", actor=actor_b)
+    assert summary.reused == [mine.id]  # the one unit B may see is reused
+    assert len(summary.created) == 1 and summary.created[0] != hidden.id
+    assert db.session.get(Entity, summary.created[0]).unit_id == unit_b.id
