@@ -118,6 +118,17 @@ class ReportForm(FlaskForm):
     )
 
 
+class ReportEditForm(FlaskForm):
+    """Edit a filed report: the text before is kept as a version."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    body = TextAreaField("Intelligence", validators=[DataRequired()])
+    source_grade = SelectField("Source evaluation", choices=list(SOURCE_GRADES.items()))
+    intel_grade = SelectField("Intelligence assessment", choices=list(INTEL_GRADES.items()))
+    sanitised_body = TextAreaField("Sanitised version", validators=[Optional()])
+    reason = TextAreaField("Why it changes", validators=[DataRequired(), Length(max=2000)])
+
+
 class DisseminateForm(FlaskForm):
     recipient = StringField(
         "Recipient (unit, agency or person)", validators=[Optional(), Length(max=200)]

@@ -177,6 +177,29 @@ class LinkVersion(db.Model):
     changed_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
 
+class ReportVersion(db.Model):
+    """A filed report as it read before an edit (corrections are new versions). Erased with
+    the report's text when it is disposed of (app.intel.report_versions)."""
+
+    __tablename__ = "intel_report_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("intel_report.id", ondelete="CASCADE"), index=True
+    )
+    #: 1 for the report as filed, then one more per edit
+    version: Mapped[int] = mapped_column()
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    source_grade: Mapped[str] = mapped_column(String(1))
+    intel_grade: Mapped[str] = mapped_column(String(1))
+    sanitised_body: Mapped[str | None] = mapped_column(Text)
+    #: why the report was changed from this version
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    changed_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
+
+
 class EntityMention(db.Model):
     """A record of another domain (case, declaration, report, article) mentions an entity."""
 

@@ -8,8 +8,8 @@ from app.core.pagination import paginate
 from app.core.params import id_arg, id_value, whole_number
 from app.core.web import permission_required
 from app.extensions import db
-from app.intel import reports, service
-from app.intel.forms import DisseminateForm, ReportForm, ReviewForm
+from app.intel import report_versions, reports, service
+from app.intel.forms import DisseminateForm, ReportEditForm, ReportForm, ReviewForm
 from app.intel.models import IntelReport
 from app.intel.views import bp, form_errors
 
@@ -79,7 +79,35 @@ def report_detail(report_id):
         disseminations=reports.disseminations(report),
         form=_disseminate_form(report, formdata=None),
         review_form=ReviewForm(formdata=None),
+        versions=report_versions.versions_of(report),
     )
+
+
+@bp.route("/reports/<int:report_id>/edit", methods=["GET", "POST"])
+@permission_required("intel.edit")
+def report_edit(report_id):
+    report = reports.get_report(report_id, actor=g.actor, log=False)
+    form = ReportEditForm(obj=report) if request.method == "GET" else ReportEditForm()
+    if form.validate_on_submit():
+        try:
+            report_versions.edit_report(
+                report.id,
+                actor=g.actor,
+                reason=form.reason.data,
+                title=form.title.data,
+                body=form.body.data,
+                source_grade=form.source_grade.data,
+                intel_grade=form.intel_grade.data,
+                sanitised_body=form.sanitised_body.data,
+            )
+        except ValidationError as exc:
+            db.session.rollback()
+            report = reports.get_report(report_id, actor=g.actor, log=False)
+            form_errors(form, exc)
+        else:
+            flash(f"Report {report.reference} saved as a new version.", "info")
+            return redirect(url_for("intel.report_detail", report_id=report.id))
+    return render_template("intel/report_edit.html", form=form, report=report)
 
 
 def _disseminate_form(report, **kwargs) -> DisseminateForm:

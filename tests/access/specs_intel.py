@@ -125,6 +125,19 @@ ROUTES = [
     ),
     Route("intel.report_detail", perm="intel.view", args=_report, restricted=True),
     Route(
+        "intel.report_edit",
+        perm="intel.edit",
+        args=_report,
+        restricted=True,
+        body=lambda w: {
+            "title": "Matrix edit",
+            "body": "Edited body",
+            "source_grade": "2",
+            "intel_grade": "B",
+            "reason": "matrix correction",
+        },
+    ),
+    Route(
         "intel.report_disseminate",
         perm="intel.disseminate",
         args=_report,

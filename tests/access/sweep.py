@@ -321,6 +321,7 @@ ROUTES = {
     "intel.import_csv": [get()],
     "intel.reports_list": [get(), get(query=_search())],
     "intel.report_detail": [get(lambda w: {"report_id": w.report.id})],
+    "intel.report_edit": [get(lambda w: {"report_id": w.report.id})],
     "intel.report_new": [get()],
     "intel.review_queue": [get()],
     "intel.report_review": [
