@@ -5,6 +5,7 @@ import io
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     g,
     redirect,
@@ -44,6 +45,7 @@ from app.cases.forms import (
 from app.cases.models import Case
 from app.core.errors import ValidationError
 from app.core.exports import csv_response
+from app.core.registry import record_panels
 from app.core.time import now_utc
 from app.core.web import permission_required
 from app.extensions import db
@@ -446,6 +448,7 @@ def detail(case_id):
     return render_template(
         "cases/detail.html",
         case=case,
+        panels=record_panels(current_app, g.actor, "case", case),
         catalog=catalog,
         status_form=status_form,
         assign_form=assign_form,

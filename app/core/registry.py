@@ -69,3 +69,36 @@ def add_demo_loader(app, loader: DemoLoader) -> None:
 
 def demo_loaders(app) -> list[DemoLoader]:
     return app.extensions.get("tollgate_demo", [])
+
+
+@dataclass(frozen=True)
+class RecordPanel:
+    """A box another domain adds to a record's page (e.g. the charts saved in a case):
+    ``build(actor, record)`` returns a dict for ``template`` or None (nothing to show). The
+    record's own domain never imports the other one; the page has already opened the record."""
+
+    record_type: str
+    title: str
+    template: str
+    build: Callable
+    permission: str | None = None
+    order: int = 100
+
+
+def add_record_panel(app, panel: RecordPanel) -> None:
+    app.extensions.setdefault("tollgate_record_panels", []).append(panel)
+    app.extensions["tollgate_record_panels"].sort(key=lambda p: p.order)
+
+
+def record_panels(app, actor, record_type: str, record) -> list[tuple[RecordPanel, dict]]:
+    """The panels of ``record_type`` the actor may see that have something to show."""
+    shown = []
+    for panel in app.extensions.get("tollgate_record_panels", []):
+        if panel.record_type != record_type:
+            continue
+        if panel.permission and not actor.can(panel.permission):
+            continue
+        data = panel.build(actor, record)
+        if data is not None:
+            shown.append((panel, data))
+    return shown

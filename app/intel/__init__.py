@@ -4,9 +4,11 @@ from app.core.registry import (
     DemoLoader,
     HomePanel,
     NavItem,
+    RecordPanel,
     add_demo_loader,
     add_home_panel,
     add_nav_item,
+    add_record_panel,
 )
 
 
@@ -50,6 +52,16 @@ def init_app(app):
             "Intelligence", "intel/_home_panel.html", _home_panel, permission="intel.view", order=40
         ),
     )
+    add_record_panel(
+        app,
+        RecordPanel(
+            "case",
+            "Saved charts",
+            "intel/_case_charts.html",
+            _case_charts,
+            permission="entity.view",
+        ),
+    )
     add_demo_loader(app, DemoLoader("intelligence entities and links", load_intel_demo, order=40))
 
 
@@ -62,3 +74,11 @@ def _home_panel(actor):
     if not review and not matches:
         return None
     return {"review": review, "matches": matches}
+
+
+def _case_charts(actor, case):
+    """The link charts saved in a case, newest first (the case page has opened the case)."""
+    from app.intel import graph
+
+    charts = graph.charts_for_case(case.id, actor=actor)
+    return {"charts": charts} if charts else None
