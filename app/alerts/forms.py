@@ -1,8 +1,8 @@
 """Forms of the alerts domain (Flask-WTF: every form carries a CSRF token)."""
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.alerts.models import EMAIL_MODES, SEVERITIES
 
@@ -39,7 +39,8 @@ class AttachCaseForm(FlaskForm):
 
 
 class WatchEntityForm(FlaskForm):
-    entity_id = IntegerField("Entity number", validators=[DataRequired(), NumberRange(min=1)])
+    #: filled by the shared entity picker (type a name or identifier, pick one)
+    entity_id = StringField("Entity", validators=[DataRequired(), Length(max=40)])
     severity = SelectField("Severity", choices=SEVERITY_CHOICES, default="medium")
 
 

@@ -41,7 +41,7 @@ from app.core.database import valid_id
 from app.core.errors import ValidationError
 from app.core.exports import csv_response
 from app.core.pagination import paginate
-from app.core.params import id_arg, id_list, int_arg
+from app.core.params import id_arg, id_list, id_value, int_arg, whole_number
 from app.core.web import background_request, permission_required
 from app.extensions import db
 from app.security.access import NotFound
@@ -441,9 +441,18 @@ def _create(form, make, message):
 def watch_entity():
     return _create(
         WatchEntityForm(),
-        lambda f: watches.watch_entity(g.actor, f.entity_id.data, severity=f.severity.data),
+        lambda f: watches.watch_entity(
+            g.actor, _picked_entity(f.entity_id.data), severity=f.severity.data
+        ),
         "Entity watched.",
     )
+
+
+def _picked_entity(raw: str) -> int:
+    """The id the entity picker put in the field; a name typed without picking is refused."""
+    if whole_number(raw.strip()) is None:
+        raise ValidationError({"entity_id": "type a name or identifier and pick an entity"})
+    return id_value(raw, "entity_id", strict=True)
 
 
 @bp.post("/watches/term")
