@@ -21,18 +21,10 @@ from app.core import signals
 from app.core.bulk import request_index_many, send_each, trail_many
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.intel import grading
 from app.intel.fingerprints import blocking_tokens, fingerprint
-from app.intel.models import LINK_TYPES, Entity, EntityIdentifier, EntityToken, Link
-from app.intel.service import (
-    MAX_NAME,
-    _check_date,
-    _check_handling,
-    _check_identifiers,
-    _check_type,
-    _clean_text_list,
-    canonical,
-)
+from app.intel.models import Entity, EntityIdentifier, EntityToken, Link
+from app.intel.service import canonical
+from app.intel.validation import clean_entity, clean_link
 from app.security.access import Actor, can_see
 
 
@@ -68,35 +60,22 @@ class EntityBatch:
         roles=None,
     ) -> Entity:
         """A validated, not yet written entity (``id`` is None until ``write``)."""
-        entity_type = _check_type(entity_type)
-        name = " ".join(str(name or "").split())
-        errors = {}
-        if not name:
-            errors["name"] = "is required"
-        elif len(name) > MAX_NAME:
-            errors["name"] = f"at most {MAX_NAME} characters"
-        try:
-            clean_ids = _check_identifiers(entity_type, identifiers)
-        except ValidationError as exc:
-            errors.update(exc.fields)
-        if errors:
-            raise ValidationError(errors)
-        if attributes is not None and not isinstance(attributes, dict):
-            raise ValidationError({"attributes": "must be an object of name -> value"})
-        unit_id = unit_id if unit_id is not None else self.actor.unit_id
-        handling_code = _check_handling(handling_code, unit_id)
-        prov_type, prov_id = provenance if provenance else (None, None)
-        entity = Entity(
-            entity_type=entity_type,
-            name=name,
-            aliases=_clean_text_list(aliases, "aliases"),
-            identifiers=clean_ids,
-            attributes=dict(attributes or {}),
-            roles=_clean_text_list(roles, "roles"),
-            fingerprint=fingerprint(name),
+        values = clean_entity(
+            entity_type,
+            name,
+            default_unit_id=self.actor.unit_id,
+            aliases=aliases,
+            identifiers=identifiers,
+            attributes=attributes,
             unit_id=unit_id,
             handling_code=handling_code,
-            handling_conditions=handling_conditions or None,
+            handling_conditions=handling_conditions,
+            roles=roles,
+        )
+        prov_type, prov_id = provenance if provenance else (None, None)
+        entity = Entity(
+            **values,
+            fingerprint=fingerprint(values["name"]),
             provenance_type=prov_type,
             provenance_id=prov_id,
             created_by_id=self.actor.user_id,
@@ -119,28 +98,26 @@ class EntityBatch:
         unit_id=None,
     ) -> None:
         """Queue a link between two entities (of this batch or already stored)."""
-        if not isinstance(link_type, str) or link_type not in LINK_TYPES:
-            raise ValidationError({"link_type": f"must be one of {', '.join(LINK_TYPES)}"})
+        values = clean_link(
+            link_type,
+            default_unit_id=self.actor.unit_id,
+            start_date=start_date,
+            end_date=end_date,
+            grade=grade,
+            unit_id=unit_id,
+            handling_code=handling_code,
+        )
         if source is target:
             raise ValidationError({"target_id": "an entity cannot be linked to itself"})
-        start = _check_date(start_date, "start_date")
-        end = _check_date(end_date, "end_date")
-        if start and end and end < start:
-            raise ValidationError({"end_date": "is before the start date"})
-        unit_id = unit_id if unit_id is not None else self.actor.unit_id
         self.links.append(
             _Link(
                 source,
                 target,
-                link_type,
+                values.pop("link_type"),
                 {
-                    "start_date": start,
-                    "end_date": end,
-                    "grade": grading.parse_link_grade(grade),
+                    **values,
                     "provenance_type": provenance_type,
                     "provenance_id": provenance_id,
-                    "unit_id": unit_id,
-                    "handling_code": _check_handling(handling_code, unit_id),
                     "created_by_id": self.actor.user_id,
                 },
             )
