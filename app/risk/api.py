@@ -9,6 +9,9 @@ from app.extensions import csrf
 from app.risk import assessment, control, explanations
 from app.risk.intake import MAX_MASS_KG, MAX_QUANTITY, MAX_VALUE
 from app.risk.models import CHANNELS, FRAUD_TYPES
+from app.risk.parties import KINDS as PARTY_KINDS
+from app.risk.parties import MAX_PARTIES
+from app.risk.parties import ROLES as PARTY_ROLES
 
 bp = Blueprint("risk_api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -169,6 +172,23 @@ _ITEM = {
         "origin_indicator": {"type": "string"},
     },
 }
+_PARTY = {
+    "type": "object",
+    "required": ["role", "name"],
+    "properties": {
+        "role": {"type": "string", "enum": list(PARTY_ROLES)},
+        "name": {"type": "string", "maxLength": 300},
+        "kind": {"type": "string", "enum": list(PARTY_KINDS)},
+        "country": {"type": "string", "description": _COUNTRY},
+        "identifiers": {
+            "type": "array",
+            "maxItems": 10,
+            "items": {"type": "string", "maxLength": 60},
+            "description": "tax or registration numbers, LEI, IMO ... as written",
+        },
+        "birth_date": {"type": "string", "format": "date", "description": "persons only"},
+    },
+}
 SCHEMAS = {
     "DeclarationIn": {
         "type": "object",
@@ -203,6 +223,14 @@ SCHEMAS = {
                 "minItems": 1,
                 "maxItems": assessment.MAX_ITEMS,
                 "items": _ITEM,
+            },
+            "parties": {
+                "type": "array",
+                "maxItems": MAX_PARTIES,
+                "description": "Named parties (importer, declarant, seller, courier by name, "
+                "and named persons), screened against the active sanctions and watch lists; "
+                "stored as sent",
+                "items": _PARTY,
             },
         },
     },

@@ -15,7 +15,7 @@ from app.risk import providers, rules
 from app.risk.derived import cached_peer_medians, is_first_for_chapter
 from app.risk.engine import get_engine
 from app.risk.intake import MAX_ITEMS as MAX_ITEMS  # re-exported (the API schema)
-from app.risk.intake import Codes, parse_declaration
+from app.risk.intake import Codes, parse_declaration, wanted_codes
 from app.risk.models import (
     CHANNEL_RANK,
     CHANNELS,
@@ -57,6 +57,7 @@ def submit_declarations(
     if len(bodies) > MAX_BATCH:
         raise ValidationError({prefix: f"at most {MAX_BATCH} declarations per request"})
     errors, parsed, codes = {}, [], Codes()
+    codes.prefetch(wanted_codes(bodies))  # the whole batch's codes in one query
     for n, body in enumerate(bodies):
         try:
             parsed.append(parse_declaration(body, f"{prefix}[{n}]." if prefix else "", codes))
@@ -151,6 +152,10 @@ def _store(data, *, actor, unit_id, source, links_pending=False) -> Declaration:
         api_client_id=actor.api_client_id,
         items=[DeclarationItem(**item) for item in data["items"]],
     )
+    if data.get("parties"):
+        from app.risk.parties import party_rows
+
+        decl.named_parties = party_rows(data["parties"])
     # Added, not flushed: the assessment fills in the channel first, so the declaration is
     # written by one INSERT rather than an INSERT and an UPDATE (assess_declaration flushes).
     db.session.add(decl)
@@ -295,6 +300,8 @@ def _evaluate(decl: Declaration):
     for item, score in zip(items, ml or [], strict=False):
         item.ml_score = score["score"]
     dvals, ivals = engine_inputs(decl, items, needs=engine.needs, ratings=ratings, ml=ml)
+    screening = providers.party_screening_for(decl)
+    dvals.update(screening["fields"] if screening else providers.NO_SCREENING)
     when = now_utc()
     hits = engine.evaluate(dvals, ivals, when)
     ml_score = max((s["score"] for s in ml), default=None) if ml else None
@@ -351,6 +358,7 @@ def _evaluate(decl: Declaration):
             "selected": decision["random_channel"] is not None,
             "rates": engine.rates.random,
         },
+        "screening": screening["summary"] if screening else None,
         "engine_version": engine.version,
         "assessed_dt": when.isoformat(),
     }

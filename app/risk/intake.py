@@ -57,7 +57,9 @@ _ITEM_FIELDS = {
     "tax_type": ("tax_type", "text", 10),
     "origin_indicator": ("origin_indicator", "text", 4),
 }
-DECLARATION_KEYS = frozenset({"number", "date", "dispatch_country", "items", *_DECL_TEXT})
+DECLARATION_KEYS = frozenset(
+    {"number", "date", "dispatch_country", "items", "parties", *_DECL_TEXT}
+)
 ITEM_KEYS = frozenset(_ITEM_FIELDS)
 #: stored field -> the reference list its code must be in
 LIST_OF = {
@@ -277,6 +279,10 @@ def parse_declaration(body, prefix: str = "", codes: Codes | None = None) -> dic
         item = _item(raw, ip, n, errors)
         _check_item(item, ip, codes, errors)
         parsed_items.append(item)
+    # Named parties (app.risk.parties): names for screening, stored as sent.
+    from app.risk.parties import parse_parties
+
+    out["parties"] = parse_parties(body.get("parties"), p, errors, codes)
     if errors:
         raise ValidationError(errors)
     out["items"] = parsed_items

@@ -1,7 +1,10 @@
-"""Plug-in points for other domains: the trader rating provider and the ML scorer.
+"""Plug-in points for other domains: the trader rating provider, the ML scorer and the
+party screener.
 
-The audit domain registers its implementations in its ``init_app``; the selectivity engine
-uses them when present (fields ``trader_rating`` and ``ml_score``) and works without them.
+The audit domain registers its implementations in its ``init_app``, the screening domain
+its party screener; the selectivity engine uses them when present (fields
+``trader_rating``, ``ml_score``, ``party_screening_score`` and ``party_on_list``) and works
+without them.
 A provider that raises is logged and ignored: local information may only add risk, never
 block an assessment.
 """
@@ -13,6 +16,10 @@ log = logging.getLogger(__name__)
 
 _rating_provider: Callable | None = None
 _ml_scorer: Callable | None = None
+_party_screener: Callable | None = None
+
+#: the derived declaration fields a party screener fills in (None / empty without one)
+NO_SCREENING = {"party_screening_score": None, "party_on_list": frozenset()}
 
 
 def register_rating_provider(fn: Callable) -> None:
@@ -84,3 +91,37 @@ def ml_scores_for(declaration, items) -> list[dict] | None:
             return None
         scores.append({"score": score, "explanation": explanation})
     return scores
+
+
+def register_party_screener(fn: Callable | None) -> None:
+    """``fn(declaration) -> {"fields": {"party_screening_score": float | None,
+    "party_on_list": frozenset of list names}, "summary": dict} | None``.
+
+    Called for every new declaration before the rules run (its named parties are on
+    ``declaration.named_parties``, not yet written); ``summary`` is kept in the stored
+    assessment under ``"screening"``. None unregisters (tests, benchmarks)."""
+    global _party_screener
+    _party_screener = fn
+
+
+def has_party_screener() -> bool:
+    return _party_screener is not None
+
+
+def party_screening_for(declaration) -> dict | None:
+    """The screener's result, or None without a screener or on its failure (a screening
+    fault must not hold the declaration's channel back)."""
+    if _party_screener is None:
+        return None
+    try:
+        result = _party_screener(declaration)
+    except Exception:
+        log.exception("party screener failed; assessing without screening")
+        return None
+    if not result:
+        return None
+    fields = result.get("fields") or {}
+    return {
+        "fields": {k: fields.get(k, default) for k, default in NO_SCREENING.items()},
+        "summary": result.get("summary"),
+    }
