@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app.core.errors import ValidationError
 from app.core.time import now_utc
@@ -87,6 +87,21 @@ class Entry:
     id: int | None = None
 
 
+#: the columns of an Entry, in its order (a Core select builds one without an ORM object)
+_ENTRY_COLUMNS = (
+    "list_name",
+    "code",
+    "label",
+    "kind",
+    "country",
+    "latitude",
+    "longitude",
+    "max_rate",
+    "is_active",
+    "id",
+)
+
+
 def _entry(row: ReferenceEntry) -> Entry:
     return Entry(
         row.list_name,
@@ -128,6 +143,25 @@ def entries(list_name: str, *, active_only: bool = True) -> list[Entry]:
 def codes(list_name: str) -> dict[str, Entry]:
     """code -> entry for every entry of a list (inactive ones too: callers say why not)."""
     return {e.code: e for e in entries(list_name, active_only=False)}
+
+
+def lookup_many(wanted: dict[str, set[str]]) -> dict[tuple[str, str], Entry]:
+    """(list, code) -> entry for the codes asked of each list (active or not), in one query;
+    a code that is not listed is absent. For checking one declaration: reading whole lists
+    cost more than the rest of the request."""
+    clauses = []
+    for list_name, codes_ in wanted.items():
+        _spec(list_name)
+        if codes_:
+            clauses.append(
+                and_(ReferenceEntry.list_name == list_name, ReferenceEntry.code.in_(sorted(codes_)))
+            )
+    if not clauses:
+        return {}
+    rows = db.session.execute(
+        select(*(getattr(ReferenceEntry, f) for f in _ENTRY_COLUMNS)).where(or_(*clauses))
+    )
+    return {(row.list_name, row.code): Entry(*row) for row in rows}
 
 
 def places() -> list[Entry]:

@@ -82,20 +82,53 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class Codes:
-    """The reference lists one request or import checks against, each read once."""
+    """The reference lists one request or import checks against.
+
+    The codes a declaration names are read in one query (``prefetch``, also over a whole
+    batch); a code not fetched yet is looked up when checked. A list asked for whole (an
+    import of thousands of rows) is read once."""
 
     def __init__(self):
         self._lists: dict[str, dict] = {}
+        #: list -> {code: Entry, or None when not listed}: the codes fetched one by one
+        self._known: dict[str, dict] = {}
 
     def entries(self, list_name: str) -> dict:
         if list_name not in self._lists:
             self._lists[list_name] = reference.codes(list_name)
         return self._lists[list_name]
 
+    def prefetch(self, wanted: dict[str, set]) -> None:
+        """Read the entries of the given codes (list -> codes) not read yet, in one query."""
+        missing = {}
+        for list_name, codes in wanted.items():
+            if list_name in self._lists:
+                continue
+            known = self._known.setdefault(list_name, {})
+            fresh = {c for c in codes if isinstance(c, str) and c and c not in known}
+            if fresh:
+                missing[list_name] = fresh
+        if not missing:
+            return
+        found = reference.lookup_many(missing)
+        for list_name, codes in missing.items():
+            self._known[list_name].update((c, found.get((list_name, c))) for c in codes)
+
+    def _entry(self, list_name: str, code):
+        if list_name in self._lists:
+            return self._lists[list_name].get(code)
+        known = self._known.get(list_name, {})
+        if code not in known:
+            if len(known) >= _WHOLE_LIST_AFTER:  # an import: many codes, read the list once
+                return self.entries(list_name).get(code)
+            self.prefetch({list_name: {code}})
+            known = self._known[list_name]
+        return known.get(code)
+
     def problem(self, field: str, code) -> str | None:
         """Why ``code`` cannot be stored in ``field`` (a stored name), or None."""
         list_name = LIST_OF[field]
-        entry = self.entries(list_name).get(code)
+        entry = self._entry(list_name, code)
         noun = _NOUN[list_name]
         if entry is None:
             return f"{code!r} is not in the list of {noun}"
@@ -104,10 +137,40 @@ class Codes:
         return None
 
     def max_rate(self, tax_type) -> float:
-        entry = self.entries("tax_type").get(tax_type) if tax_type else None
+        entry = self._entry("tax_type", tax_type) if tax_type else None
         if entry is not None and entry.max_rate is not None:
             return entry.max_rate
         return MAX_TAX_RATE
+
+
+#: codes of one list looked up one by one before the whole list is read instead
+_WHOLE_LIST_AFTER = 40
+_DECL_CODES = {"office": "office", "transport_mode": "transport_mode", "procedure": "procedure"}
+_ITEM_COUNTRIES = ("origin", "departure")
+
+
+def wanted_codes(bodies) -> dict[str, set]:
+    """list -> the codes these declaration bodies seem to name, as parsing will read them
+    (for ``Codes.prefetch``; whatever this misses is looked up when checked)."""
+    out: dict[str, set] = {"office": set(), "transport_mode": set(), "procedure": set()}
+    countries, taxes = set(), set()
+
+    def text(raw):
+        return raw.strip() if isinstance(raw, str) else None
+
+    for body in bodies:
+        if not isinstance(body, dict):
+            continue
+        for key, list_name in _DECL_CODES.items():
+            out[list_name].add(text(body.get(key)))
+        countries.add((text(body.get("dispatch_country")) or "").upper())
+        items = body.get("items")
+        for item in items if isinstance(items, list) else ():
+            if isinstance(item, dict):
+                countries.update((text(item.get(k)) or "").upper() for k in _ITEM_COUNTRIES)
+                taxes.add(text(item.get("tax_type")))
+    out |= {"country": countries, "tax_type": taxes}
+    return {k: {c for c in v if c} for k, v in out.items()}
 
 
 def _config(name: str, default):
@@ -240,6 +303,7 @@ def parse_declaration(body, prefix: str = "", codes: Codes | None = None) -> dic
     p = prefix
     if not isinstance(body, dict):
         raise ValidationError({p.rstrip(".") or "body": "must be a JSON object"})
+    codes.prefetch(wanted_codes([body]))
     _unknown(body, DECLARATION_KEYS, p, errors, "declaration")
     out = {"number": _text(body.get("number"), f"{p}number", errors, max_len=40, required=True)}
     raw_date = body.get("date")
