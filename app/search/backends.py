@@ -1,47 +1,37 @@
 """Search backends behind one interface: Whoosh (embedded) and PostgreSQL full-text.
 
-Both index the same ``SearchDoc`` fields, fold text to lower-case ASCII (any script
-transliterated) and tolerate typos in names: Whoosh with fuzzy terms, PostgreSQL with
-trigram word similarity (pg_trgm). Both return ranked ``(record_type, record_id)`` pairs;
+Both index the same ``SearchDoc`` fields and read queries the same way
+(``app.search.text``): text folded to lower-case ASCII, identifiers matched on their
+normalised form, and typos tolerated in every word of titles, names and bodies (the query
+word is expanded to the indexed words within its edit allowance: Whoosh's lexicon, the
+``search_term`` vocabulary on PostgreSQL). Both return ranked ``(record_type, record_id)`` pairs;
 access filtering happens in ``app.search.service``, never here.
 """
 
 import logging
 import os
-import re
 import shutil
 import threading
 from datetime import UTC, datetime
 
-from anyascii import anyascii
 from sqlalchemy import bindparam, delete, select, text
 
 from app.extensions import db
 from app.search.models import SearchDocument
+from app.search.text import (
+    WORD,
+    close_words,
+    fold,
+    has_digit,
+    identifier_terms,
+    max_edits,
+    parse_query,
+    query_tokens,
+    vocabulary_words,
+)
 
-_WORD = re.compile(r"[a-z0-9]+")
+__all__ = ["fold", "max_edits", "query_tokens"]  # older imports of these names still work
 log = logging.getLogger("tollgate.search")
-
-
-def fold(value: str) -> str:
-    """Lower-case ASCII (transliterated) text: what both backends index and query."""
-    return anyascii(value or "").lower()
-
-
-def query_tokens(query: str) -> list[str]:
-    return _WORD.findall(fold(query))[:12]
-
-
-def _has_digit(word: str) -> bool:
-    return any(c.isdigit() for c in word)
-
-
-def max_edits(token: str) -> int:
-    """Typo allowance per word, the same on both backends. Identifiers and numbers (any
-    digit) must match exactly: a container one digit off is another container."""
-    if len(token) < 4 or any(c.isdigit() for c in token):
-        return 0
-    return 1 if len(token) <= 5 else 2
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
@@ -150,17 +140,14 @@ class WhooshBackend(SearchBackend):
         count = 0
         try:
             for doc in docs:
+                folded_names = fold(" ".join(doc.names))
                 write(
                     key=f"{doc.record_type}:{doc.record_id}",
                     record_type=doc.record_type,
                     record_id=doc.record_id,
                     title=fold(doc.title),
-                    names=" ".join(
-                        w for w in _WORD.findall(fold(" ".join(doc.names))) if not _has_digit(w)
-                    ),
-                    idents=" ".join(
-                        w for w in _WORD.findall(fold(" ".join(doc.names))) if _has_digit(w)
-                    ),
+                    names=" ".join(w for w in WORD.findall(folded_names) if not has_digit(w)),
+                    idents=" ".join(identifier_terms(doc.names)),
                     body=fold(doc.body),
                     date=_naive_utc(doc.date),
                     facets=" ".join(f"{k}={v}" for k, v in (doc.facets or {}).items()),
@@ -205,69 +192,74 @@ class WhooshBackend(SearchBackend):
             return searcher.doc_count()
 
     def _searcher(self):
-        """One searcher per thread, refreshed (cheaply) when the index changed."""
+        """One searcher per thread, refreshed (cheaply) when the index changed, with the
+        vocabulary typo tolerance expands query words against (read once per refresh)."""
         ix = self._index()
         cache = _whoosh_local.__dict__.setdefault("searchers", {})
         held = cache.get(self.directory)
         if held is not None and held[0] is ix and held[1].up_to_date():
-            return held[1]
+            return held[1], held[2]
         if held is not None:
             held[1].close()
         searcher = ix.searcher()  # first use in this thread, or the index changed since
-        cache[self.directory] = (ix, searcher)
-        return searcher
+        vocabulary = _WhooshVocabulary(searcher.reader())
+        cache[self.directory] = (ix, searcher, vocabulary)
+        return searcher, vocabulary
 
-    def _variants(self, reader, token: str) -> list[str]:
-        """Indexed name words within the typo allowance of ``token`` (same first letter),
-        by optimal string alignment distance, like the PostgreSQL backend."""
-        from rapidfuzz.distance import OSA
+    @staticmethod
+    def _ident_query(ident):
+        from whoosh.query import Or, Prefix, Term
 
-        edits = max_edits(token)
-        if not edits:
-            return []
-        out = []
-        for raw in reader.expand_prefix("names", token[0]):
-            term = raw.decode() if isinstance(raw, bytes) else raw
-            if (
-                term != token
-                and abs(len(term) - len(token)) <= edits
-                and OSA.distance(term, token, score_cutoff=edits) <= edits
-            ):
-                out.append(term)
-                if len(out) >= 50:
-                    break
-        return out
+        options = [Term("idents", ident, boost=1.5), Term("title", ident), Term("body", ident)]
+        if len(ident) >= 4:
+            options.append(Prefix("idents", ident, boost=0.7))
+        return Or(options)
 
-    def _build_query(self, reader, tokens):
-        from whoosh.query import And, Or, Prefix, Term
+    @staticmethod
+    def _word_query(vocabulary, tok):
+        from whoosh.query import Or, Prefix, Term
 
-        parts = []
-        for tok in tokens:
-            if _has_digit(tok):
-                options = [Term("idents", tok, boost=1.5), Term("title", tok), Term("body", tok)]
-                if len(tok) >= 4:
-                    options.append(Prefix("idents", tok, boost=0.7))
-                parts.append(Or(options))
-                continue
-            options = [Term("title", tok), Term("names", tok, boost=1.5), Term("body", tok)]
-            options += [Term("names", v, boost=0.8) for v in self._variants(reader, tok)]
-            if len(tok) >= 4:
-                options.append(Prefix("names", tok, boost=0.7))
-            parts.append(Or(options))
-        return And(parts)
+        options = [Term("title", tok), Term("names", tok, boost=1.5), Term("body", tok)]
+        for word in vocabulary.close(tok):
+            options += [
+                Term(name, word, boost=0.8 * boost)
+                for name, boost in _FIELD_BOOST
+                if name in vocabulary.fields[word]
+            ]
+        if len(tok) >= 4:
+            options.append(Prefix("names", tok, boost=0.7))
+        return Or(options)
+
+    def _chunk_query(self, vocabulary, chunk):
+        from whoosh.query import And, Or
+
+        whole = self._ident_query(chunk.ident)
+        pieces = [self._ident_query(i) for i in chunk.idents]
+        pieces += [self._word_query(vocabulary, w) for w in chunk.words]
+        return Or([whole, And(pieces)]) if pieces else whole
+
+    def _build_query(self, vocabulary, parsed):
+        from whoosh.query import And, Or, Term
+
+        parts = [self._chunk_query(vocabulary, chunk) for chunk in parsed.chunks]
+        parts += [self._word_query(vocabulary, tok) for tok in parsed.words]
+        query = And(parts) if len(parts) > 1 else parts[0]
+        if parsed.whole:
+            query = Or([query, Term("idents", parsed.whole, boost=3.0)])
+        return query
 
     def query(self, query, *, types, date_from=None, date_to=None, limit=2000):
         from whoosh.query import And, DateRange, Or, Term
 
-        tokens = query_tokens(query)
-        if not tokens or not types:
+        parsed = parse_query(query)
+        if not parsed or not types:
             return []
         filters = [Or([Term("record_type", t) for t in types])]
         if date_from or date_to:
             filters.append(DateRange("date", _naive_utc(date_from), _naive_utc(date_to)))
-        searcher = self._searcher()
+        searcher, vocabulary = self._searcher()
         hits = searcher.search(
-            self._build_query(searcher.reader(), tokens), limit=limit, filter=And(filters)
+            self._build_query(vocabulary, parsed), limit=limit, filter=And(filters)
         )
         reader = searcher.reader()
         if reader.has_column("key"):
@@ -279,6 +271,44 @@ class WhooshBackend(SearchBackend):
                 out.append((record_type, int(record_id)))
             return out
         return [(hit["record_type"], int(hit["record_id"])) for hit in hits]
+
+
+_FIELD_BOOST = (("title", 1.0), ("names", 1.5), ("body", 1.0))
+
+
+class _WhooshVocabulary:
+    """The words (no digits) of titles, names and bodies in one index reader, by first
+    letter: a query word's typo variants are looked up here (rapidfuzz, C speed)."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self._by_letter: dict[str, list[str]] | None = None
+        self.fields: dict[str, set[str]] = {}
+
+    def _load(self) -> dict[str, list[str]]:
+        if self._by_letter is None:
+            fields: dict[str, set[str]] = {}
+            for name, _boost in _FIELD_BOOST:
+                for raw in self.reader.lexicon(name):
+                    word = raw.decode() if isinstance(raw, bytes) else raw
+                    if len(word) >= 3 and not has_digit(word):
+                        fields.setdefault(word, set()).add(name)
+            by_letter: dict[str, list[str]] = {}
+            for word in fields:
+                by_letter.setdefault(word[0], []).append(word)
+                by_letter.setdefault("2" + word[1], []).append(word)
+            self.fields, self._by_letter = fields, by_letter
+        return self._by_letter
+
+    def close(self, token: str) -> list[str]:
+        """Typo variants sharing the first or the second letter ("sigarettes" finds
+        "cigarettes"): the two buckets keep the candidates few."""
+        if not max_edits(token):
+            return []
+        by_letter = self._load()
+        found = close_words(token, by_letter.get(token[0], ()))
+        found += close_words(token, by_letter.get("2" + token[1], ()))
+        return list(dict.fromkeys(found))[:50]
 
 
 # --- PostgreSQL --------------------------------------------------------------------------
@@ -301,14 +331,18 @@ class PostgresBackend(SearchBackend):
     _ready: set = set()
 
     def ensure_schema(self) -> None:
-        """The GIN full-text index; idempotent (also after Alembic migrations)."""
+        """The GIN full-text index and the vocabulary's letter indexes; idempotent (also
+        after Alembic migrations)."""
         url = str(db.engine.url)
         if url in self._ready:
             return
-        exists = db.session.execute(
-            text("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_search_document_fts'")
-        ).first()
-        if exists is None:
+        exists = db.session.scalar(
+            text(
+                "SELECT count(*) FROM pg_indexes WHERE indexname IN "
+                "('ix_search_document_fts', 'ix_search_term_first', 'ix_search_term_second')"
+            )
+        )
+        if exists != 3:
             # Web processes starting together would race on CREATE INDEX IF NOT EXISTS (a
             # unique violation in pg_class): one creates it under a transaction lock.
             db.session.execute(
@@ -320,6 +354,13 @@ class PostgresBackend(SearchBackend):
                     f"USING gin ({_FTS_EXPR})"
                 )
             )
+            for name, position in (("first", 1), ("second", 2)):
+                db.session.execute(
+                    text(
+                        f"CREATE INDEX IF NOT EXISTS ix_search_term_{name} ON search_term "
+                        f"(substr(term, {position}, 1), length(term))"
+                    )
+                )
         self._ready.add(url)
 
     def upsert(self, docs, *, fresh: bool = False) -> int:
@@ -334,7 +375,8 @@ class PostgresBackend(SearchBackend):
                 "record_type": d.record_type,
                 "record_id": d.record_id,
                 "title": fold(d.title),
-                "names": fold(" ".join(d.names)),
+                # normalised identifiers ride along with the names ("mscu1234566")
+                "names": " ".join([fold(" ".join(d.names)), *identifier_terms(d.names)]),
                 "body": fold(d.body),
                 "date": d.date,
                 "facets": d.facets or {},
@@ -351,14 +393,8 @@ class PostgresBackend(SearchBackend):
         for start in range(0, len(rows), 1000):
             chunk = rows[start : start + 1000]
             db.session.execute(stmt, chunk)  # executemany: one compiled statement
-            terms = sorted(
-                {
-                    w[:60]
-                    for r in chunk
-                    for w in _WORD.findall(r["title"] + " " + r["names"])
-                    if len(w) >= 4
-                }
-            )
+            words = vocabulary_words(*(f"{r['title']} {r['names']} {r['body']}" for r in chunk))
+            terms = sorted({w[:60] for w in words})
             if terms:
                 db.session.execute(term_stmt, [{"term": t} for t in terms])
         return len(rows)
@@ -390,42 +426,61 @@ class PostgresBackend(SearchBackend):
 
     def _variants(self, token: str) -> list[str]:
         """Indexed words within the typo allowance of ``token`` (same first letter)."""
-        from rapidfuzz.distance import OSA
-
         from app.search.models import SearchTerm
 
         edits = max_edits(token)
         if not edits:
             return []
+        from sqlalchemy import func, or_
+
+        # same first or second letter (the expression indexes of ensure_schema):
+        # "sigarettes" still finds "cigarettes"
         candidates = db.session.scalars(
             select(SearchTerm.term).where(
-                SearchTerm.term >= token[0],
-                SearchTerm.term < token[0] + "\x7f",
+                or_(
+                    func.substr(SearchTerm.term, 1, 1) == token[0],
+                    func.substr(SearchTerm.term, 2, 1) == token[1],
+                ),
                 func_length(SearchTerm.term).between(len(token) - edits, len(token) + edits),
             )
-        )
-        return [
-            t
-            for t in candidates
-            if t != token and OSA.distance(t, token, score_cutoff=edits) <= edits
-        ][:50]
+        ).all()
+        return close_words(token, candidates)
+
+    @staticmethod
+    def _ident_tsquery(ident: str) -> str:
+        return " | ".join([ident, *([f"{ident}:*"] if len(ident) >= 4 else [])])
+
+    def _word_tsquery(self, tok: str) -> str:
+        options = [tok, *self._variants(tok)]
+        if len(tok) >= 4:
+            options.append(f"{tok}:*")
+        return " | ".join(options)
+
+    def _chunk_tsquery(self, chunk) -> str:
+        pieces = [self._ident_tsquery(i) for i in chunk.idents]
+        pieces += [self._word_tsquery(w) for w in chunk.words]
+        whole = self._ident_tsquery(chunk.ident)
+        if not pieces:
+            return whole
+        return f"{whole} | ({' & '.join(f'({p})' for p in pieces)})"
+
+    def tsquery(self, parsed) -> str:
+        """The parsed query as one ``to_tsquery('simple', ...)`` text. Every part is
+        ``[a-z0-9]+`` (folded, split), so nothing in it is tsquery syntax."""
+        parts = [self._chunk_tsquery(chunk) for chunk in parsed.chunks]
+        parts += [self._word_tsquery(tok) for tok in parsed.words]
+        query = " & ".join(f"({p})" for p in parts)
+        if parsed.whole:
+            query = f"({query}) | {parsed.whole}"
+        return query
 
     def query(self, query, *, types, date_from=None, date_to=None, limit=2000):
         self.ensure_schema()
-        tokens = query_tokens(query)
-        if not tokens or not types:
+        parsed = parse_query(query)
+        if not parsed or not types:
             return []
-        params = {"types": list(types), "limit": limit}
-        where = ["record_type IN :types"]
-        every = []
-        for i, tok in enumerate(tokens):
-            options = [tok, *self._variants(tok)]
-            if len(tok) >= 4:
-                options.append(f"{tok}:*")
-            params[f"t{i}"] = " | ".join(options)
-            every.append(f"({params[f't{i}']})")
-            where.append(f"{_FTS_EXPR} @@ to_tsquery('simple', :t{i})")
-        params["all"] = " & ".join(every)
+        params = {"types": list(types), "limit": limit, "q": self.tsquery(parsed)}
+        where = ["record_type IN :types", f"{_FTS_EXPR} @@ to_tsquery('simple', :q)"]
         if date_from:
             where.append("date >= :date_from")
             params["date_from"] = date_from
@@ -434,7 +489,7 @@ class PostgresBackend(SearchBackend):
             params["date_to"] = date_to
         sql = (
             f"SELECT record_type, record_id FROM search_document WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments, values bound
-            f"ORDER BY ts_rank({_FTS_EXPR}, to_tsquery('simple', :all)) DESC, record_id "
+            f"ORDER BY ts_rank({_FTS_EXPR}, to_tsquery('simple', :q)) DESC, record_id "
             f"LIMIT :limit"
         )
         stmt = text(sql).bindparams(bindparam("types", expanding=True))
