@@ -598,6 +598,13 @@ def main(as_json=False, skip_http=False, quick=False, only_http=False, http_rate
     if not only_http:
         out.update(bench_engine(500, 2000 if quick else 20000, 100 if quick else 500))
         out.update(bench_simulation(100_000 if quick else 1_000_000))
+        # The declaration request against its floor, express batches, the first declaration
+        # after a start and after an activation: on SQLite and on PostgreSQL.
+        from bench import bench_risk_request
+
+        for backend in ("sqlite", "postgres"):
+            out.update(bench_risk_request.run(backend, quick=quick))
+        out["load_avg_1m"] = round(os.getloadavg()[0], 2)
     if not skip_http:
         # The first rate is the (200/s) and keeps the plain keys; further rates (a
         # rate this machine sustains, say) are reported under keys suffixed with the rate.

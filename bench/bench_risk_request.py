@@ -1,0 +1,366 @@
+"""The declaration request against its floor, express batches and the first declaration.
+
+Measured in one process on one scratch database (SQLite file, or PostgreSQL from
+``TOLLGATE_BENCH_POSTGRES_URL``) with 500 active profiles, an active ML model and trader
+ratings (``bench_risk._prepare_database`` plus a trained model):
+
+- ``request_cpu_ms``: median CPU time (this thread: the Flask test client runs the request in
+  it) of one full ``POST /api/v1/declarations`` - token, parse, engine, ML, rating, store,
+  trail, signals, search queue;
+- ``floor_cpu_ms``: the same for a bare Flask view (its own Flask app, no Tollgate code) that
+  parses the same JSON and inserts the declaration and its items with SQLAlchemy Core in one
+  transaction - the floor; the two are interleaved request by request;
+- ``batch_declarations_per_s``: batches of 500 one-item declarations through the same API
+  (wall time of the POST, median of the batches);
+- ``first_after_start_ms`` / ``first_after_activation_ms``: the first declaration of a fresh
+  worker process (``create_app`` as gunicorn's worker does) and the first after a profile
+  activation, beside the median of the ones that follow.
+
+Usage: python bench/bench_risk_request.py [--json] [--backend sqlite|postgres] [--quick]
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_risk import _body, _prepare_database, make_declarations  # noqa: E402
+
+
+def _scratch(backend):
+    """(SQLAlchemy URL, cleanup) of an empty database."""
+    if backend == "sqlite":
+        folder = tempfile.mkdtemp(prefix="tollgate-bench-req-")
+        return f"sqlite:///{folder}/bench.db", lambda: None
+    import psycopg
+
+    server = os.environ.get(
+        "TOLLGATE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+    name = f"tollgate_bench_req_{os.getpid()}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+    base = server.rsplit("/", 1)[0]
+    return f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1), drop
+
+
+def _app(url):
+    from app import create_app
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "TESTING": False,
+            "INSTANCE_PATH": tempfile.mkdtemp(prefix="tollgate-bench-"),
+        }
+    )
+
+
+def _add_model_and_ratings(app):
+    """An active ML model and current trader ratings, trained on a labelled history."""
+    from app.audit import lifecycle
+    from app.audit import service as audit
+    from app.extensions import db
+    from app.security.access import Actor
+    from tests.audit.factories import FAST_PARAMS, import_rows, synthetic_history
+
+    actor = Actor.system("bench")
+    with app.app_context():
+        import_rows(synthetic_history(600), actor=actor)
+        model = lifecycle.train_from_history(actor=actor, params=FAST_PARAMS)
+        lifecycle.activate_model(model.version, actor=actor)
+        audit.compute_ratings(actor=actor)
+        db.session.commit()
+
+
+def floor_app(url):
+    """A bare Flask app: parse the JSON, insert the declaration and its items (Core)."""
+    from datetime import date
+
+    import sqlalchemy as sa
+    from flask import Flask, jsonify, request
+
+    from app.core.time import now_utc
+    from app.risk.models import Declaration, DeclarationItem
+
+    engine = sa.create_engine(url)
+    decls, items = Declaration.__table__, DeclarationItem.__table__
+    with engine.connect() as conn:
+        unit_id = conn.execute(sa.text("SELECT id FROM unit WHERE code = 'BENCH'")).scalar_one()
+    app = Flask("floor")
+
+    @app.post("/floor")
+    def floor():
+        body = request.get_json()
+        with engine.begin() as conn:
+            decl_id = conn.execute(
+                sa.insert(decls)
+                .values(
+                    number=body["number"],
+                    declaration_date=date.fromisoformat(body["date"]),
+                    office=body["office"],
+                    importer_code=body.get("importer"),
+                    transport_mode=body.get("transport_mode"),
+                    source="api",
+                    links_pending=False,
+                    is_random_selected=False,
+                    unit_id=unit_id,
+                    handling_code="P",
+                    created_dt=now_utc(),
+                )
+                .returning(decls.c.id)
+            ).scalar_one()
+            conn.execute(
+                sa.insert(items),
+                [
+                    {
+                        "declaration_id": decl_id,
+                        "line_no": n,
+                        "hs_code": i["hs_code"],
+                        "origin_country": i.get("origin"),
+                        "departure_country": i.get("departure"),
+                        "value": i["value"],
+                        "mass_kg": i.get("mass"),
+                        "tax_rate": i.get("tax_rate"),
+                    }
+                    for n, i in enumerate(body["items"], start=1)
+                ],
+            )
+        return jsonify({"id": decl_id}), 201
+
+    return app, engine
+
+
+def _cpu_call(fn):
+    """(CPU ms of this thread, wall ms, result) of fn()."""
+    c0, t0 = time.thread_time_ns(), time.perf_counter_ns()
+    result = fn()
+    return (time.thread_time_ns() - c0) / 1e6, (time.perf_counter_ns() - t0) / 1e6, result
+
+
+def _one_item_bodies(rng, n, tag):
+    out = []
+    for k in range(n):
+        d, items = make_declarations(rng, 1)[0]
+        i = items[0]
+        out.append(
+            {
+                "number": f"X{tag}{uuid.uuid4().hex[:10]}{k}",
+                "date": "2026-03-01",
+                "office": d["office"],
+                "importer": d["importer"],
+                "transport_mode": d["transport_mode"],
+                "items": [
+                    {
+                        "hs_code": i["hs_code"],
+                        "origin": i["origin"],
+                        "value": i["value"],
+                        "mass": i["mass"],
+                        "tax_rate": i["tax_rate"],
+                    }
+                ],
+            }
+        )
+    return out
+
+
+def measure_requests(url, token, n):
+    """Full request against the floor, interleaved; medians of CPU and wall time."""
+    app = _app(url)
+    client = app.test_client()
+    floor, floor_engine = floor_app(url)
+    floor_client = floor.test_client()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    rng = random.Random(7)
+    full, bare = [], []
+    for k in range(n + 20):
+        body, other = _body(rng, k), _body(rng, k)
+        cpu, wall, resp = _cpu_call(
+            lambda b=body: client.post("/api/v1/declarations", data=b, headers=headers)
+        )
+        assert resp.status_code == 201, resp.get_data(as_text=True)
+        fcpu, fwall, fresp = _cpu_call(
+            lambda b=other: floor_client.post("/floor", data=b, headers=headers)
+        )
+        assert fresp.status_code == 201, fresp.get_data(as_text=True)
+        if k >= 20:  # both warm
+            full.append((cpu, wall))
+            bare.append((fcpu, fwall))
+    floor_engine.dispose()
+    request_cpu = statistics.median(c for c, _ in full)
+    floor_cpu = statistics.median(c for c, _ in bare)
+    return app, {
+        "request_n": n,
+        "request_cpu_ms": round(request_cpu, 3),
+        "request_wall_ms": round(statistics.median(w for _, w in full), 3),
+        "floor_cpu_ms": round(floor_cpu, 3),
+        "floor_wall_ms": round(statistics.median(w for _, w in bare), 3),
+        "request_to_floor_cpu": round(request_cpu / floor_cpu, 2),
+    }
+
+
+def measure_batches(app, token, batches, size=500):
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    rng = random.Random(9)
+    rates, cpus = [], []
+    for b in range(batches + 1):
+        payload = json.dumps({"declarations": _one_item_bodies(rng, size, f"b{b}")})
+        cpu, wall, resp = _cpu_call(
+            lambda p=payload: client.post("/api/v1/declarations", data=p, headers=headers)
+        )
+        assert resp.status_code == 201, resp.get_data(as_text=True)[:500]
+        assert len(resp.json["declarations"]) == size
+        if b:  # the first batch warms the path
+            rates.append(size / (wall / 1000))
+            cpus.append(cpu / size)
+    return {
+        "batch_size": size,
+        "batch_count": batches,
+        "batch_declarations_per_s": round(statistics.median(rates), 1),
+        "batch_cpu_ms_per_declaration": round(statistics.median(cpus), 3),
+    }
+
+
+def first_after_start(url, token, n=40):
+    """A fresh interpreter plays gunicorn's worker: imports app.wsgi's way (create_app, with
+    its warm-up), then times its first declaration and the ones after it."""
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); "
+        "from bench.bench_risk_request import _worker_run; "
+        f"print(json.dumps(_worker_run({url!r}, {token!r}, {n})))"
+    )
+    env = {**os.environ, "TOLLGATE_DATABASE_URL": url}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _worker_run(url, token, n):
+    t0 = time.perf_counter()
+    app = _app(url)
+    started_ms = (time.perf_counter() - t0) * 1000
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    rng = random.Random(13)
+    walls = []
+    for k in range(n + 1):
+        body = _body(rng, k)
+        _, wall, resp = _cpu_call(
+            lambda b=body: client.post("/api/v1/declarations", data=b, headers=headers)
+        )
+        assert resp.status_code == 201, resp.get_data(as_text=True)
+        walls.append(wall)
+    median = statistics.median(walls[1:])
+    return {
+        "worker_start_ms": round(started_ms, 1),
+        "first_after_start_ms": round(walls[0], 2),
+        "median_after_start_ms": round(median, 2),
+        "first_after_start_ratio": round(walls[0] / median, 2),
+    }
+
+
+def first_after_activation(app, token, n=40):
+    """Activate a profile (the engine version moves), then time the next declarations."""
+    from app.extensions import db
+    from app.risk import profiles as profile_service
+    from app.security.access import Actor
+
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    rng = random.Random(17)
+    actor = Actor.system("bench")
+    with app.app_context():
+        p = profile_service.create_profile(
+            {
+                "name": "Bench activation",
+                "risk_area": "bench",
+                "channel": "red",
+                "conditions": {
+                    "join": "and",
+                    "conditions": [{"field": "hs_code", "op": "prefix", "value": ["9999"]}],
+                },
+            },
+            actor=actor,
+        )
+        profile_service.mark_simulated(p, {"selected": 0, "window": "bench"}, actor=actor)
+        profile_service.activate(p.id, actor=actor)
+        db.session.commit()
+    walls = []
+    for k in range(n + 1):
+        body = _body(rng, k)
+        _, wall, resp = _cpu_call(
+            lambda b=body: client.post("/api/v1/declarations", data=b, headers=headers)
+        )
+        assert resp.status_code == 201, resp.get_data(as_text=True)
+        walls.append(wall)
+    median = statistics.median(walls[1:])
+    return {
+        "first_after_activation_ms": round(walls[0], 2),
+        "median_after_activation_ms": round(median, 2),
+        "first_after_activation_ratio": round(walls[0] / median, 2),
+    }
+
+
+def run(backend="sqlite", quick=False, n_profiles=500):
+    url, cleanup = _scratch(backend)
+    try:
+        token = _prepare_database(url, n_profiles)
+        _add_model_and_ratings(_app(url))
+        out = {}
+        out.update(first_after_start(url, token))
+        app, figures = measure_requests(url, token, 100 if quick else 400)
+        out.update(figures)
+        out.update(measure_batches(app, token, 2 if quick else 5))
+        out.update(first_after_activation(app, token))
+        with app.app_context():
+            from app.extensions import db
+
+            db.engine.dispose()
+        return {f"{k}_{backend}" if backend != "sqlite" else k: v for k, v in out.items()}
+    finally:
+        cleanup()
+
+
+def main(as_json=False, backends=("sqlite", "postgres"), quick=False):
+    out = {"load_avg_1m": round(os.getloadavg()[0], 2)}
+    for backend in backends:
+        out.update(run(backend, quick=quick))
+    if as_json:
+        print(json.dumps(out))
+    else:
+        for key, value in out.items():
+            print(f"{key:40} {value}")
+    return out
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--backend", action="append", choices=["sqlite", "postgres"])
+    args = parser.parse_args()
+    main(
+        as_json=args.json, backends=tuple(args.backend or ("sqlite", "postgres")), quick=args.quick
+    )
