@@ -79,14 +79,23 @@ def _visible_ids(actor, ids):
 
 
 def _home_panel(actor):
-    from app.cases.service import my_work
+    from app.cases.case_tasks import my_work
 
     return my_work(actor)
 
 
 def init_app(app):
     # CaseParty.entity_id points at the registry's table, so its models must be loaded too.
-    from app.cases import api, demo, import_views, models, views, views_file  # noqa: F401
+    from app.cases import (  # noqa: F401
+        api,
+        demo,
+        import_views,
+        models,
+        views,
+        views_actions,
+        views_file,
+        views_stats,
+    )
     from app.intel import models as _registry_models  # noqa: F401
     from app.search.registry import SearchSource, add_search_source
 

@@ -5,6 +5,7 @@ from flask import Blueprint, g, jsonify, request, url_for
 from sqlalchemy.orm import selectinload
 
 from app.cases import catalog, queries, service
+from app.cases import parties as case_parties
 from app.cases.models import Case
 from app.core.api import json_body, require_scope
 from app.core.errors import ValidationError
@@ -189,7 +190,7 @@ def create_case():
             errors[f"parties[{i}]"] = "must be an object"
             continue
         try:
-            service.add_party(
+            case_parties.add_party(
                 case.id,
                 actor=g.actor,
                 role=party.get("role"),
@@ -252,7 +253,7 @@ def add_items(case_id):
 @require_scope("cases:write")
 def add_party(case_id):
     body = json_body()
-    party = service.add_party(
+    party = case_parties.add_party(
         case_id,
         actor=g.actor,
         role=body.get("role"),

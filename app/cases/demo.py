@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from app.cases import service
+from app.cases import offences, parties, service
 from app.cases.models import Case
 from app.core.errors import ValidationError
 from app.extensions import db
@@ -261,9 +261,9 @@ def load_case_demo(options) -> None:
                 **common,
             )
             if pool and rng.random() < 0.45:
-                service._attach_party(case, rng.choice(persons), "suspect", actor)
+                parties._attach_party(case, rng.choice(persons), "suspect", actor)
                 if vehicles and rng.random() < 0.5:
-                    service._attach_party(case, rng.choice(vehicles), "vehicle", actor)
+                    parties._attach_party(case, rng.choice(vehicles), "vehicle", actor)
         elif roll < 17:
             place_type, place = rng.choice(PLACES[unit_code])
             case = service.open_case(
@@ -276,13 +276,13 @@ def load_case_demo(options) -> None:
             )
             if event < now - timedelta(days=30):
                 evaded = Decimal(rng.choice([800, 1500, 3200, 4800, 6500, 12000, 27000]))
-                service.decide_offence(
+                offences.decide_offence(
                     case.id,
                     actor=actor,
                     evaded_duties=evaded,
                     legal_provision=case.legal_provision,
                     decision_text="Decided on the documents and the hearing.",
-                    penalty=(evaded * 2 if evaded <= service.evaded_duty_threshold() else None),
+                    penalty=(evaded * 2 if evaded <= offences.evaded_duty_threshold() else None),
                 )
         elif roll < 19:
             auditor = users.get("auditor")
@@ -303,7 +303,7 @@ def load_case_demo(options) -> None:
             )
             if company is not None:
                 case.trader_entity_id, case.trader_name = company.id, company.name
-                service._attach_party(case, company, "trader", actor)
+                parties._attach_party(case, company, "trader", actor)
             if event < now - timedelta(days=90):
                 debt = Decimal(rng.choice([0, 0, 4200, 18500, 73000]))
                 case.assessed_debt = debt

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from flask import current_app, flash, g, redirect, render_template, session, url_for
 
-from app.cases import catalog, importer
+from app.cases import catalog, import_columns, importer
 from app.cases.forms import ImportRunForm, ImportUploadForm
 from app.cases.views import bp
 from app.core.errors import ValidationError
@@ -51,7 +51,7 @@ def import_upload():
             (_upload_dir() / token).write_bytes(data)
             session[SESSION_KEY] = token
             return _mapping_page(token, header, importer.suggest_mapping(header))
-    return render_template("cases/import_upload.html", form=form, targets=importer.TARGETS)
+    return render_template("cases/import_upload.html", form=form, targets=import_columns.TARGETS)
 
 
 def _mapping_page(token, header, mapping, report=None, run_form=None):
@@ -61,7 +61,7 @@ def _mapping_page(token, header, mapping, report=None, run_form=None):
         header=header,
         mapping=mapping,
         choices=_mapping_choices(header),
-        targets=importer.TARGETS,
+        targets=import_columns.TARGETS,
         form=run_form,
         report=report,
         catalog=catalog,
@@ -80,7 +80,7 @@ def import_run():
         return redirect(url_for("cases.import_upload"))
     data = path.read_bytes()
     header = importer.read_header(data)
-    mapping = {t: request.form.get(f"map-{t}", "") for t in importer.TARGETS}
+    mapping = {t: request.form.get(f"map-{t}", "") for t in import_columns.TARGETS}
     mapping = {t: c for t, c in mapping.items() if c}
     try:
         report = importer.run_import(

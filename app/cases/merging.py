@@ -1,10 +1,10 @@
 """Merging duplicate cases: everything moves to the surviving case, nothing is deleted."""
 
 from app.cases import fields
+from app.cases.goods import refresh_totals
 from app.cases.models import Case, CaseLink, JournalEntry
 from app.cases.service import (
     _case_for_edit,
-    _refresh_totals,
     _request_index,
     _require_open,
     journal,
@@ -143,8 +143,8 @@ def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
                 text=f"[from {duplicate.reference}] {entry.text}",
             )
         )
-    _refresh_totals(target)
-    _refresh_totals(duplicate)
+    refresh_totals(target)
+    refresh_totals(duplicate)
 
     duplicate.merged_into_id = target.id
     duplicate.status = "closed"

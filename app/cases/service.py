@@ -4,13 +4,12 @@ Functions take plain arguments and the acting ``Actor``; they flush, never commi
 access to a case writes exactly one access-trail row (``get_for`` writes it).
 """
 
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.cases import catalog, fields, places
+from app.cases import catalog, fields, goods, places
 from app.cases.models import (
     Case,
     CaseLink,
@@ -28,8 +27,6 @@ from app.extensions import db
 from app.security import trail
 from app.security.access import Actor, NotFound, get_for
 from app.security.models import Unit, User
-
-MAX_ITEMS = 200
 
 # --- references ----------------------------------------------------------------------
 
@@ -163,76 +160,6 @@ def _parse_fields(values: dict) -> dict:
     return parsed
 
 
-def parse_item(raw: dict, name: str = "item") -> dict:
-    """One seizure item from a form, JSON or CSV dict; raises naming ``name.field``."""
-    if not isinstance(raw, dict):
-        raise ValidationError({name: "must be an object"})
-    errors, item = {}, {}
-    parsers = {
-        "commodity_area": lambda v, n: fields.choice(v, n, catalog.COMMODITY_AREAS, required=True),
-        "hs_code": fields.hs_code,
-        "description": lambda v, n: fields.text(v, n, max_len=500, required=True),
-        "quantity": lambda v, n: fields.decimal(v, n, places=3),
-        "quantity_unit": lambda v, n: fields.choice(v, n, catalog.QUANTITY_UNITS),
-        "value": lambda v, n: fields.decimal(v, n),
-        "concealment_method": lambda v, n: fields.choice(v, n, catalog.CONCEALMENT_METHODS),
-    }
-    for key in raw:
-        if key not in parsers:
-            errors[f"{name}.{key}"] = "is not an item field"
-    for key, parser in parsers.items():
-        try:
-            item[key] = parser(raw.get(key), f"{name}.{key}")
-        except ValidationError as exc:
-            errors.update(exc.fields)
-    if not errors and item["quantity"] is not None and not item["quantity_unit"]:
-        errors[f"{name}.quantity_unit"] = "is required when a quantity is given"
-    if errors:
-        raise ValidationError(errors)
-    return item
-
-
-def _parse_items(items) -> list[dict]:
-    if items is None:
-        return []
-    if not isinstance(items, list | tuple):
-        raise ValidationError({"items": "must be a list"})
-    if len(items) > MAX_ITEMS:
-        raise ValidationError({"items": f"at most {MAX_ITEMS} items per case"})
-    parsed, errors = [], {}
-    for i, raw in enumerate(items):
-        try:
-            parsed.append(parse_item(raw, f"items[{i}]"))
-        except ValidationError as exc:
-            errors.update(exc.fields)
-    if errors:
-        raise ValidationError(errors)
-    return parsed
-
-
-def _refresh_totals(case: Case) -> None:
-    """Denormalised commodity area (of the most valuable item) and total value."""
-    items = list(case.items)
-    if not items:
-        case.commodity_area = None
-        case.total_value = None
-        return
-    case.total_value = sum((i.value or Decimal(0) for i in items), Decimal(0))
-    top = max(items, key=lambda i: (i.value or Decimal(0), -i.position))
-    case.commodity_area = top.commodity_area
-
-
-def _add_items(case: Case, items: list[dict]) -> list[SeizureItem]:
-    start = max((i.position for i in case.items), default=0)
-    rows = []
-    for n, item in enumerate(items, start=1):
-        row = SeizureItem(position=start + n, **item)
-        case.items.append(row)
-        rows.append(row)
-    _refresh_totals(case)
-    return rows
-
-
 def _set_handling(case: Case, handling_code, conditions=None) -> None:
     code = fields.choice(handling_code or "P", "handling_code", {"P": "P", "C": "C"}, required=True)
     case.handling_code = code.upper()
@@ -243,38 +170,19 @@ def _set_handling(case: Case, handling_code, conditions=None) -> None:
 # --- opening cases ---------------------------------------------------------------------
 
 
-def open_case(
-    kind,
-    *,
-    actor: Actor,
-    title,
-    unit_id=None,
-    handling_code="P",
-    handling_conditions=None,
-    template=None,
-    assignee_id=None,
-    items=(),
-    opened_dt=None,
-    journal_text=None,
-    with_tasks=True,
-    status="open",
-    resolution=None,
-    **values,
-) -> Case:
-    """Open a case of ``kind`` with its reference, template tasks and first journal entry.
-
-    ``values`` are any of ``EDITABLE_FIELDS``; ``items`` seizure items (dicts).
-    """
-    actor.require("case.create")
-    kind = fields.choice(kind, "kind", catalog.KINDS, required=True)
+def _check_opening(
+    kind, actor, *, values, items, unit_id, template, assignee_id, status, resolution
+) -> dict:
+    """Everything ``open_case`` is given, checked at once: one ValidationError naming every
+    field at fault, or the parsed fields, items, unit, template, assignee and status."""
     errors = {}
     try:
-        parsed = _parse_fields({"title": title, **values})
+        parsed = _parse_fields(values)
     except ValidationError as exc:
         errors.update(exc.fields)
         parsed = {}
     try:
-        parsed_items = _parse_items(items if items else [])
+        parsed_items = goods.parse_items(items if items else [])
     except ValidationError as exc:
         errors.update(exc.fields)
         parsed_items = []
@@ -302,6 +210,74 @@ def open_case(
         errors.update(exc.fields)
     if errors:
         raise ValidationError(errors)
+    return {
+        "fields": parsed,
+        "items": parsed_items,
+        "unit": unit,
+        "template": template,
+        "assignee": assignee,
+        "status": status,
+        "resolution": resolution,
+    }
+
+
+def _first_tasks_and_journal(case, actor, opened, *, assignee, with_tasks, journal_text):
+    """The template's checklist and tasks (due from the opening date) and the first entry."""
+    kind = case.kind
+    spec = catalog.TEMPLATES[case.template]
+    if kind == "audit" and not case.checklist:
+        case.checklist = [{"item": text, "done": False} for text in spec["checklist"]]
+    db.session.flush()
+    today = opened.date()
+    for task_title, due_days in spec["tasks"] if with_tasks else ():
+        _new_task(
+            case, actor, task_title, due_date=today + timedelta(days=due_days), assignee=assignee
+        )
+    journal(
+        case,
+        actor,
+        "system",
+        journal_text or f"{catalog.KINDS[kind]} case opened ({spec['label']}) by {actor.username}.",
+    )
+
+
+def open_case(
+    kind,
+    *,
+    actor: Actor,
+    title,
+    unit_id=None,
+    handling_code="P",
+    handling_conditions=None,
+    template=None,
+    assignee_id=None,
+    items=(),
+    opened_dt=None,
+    journal_text=None,
+    with_tasks=True,
+    status="open",
+    resolution=None,
+    **values,
+) -> Case:
+    """Open a case of ``kind`` with its reference, template tasks and first journal entry.
+
+    ``values`` are any of ``EDITABLE_FIELDS``; ``items`` seizure items (dicts).
+    """
+    actor.require("case.create")
+    kind = fields.choice(kind, "kind", catalog.KINDS, required=True)
+    opening = _check_opening(
+        kind,
+        actor,
+        values={"title": title, **values},
+        items=items,
+        unit_id=unit_id,
+        template=template,
+        assignee_id=assignee_id,
+        status=status,
+        resolution=resolution,
+    )
+    unit, template, assignee = opening["unit"], opening["template"], opening["assignee"]
+    status, resolution = opening["status"], opening["resolution"]
 
     opened = fields.parse_datetime(opened_dt, "opened_dt") or now_utc()
     case = Case(
@@ -317,27 +293,15 @@ def open_case(
         assignee_id=assignee.id if assignee else None,
     )
     _set_handling(case, handling_code, handling_conditions)
-    for name, value in parsed.items():
+    for name, value in opening["fields"].items():
         setattr(case, name, value)
     if case.event_dt is None:
         case.event_dt = opened
     case.reference = next_reference(unit, opened.year)
     db.session.add(case)
-    _add_items(case, parsed_items)
-    spec = catalog.TEMPLATES[template]
-    if kind == "audit" and not case.checklist:
-        case.checklist = [{"item": text, "done": False} for text in spec["checklist"]]
-    db.session.flush()
-    today = opened.date()
-    for task_title, due_days in spec["tasks"] if with_tasks else ():
-        _new_task(
-            case, actor, task_title, due_date=today + timedelta(days=due_days), assignee=assignee
-        )
-    journal(
-        case,
-        actor,
-        "system",
-        journal_text or f"{catalog.KINDS[kind]} case opened ({spec['label']}) by {actor.username}.",
+    goods.append_items(case, opening["items"])
+    _first_tasks_and_journal(
+        case, actor, opened, assignee=assignee, with_tasks=with_tasks, journal_text=journal_text
     )
     db.session.flush()
     trail.record(actor, "create", "case", case.id, details={"reference": case.reference})
@@ -354,24 +318,6 @@ def open_with_reserved_ref(ref: str | None, kind, *, actor: Actor, **kwargs) -> 
         case.external_ref = ref
         db.session.flush()
     return case
-
-
-def _seizure_for_declaration(ref: str, actor: Actor) -> Case | None:
-    """The seizure case already opened from this declaration's control, if it belongs to the
-    actor's unit and the actor may see it. A case elsewhere is never returned: its existence,
-    and the control result, stay within their units."""
-    from app.security.access import visible_clause
-
-    if actor.unit_id is None and not actor.is_system:
-        return None
-    stmt = select(Case).where(
-        Case.external_ref == ref,
-        Case.kind == "seizure",
-        visible_clause(actor, Case),
-    )
-    if actor.unit_id is not None:
-        stmt = stmt.where(Case.unit_id == actor.unit_id)
-    return db.session.scalars(stmt.order_by(Case.id).limit(1)).first()
 
 
 def _new_task(case, actor, title, *, due_date=None, assignee=None, description=None):
@@ -422,191 +368,6 @@ def open_audit_case(
 
     _attach_party(case, trader, "trader", actor)
     return case
-
-
-_HS_CHAPTER_AREAS = {
-    "24": "tobacco",
-    "22": "alcohol",
-    "93": "weapons",
-    "97": "cultural",
-    "29": "precursors",
-    "12": "drugs",
-    "13": "drugs",
-    "30": "drugs",
-}
-
-
-def _area_from_hs(hs_code) -> str:
-    return _HS_CHAPTER_AREAS.get(str(hs_code or "")[:2], "other")
-
-
-#: a control result's fraud type (app.risk FRAUD_TYPES) -> the case's risk area
-_FRAUD_RISK_AREAS = {
-    "undervaluation": "valuation",
-    "misclassification": "classification",
-    "origin": "origin",
-    "prohibited": "prohibitions",
-}
-
-
-def _profile_label(profile: dict) -> str | None:
-    if not profile.get("code"):
-        return None
-    label = str(profile["code"])
-    if profile.get("version"):
-        label += f" v{profile['version']}"
-    if profile.get("name"):
-        label += f" ({profile['name']})"
-    return label
-
-
-def _control_summary(ref: dict) -> str | None:
-    """The fraud type, the profile(s) that hit (with their version) and the findings."""
-    lines = []
-    if fraud := ref.get("fraud_label") or ref.get("fraud_type"):
-        lines.append(f"Fraud type: {fraud}.")
-    hits = [_profile_label(p) for p in ref.get("profiles") or () if isinstance(p, dict)]
-    hits = [h for h in hits if h]
-    if hits:
-        lines.append(f"Profile{'s' if len(hits) > 1 else ''} that hit: {'; '.join(hits)}.")
-    if ref.get("findings"):
-        lines.append(f"Findings of the control: {ref['findings']}")
-    return "\n".join(lines)[:20000] or None
-
-
-def _control_route(ref: dict) -> dict:
-    """The route from the declaration (origin, dispatch as transit, the office's country)."""
-    route = {}
-    for name, max_len in (("route_origin", 80), ("route_transit", 200), ("route_destination", 80)):
-        value = ref.get(name)
-        if isinstance(value, str) and value.strip():
-            route[name] = value.strip()[:max_len]
-    return route
-
-
-def open_seizure_from_control(declaration_ref: dict, *, actor: Actor) -> Case:
-    """Open a seizure case prefilled from a declaration whose control found goods to seize:
-    its items, route, parties (registry entities), fraud type and the profile(s) that hit.
-
-    The case opens in the acting unit (the risk domain acts in the unit of the declaration's
-    office). Calling it twice for one declaration returns the case already opened.
-    """
-    actor.require("case.create")
-    if not isinstance(declaration_ref, dict):
-        raise ValidationError({"declaration_ref": "must be a dict"})
-    decl_id = declaration_ref.get("declaration_id")
-    number = fields.text(declaration_ref.get("number"), "number", max_len=60)
-    ref = f"declaration:{decl_id}" if decl_id is not None else None
-    if ref and (existing := _seizure_for_declaration(ref, actor)) is not None:
-        return existing
-    items = [_control_item(dict(raw or {})) for raw in declaration_ref.get("items") or ()]
-    mode = declaration_ref.get("transport_mode")
-    try:
-        mode = fields.choice(mode, "transport_mode", catalog.TRANSPORT_MODES)
-    except ValidationError:
-        mode = "other"
-    summary = _control_summary(declaration_ref)
-    area = _FRAUD_RISK_AREAS.get(declaration_ref.get("fraud_type"))
-    case = open_with_reserved_ref(
-        ref,
-        "seizure",
-        actor=actor,
-        title=f"Seizure from control of declaration {number or decl_id}",
-        summary=summary,
-        place_type="office",
-        place=declaration_ref.get("office"),
-        transport_mode=mode,
-        **_control_route(declaration_ref),
-        risk_areas=[area] if area else None,
-        declaration_number=number,
-        detection_method="risk_profile",
-        items=items,
-        journal_text=f"Seizure case opened from the control result of declaration "
-        f"{number or decl_id}." + (f" {summary}" if summary else ""),
-    )
-    if decl_id is not None:
-        db.session.add(
-            CaseLink(
-                case=case,
-                target_type="declaration",
-                target_id=str(decl_id),
-                label=number or str(decl_id),
-                created_by_name=actor.username,
-            )
-        )
-    from app.cases.parties import add_party
-
-    for i, party in enumerate(declaration_ref.get("parties") or ()):
-        role = party.get("role") if party.get("role") in catalog.PARTY_ROLES else "other"
-        try:
-            # A savepoint: a party that cannot be added must not undo the control result.
-            with db.session.begin_nested():
-                add_party(
-                    case.id,
-                    actor=actor,
-                    entity_id=party.get("entity_id"),
-                    role=role,
-                    _name=f"parties[{i}]",
-                    _log=False,
-                )
-        except (ValidationError, NotFound):
-            journal(
-                case,
-                actor,
-                "party",
-                f"Party {party.get('entity_id')} ({role}) of the "
-                "declaration could not be added: not in the registry or not visible.",
-            )
-    db.session.flush()
-    return case
-
-
-#: UN/ECE Recommendation 20 unit codes used by declaration systems -> case units
-_REC20_UNITS = {
-    "kgm": "kg",
-    "grm": "g",
-    "ltr": "l",
-    "nar": "pcs",
-    "pce": "pcs",
-    "c62": "pcs",
-    "h87": "pcs",
-    "mtq": "m3",
-    "pk": "packs",
-    "pa": "packs",
-    "eur": "eur",
-}
-
-
-def _control_item(raw: dict) -> dict:
-    """A seizure item from a declaration item; never fails on the declaration's own codes
-    (an unknown unit or HS code is kept in the description instead)."""
-    hs = str(raw.get("hs_code") or "").replace(" ", "").replace(".", "") or None
-    if hs and not (hs.isdigit() and 4 <= len(hs) <= 10):
-        hs = None
-    description = str(raw.get("description") or "Goods from declaration")[:400]
-    quantity, unit = raw.get("quantity"), str(raw.get("unit") or "").strip().lower() or None
-    unit = _REC20_UNITS.get(unit, unit)
-    try:
-        quantity = fields.decimal(quantity, "quantity", places=3)
-    except ValidationError:
-        quantity = None
-    if quantity is not None and unit not in catalog.QUANTITY_UNITS:
-        description += f" ({quantity} {raw.get('unit') or 'units'})"
-        quantity, unit = None, None
-    try:
-        value = fields.decimal(raw.get("value"), "value")
-    except ValidationError:
-        value = None
-    return {
-        "commodity_area": raw.get("commodity_area")
-        if raw.get("commodity_area") in catalog.COMMODITY_AREAS
-        else _area_from_hs(hs),
-        "hs_code": hs,
-        "description": description,
-        "quantity": quantity,
-        "quantity_unit": unit if quantity is not None else None,
-        "value": value,
-    }
 
 
 # --- reading -------------------------------------------------------------------------
@@ -742,12 +503,12 @@ def change_status(case_id, status, *, actor: Actor, resolution=None, note=None) 
 def add_items(case_id, items, *, actor: Actor) -> list[SeizureItem]:
     case = _case_for_edit(case_id, actor)
     _require_open(case)
-    parsed = _parse_items(list(items) if isinstance(items, list | tuple) else items)
+    parsed = goods.parse_items(list(items) if isinstance(items, list | tuple) else items)
     if not parsed:
         raise ValidationError({"items": "at least one item is required"})
-    if len(case.items) + len(parsed) > MAX_ITEMS:
-        raise ValidationError({"items": f"at most {MAX_ITEMS} items per case"})
-    rows = _add_items(case, parsed)
+    if len(case.items) + len(parsed) > goods.MAX_ITEMS:
+        raise ValidationError({"items": f"at most {goods.MAX_ITEMS} items per case"})
+    rows = goods.append_items(case, parsed)
     journal(
         case,
         actor,
@@ -766,96 +527,6 @@ def add_journal_entry(case_id, text, *, actor: Actor) -> JournalEntry:
     entry = journal(case, actor, "note", text)
     db.session.flush()
     return entry
-
-
-# --- tasks ---------------------------------------------------------------------------
-
-
-def add_task(
-    case_id, title, *, actor: Actor, assignee_id=None, due_date=None, description=None
-) -> CaseTask:
-    case = _case_for_edit(case_id, actor)
-    errors = {}
-    try:
-        title = fields.text(title, "title", max_len=300, required=True)
-    except ValidationError as exc:
-        errors.update(exc.fields)
-    try:
-        due = fields.parse_date(due_date, "due_date")
-    except ValidationError as exc:
-        errors.update(exc.fields)
-    try:
-        assignee = _user(assignee_id, "assignee_id")
-    except ValidationError as exc:
-        errors.update(exc.fields)
-    if errors:
-        raise ValidationError(errors)
-    task = _new_task(
-        case,
-        actor,
-        title,
-        due_date=due,
-        assignee=assignee,
-        description=fields.text(description, "description", max_len=5000),
-    )
-    journal(
-        case,
-        actor,
-        "task",
-        f"Task added: {title}"
-        + (f" (assigned to {assignee.username}, due {due})" if assignee else "")
-        + ".",
-    )
-    return task
-
-
-def _task(case, task_id) -> CaseTask:
-    task = db.session.get(CaseTask, fields.integer(task_id, "task_id", required=True))
-    if task is None or task.case_id != case.id:
-        raise ValidationError({"task_id": "no such task in this case"})
-    return task
-
-
-def assign_task(case_id, task_id, assignee_id, *, actor: Actor) -> CaseTask:
-    case = _case_for_edit(case_id, actor)
-    task = _task(case, task_id)
-    assignee = _user(assignee_id, "assignee_id")
-    task.assignee_id = assignee.id if assignee else None
-    journal(
-        case,
-        actor,
-        "task",
-        f"Task “{task.title}” assigned to {assignee.username if assignee else 'nobody'}.",
-    )
-    db.session.flush()
-    if assignee is not None:
-        signals.task_assigned.send(None, task=task, assignee=assignee, actor=actor)
-    return task
-
-
-def complete_task(case_id, task_id, *, actor: Actor, status="done") -> CaseTask:
-    case = _case_for_edit(case_id, actor)
-    task = _task(case, task_id)
-    status = fields.choice(
-        status, "status", {"done": "Done", "cancelled": "Cancelled", "open": "Open"}, required=True
-    )
-    task.status = status
-    task.completed_dt = None if status == "open" else now_utc()
-    journal(case, actor, "task", f"Task “{task.title}” marked {status}.")
-    db.session.flush()
-    return task
-
-
-def set_checklist(case_id, done_items, *, actor: Actor) -> Case:
-    """Tick audit checklist items (by position); the rest are unticked."""
-    case = _case_for_edit(case_id, actor)
-    done = {fields.integer(i, "checklist", minimum=0) for i in done_items}
-    case.checklist = [
-        {"item": row["item"], "done": n in done} for n, row in enumerate(case.checklist or [])
-    ]
-    journal(case, actor, "edit", f"Checklist: {len(done)} of {len(case.checklist)} done.")
-    db.session.flush()
-    return case
 
 
 # --- links -----------------------------------------------------------------------------
@@ -898,54 +569,3 @@ def add_link(case_id, target_type, target_id, *, actor: Actor, note=None) -> Cas
     journal(case, actor, "link", f"Linked {catalog.LINK_TYPES[target_type].lower()} {label}.")
     db.session.flush()
     return link
-
-
-# --- the home panel ----------------------------------------------------------------
-
-
-def my_work(actor: Actor, limit=10) -> dict:
-    """Open cases assigned to the actor and their open tasks (for the home page)."""
-    from app.security.access import visible_clause
-
-    cases = db.session.scalars(
-        select(Case)
-        .where(
-            Case.assignee_id == actor.user_id, Case.status != "closed", visible_clause(actor, Case)
-        )
-        .order_by(Case.priority.desc(), Case.event_dt.desc())
-        .limit(limit)
-    ).all()
-    tasks = db.session.execute(
-        select(CaseTask, Case.reference, Case.id)
-        .join(Case, Case.id == CaseTask.case_id)
-        .where(
-            CaseTask.assignee_id == actor.user_id,
-            CaseTask.status == "open",
-            visible_clause(actor, Case),
-        )
-        .order_by(func.coalesce(CaseTask.due_date, date(9999, 12, 31)), CaseTask.id)
-        .limit(limit)
-    ).all()
-    return {"cases": cases, "tasks": tasks, "today": date.today()}
-
-
-#: operations kept in their own modules, still importable from here (``service.add_party``)
-_MOVED = {
-    "merge_cases": "app.cases.merging",
-    "decide_offence": "app.cases.offences",
-    "evaded_duty_threshold": "app.cases.offences",
-    "correct_decision": "app.cases.offences",
-    "add_party": "app.cases.parties",
-    "remove_party": "app.cases.parties",
-    "similar_cases": "app.cases.parties",
-    "_attach_party": "app.cases.parties",
-}
-
-
-def __getattr__(name):
-    # Resolved on first use: those modules import this one, so no import cycle at load time.
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,10 +16,11 @@ from flask import (
 )
 from sqlalchemy import select
 
-from app.cases import casefile, catalog, locales, places, queries, service
+from app.cases import casefile, catalog, locales, offences, places, queries, service
 from app.cases import seizure_map as seizure_map_data
 from app.cases.forms import CorrectDecisionForm, PrintForm
-from app.cases.views import _act, bp
+from app.cases.views import bp
+from app.cases.views_actions import _act
 from app.core.errors import ValidationError
 from app.core.web import CSP, permission_required
 from app.extensions import db
@@ -35,7 +36,7 @@ def correct_decision(case_id):
     return _act(
         case_id,
         form,
-        lambda: service.correct_decision(
+        lambda: offences.correct_decision(
             case_id,
             actor=g.actor,
             reason=form.reason.data,

@@ -352,7 +352,7 @@ def _agents(decl: Declaration, actor: Actor) -> list[Actor]:
 
 def _open_seizure(decl: Declaration, result: ControlResult, actor: Actor) -> int | None:
     try:
-        from app.cases.service import open_seizure_from_control
+        from app.cases.from_control import open_seizure_from_control
     except ImportError:
         return None
     case = open_seizure_from_control(declaration_ref(decl, result), actor=_agents(decl, actor)[0])

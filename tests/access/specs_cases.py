@@ -10,7 +10,7 @@ PNG = (
 
 
 def build(world):
-    from app.cases import evidence, service
+    from app.cases import evidence, parties, service
     from app.intel import service as intel
     from app.security.access import Actor
 
@@ -44,7 +44,7 @@ def build(world):
     world.case_entity = intel.create_entity(
         "person", "Matrix Suspect", actor=actor, handling_code="C"
     )
-    world.case_party = service.add_party(
+    world.case_party = parties.add_party(
         world.case.id, actor=actor, role="driver", entity_id=world.case_entity.id
     )
     world.case_evidence = evidence.store_evidence(

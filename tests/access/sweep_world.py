@@ -114,7 +114,7 @@ class SweepWorld:
         db.session.flush()
 
     def _case_a(self):
-        from app.cases import service
+        from app.cases import parties, service
 
         sup_a = Actor.for_user(self.a_users["supervisor"])
         self.case = service.open_case(
@@ -141,8 +141,8 @@ class SweepWorld:
                 }
             ],
         )
-        service.add_party(self.case.id, actor=sup_a, role="driver", entity_id=self.sec.id)
-        service.add_party(self.case.id, actor=sup_a, role="owner", entity_id=self.pub.id)
+        parties.add_party(self.case.id, actor=sup_a, role="driver", entity_id=self.sec.id)
+        parties.add_party(self.case.id, actor=sup_a, role="owner", entity_id=self.pub.id)
         service.add_journal_entry(self.case.id, s("case journal two"), actor=sup_a)
         self.twin = service.open_case(
             "seizure",
@@ -151,7 +151,7 @@ class SweepWorld:
             handling_code="C",
             conveyance=CONVEYANCE,
         )
-        service.add_party(self.twin.id, actor=sup_a, role="owner", entity_id=self.pub.id)
+        parties.add_party(self.twin.id, actor=sup_a, role="owner", entity_id=self.pub.id)
 
     def _declaration_a(self):
         from app.risk.assessment import submit_declaration
@@ -202,6 +202,7 @@ class SweepWorld:
     def build_b(self, webhook_url=None, secret=None):
         from app.alerts import service as alerts
         from app.alerts import watches
+        from app.cases import parties
         from app.cases import service as cases
         from app.intel import service as intel
 
@@ -223,21 +224,20 @@ class SweepWorld:
         self.b_case = cases.open_case(
             "seizure", actor=sup_b, title="B seizure", conveyance=CONVEYANCE
         )
-        cases.add_party(self.b_case.id, actor=sup_b, role="owner", entity_id=self.pub.id)
+        parties.add_party(self.b_case.id, actor=sup_b, role="owner", entity_id=self.pub.id)
         self.b_dup = cases.open_case("seizure", actor=sup_b, title="B duplicate seizure")
         db.session.flush()
 
     # -- seams that carry A's labels to B (after B watches) -----------------------------------
     def cross(self):
-        from app.cases import merging
-        from app.cases import service as cases
+        from app.cases import merging, parties
         from app.intel import resolution, service
 
         intel_a = self.intel_a
         sup_a = Actor.for_user(self.a_users["supervisor"])
         # A watched public entity gains a link to a code-C entity, and is named in A's records.
         self.link_new = service.add_link(self.pub.id, self.sec2.id, "owns", actor=intel_a)
-        cases.add_party(self.case.id, actor=sup_a, role="consignee", entity_id=self.pub.id)
+        parties.add_party(self.case.id, actor=sup_a, role="consignee", entity_id=self.pub.id)
         # Merges both ways: B's public entity and case go into A's code-C ones.
         self.merge_in = resolution.merge_entities(self.sec.id, self.b_merged.id, actor=intel_a)
         merging.merge_cases(self.case.id, self.b_dup.id, actor=sup_a)
@@ -277,6 +277,7 @@ class SweepWorld:
     def _live_share(self):
         """A code-C case of A shared with unit B (active): B may read it, but not the
         secret records it names (its parties, its linked case)."""
+        from app.cases import parties
         from app.cases import service as cases
         from app.security import shares
 
@@ -284,8 +285,8 @@ class SweepWorld:
         self.shared = cases.open_case(
             "seizure", actor=sup_a, title="Shared seizure", handling_code="C"
         )
-        cases.add_party(self.shared.id, actor=sup_a, role="driver", entity_id=self.sec.id)
-        cases.add_party(self.shared.id, actor=sup_a, role="owner", entity_id=self.pub.id)
+        parties.add_party(self.shared.id, actor=sup_a, role="driver", entity_id=self.sec.id)
+        parties.add_party(self.shared.id, actor=sup_a, role="owner", entity_id=self.pub.id)
         cases.add_link(self.shared.id, "case", self.twin.reference, actor=sup_a)
         shares.create_share(
             "case",

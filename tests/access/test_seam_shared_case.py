@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.cases import parties
 from app.cases import service as cases
 from app.core.time import now_utc
 from app.intel import service as intel
@@ -27,7 +28,7 @@ def shared(make, db):
     secret = intel.create_entity("person", SECRET, actor=actor, handling_code="C")
     other = cases.open_case("seizure", actor=actor, title="Other secret", handling_code="C")
     case = cases.open_case("seizure", actor=actor, title="Joint seizure", handling_code="C")
-    cases.add_party(case.id, actor=actor, role="driver", entity_id=secret.id)
+    parties.add_party(case.id, actor=actor, role="driver", entity_id=secret.id)
     cases.add_link(case.id, "case", other.reference, actor=actor)
     shares.create_share(
         "case",

@@ -12,6 +12,7 @@ risk_assessment = pytest.importorskip(
     "app.risk.assessment", reason="needs the risk domain (issue: risk targeting)"
 )
 cases_service = pytest.importorskip("app.cases.service", reason="needs the cases domain")
+cases_parties = pytest.importorskip("app.cases.parties", reason="needs the cases domain")
 intel_service = pytest.importorskip("app.intel.service", reason="needs the intel domain")
 
 
@@ -70,7 +71,7 @@ def test_watched_company_in_a_new_seizure_case(make, db):
         handling_code="C",
         handling_conditions="Unit A only",
     )
-    cases_service.add_party(case.id, actor=me, role="consignee", entity_id=company.id)
+    cases_parties.add_party(case.id, actor=me, role="consignee", entity_id=company.id)
     [alert] = [a for a in _alerts(db) if a.source_kind == "watch"]
     assert (alert.subject_type, alert.subject_id) == ("case", case.id)
     # Stored: the code-C case described, never named; the watcher reads its reference.

@@ -27,13 +27,14 @@ def _network(actor):
 
 
 def test_search_chart_path_and_save_to_case(page, make, sign_in, db):
+    from app.cases import parties
     from app.cases import service as cases
 
     user = make.user(roles=["intelligence_officer"])
     actor = make.actor(user)
     company, other = _network(actor)
     case = cases.open_case("seizure", actor=actor, title="Cigarettes behind a false wall")
-    suspect = cases.add_party(
+    suspect = parties.add_party(
         case.id, actor=actor, role="suspect", new_entity={"type": "person", "name": "Driton Morina"}
     )
     service.add_link(suspect.entity_id, other.id, "director_of", actor=actor)

@@ -1,6 +1,6 @@
 """Case merges use the shared handling rule: stricter code wins, both conditions are kept."""
 
-from app.cases import service
+from app.cases import merging
 from app.security.handling import combine_handling, concat_conditions, stricter_code
 from tests.cases.factories import officer, seizure
 
@@ -9,7 +9,7 @@ def test_both_conditions_survive_a_case_merge(make, db):
     _, actor = officer(make)
     target = seizure(actor, handling_code="C", handling_conditions="Own unit only")
     dup = seizure(actor, handling_code="C", handling_conditions="Source protection")
-    service.merge_cases(target.id, dup.id, actor=actor)
+    merging.merge_cases(target.id, dup.id, actor=actor)
     assert target.handling_code == "C"
     assert target.handling_conditions == "Own unit only\nSource protection"
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.cases import casefile, service
+from app.cases import case_tasks, casefile, merging, offences, parties, service
 from app.cases.models import Case, CaseTask, JournalEntry
 from app.core.time import now_utc
 from app.security.trail import AccessEvent
@@ -33,10 +33,10 @@ def test_merging_a_duplicate_does_not_double_goods_or_template_tasks(make, db):
             {"commodity_area": "alcohol", "description": "Vodka", "value": "900"},
         ],
     )
-    service.add_task(dup.id, "Call the owner", actor=actor)
+    case_tasks.add_task(dup.id, "Call the owner", actor=actor)
     template_titles = [t.title for t in target.tasks]
     assert template_titles and template_titles == [t.title for t in dup.tasks][:-1]
-    service.merge_cases(target.id, dup.id, actor=actor)
+    merging.merge_cases(target.id, dup.id, actor=actor)
     db.session.flush()
     db.session.expire_all()
     target = db.session.get(Case, target.id)
@@ -57,7 +57,7 @@ def test_the_journal_reads_in_time_order_after_a_merge(make, db):
     early.created_dt = now_utc() - timedelta(days=2)
     target = seizure(actor)
     service.add_journal_entry(target.id, "Truck weighed later", actor=actor)
-    service.merge_cases(target.id, dup.id, actor=actor)
+    merging.merge_cases(target.id, dup.id, actor=actor)
     db.session.flush()
     db.session.expire_all()
     target = db.session.get(Case, target.id)
@@ -113,7 +113,7 @@ def test_the_case_file_route_needs_a_reason_and_need_to_know(client, login_as, m
 def test_a_criminal_report_produces_its_referral(make, db):
     _, actor = officer(make)
     case = service.open_case("offence", actor=actor, title="Undeclared gold", handling_code="C")
-    service.decide_offence(
+    offences.decide_offence(
         case.id,
         actor=actor,
         evaded_duties="12500",
@@ -137,7 +137,7 @@ def test_a_shared_case_file_names_only_the_parties_its_reader_may_open(make, db)
     reader, reader_actor = officer(make, unit_b)
     case = seizure(owner, handling_code="C")
     suspect = entity(owner, "Sentinel Suspect Zqx", handling_code="C")
-    service.add_party(case.id, actor=owner, role="suspect", entity_id=suspect.id)
+    parties.add_party(case.id, actor=owner, role="suspect", entity_id=suspect.id)
     shares.create_share(
         "case",
         case.id,

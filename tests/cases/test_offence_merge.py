@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from app.cases import evidence, service
+from app.cases import case_tasks, evidence, merging, offences, parties, service
 from app.cases.models import Case, CaseTask, Evidence, JournalEntry, SeizureItem
 from app.core.errors import ValidationError
 from app.security.access import AccessDenied, NotFound
@@ -29,7 +29,7 @@ def _offence(actor):
 def test_threshold_decides_offence_or_criminal_report(make, db, evaded, expected):
     user, actor = officer(make)
     case = _offence(actor)
-    service.decide_offence(
+    offences.decide_offence(
         case.id,
         actor=actor,
         evaded_duties=evaded,
@@ -51,7 +51,7 @@ def test_threshold_is_configurable(make, db, app):
     old = app.config["TOLLGATE_EVADED_DUTY_THRESHOLD"]
     app.config["TOLLGATE_EVADED_DUTY_THRESHOLD"] = 1000.0
     try:
-        service.decide_offence(
+        offences.decide_offence(
             case.id, actor=actor, evaded_duties="1500", legal_provision="Art. 1", decision_text="x"
         )
     finally:
@@ -66,12 +66,12 @@ def test_decision_input_errors_and_permission(make, db):
     _, intel = officer(make, unit, roles=["intelligence_officer"])
     case = _offence(actor)
     with pytest.raises(ValidationError) as err:
-        service.decide_offence(
+        offences.decide_offence(
             case.id, actor=actor, evaded_duties="lots", legal_provision="", decision_text=""
         )
     assert set(err.value.fields) == {"evaded_duties", "legal_provision", "decision_text"}
     with pytest.raises(ValidationError, match="court"):
-        service.decide_offence(
+        offences.decide_offence(
             case.id,
             actor=actor,
             evaded_duties="9000",
@@ -80,7 +80,7 @@ def test_decision_input_errors_and_permission(make, db):
             decision_text="x",
         )
     with pytest.raises(AccessDenied):
-        service.decide_offence(
+        offences.decide_offence(
             case.id, actor=intel, evaded_duties="10", legal_provision="Art. 1", decision_text="x"
         )
     assert case.decision_type is None
@@ -99,17 +99,17 @@ def test_merge_moves_everything_and_closes_the_duplicate(make, db):
     )
     suspect = entity(actor, "Shared Suspect")
     other = entity(actor, "Only In Duplicate")
-    service.add_party(target.id, actor=actor, role="suspect", entity_id=suspect.id)
-    service.add_party(dup.id, actor=actor, role="suspect", entity_id=suspect.id)
-    service.add_party(dup.id, actor=actor, role="driver", entity_id=other.id)
-    dup_task = service.add_task(dup.id, "Call the owner", actor=actor)
+    parties.add_party(target.id, actor=actor, role="suspect", entity_id=suspect.id)
+    parties.add_party(dup.id, actor=actor, role="suspect", entity_id=suspect.id)
+    parties.add_party(dup.id, actor=actor, role="driver", entity_id=other.id)
+    dup_task = case_tasks.add_task(dup.id, "Call the owner", actor=actor)
     photo = evidence.store_evidence(dup.id, io.BytesIO(PNG), "truck.png", actor=actor)
     service.add_link(dup.id, "declaration", "25XK0001", actor=actor)
     service.add_journal_entry(dup.id, "Driver said he did not know", actor=actor)
     items_before = db.session.scalar(select(func.count()).select_from(SeizureItem))
     journal_before = db.session.scalar(select(func.count()).select_from(JournalEntry))
 
-    service.merge_cases(target.id, dup.id, actor=actor, note="same truck")
+    merging.merge_cases(target.id, dup.id, actor=actor, note="same truck")
     db.session.flush()
     db.session.expire_all()
     target, dup = db.session.get(Case, target.id), db.session.get(Case, dup.id)
@@ -140,7 +140,7 @@ def test_merge_moves_everything_and_closes_the_duplicate(make, db):
     assert all(t.status == "cancelled" for t in left)
 
     with pytest.raises(ValidationError, match="already merged"):
-        service.merge_cases(target.id, dup.id, actor=actor)
+        merging.merge_cases(target.id, dup.id, actor=actor)
 
 
 def test_merge_rules(make, db):
@@ -149,13 +149,13 @@ def test_merge_rules(make, db):
     a = seizure(actor)
     offence = service.open_case("offence", actor=actor, title="x")
     with pytest.raises(ValidationError, match="same kind"):
-        service.merge_cases(a.id, offence.id, actor=actor)
+        merging.merge_cases(a.id, offence.id, actor=actor)
     with pytest.raises(ValidationError, match="itself"):
-        service.merge_cases(a.id, a.id, actor=actor)
+        merging.merge_cases(a.id, a.id, actor=actor)
     secret = seizure(actor, handling_code="C")
     mine = seizure(outsider)
     with pytest.raises(NotFound):
-        service.merge_cases(mine.id, secret.id, actor=outsider)
+        merging.merge_cases(mine.id, secret.id, actor=outsider)
     assert secret.merged_into_id is None
 
 
@@ -174,7 +174,7 @@ def test_the_same_duplicate_merged_twice_at_once_moves_its_items_once(make, db, 
     target_id, dup_id, user_id = target.id, dup.id, user.id
 
     def merge():
-        service.merge_cases(target_id, dup_id, actor=Actor.for_user(_db.session.get(User, user_id)))
+        merging.merge_cases(target_id, dup_id, actor=Actor.for_user(_db.session.get(User, user_id)))
 
     outcome = race(worker_app, merge, merge)
     assert outcome["first"] == "done"

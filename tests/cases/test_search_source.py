@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.cases import service
+from app.cases import parties
 from app.search import service as search
 from tests.cases.factories import entity, officer, seizure
 
@@ -26,7 +26,7 @@ def test_cases_are_indexed_and_filtered_by_need_to_know(make, db, backend):
     case = seizure(
         owner, title="Heroin in a fuel tank", handling_code="C", conveyance="Truck 07-555-KS"
     )
-    service.add_party(
+    parties.add_party(
         case.id, actor=owner, role="driver", entity_id=entity(owner, "Fatmir Krasniqi").id
     )
     seizure(owner, title="Cigarettes under the floor")

@@ -7,7 +7,7 @@ write it), and the reuse only finds a case of the acting unit that the actor may
 import pytest
 from sqlalchemy import select
 
-from app.cases import service
+from app.cases import from_control, service
 from app.cases.models import Case
 from app.risk.models import Declaration
 from app.security.access import Actor
@@ -91,8 +91,8 @@ def test_reuse_within_the_unit_and_unchanged_key_on_edit(client, make, db):
     _, actor = officer(make, unit)
     agent = Actor(**{**actor.__dict__, "permissions": actor.permissions | {"case.create"}})
     ref = {"declaration_id": decl.id, "number": decl.number, "items": []}
-    first = service.open_seizure_from_control(ref, actor=agent)
-    again = service.open_seizure_from_control(ref, actor=agent)
+    first = from_control.open_seizure_from_control(ref, actor=agent)
+    again = from_control.open_seizure_from_control(ref, actor=agent)
     assert again.id == first.id and first.external_ref == f"declaration:{decl.id}"
 
     # An edit that sends the key back unchanged (as a full form does) is fine; a new value
@@ -107,5 +107,5 @@ def test_reuse_within_the_unit_and_unchanged_key_on_edit(client, make, db):
     other_unit = make.unit()
     _, outsider = officer(make, other_unit)
     outsider = Actor(**{**outsider.__dict__, "permissions": outsider.permissions | {"case.create"}})
-    theirs = service.open_seizure_from_control(ref, actor=outsider)
+    theirs = from_control.open_seizure_from_control(ref, actor=outsider)
     assert theirs.id != first.id and theirs.unit_id == other_unit.id

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.cases import service
+from app.cases import case_tasks, from_control, parties, service
 from app.cases.models import Case
 from app.core import signals
 from app.core.errors import ValidationError
@@ -161,7 +161,7 @@ def test_tasks_assignment_sends_signal_and_shows_on_home(make, db, client):
     signals.task_assigned.connect(on_assigned)
     try:
         case = seizure(actor)
-        task = service.add_task(
+        task = case_tasks.add_task(
             case.id, "Weigh the goods", actor=actor, assignee_id=other.id, due_date="2026-12-01"
         )
     finally:
@@ -169,8 +169,8 @@ def test_tasks_assignment_sends_signal_and_shows_on_home(make, db, client):
     assert received == [("Weigh the goods", other.id, user.username)]
     assert task.due_date.isoformat() == "2026-12-01"
     with pytest.raises(ValidationError, match="no active user"):
-        service.add_task(case.id, "x", actor=actor, assignee_id=999999)
-    service.complete_task(case.id, task.id, actor=actor)
+        case_tasks.add_task(case.id, "x", actor=actor, assignee_id=999999)
+    case_tasks.complete_task(case.id, task.id, actor=actor)
     assert task.status == "done" and task.completed_dt is not None
     assert "marked done" in case.journal[-1].text
 
@@ -250,7 +250,7 @@ def test_audit_case_first_task_is_the_desk_review(make, db):
     assert case.trader_entity_id == trader.id and case.trader_name == "Acme Imports"
     assert [(p.role, p.entity_id) for p in case.parties] == [("trader", trader.id)]
     assert case.checklist and case.checklist[0]["done"] is False
-    service.set_checklist(case.id, ["0", "2"], actor=auditor)
+    case_tasks.set_checklist(case.id, ["0", "2"], actor=auditor)
     assert [r["done"] for r in case.checklist][:3] == [True, False, True]
 
 
@@ -261,9 +261,9 @@ def test_parties_are_mentioned_and_linked(make, db):
     driver = entity(actor, "Driver One")
     truck = entity(actor, "Truck 01-234-AB", "vehicle")
     case = seizure(actor)
-    service.add_party(case.id, actor=actor, role="driver", entity_id=driver.id)
-    service.add_party(case.id, actor=actor, role="vehicle", entity_id=truck.id)
-    party = service.add_party(
+    parties.add_party(case.id, actor=actor, role="driver", entity_id=driver.id)
+    parties.add_party(case.id, actor=actor, role="vehicle", entity_id=truck.id)
+    party = parties.add_party(
         case.id, actor=actor, role="suspect", new_entity={"type": "person", "name": "New Suspect"}
     )
     assert [p.role for p in case.parties] == ["driver", "vehicle", "suspect"]
@@ -281,10 +281,10 @@ def test_parties_are_mentioned_and_linked(make, db):
     assert (driver.id, truck.id, "drives") in kinds
     assert len(links) == 3  # every pair of the three parties
     with pytest.raises(ValidationError) as err:
-        service.add_party(case.id, actor=actor, role="suspect", entity_id=987654)
+        parties.add_party(case.id, actor=actor, role="suspect", entity_id=987654)
     assert "party.entity_id" in err.value.fields
     with pytest.raises(ValidationError) as err:
-        service.add_party(case.id, actor=actor, role="boss", entity_id=driver.id)
+        parties.add_party(case.id, actor=actor, role="boss", entity_id=driver.id)
     assert "party.role" in err.value.fields
 
 
@@ -307,13 +307,13 @@ def test_open_seizure_from_control_prefills_and_is_idempotent(make, db):
         ],
         "parties": [{"entity_id": owner.id, "role": "consignee"}],
     }
-    case = service.open_seizure_from_control(ref, actor=actor)
+    case = from_control.open_seizure_from_control(ref, actor=actor)
     assert case.kind == "seizure" and case.place == "Customs office Peja"
     assert case.declaration_number == "25XK000123" and case.transport_mode == "road"
     assert case.items[0].commodity_area == "tobacco"
     assert case.parties[0].role == "consignee"
     assert case.links[0].target_type == "declaration" and case.links[0].target_id == "77"
-    assert service.open_seizure_from_control(ref, actor=actor).id == case.id
+    assert from_control.open_seizure_from_control(ref, actor=actor).id == case.id
 
 
 def test_links_to_other_cases(make, db):
@@ -338,15 +338,15 @@ def test_similar_cases_share_party_conveyance_or_declaration(make, db):
     c = seizure(actor, title="Same truck", conveyance="Truck 01-234-AB")
     hidden = seizure(actor, title="Hidden", conveyance="Truck 01-234-AB", handling_code="C")
     seizure(actor, title="Unrelated")
-    service.add_party(a.id, actor=actor, role="driver", entity_id=person.id)
-    service.add_party(b.id, actor=actor, role="suspect", entity_id=person.id)
-    found = {other.id: why for other, why in service.similar_cases(a, actor=actor)}
+    parties.add_party(a.id, actor=actor, role="driver", entity_id=person.id)
+    parties.add_party(b.id, actor=actor, role="suspect", entity_id=person.id)
+    found = {other.id: why for other, why in parties.similar_cases(a, actor=actor)}
     assert found == {
         b.id: "same party: Repeat Smuggler",
         c.id: "same conveyance: Truck 01-234-AB",
         hidden.id: "same conveyance: Truck 01-234-AB",
     }
-    assert hidden.id not in {o.id for o, _ in service.similar_cases(a, actor=outsider)}
+    assert hidden.id not in {o.id for o, _ in parties.similar_cases(a, actor=outsider)}
     db.session.commit()
     refresh_planner_statistics()  # the nightly job runs on both backends
 
@@ -381,7 +381,7 @@ def test_seizure_from_control_tolerates_declaration_codes_and_missing_parties(ma
             {"entity_id": 424242, "role": "declarant"},
         ],
     }
-    case = service.open_seizure_from_control(ref, actor=actor)
+    case = from_control.open_seizure_from_control(ref, actor=actor)
     first, second = case.items
     assert (first.hs_code, first.quantity_unit, str(first.value)) == ("240220", "kg", "310.50")
     assert first.commodity_area == "tobacco" and case.transport_mode == "other"

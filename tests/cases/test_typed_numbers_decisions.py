@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from app.cases import fields, service
+from app.cases import fields, offences, service
 from app.cases.models import Case, CaseDecision
 from app.core.errors import ValidationError
 from app.core.time import now_utc
@@ -117,7 +117,7 @@ def test_editing_the_evaded_duties_re_runs_the_threshold_rule(make, db):
     """Seen: 12,500 EUR stayed labelled "Offence decision" after the amount was corrected."""
     _, actor = officer(make)
     case = _offence(actor)
-    service.decide_offence(
+    offences.decide_offence(
         case.id,
         actor=actor,
         evaded_duties=Decimal("12.50"),
@@ -141,7 +141,7 @@ def test_editing_the_evaded_duties_re_runs_the_threshold_rule(make, db):
     assert "Threshold rule re-run" in case.journal[-1].text
     assert "withdrawn" in case.journal[-1].text
     with pytest.raises(ValidationError, match="already decided"):
-        service.decide_offence(
+        offences.decide_offence(
             case.id, actor=actor, evaded_duties="10", legal_provision="A", decision_text="x"
         )
 
@@ -151,11 +151,11 @@ def test_a_supervisor_corrects_a_decision_with_a_reason(make, db):
     _, officer_actor = officer(make, unit)
     _, supervisor = officer(make, unit, roles=["supervisor"])
     case = _offence(officer_actor)
-    service.decide_offence(
+    offences.decide_offence(
         case.id, actor=officer_actor, evaded_duties="300", legal_provision="A", decision_text="x"
     )
     with pytest.raises(AccessDenied):
-        service.correct_decision(
+        offences.correct_decision(
             case.id,
             actor=officer_actor,
             reason="typo",
@@ -164,7 +164,7 @@ def test_a_supervisor_corrects_a_decision_with_a_reason(make, db):
             decision_text="x",
         )
     with pytest.raises(ValidationError) as err:
-        service.correct_decision(
+        offences.correct_decision(
             case.id,
             actor=supervisor,
             reason="",
@@ -173,7 +173,7 @@ def test_a_supervisor_corrects_a_decision_with_a_reason(make, db):
             decision_text="x",
         )
     assert set(err.value.fields) == {"reason"}
-    service.correct_decision(
+    offences.correct_decision(
         case.id,
         actor=supervisor,
         reason="The invoice showed 6,300 EUR evaded, not 300",
@@ -196,7 +196,7 @@ def test_the_case_page_offers_the_correction_to_a_supervisor_only(client, login_
     user = login_as("supervisor", unit=unit)
     actor = make.actor(user)
     case = _offence(actor)
-    service.decide_offence(
+    offences.decide_offence(
         case.id, actor=actor, evaded_duties="300", legal_provision="A", decision_text="x"
     )
     db.session.commit()

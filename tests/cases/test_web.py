@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from app.cases import evidence, service
+from app.cases import evidence, offences, service
 from app.cases.models import Case, Evidence
 from app.security.trail import AccessEvent
 from tests.cases.factories import PNG, entity, officer, seizure
@@ -220,7 +220,7 @@ def test_statistics_show_seizures_decisions_and_audits(client, login_as, make, d
         items=[{"commodity_area": "drugs", "description": "Heroin", "value": "50000"}],
     )
     off = service.open_case("offence", actor=actor, title="x")
-    service.decide_offence(
+    offences.decide_offence(
         off.id, actor=actor, evaded_duties="9000", legal_provision="A", decision_text="B"
     )
     db.session.commit()
