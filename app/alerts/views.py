@@ -471,7 +471,12 @@ def save_search():
     return _create(
         SavedSearchForm(),
         lambda f: watches.save_search(
-            g.actor, name=f.name.data, query=f.query.data, severity=f.severity.data
+            g.actor,
+            name=f.name.data,
+            query=f.query.data,
+            severity=f.severity.data,
+            # the results page's "In" filter: the saved search looks in those types only
+            record_types=[t for t in request.form.getlist("record_types") if t],
         ),
         "Search saved; new results will raise alerts.",
     )

@@ -1,5 +1,6 @@
 """Watches (an entity, a news term) and saved searches: create, list, remove."""
 
+from flask import current_app
 from sqlalchemy import and_, select
 
 from app.alerts.models import SEVERITIES, SavedSearch, Watch
@@ -8,6 +9,7 @@ from app.alerts.subjects import can_open, model_for
 from app.core.database import valid_id
 from app.core.errors import ValidationError
 from app.extensions import db
+from app.search.registry import search_sources
 from app.security.access import Actor, NotFound
 from app.security.models import ApiClient, Unit, User
 
@@ -271,6 +273,8 @@ def save_search(
     types = record_types or []
     if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
         errors["record_types"] = "must be a list of record types"
+    elif unknown := [t for t in types if t not in search_sources(current_app)]:
+        errors["record_types"] = f"unknown record type {unknown[0]!r}"
     if errors:
         raise ValidationError(errors)
     if db.session.scalar(
