@@ -19,6 +19,7 @@ DOMAINS = (
     "app.cases",
     "app.intel",
     "app.reference",
+    "app.screening",
     "app.risk",
     "app.alerts",
     "app.audit",

@@ -102,6 +102,7 @@ _ADMIN = "administration of users, units, clients: no record labels"
 _NEWS_ADMIN = "news feed/term administration: feed URLs and term lists, no unit's records"
 _RISK_ADMIN = "risk configuration (profiles, lists, settings): no declaration's text"
 _REFERENCE = "reference lists (codes and their labels): no record data"
+_SCREENING = "screening-list administration: published list entries, no record of a unit"
 _MODEL = "risk-model administration: metrics and parameters, no record text"
 
 ROUTES = {
@@ -456,6 +457,11 @@ ROUTES = {
     "reference.edit": [quiet(_REFERENCE)],
     "reference.set_active": [quiet(_REFERENCE)],
     "reference.load": [quiet(_REFERENCE)],
+    "screening.index": [quiet(_SCREENING)],
+    "screening.list_page": [quiet(_SCREENING)],
+    "screening.load": [quiet(_SCREENING)],
+    "screening.settings": [quiet(_SCREENING)],
+    "screening.version_page": [quiet(_SCREENING)],
     "risk.profile_status": [quiet(_RISK_ADMIN)],
     "risk.lists": [quiet(_RISK_ADMIN)],
     "risk.list_save": [quiet(_RISK_ADMIN)],

@@ -1,0 +1,29 @@
+"""Screening: sanctions and watch lists, and the matcher every party is screened with.
+
+Service API for other domains (``from app.screening import service as screening``):
+
+* ``screening.screen(PartyQuery(name, schema, country, identifiers, birth_date), lists=None)
+  -> list[Match]``: the entries of the active lists scoring at least their list's threshold,
+  best first; a ``Match`` names the list (id, name, version date, sensitivity), the entry (its
+  own id, caption, ``entry_version_key``), the score, the threshold and the reasons.
+* ``screening.active_index()``: the warm in-memory index (``.screen(query, lists)``).
+
+Administrators load lists with ``tollgate screening load FILE --name ... --version-date ...``
+(FtM JSON lines, or CSV with ``--mapping``) or at ``/admin/screening/``; each load is a version
+with what it added, removed and changed.
+"""
+
+from app.core.registry import NavItem, add_nav_item
+
+
+def init_app(app):
+    from app.screening import cli, models, views  # noqa: F401  (tables, routes)
+
+    app.register_blueprint(views.bp)
+    # H4 (issue 20 integration): hits, judgements, the party screener and signal receivers
+    from app.screening import hits, judgements, receivers, views_hits  # noqa: F401
+
+    receivers.connect()
+    views_hits.init_app(app)
+    app.cli.add_command(cli.screening_group)
+    add_nav_item(app, NavItem("Screening lists", "screening.index", "admin.reference", order=956))

@@ -1,0 +1,133 @@
+"""The in-memory screening index: one segment per loaded list version.
+
+A segment keeps, per entry, a handful of compact columns (strings in lists, schema and version
+key in numpy arrays; empty identifier/country/date fields share one None) and an inverted
+index from blocking keys (token skeletons, ``#``-prefixed identifiers) to entry positions in
+CSR form: a dict of keys to numbers, an offsets array and one int32 postings array. A query
+looks up its keys, counts shared keys per entry with numpy over the rarer posting lists, and
+scores only the best MAX_CANDIDATES entries in Python.
+"""
+
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.screening import matcher
+from app.screening.normalize import skeleton
+
+#: entries scored per query and list (those sharing most keys with it)
+MAX_CANDIDATES = 40
+#: a key on more entries than this only adds to the counts of candidates found by rarer keys
+COMMON_KEY = 20000
+
+
+@dataclass(slots=True)
+class Candidate:
+    position: int
+    score: float
+    reasons: tuple[str, ...]
+
+
+class Segment:
+    """One list version's entries and their blocking index."""
+
+    def __init__(self, list_id: int, signature: tuple, rows: Iterable[tuple]):
+        """rows: (entry_id, caption, schema, match_names, match_ids, countries, births, key)."""
+        self.list_id = list_id
+        self.signature = signature
+        self.entry_ids: list[str] = []
+        self.captions: list[str] = []
+        self.names: list[str] = []
+        self.idents: list[str | None] = []
+        self.countries: list[str | None] = []
+        self.births: list[str | None] = []
+        schemas, keys = array("B"), array("q")
+        key_ids: dict[str, int] = {}
+        post_key, post_entry = array("i"), array("i")
+        interned: dict[str, str] = {}
+        for pos, (entry_id, caption, schema, names, idents, countries, births, key) in enumerate(
+            rows
+        ):
+            self.entry_ids.append(entry_id)
+            self.captions.append(caption)
+            self.names.append(names)
+            self.idents.append(idents or None)
+            text = " ".join(countries or ()) or None
+            self.countries.append(interned.setdefault(text, text) if text else None)
+            self.births.append(" ".join(births) if births else None)
+            schemas.append(matcher.SCHEMA_CODES.get(schema, 4))
+            keys.append(key)
+            entry_keys = {skeleton(t) for t in names.replace("\t", " ").split(" ") if t}
+            if idents:
+                entry_keys.update("#" + kv.partition(":")[2] for kv in idents.split(" "))
+            for k in entry_keys:
+                post_key.append(key_ids.setdefault(k, len(key_ids)))
+                post_entry.append(pos)
+        self.schemas = np.frombuffer(schemas, dtype=np.uint8).copy()
+        self.version_keys = np.frombuffer(keys, dtype=np.int64).copy()
+        self.key_ids = key_ids
+        k = np.frombuffer(post_key, dtype=np.int32)
+        e = np.frombuffer(post_entry, dtype=np.int32)
+        order = np.argsort(k, kind="stable")  # stable: each posting list stays sorted by entry
+        self.postings = e[order].copy()
+        counts = np.bincount(k, minlength=len(key_ids))
+        self.offsets = np.zeros(len(key_ids) + 1, dtype=np.int64)
+        np.cumsum(counts, out=self.offsets[1:])
+
+    def __len__(self) -> int:
+        return len(self.entry_ids)
+
+    def _postings(self, key: str) -> np.ndarray | None:
+        kid = self.key_ids.get(key)
+        if kid is None:
+            return None
+        return self.postings[self.offsets[kid] : self.offsets[kid + 1]]
+
+    def candidates(self, keys: Iterable[str], schema_ok: tuple[int, ...]) -> np.ndarray:
+        """Positions of the entries sharing most blocking keys with the query."""
+        lists = sorted((p for p in map(self._postings, keys) if p is not None), key=len)
+        if not lists:
+            return np.empty(0, dtype=np.int32)
+        rare = [p for p in lists if len(p) <= COMMON_KEY] or lists[:1]
+        found, counts = np.unique(np.concatenate(rare), return_counts=True)
+        for common in lists[len(rare) :]:
+            hit = np.searchsorted(common, found)
+            hit[hit >= len(common)] = 0
+            counts += common[hit] == found
+        mask = np.isin(self.schemas[found], schema_ok)
+        found, counts = found[mask], counts[mask]
+        if len(found) > MAX_CANDIDATES:
+            best = np.argpartition(-counts, MAX_CANDIDATES)[:MAX_CANDIDATES]
+            found = found[best]
+        return found
+
+    def score(self, query, positions: np.ndarray) -> list[Candidate]:
+        out = []
+        for pos in positions.tolist():
+            score, reasons = matcher.score_entry(
+                query.tokens,
+                query.idents,
+                query.country,
+                query.birth_date,
+                self.names[pos],
+                self.idents[pos],
+                self.countries[pos],
+                self.births[pos],
+            )
+            out.append(Candidate(pos, score, reasons))
+        return out
+
+    def version_key(self, pos: int) -> str:
+        return f"{int(self.version_keys[pos]):016x}"
+
+    def memory_bytes(self) -> int:
+        """Rough size of the segment's own data (strings, arrays, key dict), for reports."""
+        import sys
+
+        size = sum(a.nbytes for a in (self.schemas, self.version_keys, self.postings, self.offsets))
+        for column in (self.entry_ids, self.captions, self.names, self.idents, self.births):
+            size += sys.getsizeof(column) + sum(sys.getsizeof(s) for s in column if s)
+        size += sys.getsizeof(self.key_ids) + sum(sys.getsizeof(k) for k in self.key_ids)
+        return size

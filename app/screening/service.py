@@ -1,0 +1,227 @@
+"""Screening parties against the active lists: the interface other domains call.
+
+``screen(PartyQuery(...))`` returns the list entries that score at least their list's
+threshold, best first, each with its reasons. The index is built in memory from the database
+on first use and kept warm; every CHECK_SECONDS (``TOLLGATE_SCREENING_CHECK_SECONDS``, default
+2) one small query compares the lists' current versions with the index's, and only a list
+whose version changed is re-read (a threshold or activation change needs no re-read). A load
+in this process is seen at once (``invalidate()``).
+"""
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.screening import matcher, normalize
+from app.screening.index import Segment
+from app.screening.models import ScreeningEntry, ScreeningList, ScreeningListVersion
+
+CACHE_SIZE = 50_000
+CHECK_SECONDS = float(os.environ.get("TOLLGATE_SCREENING_CHECK_SECONDS", "2"))
+
+
+@dataclass(frozen=True)
+class PartyQuery:
+    name: str
+    schema: str = "LegalEntity"  # "Person" | "Company" | "Organization" | "LegalEntity" | "Vessel"
+    country: str | None = None  # ISO alpha-2
+    identifiers: tuple[str, ...] = ()  # IMO, LEI, tax numbers, registration numbers (raw)
+    birth_date: str | None = None  # ISO date, for persons
+
+
+@dataclass(frozen=True)
+class Match:
+    list_id: int
+    list_name: str
+    list_version: str
+    sensitivity: str
+    entry_id: str  # the list entry's own id (e.g. OpenSanctions id)
+    entry_caption: str
+    score: float  # 0..1
+    threshold: float  # the list's threshold
+    reasons: tuple[str, ...]  # ("name tokens 3/3 ...", "IMO 9876543 equal", "country RU equal")
+    entry_version_key: str  # changes when the entry's data changes
+
+
+@dataclass(frozen=True)
+class ListMeta:
+    list_id: int
+    name: str
+    version: str
+    sensitivity: str
+    threshold: float
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A PartyQuery in the index's terms."""
+
+    tokens: tuple[str, ...]
+    idents: tuple[str, ...]
+    country: str | None
+    birth_date: str | None
+    schema_ok: tuple[int, ...]
+    keys: tuple[str, ...]
+
+
+def prepare(query: PartyQuery) -> _Prepared:
+    schema = query.schema if query.schema in matcher.COMPATIBLE else "LegalEntity"
+    tokens = normalize.name_tokens(query.name or "", schema)
+    idents = tuple(i for i in map(normalize.identifier, query.identifiers) if i)
+    keys = {normalize.skeleton(t) for t in tokens} | {"#" + i for i in idents}
+    birth = (query.birth_date or "").strip()[:10] or None
+    return _Prepared(
+        tokens, idents, normalize.country(query.country), birth, matcher.COMPATIBLE[schema],
+        tuple(sorted(keys)),
+    )  # fmt: skip
+
+
+class ScreeningIndex:
+    """Every active list's segment and metadata; answers queries (thread-safe reads)."""
+
+    def __init__(self, segments: dict[int, Segment], meta: dict[int, ListMeta]):
+        self.segments = segments
+        self.meta = meta
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return sum(len(s) for s in self.segments.values())
+
+    def screen(self, query: PartyQuery, lists=None) -> list[Match]:
+        wanted = None if lists is None else frozenset(lists)
+        cache_key = (query, wanted)
+        with self._lock:
+            hit = self._cache.get(cache_key)
+            if hit is not None:
+                self._cache.move_to_end(cache_key)
+                return hit
+        result = self._screen(query, wanted)
+        with self._lock:
+            self._cache[cache_key] = result
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return result
+
+    def _screen(self, query: PartyQuery, wanted) -> list[Match]:
+        prepared = prepare(query)
+        if not prepared.keys:
+            return []
+        out = []
+        for list_id, segment in self.segments.items():
+            meta = self.meta[list_id]
+            if wanted is not None and list_id not in wanted and meta.name not in wanted:
+                continue
+            positions = segment.candidates(prepared.keys, prepared.schema_ok)
+            for cand in segment.score(prepared, positions):
+                if cand.score >= meta.threshold:
+                    out.append(self._match(meta, segment, cand))
+        out.sort(key=lambda m: (-m.score, m.list_name, m.entry_id))
+        return out
+
+    @staticmethod
+    def _match(meta: ListMeta, segment: Segment, cand) -> Match:
+        return Match(
+            list_id=meta.list_id,
+            list_name=meta.name,
+            list_version=meta.version,
+            sensitivity=meta.sensitivity,
+            entry_id=segment.entry_ids[cand.position],
+            entry_caption=segment.captions[cand.position],
+            score=round(cand.score, 4),
+            threshold=meta.threshold,
+            reasons=cand.reasons,
+            entry_version_key=segment.version_key(cand.position),
+        )
+
+
+_state = {"index": None, "checked": 0.0}
+_build_lock = threading.Lock()
+
+
+def _list_states() -> dict[int, tuple]:
+    rows = db.session.execute(
+        select(
+            ScreeningList.id,
+            ScreeningList.name,
+            ScreeningList.sensitivity,
+            ScreeningList.threshold,
+            ScreeningListVersion.id,
+            ScreeningListVersion.version_date,
+            ScreeningListVersion.file_sha256,
+            ScreeningListVersion.loaded_dt,
+        )
+        .join(ScreeningListVersion, ScreeningListVersion.id == ScreeningList.current_version_id)
+        .where(ScreeningList.is_active.is_(True))
+    ).all()
+    return {
+        r[0]: (ListMeta(r[0], r[1], r[5].isoformat(), r[2], float(r[3])), (r[4], r[6], r[7]))
+        for r in rows
+    }
+
+
+def load_segment(list_id: int, signature: tuple) -> Segment:
+    rows = db.session.execute(
+        select(
+            ScreeningEntry.entry_id,
+            ScreeningEntry.caption,
+            ScreeningEntry.schema,
+            ScreeningEntry.match_names,
+            ScreeningEntry.match_ids,
+            ScreeningEntry.countries,
+            ScreeningEntry.birth_dates,
+            ScreeningEntry.version_key,
+        )
+        .where(ScreeningEntry.list_id == list_id)
+        .order_by(ScreeningEntry.id)
+        .execution_options(yield_per=10_000)
+    )
+    return Segment(list_id, signature, rows)
+
+
+def active_index() -> ScreeningIndex:
+    """The warm index of the active lists, re-read where a list's version changed."""
+    current = _state["index"]
+    # tests empty the database between cases: every call checks there
+    period = 0.0 if current_app.testing else CHECK_SECONDS
+    if current is not None and time.monotonic() - _state["checked"] < period:
+        return current
+    with _build_lock:
+        states = _list_states()
+        current = _state["index"]
+        old_segments = current.segments if current is not None else {}
+        if current is None or _changed(current, states):
+            segments = {}
+            for list_id, (_meta, signature) in states.items():
+                old = old_segments.get(list_id)
+                reuse = old is not None and old.signature == signature
+                segments[list_id] = old if reuse else load_segment(list_id, signature)
+            current = ScreeningIndex(segments, {lid: m for lid, (m, _s) in states.items()})
+            _state["index"] = current
+        _state["checked"] = time.monotonic()
+        return current
+
+
+def _changed(index: ScreeningIndex, states: dict) -> bool:
+    if set(states) != set(index.segments):
+        return True
+    return any(
+        index.segments[lid].signature != sig or index.meta[lid] != meta
+        for lid, (meta, sig) in states.items()
+    )
+
+
+def invalidate() -> None:
+    """Make the next ``active_index()`` compare versions now (after a load or a list edit)."""
+    _state["checked"] = 0.0
+
+
+def screen(query: PartyQuery, *, lists=None) -> list[Match]:
+    """Matches of a party on the active lists (ids or names in ``lists``), best first."""
+    return active_index().screen(query, lists)
