@@ -18,6 +18,7 @@ DOMAINS = (
     "app.search",
     "app.cases",
     "app.intel",
+    "app.exchange",
     "app.reference",
     "app.screening",
     "app.risk",

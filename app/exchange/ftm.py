@@ -36,7 +36,9 @@ CONTEXT_KEYS = {
     "last_seen",
     "last_change",
     "target",
-    "handling",
+    # Tollgate's own: a record's handling code (P/C) and a link's 3x5x2 grade ("1A")
+    "handling_code",
+    "grade",
 }
 #: json_input's nesting limit for one line: an FtM entity is three levels deep
 _MAX_DEPTH = 16
@@ -128,7 +130,22 @@ def parse_line(raw: bytes | str, line: int, *, schemata: Iterable[str] | None = 
         raise FtmLineError(
             line, f"property {name!r}: {message}" if name else message, entity_id
         ) from None
-    return model.get_proxy(data, cleaned=False)
+    proxy = model.get_proxy(data, cleaned=False)
+    _check_kept(proxy, properties, line)
+    return proxy
+
+
+def _check_kept(proxy: EntityProxy, properties: dict, line: int) -> None:
+    """followthemoney drops a value its type cleans to nothing (an IMO number whose check
+    digit is wrong): name it rather than lose it silently."""
+    for name, values in properties.items():
+        if len(proxy.get(name)) >= len({v for v in values if v.strip()}):
+            continue  # every value kept: the common case, no second cleaning
+        prop = proxy.schema.properties[name]
+        for value in values:
+            if value.strip() and prop.type.clean(value, format=prop.format, proxy=proxy) is None:
+                reason = f"property {name!r}: {value!r} is not a valid {prop.type.name}"
+                raise FtmLineError(line, reason, proxy.id)
 
 
 def read_proxies(
