@@ -24,6 +24,8 @@ SCOPE_PERMISSIONS = {
     # Shares of cases, entities and reports: the record must be visible to the client.
     "shares:read": {"case.view", "entity.view", "intel.view"},
     "shares:write": {"case.view", "entity.view", "intel.view", "record.share"},
+    "screening:read": {"screening.view"},
+    "screening:write": {"screening.view", "screening.judge"},
 }
 
 

@@ -39,3 +39,6 @@ ratings_recomputed = _signals.signal("ratings-recomputed")
 network_edge_grew = _signals.signal("network-edge-grew")
 #: A case was assigned to someone (not a task: the case itself). kwargs: case, assignee, actor
 case_assigned = _signals.signal("case-assigned")
+#: An entity was registered (``app.intel.service.create_entity``, after its flush).
+#: kwargs: entity, actor
+entity_created = _signals.signal("entity-created")

@@ -153,6 +153,7 @@ def create_entity(
         else None,
     )
     request_index("entity", entity.id)
+    signals.entity_created.send(None, entity=entity, actor=actor)  # screening (issue 20)
     if propose:
         from app.intel.resolution import propose_candidates
 

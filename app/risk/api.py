@@ -10,7 +10,7 @@ from app.risk import assessment, control, explanations
 from app.risk.intake import MAX_MASS_KG, MAX_QUANTITY, MAX_VALUE
 from app.risk.models import CHANNELS, FRAUD_TYPES
 from app.risk.parties import KINDS as PARTY_KINDS
-from app.risk.parties import MAX_PARTIES
+from app.risk.parties import MAX_PARTIES, screening_for
 from app.risk.parties import ROLES as PARTY_ROLES
 
 bp = Blueprint("risk_api", __name__, url_prefix="/api/v1")
@@ -41,6 +41,7 @@ def declaration_json(decl) -> dict:
         },
         "engine_version": decl.engine_version,
         "raised": a.get("raised"),
+        "screening": screening_for(g.actor, a),
         "ml_explanations": [
             {"line": e["line"], "score": e["score"], "reasons": e["reasons"]}
             for e in explanations.ml_explanations(decl)

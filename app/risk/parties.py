@@ -192,3 +192,38 @@ def insert_parties(declaration_ids: list[int], parsed: list[dict]) -> None:
     ]
     if rows:
         db.session.execute(insert(DeclarationParty), rows)
+
+
+def screening_for(reader, assessment: dict | None) -> dict | None:
+    """The assessment's screening (app.screening's summary) as ``reader`` may read it: each
+    match names the list, the entry and why it matched, except on a confidential list the
+    reader may not know (``seams.list_entry_label``), where only the role, party and score
+    are shown. None when the declaration was not screened."""
+    from app.security.seams import list_entry_label
+
+    summary = (assessment or {}).get("screening")
+    if not summary:
+        return None
+    matches = []
+    for m in summary.get("matches") or ():
+        sensitivity = m.get("sensitivity")
+        list_name = list_entry_label(reader, sensitivity, m.get("list_name") or "")
+        hidden = list_name != m.get("list_name")
+        matches.append(
+            {
+                "role": m.get("role"),
+                "party": (m.get("party") or {}).get("name"),
+                "list": list_name,
+                "list_version": None if hidden else m.get("list_version"),
+                "entry_id": None if hidden else m.get("entry_id"),
+                "entry": None if hidden else m.get("entry_caption"),
+                "score": m.get("score"),
+                "threshold": m.get("threshold"),
+                "reasons": [] if hidden else list(m.get("reasons") or ()),
+            }
+        )
+    return {
+        "parties": summary.get("parties", 0),
+        "matches": matches,
+        "cleared": len(summary.get("cleared") or ()),
+    }

@@ -18,8 +18,20 @@ _rating_provider: Callable | None = None
 _ml_scorer: Callable | None = None
 _party_screener: Callable | None = None
 
+
+class ListNames(frozenset):
+    """The names of the lists a party matched (``party_on_list``); reads as a list of names
+    where the assessment quotes the values it saw."""
+
+    def __str__(self) -> str:
+        return ", ".join(sorted(self)) or "none"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 #: the derived declaration fields a party screener fills in (None / empty without one)
-NO_SCREENING = {"party_screening_score": None, "party_on_list": frozenset()}
+NO_SCREENING = {"party_screening_score": None, "party_on_list": ListNames()}
 
 
 def register_rating_provider(fn: Callable) -> None:
@@ -121,7 +133,11 @@ def party_screening_for(declaration) -> dict | None:
     if not result:
         return None
     fields = result.get("fields") or {}
+    on_list = fields.get("party_on_list")
     return {
-        "fields": {k: fields.get(k, default) for k, default in NO_SCREENING.items()},
+        "fields": {
+            "party_screening_score": fields.get("party_screening_score"),
+            "party_on_list": ListNames(on_list or ()),
+        },
         "summary": result.get("summary"),
     }

@@ -85,6 +85,24 @@ FIELDS: dict[str, FieldDef] = {
             derived=True,
             hint="-60 means 60% below the median value per kg of the same HS6",
         ),
+        FieldDef(
+            "party_screening_score",
+            "best screening score of a party",
+            "declaration",
+            "number",
+            derived=True,
+            hint="0 to 1: the best score of the declaration's parties on the active sanctions "
+            "and watch lists (only matches at their list's threshold count; empty otherwise)",
+        ),
+        FieldDef(
+            "party_on_list",
+            "a party is on the screening list",
+            "declaration",
+            "names",
+            derived=True,
+            hint="names of the screening lists a party matched (at the list's threshold, "
+            "judged false positives excluded)",
+        ),
     )
 }
 
@@ -105,6 +123,9 @@ OPERATORS = {
     "between": ("is between", {"number"}, "range"),
     "is_true": ("is true", {"bool"}, "none"),
     "is_false": ("is false", {"bool"}, "none"),
+    # "names": a set of names (the screening lists a party matched)
+    "on_any": ("is one of", {"names"}, "list"),
+    "on_none": ("is none of", {"names"}, "list"),
 }
 MAX_DEPTH = 6
 MAX_CONDITIONS = 60
@@ -395,6 +416,11 @@ def _value_test(cond: dict, lists_values: dict):
         return lambda v: v is True
     if op == "is_false":
         return lambda v: v is False
+    if op in ("on_any", "on_none"):
+        names = frozenset(value)
+        if op == "on_any":
+            return lambda v: bool(v and names & v)
+        return lambda v: v is not None and not names & v
     raise AssertionError(op)
 
 

@@ -28,6 +28,7 @@ from app.risk.models import (
     Declaration,
     DeclarationItem,
 )
+from app.risk.parties import screening_for
 from app.security import trail
 from app.security.access import visible_clause
 
@@ -149,6 +150,7 @@ def declaration_detail(declaration_id):
         result_form=ControlResultForm(),
         fraud_types=FRAUD_TYPES,
         reproduced=assessment.reproduce_draw(decl) if decl.random_seed else None,
+        screening=screening_for(g.actor, decl.assessment),
     )
 
 

@@ -67,6 +67,11 @@ PERMISSIONS = {
     "admin.users": "Manage users and units",
     "admin.clients": "Manage API clients and tokens",
     "admin.reference": "Manage reference lists and retention",
+    "screening.view": "Read screening hits (parties matched on sanctions and watch lists)",
+    "screening.judge": "Judge screening hits (true match, false positive, unsure); merging a "
+    "true match into the registry also needs entity.edit",
+    "screening.confidential": "Read which entry of a confidential (code C) screening list a "
+    "party matched",
 }
 
 _COMMON = {"search.use", "alert.view", "entity.view", "news.view"}
@@ -90,6 +95,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "news.terms.edit",
             "news.workbench",
             "audit.rating.view",
+            "screening.view",
+            "screening.judge",
+            "screening.confidential",
         }
     ),
     RISK_ANALYST: frozenset(
@@ -106,6 +114,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "alert.manage",
             "news.workbench",
             "audit.rating.view",
+            "screening.view",
+            "screening.judge",
         }
     ),
     PCA_AUDITOR: frozenset(
@@ -144,6 +154,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "audit.rating.view",
             "trail.view",
             "trail.export",
+            "screening.view",
+            "screening.confidential",
         }
     ),
     ENFORCEMENT_OFFICER: frozenset(
@@ -192,6 +204,8 @@ API_SCOPES = {
     "search:read": "Search",
     "shares:read": "List the shares of records the client may see",
     "shares:write": "Share code-C records of the client's unit and revoke shares",
+    "screening:read": "List screening hits (parties matched on sanctions and watch lists)",
+    "screening:write": "Judge screening hits",
 }
 
 

@@ -45,6 +45,21 @@ def label_for(recipient: Actor, record_type: str, record_id, label: str) -> str:
     return label if record is None else record_label(recipient, record, label)
 
 
+#: how a confidential screening list's entry reads for a recipient who may not know it
+CONFIDENTIAL_LIST_ENTRY = "an entry of a confidential screening list"
+
+
+def list_entry_label(recipient: Actor | None, sensitivity: str | None, label: str) -> str:
+    """``label`` (a screening list's name, its entry's caption or the reasons it matched) as
+    ``recipient`` may read it: a confidential (code C) list is named only to holders of
+    ``screening.confidential``; ``recipient=None`` is nobody in particular."""
+    if sensitivity != "C":
+        return label
+    if recipient is not None and (recipient.is_system or recipient.can("screening.confidential")):
+        return label
+    return CONFIDENTIAL_LIST_ENTRY
+
+
 def redact_names(recipient: Actor, text: str | None, named) -> str:
     """``text`` (a journal line, a note) with each name in ``named`` -- the
     ``(record_type, record_id, label)`` of the records it may name -- that ``recipient``

@@ -427,6 +427,8 @@ def reference_leaf(cond, decl, item) -> bool:
         return any(seen.startswith(v) for v in value)
     if op == "not_prefix":
         return not any(seen.startswith(v) for v in value)
+    if op in ("on_any", "on_none"):  # a set of names (the screening lists a party matched)
+        return bool(set(value) & seen) == (op == "on_any")
     if op == "between":
         return value[0] <= seen <= value[1]
     if op == "is_true":
@@ -460,6 +462,8 @@ def _field_value(fdef):
         return missing | st.sampled_from(HS) | st.text(alphabet="0123456789", max_size=10)
     if fdef.kind == "country":
         return missing | st.sampled_from([*COUNTRIES, "us", "ZZ"])
+    if fdef.kind == "names":
+        return missing | st.frozensets(st.sampled_from([*CODES, "0", "UN list"]), max_size=3)
     pool = [*CODES, "I", "IMP002", "BCP", "__", "{{x}}", "'", "0"]
     return missing | st.sampled_from(pool) | st.text(max_size=6)
 
