@@ -21,9 +21,13 @@ def init_app(app):
 
     app.register_blueprint(views.bp)
     # H4 (issue 20 integration): hits, judgements, the party screener and signal receivers
+    from app.core.registry import DemoLoader, add_demo_loader
     from app.screening import hits, judgements, receivers, views_hits  # noqa: F401
+    from app.screening.demo import load_screening_demo
 
     receivers.connect()
     views_hits.init_app(app)
+    # after the risk demo (order 40): its profiles and selectivity settings exist
+    add_demo_loader(app, DemoLoader("screening and the sanctions desk", load_screening_demo, 45))
     app.cli.add_command(cli.screening_group)
     add_nav_item(app, NavItem("Screening lists", "screening.index", "admin.reference", order=956))

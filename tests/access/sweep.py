@@ -86,6 +86,40 @@ def _nodes(w):
     return [w.pub.id, w.sec.id, w.sec2.id, w.b_entity.id, w.b_merged.id]
 
 
+def _screening_hit(w):
+    """A screening hit on A's code-C declaration (party name a sentinel), made once."""
+    if getattr(w, "screening_hit_id", None) is None:
+        from app.extensions import db
+        from app.screening.hits import ScreeningHit
+        from tests.access.sweep_world import s
+
+        hit = ScreeningHit(
+            subject_type="declaration",
+            subject_id=w.declaration.id,
+            role="importer",
+            party_key="party:sweep",
+            party_version="v1",
+            party={"name": s("hit party"), "kind": None, "country": None,
+                   "identifiers": [s("hit identifier")], "birth_date": None},
+            list_id=1,
+            list_name="Sweep list",
+            list_version="2026-12-01",
+            sensitivity="P",
+            entry_id="sweep-1",
+            entry_caption="Sweep entry",
+            entry_version_key="1",
+            score=0.9,
+            threshold=0.7,
+            reasons=["name tokens 2/2"],
+            unit_id=w.unit_a.id,
+            handling_code="C",
+        )  # fmt: skip
+        db.session.add(hit)
+        db.session.commit()
+        w.screening_hit_id = hit.id
+    return {"hit_id": w.screening_hit_id}
+
+
 def _search(q_key="q"):
     return lambda w: [{q_key: WORD}, {q_key: ALIAS}, {q_key: PUBLIC_NAME}]
 
@@ -383,6 +417,18 @@ ROUTES = {
             }
         )
     ],
+    # --- exchange (FtM, STIX): B's exports of A's records carry nothing of them -------------
+    "exchange.entity_ftm": [post(_entities, lambda w: {"justification": "sweep"})],
+    "exchange.chart_ftm": [
+        post(data=lambda w: {"nodes": ",".join(map(str, _nodes(w))), "justification": "sweep"})
+    ],
+    "exchange_api.ftm_export_api": [
+        api("POST", data=lambda w: {"entity_ids": _nodes(w), "justification": "sweep"}),
+        api(
+            "POST",
+            data=lambda w: [{"entity_id": i, "justification": "sweep"} for i in _nodes(w)],
+        ),
+    ],
     "intel_api.entities_list": [api(), api(query=_search())],
     "intel_api.entity_get": [api("GET", _entities)],
     "intel_api.links_create": [
@@ -462,6 +508,16 @@ ROUTES = {
     "screening.load": [quiet(_SCREENING)],
     "screening.settings": [quiet(_SCREENING)],
     "screening.version_page": [quiet(_SCREENING)],
+    "screening_hits.hits": [
+        get(query=lambda w: (_screening_hit(w), [{"status": "all"}, {"status": "open"}])[1])
+    ],
+    "screening_hits.hit": [get(_screening_hit)],
+    "screening_hits.judge": [post(_screening_hit, lambda w: {"verdict": "unsure"})],
+    "screening_hits_api.api_hits": [
+        api("GET", query=lambda w: (_screening_hit(w), {"status": "all"})[1])
+    ],
+    "screening_hits_api.api_hit": [api("GET", _screening_hit)],
+    "screening_hits_api.api_judge": [api("POST", _screening_hit, lambda w: {"verdict": "unsure"})],
     "risk.profile_status": [quiet(_RISK_ADMIN)],
     "risk.lists": [quiet(_RISK_ADMIN)],
     "risk.list_save": [quiet(_RISK_ADMIN)],

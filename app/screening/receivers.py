@@ -1,0 +1,235 @@
+"""Screening wired into the rest of Tollgate: every declaration's parties at assessment, and
+every new registry entity.
+
+* ``screen_declaration`` is the risk engine's party screener (``app.risk.providers``): it
+  screens the named parties of a new declaration (``app.risk.parties``) and, for a role sent
+  by trader code only, the registry entity holding that code; it fills the derived fields
+  ``party_screening_score`` and ``party_on_list`` and returns the matches (list entry,
+  score, reasons) that the assessment keeps under ``"screening"``. Matches judged false
+  positives on unchanged data are left out (``judgements.is_cleared``).
+* ``on_declaration_assessed`` records the assessment's matches as hits.
+* ``on_entity_created`` screens a new registry entity and records its hits.
+"""
+
+import logging
+import time
+from collections import OrderedDict
+
+from flask import current_app
+
+from app.core import signals
+from app.extensions import db
+from app.screening import judgements
+from app.screening.hits import hit_from_match, party_data, party_key, party_version
+
+log = logging.getLogger("tollgate.screening")
+
+#: party kind (declaration) or entity type (registry) -> FtM schema of the query
+SCHEMA = {
+    "company": "Company",
+    "organisation": "Organization",
+    "person": "Person",
+    "vessel": "Vessel",
+}
+#: attributes of a registry entity read as its country
+_COUNTRY_ATTRS = ("country", "nationality", "jurisdiction")
+#: trader code -> (entity id or None, party data or None, when read): the registry look-up of
+#: a party sent by code only, kept for REGISTRY_TTL seconds (one indexed query otherwise)
+_registry_cache: OrderedDict = OrderedDict()
+REGISTRY_TTL = 60.0
+REGISTRY_CACHE_SIZE = 20_000
+
+
+def _query(data: dict):
+    from app.screening.service import PartyQuery
+
+    return PartyQuery(
+        name=data["name"],
+        schema=SCHEMA.get(data.get("kind") or "", "LegalEntity"),
+        country=data.get("country"),
+        identifiers=tuple(data.get("identifiers") or ()),
+        birth_date=data.get("birth_date"),
+    )
+
+
+def entity_party(entity) -> dict | None:
+    """What is screened of a registry entity (None for a placeholder name such as
+    "TRADER_CODE T1": it says nothing about identity)."""
+    name = entity.name or ""
+    scheme_values = {str(v).upper() for v in (entity.identifiers or {}).values()}
+    if not name or any(name.upper() == f"{s.upper()} {v}" for s in (entity.identifiers or {})
+                       for v in scheme_values):  # fmt: skip
+        return None
+    attrs = entity.attributes or {}
+    country = next((attrs[a] for a in _COUNTRY_ATTRS if isinstance(attrs.get(a), str)), None)
+    birth = attrs.get("birth_date") or attrs.get("date_of_birth")
+    return party_data(
+        name,
+        kind=entity.entity_type if entity.entity_type in SCHEMA else None,
+        country=country.upper() if country and len(country) == 2 else None,
+        identifiers=[str(v) for v in (entity.identifiers or {}).values()],
+        birth_date=birth if isinstance(birth, str) and entity.entity_type == "person" else None,
+    )
+
+
+def _registry_party(code: str, entity_id: int | None):
+    """(entity id, party data) for a party sent by trader code only (cached briefly)."""
+    now = time.monotonic()
+    cached = _registry_cache.get(code)
+    # tests empty the database between cases: no cache there
+    ttl = 0.0 if current_app.testing else REGISTRY_TTL
+    if cached is not None and now - cached[2] < ttl and entity_id in (None, cached[0]):
+        return cached[0], cached[1]
+    from app.intel.models import Entity
+    from app.intel.service import canonical, find_by_identifier
+
+    with db.session.no_autoflush:
+        if entity_id is not None:
+            entity = db.session.get(Entity, entity_id)
+            entity = canonical(entity) if entity is not None else None
+        else:
+            entity = find_by_identifier("trader_code", code)
+        found = (entity.id, entity_party(entity)) if entity is not None else (None, None)
+    _registry_cache[code] = (*found, now)
+    if len(_registry_cache) > REGISTRY_CACHE_SIZE:
+        _registry_cache.popitem(last=False)
+    return found
+
+
+def declaration_parties(decl) -> list[tuple[str, dict, str]]:
+    """(role, party data, party key) of each party of a declaration to screen."""
+    out = []
+    named_roles = set()
+    for p in decl.named_parties:
+        data = p.as_dict()
+        named_roles.add(p.role)
+        out.append((p.role, data, party_key(data)))
+    for role, code, entity_id in decl.parties():
+        if not code or role in named_roles:
+            continue
+        found_id, data = _registry_party(code, entity_id)
+        if data is not None:
+            out.append((role, data, party_key(data, found_id)))
+    return out
+
+
+def _match_doc(match, role, data, key, version) -> dict:
+    return {
+        "role": role,
+        "party": data,
+        "party_key": key,
+        "party_version": version,
+        "list_id": match.list_id,
+        "list_name": match.list_name,
+        "list_version": match.list_version,
+        "sensitivity": match.sensitivity,
+        "entry_id": match.entry_id,
+        "entry_caption": match.entry_caption,
+        "entry_version_key": str(match.entry_version_key),
+        "score": match.score,
+        "threshold": match.threshold,
+        "reasons": list(match.reasons),
+    }
+
+
+def screen_parties(parties) -> tuple[list[dict], list[dict]]:
+    """(matches, cleared) of ``(role, data, key)`` parties: match documents, the judged
+    false positives left out."""
+    from app.screening.service import active_index
+
+    index = active_index()
+    if not index.segments:
+        return [], []
+    found = []
+    for role, data, key in parties:
+        version = party_version(data)
+        for match in index.screen(_query(data)):
+            found.append(_match_doc(match, role, data, key, version))
+    if not found:
+        return [], []
+    latest = judgements.latest_judgements(
+        (m["party_key"], m["list_id"], m["entry_id"]) for m in found
+    )
+    matches, cleared = [], []
+    for m in found:
+        j = latest.get((m["party_key"], m["list_id"], m["entry_id"]))
+        if judgements.is_cleared(j, m["party_version"], m["entry_version_key"]):
+            cleared.append({**m, "judgement_id": j.id})
+        else:
+            matches.append(m)
+    return matches, cleared
+
+
+def screen_declaration(decl) -> dict | None:
+    """The risk engine's party screener (see the module docstring)."""
+    from app.screening.service import active_index
+
+    if not active_index().segments:  # no active list: nothing to screen, nothing to say
+        return None
+    parties = declaration_parties(decl)
+    matches, cleared = screen_parties(parties)
+    return {
+        "fields": {
+            "party_screening_score": max((m["score"] for m in matches), default=None),
+            "party_on_list": frozenset(m["list_name"] for m in matches),
+        },
+        "summary": {
+            "parties": len(parties),
+            "matches": matches,
+            "cleared": [
+                {k: c[k] for k in ("role", "list_id", "entry_id", "judgement_id")} for c in cleared
+            ],
+        },
+    }
+
+
+def on_declaration_assessed(sender, declaration=None, assessment=None, **_):
+    """Record the assessment's matches as hits of the declaration."""
+    screening = (assessment or {}).get("screening") or {}
+    for m in screening.get("matches") or ():
+        db.session.add(
+            hit_from_match(
+                m,
+                subject=declaration,
+                subject_type="declaration",
+                role=m["role"],
+                data=m["party"],
+                key=m["party_key"],
+                version=m["party_version"],
+            )
+        )
+
+
+def on_entity_created(sender, entity=None, **_):
+    """Screen a new registry entity against the active lists; its hits are recorded.
+    A fault is logged: screening must not refuse the registration."""
+    try:
+        data = entity_party(entity) if entity is not None else None
+        if data is None:
+            return
+        key = party_key(data, entity.id)
+        matches, _cleared = screen_parties([(None, data, key)])
+        for m in matches:
+            db.session.add(
+                hit_from_match(
+                    m,
+                    subject=entity,
+                    subject_type="entity",
+                    role=None,
+                    data=data,
+                    key=key,
+                    version=m["party_version"],
+                )
+            )
+    except Exception:
+        log.exception("screening the new entity %s failed", getattr(entity, "id", None))
+
+
+def connect() -> None:
+    """Register the party screener and the signal receivers (``app.screening.init_app``)."""
+    from app.risk import providers
+
+    providers.register_party_screener(screen_declaration)
+    signals.declaration_assessed.connect(on_declaration_assessed, weak=False)
+    if hasattr(signals, "entity_created"):
+        signals.entity_created.connect(on_entity_created, weak=False)
