@@ -42,7 +42,9 @@ RUN_ENV := env -u PYTHONDONTWRITEBYTECODE
 run: $(RUN_STAMP)
 	$(RUN_ENV) $(VENV)/bin/tollgate init
 	$(RUN_ENV) $(VENV)/bin/tollgate demo load
-	$(RUN_ENV) $(VENV)/bin/tollgate serve --host 127.0.0.1 --port 5000
+	@# The demo designates its headquarters unit for escalations beyond a unit (README settings).
+	$(RUN_ENV) TOLLGATE_ALERT_ESCALATION_UNITS=$${TOLLGATE_ALERT_ESCALATION_UNITS-HQ-ENF} \
+		$(VENV)/bin/tollgate serve --host 127.0.0.1 --port 5000
 
 lint: install
 	$(VENV)/bin/ruff check app tests bench scripts

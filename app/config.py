@@ -147,8 +147,9 @@ def build_config(instance_path: Path) -> dict:
         # open pages at 10 s are 50 cheap requests a second; raise it to shed load.
         "TOLLGATE_ALERT_POLL_SECONDS": int(_env("ALERT_POLL_SECONDS", "10")),
         # What the top supervisor of a unit leaves unacknowledged (or escalates by hand) goes to
-        # the holders of this role who may open the subject, in the units listed (codes; empty:
-        # any unit), e.g. TOLLGATE_ALERT_ESCALATION_UNITS=HQ-INT (app/alerts/supervision.py).
+        # the holders of this role who may open the subject, in the headquarters units listed
+        # (codes), e.g. TOLLGATE_ALERT_ESCALATION_UNITS=HQ-ENF; empty: nothing goes beyond a
+        # unit, refused with a message (app/alerts/supervision.py).
         "TOLLGATE_ALERT_ESCALATION_ROLE": _env("ALERT_ESCALATION_ROLE", "supervisor"),
         "TOLLGATE_ALERT_ESCALATION_UNITS": [
             v.strip().upper() for v in _env("ALERT_ESCALATION_UNITS", "").split(",") if v.strip()

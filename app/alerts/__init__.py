@@ -45,6 +45,18 @@ def init_app(app):
             order=10,
         ),
     )
+    # The administrator sees why alerts stop at the top of a unit (no headquarters unit
+    # designated, or a designated code that names no active unit).
+    add_home_panel(
+        app,
+        HomePanel(
+            "Escalation beyond a unit",
+            "alerts/_escalation_setup_panel.html",
+            views.escalation_setup_panel,
+            permission="admin.users",
+            order=5,
+        ),
+    )
     tasks.register_jobs(app)
     from app.alerts.demo import load_alerts_demo
 

@@ -5,8 +5,11 @@ their e-mail as their preference says).
 
 The next level of a person is their supervisor; of an API client (no supervisor), the
 supervisors of its unit; of someone with no supervisor (the top of a unit), the holders of
-``TOLLGATE_ALERT_ESCALATION_ROLE``. Need-to-know wins at every step: nobody receives an alert
-about a record they may not open.
+``TOLLGATE_ALERT_ESCALATION_ROLE`` in the headquarters units the site designates in
+``TOLLGATE_ALERT_ESCALATION_UNITS``. With none designated, nothing goes beyond a unit: a unit's
+records are its own business, and "every other unit's supervisors" is nobody's chain of
+command (escalation by hand is refused saying so; the administrator's units page says why).
+Need-to-know wins at every step: nobody receives an alert about a record they may not open.
 """
 
 from datetime import timedelta
@@ -32,18 +35,49 @@ def escalation_role() -> str:
     return current_app.config.get("TOLLGATE_ALERT_ESCALATION_ROLE") or DEFAULT_ESCALATION_ROLE
 
 
+def escalation_units() -> list[str]:
+    """The codes of the headquarters units designated to receive escalations beyond a unit."""
+    return [u.upper() for u in current_app.config.get("TOLLGATE_ALERT_ESCALATION_UNITS") or []]
+
+
+#: why nothing goes beyond a unit when no headquarters unit is designated (shown to the user
+#: who escalates by hand and, with the setting's name, to the administrator)
+NO_HQ_MESSAGE = (
+    "you are the top of your unit and no headquarters unit is designated to receive "
+    "escalations beyond a unit; ask the administrator"
+)
+
+
+def escalation_setup() -> dict:
+    """For the administrator: where escalations beyond a unit go, or why they go nowhere."""
+    codes = escalation_units()
+    known = set(
+        db.session.scalars(select(Unit.code).where(Unit.code.in_(codes), Unit.is_active.is_(True)))
+    )
+    return {
+        "role": escalation_role(),
+        "units": codes,
+        "missing": [c for c in codes if c not in known],
+    }
+
+
 def beyond_unit(user: User, alert: Alert) -> list[User]:
     """Who receives what the top of a unit leaves unhandled: the active holders of the
-    escalation role outside ``user``'s unit (in ``TOLLGATE_ALERT_ESCALATION_UNITS`` when set,
-    unit codes) who may open the alert's subject."""
-    units = [u.upper() for u in current_app.config.get("TOLLGATE_ALERT_ESCALATION_UNITS") or []]
+    escalation role in the designated headquarters units (``TOLLGATE_ALERT_ESCALATION_UNITS``)
+    other than ``user``'s own, who may open the alert's subject. None designated: nobody."""
+    units = escalation_units()
+    if not units:
+        return []
     stmt = (
         select(User)
         .join(UserRole)
-        .where(UserRole.role == escalation_role(), User.unit_id != user.unit_id)
+        .join(Unit, Unit.id == User.unit_id)
+        .where(
+            UserRole.role == escalation_role(),
+            User.unit_id != user.unit_id,
+            Unit.code.in_(units),
+        )
     )
-    if units:
-        stmt = stmt.join(Unit, Unit.id == User.unit_id).where(Unit.code.in_(units))
     return [
         u
         for u in db.session.scalars(stmt.order_by(User.id)).unique()
@@ -176,6 +210,9 @@ def escalate(actor: Actor, alert_id: int, reason: str) -> Alert:
     alert = get_alert(actor, alert_id, action="update")
     _check_open(alert)
     above = next_level(actor, alert)
+    me = db.session.get(User, actor.user_id) if actor.user_id is not None else None
+    if not above and me is not None and not me.supervisor_id and not escalation_units():
+        raise ValidationError({"reason": NO_HQ_MESSAGE})
     if not above:
         raise ValidationError(
             {

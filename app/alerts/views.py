@@ -50,6 +50,13 @@ bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 log = logging.getLogger(__name__)
 
 
+def escalation_setup_panel(actor):
+    """For the administrator, only when something is wrong: escalation beyond a unit is
+    refused (no headquarters unit designated), or a designated code names no active unit."""
+    setup = supervision.escalation_setup()
+    return setup if (not setup["units"] or setup["missing"]) else None
+
+
 def home_panel(actor):
     """The "Open alerts" box on the home page."""
     stmt = service.inbox_query(actor, status="open")

@@ -15,6 +15,15 @@ DEMO_UNITS = [
     ("BCP-N", "Northern Border Crossing Point", "border"),
     ("PORT-S", "Southern Seaport Office", "border"),
     ("HQ-ADM", "IT Administration", "hq"),
+    # The headquarters unit `make run` designates for escalations beyond a unit
+    # (TOLLGATE_ALERT_ESCALATION_UNITS=HQ-ENF): its director takes what a unit's top
+    # supervisor leaves unhandled.
+    ("HQ-ENF", "Enforcement Directorate (headquarters)", "hq"),
+    # Units named by their office's code (app/reference/data/demo/office.csv), so a control
+    # result recorded at the airport or the postal office opens its seizure case there, as at
+    # BCP-N and PORT-S (risk.control.office_unit_id), with no TOLLGATE_OFFICE_UNITS needed.
+    ("AIR-C", "Prishtina Airport Customs Office", "border"),
+    ("POST-1", "Prishtina Postal Customs Office", "border"),
 ]
 
 #: username, full name, unit, roles, supervisor username
@@ -25,6 +34,9 @@ DEMO_USERS = [
     ("auditor", "Petar Nikolov", "PCA-1", [R.PCA_AUDITOR], "supervisor"),
     ("officer", "Enis Gashi", "BCP-N", [R.ENFORCEMENT_OFFICER], "supervisor"),
     ("officer2", "Lena Hoxha", "PORT-S", [R.ENFORCEMENT_OFFICER], "supervisor"),
+    ("officer3", "Drilon Hoti", "AIR-C", [R.ENFORCEMENT_OFFICER], "supervisor"),
+    ("officer4", "Teuta Rama", "POST-1", [R.ENFORCEMENT_OFFICER], "supervisor"),
+    ("director", "Shpresa Dema", "HQ-ENF", [R.SUPERVISOR], None),
     ("admin", "Arben Krasniqi", "HQ-ADM", [R.ADMINISTRATOR], None),
     # reads the access trail of every unit (trail.view_all), and nothing else
     ("dpo", "Vesa Morina", "HQ-ADM", [R.DATA_PROTECTION_OFFICER], None),

@@ -126,6 +126,7 @@ def test_top_of_the_unit_escalates_to_the_configured_role(make, db, app, monkeyp
     secret = raise_specimen_alert(specimens.add(unit), {"users": [chief.id]}, source_id=2)
     db.session.commit()
     monkeypatch.setitem(app.config, "TOLLGATE_ALERT_ESCALATION_ROLE", "intelligence_officer")
+    monkeypatch.setitem(app.config, "TOLLGATE_ALERT_ESCALATION_UNITS", [hq.code, far.code])
     far_officer = make.user(roles=["intelligence_officer"], unit=far)
     make.user(roles=["supervisor"], unit=far)  # not the configured role
     supervision.escalate(make.actor(chief), alert.id, "beyond me")
