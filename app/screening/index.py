@@ -111,6 +111,7 @@ class Segment:
                 query.idents,
                 query.country,
                 query.birth_date,
+                query.person,
                 self.names[pos],
                 self.idents[pos],
                 self.countries[pos],

@@ -13,16 +13,28 @@ registration number) both sides carry lifts the score to IDENTIFIER_SCORE; count
 not overlap and birth dates that disagree lower it. Every step adds a reason.
 """
 
+import re
+
 from rapidfuzz.distance import Levenshtein
 
 from app.screening.normalize import skeleton
 
-MIN_PAIR = 0.55
+#: East Slavic, Turkic patronymics (romanised): left out of a declaration's name, they cost less
+_PATRONYMIC = re.compile(r"(.{3}(ovich|evich|ovych|evych|ovna|evna|ivna|yich)|ogly|oglu|kyzy)$")
+
+MIN_PAIR = 0.75
 SKELETON_SIM = 0.85
-UNPAIRED_ENTRY = 0.5
+PREFIX_SIM = 0.8
+#: weight of an entry's patronymic the party's name leaves out ("Vladimirovich")
+UNPAIRED_PATRONYMIC = 0.3
+#: both names have a token the other lacks: they differ in an element ("Silver" / "Golden")
+SUBSTITUTION_FACTOR = 0.9
 IDENTIFIER_SCORE = 0.98
+IDENTIFIER_MISMATCH = 0.4
 COUNTRY_PENALTY = 0.1
-BIRTH_YEAR_PENALTY = 0.2
+BIRTH_YEAR_PENALTY = 0.25
+#: a year apart: a typing or calendar slip as often as another person
+BIRTH_NEAR_YEAR_PENALTY = 0.1
 BIRTH_DAY_PENALTY = 0.05
 
 #: schema codes of the index (uint8) and which entry schemata a query schema may match
@@ -36,45 +48,80 @@ COMPATIBLE = {
 }
 
 
-def token_sim(a: str, b: str) -> float:
+def token_sim(a: str, b: str, prefix: bool = False) -> float:
+    """Similarity of two tokens; ``prefix``: organisation names, where "Air" is "Airlines"
+    (not persons: "Abramov" is not "Abramovich")."""
     if a == b:
         return 1.0
     sim = Levenshtein.normalized_similarity(a, b)
     if sim < SKELETON_SIM and len(a) > 2 and len(b) > 2 and skeleton(a) == skeleton(b):
         sim = SKELETON_SIM
+    if (
+        prefix
+        and sim < PREFIX_SIM
+        and min(len(a), len(b)) >= 3
+        and (a.startswith(b) or b.startswith(a))
+    ):
+        sim = PREFIX_SIM
     return sim if sim >= MIN_PAIR else 0.0
 
 
-def name_score(query: tuple[str, ...], entry: list[str]) -> tuple[float, int]:
-    """(score 0..1, paired tokens) of query tokens against one name's tokens."""
-    if not query or not entry:
-        return 0.0, 0
+def _units(tokens, merge: bool) -> list[tuple[str, tuple[int, ...]]]:
+    """Tokens, and with ``merge`` also each adjacent pair written as one word: "Nasr Allah"
+    is "Nasrallah", "Abd al-Rahman" is "Abdalrahman"."""
+    units = [(t, (i,)) for i, t in enumerate(tokens)]
+    if merge:
+        units += [(tokens[i] + tokens[i + 1], (i, i + 1)) for i in range(len(tokens) - 1)]
+    return units
+
+
+def _align(query, entry, merge: bool, prefix: bool) -> tuple[float, set, set]:
     pairs = []
-    for i, q in enumerate(query):
-        for j, e in enumerate(entry):
-            sim = token_sim(q, e)
+    for q, qi in _units(query, merge):
+        for e, ei in _units(entry, merge):
+            if len(qi) + len(ei) > 3:
+                continue
+            sim = token_sim(q, e, prefix)
             if sim:
-                pairs.append((sim, i, j))
+                pairs.append((sim, len(q) + len(e), qi, ei))
     pairs.sort(reverse=True)
     used_q, used_e, weight = set(), set(), 0.0
-    for sim, i, j in pairs:
-        if i in used_q or j in used_e:
+    for sim, size, qi, ei in pairs:
+        if used_q.intersection(qi) or used_e.intersection(ei):
             continue
-        used_q.add(i)
-        used_e.add(j)
-        weight += sim * (len(query[i]) + len(entry[j]))
-    paired_e = sum(len(entry[j]) for j in used_e)
-    unpaired_e = sum(len(t) for t in entry) - paired_e
-    total = sum(len(q) for q in query) + paired_e + UNPAIRED_ENTRY * unpaired_e
-    return weight / total, len(used_q)
+        used_q.update(qi)
+        used_e.update(ei)
+        weight += sim * size
+    return weight, used_q, used_e
 
 
-def best_name(query: tuple[str, ...], encoded: str) -> tuple[float, int, int, str]:
+def name_score(query: tuple[str, ...], entry: list[str], prefix: bool = False) -> tuple[float, int]:
+    """(score 0..1, paired query tokens) of query tokens against one name's tokens."""
+    if not query or not entry:
+        return 0.0, 0
+    weight, used_q, used_e = _align(query, entry, False, prefix)
+    if len(used_q) < len(query) and len(used_e) < len(entry):
+        merged = _align(query, entry, True, prefix)
+        if merged[0] > weight:
+            weight, used_q, used_e = merged
+    total = sum(len(q) for q in query)
+    for j, token in enumerate(entry):
+        if j in used_e:
+            total += len(token)
+        else:
+            total += len(token) * (UNPAIRED_PATRONYMIC if _PATRONYMIC.search(token) else 1.0)
+    score = weight / total
+    if len(used_q) < len(query) and len(used_e) < len(entry):
+        score *= SUBSTITUTION_FACTOR
+    return score, len(used_q)
+
+
+def best_name(query: tuple[str, ...], encoded: str, prefix=False) -> tuple[float, int, int, str]:
     """The best of an entry's names: (score, paired, entry tokens, that name's tokens)."""
     best = (0.0, 0, 0, "")
     for line in encoded.split("\t"):
         tokens = line.split(" ")
-        score, paired = name_score(query, tokens)
+        score, paired = name_score(query, tokens, prefix)
         if score > best[0]:
             best = (score, paired, len(tokens), line)
     return best
@@ -89,7 +136,11 @@ def _birth_adjust(query_date: str, dates: str) -> tuple[float, str | None]:
         if any(len(d) == 4 or len(query_date) == 4 for d in listed):
             return 0.0, f"birth year {q_year} equal"
         return -BIRTH_DAY_PENALTY, f"birth date {query_date} differs in the day ({listed[0]})"
-    return -BIRTH_YEAR_PENALTY, f"birth date {query_date} differs ({listed[0]})"
+    near = any(
+        d[:4].isdigit() and q_year.isdigit() and abs(int(d[:4]) - int(q_year)) == 1 for d in listed
+    )
+    penalty = BIRTH_NEAR_YEAR_PENALTY if near else BIRTH_YEAR_PENALTY
+    return -penalty, f"birth date {query_date} differs ({listed[0]})"
 
 
 def score_entry(
@@ -97,20 +148,16 @@ def score_entry(
     q_ids: tuple[str, ...],
     q_country: str | None,
     q_birth: str | None,
+    q_person: bool,
     names: str,
     idents: str | None,
     countries: str | None,
     births: str | None,
 ) -> tuple[float, tuple[str, ...]]:
-    score, paired, entry_len, line = best_name(q_tokens, names)
+    score, paired, entry_len, line = best_name(q_tokens, names, prefix=not q_person)
     reasons = [f"name tokens {paired}/{max(len(q_tokens), entry_len)} ({line}) {score:.2f}"]
     if idents and q_ids:
-        for kind_value in idents.split(" "):
-            kind, _, value = kind_value.partition(":")
-            if value in q_ids:
-                score = max(score, IDENTIFIER_SCORE)
-                reasons.append(f"{_ident_label(kind)} {value} equal")
-                break
+        score = _identifiers(score, q_ids, idents, reasons)
     if q_country and countries:
         listed = countries.split(" ")
         if q_country in listed:
@@ -125,6 +172,27 @@ def score_entry(
     return max(0.0, min(1.0, score)), tuple(reasons)
 
 
+def _identifiers(score: float, q_ids: tuple[str, ...], idents: str, reasons: list) -> float:
+    """Equal identifiers lift the score; an IMO or LEI the party has that differs from the
+    entry's (both of a format nothing else has) lowers it, as a renamed ship keeps its IMO."""
+    pairs = [kv.partition(":")[::2] for kv in idents.split(" ")]
+    for kind, value in pairs:
+        if value in q_ids:
+            reasons.append(f"{_ident_label(kind)} {value} equal")
+            return max(score, IDENTIFIER_SCORE)
+    for kind, value in pairs:
+        fmt = _FORMATS.get(kind)
+        other = next((q for q in q_ids if fmt and fmt(q)), None)
+        if other:
+            reasons.append(f"{_ident_label(kind)} {other} not {value}")
+            return score - IDENTIFIER_MISMATCH
+    return score
+
+
+_FORMATS = {
+    "imoNumber": lambda v: len(v) == 7 and v.isdigit(),
+    "leiCode": lambda v: len(v) == 20 and v[-2:].isdigit(),
+}
 _LABELS = {
     "imoNumber": "IMO",
     "leiCode": "LEI",

@@ -25,10 +25,15 @@ _MARKS = re.compile(r"[\'`?\u02bb\u02bc\u02bf\u02be\u2018\u2019]")
 _ARABIC_ARTICLE = re.compile(r"^(al|el)(?=[a-z]{3})")
 #: particles that are no part of a name's identity ("al-Qaddafi", "bin Laden")
 _PARTICLES = frozenset({"al", "el", "ul", "bin", "ibn", "bint", "von", "van", "der", "de", "the"})
+#: the second half of Arabic compound names, written apart or together
+_THEOPHORIC = frozenset({"allah", "allh", "ullah", "ulla", "alla"})
+#: words of organisation names that say what, not who ("Rosneft Oil Company")
+_ORG_GENERIC = frozenset({"company", "co", "corp", "corporation", "inc", "incorporated"})
 #: transliteration digraphs first (longest first), then letter classes
 _DIGRAPHS = (
     ("shch", "s"),
     ("sch", "s"),
+    ("tch", "c"),
     ("dzh", "j"),
     ("kh", "k"),
     ("gh", "k"),
@@ -47,6 +52,11 @@ _LETTERS = str.maketrans({"q": "k", "g": "k", "c": "k", "w": "v", "z": "s", "x":
 _VOWELS = re.compile(r"[aeiouy]+")
 _DOUBLES = re.compile(r"(.)\1+")
 _IDENT_JUNK = re.compile(r"[^A-Z0-9]+")
+#: a kind written before the number ("INN 7701234567", "IMO: 9876543", "LEI 5493...")
+_IDENT_LABEL = re.compile(
+    r"^\s*(IMO|INN|OGRN|LEI|VAT|TIN|EIN|KPP|MMSI|REG|TAX ID|TAX)\b[\s:#.\-]*"
+    r"(NO\b\.?|NR\b\.?)?[\s:#.\-]*"
+)
 #: scripts anyascii romanises as a transliteration table would
 _LATIN_OR_CYRILLIC = re.compile(r"^[\u0000-\u024f\u0400-\u052f\u1e00-\u1eff\u2000-\u206f]*$")
 
@@ -68,10 +78,14 @@ def name_tokens(name: str, schema: str = "LegalEntity") -> tuple[str, ...]:
     arabic = not _LATIN_OR_CYRILLIC.match(text)
     tokens = []
     for token in _SPLIT.split(_MARKS.sub("", _romanise(text).lower())):
-        if not token or token in _PARTICLES:
+        if not token or token in _PARTICLES or (schema != "Person" and token in _ORG_GENERIC):
             continue
         if arabic:
             token = _ARABIC_ARTICLE.sub("", token)
+        if token in _THEOPHORIC and tokens:
+            # "Nasr Allah" is the one name Nasrallah, "Abd Allah" is Abdallah
+            tokens[-1] += token
+            continue
         tokens.append(token)
     return tuple(tokens)
 
@@ -81,7 +95,8 @@ def skeleton(token: str) -> str:
     """The consonant skeleton of a token: its blocking key and phonetic class."""
     if token.isdigit():
         return token
-    out = token
+    # German and Polish write "Ja-", "Ju-" where English writes "Ya-", "Yu-" (Janukowitsch)
+    out = "y" + token[1:] if token[:1] == "j" and token[1:2] in "aeiou" else token
     for pair, repl in _DIGRAPHS:
         if pair in out:
             out = out.replace(pair, repl)
@@ -91,10 +106,11 @@ def skeleton(token: str) -> str:
 
 
 def identifier(value: str) -> str | None:
-    """An identifier as compared: upper case letters and digits, "IMO" prefix dropped.
+    """An identifier as compared: upper case letters and digits, a kind label dropped.
 
     Shorter than 5 characters it is too likely to collide and is not compared."""
-    text = _IDENT_JUNK.sub("", anyascii(value or "").upper())
+    raw = anyascii(value or "").upper()
+    text = _IDENT_JUNK.sub("", _IDENT_LABEL.sub("", raw))
     if text.startswith("IMO") and text[3:].isdigit():
         text = text[3:]
     return text if len(text) >= 5 else None

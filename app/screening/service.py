@@ -68,6 +68,7 @@ class _Prepared:
     birth_date: str | None
     schema_ok: tuple[int, ...]
     keys: tuple[str, ...]
+    person: bool
 
 
 def prepare(query: PartyQuery) -> _Prepared:
@@ -78,7 +79,7 @@ def prepare(query: PartyQuery) -> _Prepared:
     birth = (query.birth_date or "").strip()[:10] or None
     return _Prepared(
         tokens, idents, normalize.country(query.country), birth, matcher.COMPATIBLE[schema],
-        tuple(sorted(keys)),
+        tuple(sorted(keys)), schema == "Person",
     )  # fmt: skip
 
 
