@@ -49,6 +49,7 @@ run: $(RUN_STAMP)
 lint: install
 	$(VENV)/bin/ruff check app tests bench scripts
 	$(VENV)/bin/ruff format --check app tests bench scripts
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff format app tests bench scripts

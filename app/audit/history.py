@@ -1,13 +1,12 @@
-"""Declaration history read from the risk domain's tables as one pandas frame (read only)."""
+"""Declaration history, read through the risk domain (``app.risk.outcomes``), as one pandas
+frame (read only)."""
 
 from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
 
 from app.audit import ml
-from app.extensions import db
 
 _EXTRA = (
     "declaration_id",
@@ -34,54 +33,9 @@ def item_frame(start: date | None = None, end: date | None = None) -> pd.DataFra
     (1 non-compliant, 0 compliant); NaN where nobody looked. A result recorded later (form,
     API) replaces the imported label, as it replaced the imported result.
     """
-    from app.risk.models import ControlResult, Declaration, DeclarationItem
+    from app.risk.outcomes import item_rows
 
-    d, i, c = Declaration, DeclarationItem, ControlResult
-    stmt = (
-        select(
-            d.number,
-            d.declaration_date,
-            d.office,
-            d.procedure,
-            d.import_type,
-            d.import_use,
-            d.payment_type,
-            d.transport_mode,
-            d.declarant_code,
-            d.importer_code,
-            d.seller_code,
-            d.courier_code,
-            i.hs_code,
-            i.departure_country,
-            i.origin_country,
-            i.tax_rate,
-            i.tax_type,
-            i.origin_indicator,
-            i.mass_kg,
-            i.value,
-            d.id,
-            d.importer_entity_id,
-            d.declarant_entity_id,
-            d.courier_entity_id,
-            d.ml_score,
-            d.is_random_selected,
-            c.is_inspected,
-            c.is_compliant,
-            c.fraud_type,
-            c.is_critical,
-            c.is_goods_seized,
-            i.label_fraud,
-            c.source,
-        )
-        .join(d, d.id == i.declaration_id)
-        .outerjoin(c, c.declaration_id == d.id)
-        .order_by(d.declaration_date, d.id, i.line_no)
-    )
-    if start is not None:
-        stmt = stmt.where(d.declaration_date >= start)
-    if end is not None:
-        stmt = stmt.where(d.declaration_date <= end)
-    rows = db.session.execute(stmt).all()
+    rows = item_rows(start, end)
     raw = pd.DataFrame(rows, columns=list(ml.COLUMNS) + list(_EXTRA))
     frame = ml.normalise_frame(raw)
     for col in _EXTRA:

@@ -10,7 +10,7 @@ import time
 from datetime import date
 
 import numpy as np
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from app.audit import ml
 from app.audit.models import RiskModel
@@ -260,25 +260,14 @@ def drift_report(model: RiskModel, as_of: date | None = None) -> dict:
     the evaluation date (today by the clock): declarations dated after it are left out and
     counted (``ignored_after``).
     """
-    from app.risk.models import ControlResult, Declaration
+    from app.risk import outcomes
 
     since = model.activated_dt or model.trained_dt
     as_of = as_of or now_utc().date()
-    live = (Declaration.ml_score.is_not(None), Declaration.assessed_dt >= since)
-    scores = [
-        s
-        for (s,) in db.session.execute(
-            select(Declaration.ml_score).where(*live, Declaration.declaration_date <= as_of)
-        )
-    ]
-    ignored = db.session.scalar(
-        select(func.count())
-        .select_from(Declaration)
-        .where(*live, Declaration.declaration_date > as_of)
-    )
+    scores, ignored = outcomes.live_scores(since, as_of)
     report = {
         "as_of": as_of,
-        "ignored_after": ignored or 0,
+        "ignored_after": ignored,
         "n_scored": len(scores),
         "psi": None,
         "live_deciles": [],
@@ -292,27 +281,16 @@ def drift_report(model: RiskModel, as_of: date | None = None) -> dict:
         live = np.clip(live, 1e-4, None)
         report["psi"] = float(np.sum((live - expected) * np.log(live / expected)))
         report["live_deciles"] = [float(x) for x in np.quantile(scores, np.linspace(0.1, 0.9, 9))]
-    threshold = db.session.scalar(_ml_threshold_stmt())
-    hit = case((ControlResult.is_compliant.is_(False), 1), else_=0)
-    base = (
-        select(func.count(), func.sum(hit))
-        .select_from(Declaration)
-        .join(ControlResult, ControlResult.declaration_id == Declaration.id)
-        .where(
-            ControlResult.is_inspected.is_(True),
-            Declaration.assessed_dt >= since,
-            Declaration.declaration_date <= as_of,
-        )
-    )
+    threshold = outcomes.ml_threshold()
     if threshold is not None:
-        n, hits = db.session.execute(base.where(Declaration.ml_score >= threshold)).one()
+        n, hits = outcomes.inspected_hits(since, as_of, min_score=threshold)
         report["ml_selected"] = {
             "threshold": threshold,
-            "inspected": n or 0,
-            "hit_rate": (hits or 0) / n if n else None,
+            "inspected": n,
+            "hit_rate": hits / n if n else None,
         }
-    n, hits = db.session.execute(base.where(Declaration.is_random_selected.is_(True))).one()
-    report["random_selected"] = {"inspected": n or 0, "hit_rate": (hits or 0) / n if n else None}
+    n, hits = outcomes.inspected_hits(since, as_of, random_only=True)
+    report["random_selected"] = {"inspected": n, "hit_rate": hits / n if n else None}
     report["status"] = (
         "drift"
         if report["psi"] is not None and report["psi"] > 0.25
@@ -323,12 +301,6 @@ def drift_report(model: RiskModel, as_of: date | None = None) -> dict:
         else "too few scores"
     )
     return report
-
-
-def _ml_threshold_stmt():
-    from app.risk.models import EngineState
-
-    return select(EngineState.ml_threshold).limit(1)
 
 
 def plan_inspections(scores: dict, capacity: int, exploration_share: float, seed: str = "") -> dict:

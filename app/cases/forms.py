@@ -70,10 +70,8 @@ class PartySubForm(Form):
 
 
 def entity_type_choices():
-    try:
-        from app.intel.models import ENTITY_TYPES
-    except ImportError:  # the registry is not installed: only existing ids can be picked
-        return [("", "—")]
+    from app.intel.entity_types import ENTITY_TYPES
+
     return _opts(ENTITY_TYPES)
 
 

@@ -229,8 +229,8 @@ def trail_archive(before, archive, reason):
     The database administrator then deletes those rows offline; `tollgate trail verify`
     accepts a trail that starts right after the signed point, and no other cut.
     """
-    from app.ops.retention import archive_trail
     from app.security import checkpoints
+    from app.security.trail_archive import archive_trail
 
     try:
         result = archive_trail(
