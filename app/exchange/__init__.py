@@ -6,6 +6,8 @@ exports."""
 
 
 def init_app(app):
-    from app.exchange import cli
+    from app.exchange import api, cli, views
 
     app.cli.add_command(cli.intel_group)
+    app.register_blueprint(views.bp)
+    api.init_app(app)

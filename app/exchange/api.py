@@ -1,0 +1,79 @@
+"""``/api/v1/exchange``: FtM export of entities (a chart) or of an entity's neighbourhood,
+STIX 2.1 export of a report and import of a STIX bundle (resolution candidates)."""
+
+from flask import Blueprint, g
+
+from app.core.api import json_body, require_scope
+from app.core.errors import ValidationError
+from app.core.openapi import ERROR_RESPONSES, add_paths
+from app.core.params import id_list, id_value
+from app.exchange import ftm_export
+from app.exchange.views import _ftm
+from app.extensions import csrf
+
+bp = Blueprint("exchange_api", __name__, url_prefix="/api/v1/exchange")
+csrf.exempt(bp)
+
+
+@bp.post("/ftm")
+@require_scope("entities:read")
+def ftm_export_api():
+    body = json_body()
+    entity_id = id_value(body.get("entity_id"), "entity_id", strict=True)
+    ids = id_list(body.get("entity_ids") or [], "entity_ids", strict=True)
+    justification = body.get("justification")
+    if (entity_id is None) == (not ids):
+        raise ValidationError({"entity_id": "send entity_id (a neighbourhood) or entity_ids"})
+    if entity_id is not None:
+        out = ftm_export.export_neighbourhood(entity_id, actor=g.actor, justification=justification)
+    else:
+        out = ftm_export.export(ids, actor=g.actor, justification=justification, what="api")
+    return _ftm(out, "tollgate.ftm.jsonl")
+
+
+SCHEMAS = {
+    "FtmExportInput": {
+        "type": "object",
+        "required": ["justification"],
+        "properties": {
+            "entity_id": {
+                "type": "integer",
+                "description": "export this entity and its visible neighbourhood",
+            },
+            "entity_ids": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "export these entities (a chart) and the links among them",
+            },
+            "justification": {"type": "string", "description": "why the records leave"},
+        },
+    },
+}
+
+OPENAPI = {
+    "/api/v1/exchange/ftm": {
+        "post": {
+            "summary": "Export entities and links as FollowTheMoney JSON lines (what the "
+            "client may see only; trailed with the justification)",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/FtmExportInput"}}
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "One FtM entity per line (handling_code and grade as "
+                    "top-level keys); X-Tollgate-Left-Out names types with no FtM schema",
+                    "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                },
+                **ERROR_RESPONSES,
+            },
+        }
+    },
+}
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+    add_paths(app, OPENAPI, SCHEMAS)
