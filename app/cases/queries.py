@@ -37,7 +37,19 @@ FILTER_NAMES = (
     "sort",
     "order",
     "merged",
+    # the drill-downs of the statistics page (app/cases/stats.py): each figure's cases
+    "place_is",
+    "decision",
+    "audit_type",
+    "debt",
 )
+
+#: ``decision=``: a decision taken, or an offence case still awaiting one
+DECISION_FILTERS = {
+    "offence_decision": "Offence decision",
+    "criminal_report": "Criminal report",
+    "pending": "Awaiting a decision",
+}
 
 
 def _escape_like(text: str) -> str:
@@ -70,7 +82,9 @@ def case_query(actor: Actor, args, *, kind=None):
             stmt = stmt.where(Case.assignee_id.is_(None))
         elif (assignee_id := id_value(args["assignee"], "assignee", strict=True)) is not None:
             stmt = stmt.where(Case.assignee_id == assignee_id)
-    if args.get("area"):
+    if args.get("area") == "-":  # a statistics bar of seizures with no goods recorded
+        stmt = stmt.where(Case.commodity_area.is_(None))
+    elif args.get("area"):
         stmt = stmt.where(
             Case.commodity_area == fields.choice(args["area"], "area", catalog.COMMODITY_AREAS)
         )
@@ -87,6 +101,7 @@ def case_query(actor: Actor, args, *, kind=None):
         stmt = stmt.where(Case.event_dt < fields.parse_datetime(add_days(until, 1), "until"))
     if since and until and until < since:
         raise ValidationError({"until": "must not be before 'since'"})
+    stmt = _figure_filters(stmt, args)
     if not args.get("merged"):
         stmt = stmt.where(Case.merged_into_id.is_(None))
     if q := fields.text(args.get("q"), "q", max_len=200):
@@ -106,6 +121,30 @@ def case_query(actor: Actor, args, *, kind=None):
         stmt = stmt.order_by(column.asc(), Case.id.asc())
     else:
         stmt = stmt.order_by(column.desc(), Case.id.desc())
+    return stmt
+
+
+def _figure_filters(stmt, args):
+    """The filters a statistics figure links with, so its list holds exactly its cases."""
+    if args.get("place_is"):
+        place = fields.text(args["place_is"], "place_is", max_len=120)
+        stmt = stmt.where(Case.place.is_(None) if place == "-" else Case.place == place)
+    if decision := args.get("decision"):
+        decision = fields.choice(decision, "decision", DECISION_FILTERS)
+        if decision == "pending":
+            stmt = stmt.where(Case.kind == "offence", Case.decision_type.is_(None))
+        else:
+            stmt = stmt.where(Case.decision_type == decision)
+    if args.get("audit_type"):
+        audit_type = args["audit_type"]
+        if audit_type == "-":
+            stmt = stmt.where(Case.audit_type.is_(None))
+        else:
+            stmt = stmt.where(
+                Case.audit_type == fields.choice(audit_type, "audit_type", catalog.AUDIT_TYPES)
+            )
+    if args.get("debt"):
+        stmt = stmt.where(Case.assessed_debt > 0)
     return stmt
 
 

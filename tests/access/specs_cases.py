@@ -190,6 +190,11 @@ ROUTES = [
         body=lambda w: {"done": "0"},
     ),
     Route("cases.statistics", perm="case.stats"),
+    Route(
+        "cases.export_statistics",
+        perm="case.stats",
+        body=lambda w: {"justification": "matrix test"},
+    ),
     Route("cases.import_upload", perm="case.create"),
     Route("cases.import_run", perm="case.create"),
     Route("cases_api.list_cases", scope="cases:read"),

@@ -244,11 +244,18 @@ ROUTES = {
     "audit.model_rollback": [quiet(_MODEL)],
     # --- cases ------------------------------------------------------------------------------
     "cases.index": [get(), get(query=lambda w: {"q": WORD})],
-    "cases.seizures": [get(), get(query=lambda w: {"q": WORD})],
+    "cases.seizures": [
+        get(),
+        get(query=lambda w: {"q": WORD}),
+        # the statistics drill-downs: a figure's filters select only what the reader may open
+        get(query=lambda w: {"area": "tobacco", "place_is": "BCP Merdare"}),
+        get(query=lambda w: {"decision": "pending"}),
+    ],
     "cases.seizure_map": [get(), get(query=lambda w: {"q": WORD})],
     "cases.offences": [get()],
     "cases.audits": [get()],
     "cases.statistics": [get()],
+    "cases.export_statistics": [post(data=lambda w: {"justification": "sweep"})],
     "cases.export": [post(data=lambda w: {"justification": "sweep"})],
     "cases.new_seizure": [get()],
     "cases.new_case": [get(lambda w: {"kind": "offence"})],
