@@ -96,7 +96,7 @@ FIELDS: dict[str, FieldDef] = {
         ),
         FieldDef(
             "party_on_list",
-            "a party is on the screening list",
+            "screening lists a party matched",
             "declaration",
             "names",
             derived=True,

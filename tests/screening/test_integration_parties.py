@@ -88,3 +88,20 @@ def test_the_api_names_an_unknown_party_key_in_a_batch(db, client, make):
     assert resp.status_code == 422
     assert any("parties[0].nickname" in key for key in resp.json["error"]["fields"]), resp.json
     assert db.session.scalar(select(func.count(Declaration.id))) == 0
+
+
+def test_a_batch_stores_each_declarations_parties(db, client, make):
+    _, token = make.api_client(["declarations:write"])
+    batch = [body("DP-B1", parties=PARTIES[:1]), body("DP-B2"), body("DP-B3", parties=PARTIES)]
+    resp = _post(client, token, {"declarations": batch})
+    assert resp.status_code == 201, resp.json
+    db.session.rollback()
+    stored = {
+        d.number: [p.name for p in d.named_parties]
+        for d in db.session.scalars(select(Declaration))
+    }
+    assert stored == {
+        "DP-B1": [PARTIES[0]["name"]],
+        "DP-B2": [],
+        "DP-B3": [PARTIES[0]["name"], PARTIES[1]["name"]],
+    }
