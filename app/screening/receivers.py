@@ -89,7 +89,10 @@ def _registry_party(code: str, entity_id: int | None):
             entity = canonical(entity) if entity is not None else None
         else:
             entity = find_by_identifier("trader_code", code)
-        found = (entity.id, entity_party(entity)) if entity is not None else (None, None)
+        # A code-C entity's name must not reach a declaration's assessment or hits (read by
+        # anyone who may open the declaration): only entities open to all are screened here.
+        usable = entity is not None and entity.handling_code != "C"
+        found = (entity.id, entity_party(entity)) if usable else (None, None)
     _registry_cache[code] = (*found, now)
     if len(_registry_cache) > REGISTRY_CACHE_SIZE:
         _registry_cache.popitem(last=False)

@@ -223,3 +223,26 @@ def test_the_demo_seeds_a_list_a_desk_and_a_red_declaration(db, runner):
     desk = db.session.scalar(select(User).where(User.username == demo.DESK_USER[0]))
     alert = db.session.scalar(select(Alert).where(Alert.subject_id == decl.id))
     assert desk.id in {r.user_id for r in alert.recipients}
+
+
+def test_a_restricted_registry_entity_is_not_screened_into_a_declaration(db, listed, make):
+    """Seam rule: the party fallback reads only code-P entities, so a code-C entity's name
+    never reaches a declaration's assessment or hits."""
+    from app.intel import service as intel
+
+    unit = make.unit()
+    officer = make.actor(make.user(roles=["intelligence_officer"], unit=unit))
+    intel.create_entity(
+        "organisation",
+        "Acme Dual-Use Trading F.Z.E.",
+        actor=officer,
+        identifiers={"trader_code": "IMP-SECRET"},
+        handling_code="C",
+        unit_id=unit.id,
+    )
+    db.session.commit()
+    on_list_profile()
+    decl = submit(body(importer="IMP-SECRET"))
+    assert decl.channel == "green"
+    assert decl.assessment["screening"] == {"parties": 0, "matches": [], "cleared": []}
+    assert "Acme" not in str(decl.assessment)
