@@ -15,11 +15,18 @@ from app.core.registry import (
 
 
 def _search_documents(ids):
+    from sqlalchemy.orm import selectinload
+
     from app.cases.models import Case
     from app.extensions import db
     from app.search.registry import SearchDoc
 
-    stmt = select(Case).where(Case.merged_into_id.is_(None))
+    # items and parties in two queries per batch, not two per case (a rebuild reads them all)
+    stmt = (
+        select(Case)
+        .where(Case.merged_into_id.is_(None))
+        .options(selectinload(Case.items), selectinload(Case.parties))
+    )
     if ids is not None:
         stmt = stmt.where(Case.id.in_(list(ids)))
     for case in db.session.scalars(stmt.execution_options(yield_per=500)):
@@ -91,16 +98,18 @@ def init_app(app):
         demo,
         import_views,
         models,
+        receivers,
         views,
         views_actions,
         views_file,
         views_stats,
     )
-    from app.intel import models as _registry_models  # noqa: F401
+    from app.intel import entity_types as _registry_models  # noqa: F401
     from app.search.registry import SearchSource, add_search_source
 
     app.register_blueprint(views.bp)
     api.init_app(app)
+    receivers.connect()  # seizure cases from control results (app.core.signals)
     add_nav_item(
         app,
         NavItem(

@@ -78,13 +78,15 @@ _whoosh_indexes: dict[str, object] = {}
 
 def _whoosh_schema():
     from whoosh.analysis import StandardAnalyzer
-    from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, TEXT, Schema
+    from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
     analyzer = StandardAnalyzer(stoplist=None, minsize=1)
     return Schema(
         key=ID(unique=True, stored=True, sortable=True),
         record_type=ID(stored=True),
-        record_id=NUMERIC(stored=True, bits=64),
+        #: stored only: never searched (the key column finds hits), and its eight numeric
+        #: terms per document made a tenth of the rebuild's postings
+        record_id=STORED(),
         title=TEXT(analyzer=analyzer, field_boost=2.0),
         names=TEXT(analyzer=analyzer, field_boost=2.0),
         #: identifiers and other words with digits: matched exactly or by prefix, kept out of
@@ -202,7 +204,7 @@ class WhooshBackend(SearchBackend):
         if held is not None:
             held[1].close()
         searcher = ix.searcher()  # first use in this thread, or the index changed since
-        vocabulary = _WhooshVocabulary(searcher.reader())
+        vocabulary = _WhooshVocabulary(self.directory, searcher.reader())
         cache[self.directory] = (ix, searcher, vocabulary)
         return searcher, vocabulary
 
@@ -221,11 +223,7 @@ class WhooshBackend(SearchBackend):
 
         options = [Term("title", tok), Term("names", tok, boost=1.5), Term("body", tok)]
         for word in vocabulary.close(tok):
-            options += [
-                Term(name, word, boost=0.8 * boost)
-                for name, boost in _FIELD_BOOST
-                if name in vocabulary.fields[word]
-            ]
+            options += [Term(name, word, boost=0.8 * boost) for name, boost in _FIELD_BOOST]
         if len(tok) >= 4:
             options.append(Prefix("names", tok, boost=0.7))
         return Or(options)
@@ -249,18 +247,27 @@ class WhooshBackend(SearchBackend):
         return query
 
     def query(self, query, *, types, date_from=None, date_to=None, limit=2000):
-        from whoosh.query import And, DateRange, Or, Term
+        from whoosh.query import And, ConstantScoreQuery, DateRange, Or, Term
 
         parsed = parse_query(query)
         if not parsed or not types:
             return []
-        filters = [Or([Term("record_type", t) for t in types])]
-        if date_from or date_to:
-            filters.append(DateRange("date", _naive_utc(date_from), _naive_utc(date_to)))
         searcher, vocabulary = self._searcher()
-        hits = searcher.search(
-            self._build_query(vocabulary, parsed), limit=limit, filter=And(filters)
-        )
+        # Types and dates are conditions of the query, not a Whoosh filter: a filter lists
+        # every document of the allowed types on each search (all of them, usually),
+        # while the intersection skips from one match of the words to the next.
+        parts = [self._build_query(vocabulary, parsed)]
+        indexed = {
+            raw.decode() if isinstance(raw, bytes) else raw
+            for raw in searcher.reader().lexicon("record_type")
+        }
+        if not indexed <= set(types):  # no condition when every indexed type is allowed
+            kinds = [Term("record_type", t) for t in types]
+            parts.append(ConstantScoreQuery(Or(kinds) if len(kinds) > 1 else kinds[0], 0.0))
+        if date_from or date_to:
+            dates = DateRange("date", _naive_utc(date_from), _naive_utc(date_to))
+            parts.append(ConstantScoreQuery(dates, 0.0))
+        hits = searcher.search(And(parts) if len(parts) > 1 else parts[0], limit=limit)
         reader = searcher.reader()
         if reader.has_column("key"):
             # the key column avoids unpickling stored fields for up to ``limit`` hits
@@ -276,38 +283,51 @@ class WhooshBackend(SearchBackend):
 _FIELD_BOOST = (("title", 1.0), ("names", 1.5), ("body", 1.0))
 
 
+#: typo vocabulary of each index segment (immutable, so read once per process)
+_segment_vocabularies: dict[tuple[str, str], dict[str, list[str]]] = {}
+
+
+def _segment_vocabulary(directory: str, reader) -> dict[str, list[str]]:
+    """Words (no digits) of titles, names and bodies in one segment, by first letter and
+    by second letter (keys ``"1x"``, ``"2x"``)."""
+    segment = reader.segment()
+    if segment is None:  # an empty index
+        return {}
+    key = (directory, segment.segment_id())
+    held = _segment_vocabularies.get(key)
+    if held is None:
+        words = set()
+        for name, _boost in _FIELD_BOOST:
+            for raw in reader.lexicon(name):
+                word = raw.decode() if isinstance(raw, bytes) else raw
+                if len(word) >= 3 and word[0].isalpha() and not has_digit(word):
+                    words.add(word)
+        held = {}
+        for word in words:
+            held.setdefault("1" + word[0], []).append(word)
+            held.setdefault("2" + word[1], []).append(word)
+        with _whoosh_lock:
+            _segment_vocabularies[key] = held
+    return held
+
+
 class _WhooshVocabulary:
-    """The words (no digits) of titles, names and bodies in one index reader, by first
-    letter: a query word's typo variants are looked up here (rapidfuzz, C speed)."""
+    """The typo vocabulary of an index reader: a query word's variants are looked up
+    in its segments' words sharing its first or its second letter ("sigarettes" finds
+    "cigarettes"), with rapidfuzz at C speed."""
 
-    def __init__(self, reader):
+    def __init__(self, directory: str, reader):
+        self.directory = directory
         self.reader = reader
-        self._by_letter: dict[str, list[str]] | None = None
-        self.fields: dict[str, set[str]] = {}
-
-    def _load(self) -> dict[str, list[str]]:
-        if self._by_letter is None:
-            fields: dict[str, set[str]] = {}
-            for name, _boost in _FIELD_BOOST:
-                for raw in self.reader.lexicon(name):
-                    word = raw.decode() if isinstance(raw, bytes) else raw
-                    if len(word) >= 3 and not has_digit(word):
-                        fields.setdefault(word, set()).add(name)
-            by_letter: dict[str, list[str]] = {}
-            for word in fields:
-                by_letter.setdefault(word[0], []).append(word)
-                by_letter.setdefault("2" + word[1], []).append(word)
-            self.fields, self._by_letter = fields, by_letter
-        return self._by_letter
 
     def close(self, token: str) -> list[str]:
-        """Typo variants sharing the first or the second letter ("sigarettes" finds
-        "cigarettes"): the two buckets keep the candidates few."""
         if not max_edits(token):
             return []
-        by_letter = self._load()
-        found = close_words(token, by_letter.get(token[0], ()))
-        found += close_words(token, by_letter.get("2" + token[1], ()))
+        found: list[str] = []
+        for leaf, _offset in self.reader.leaf_readers():
+            buckets = _segment_vocabulary(self.directory, leaf)
+            found += close_words(token, buckets.get("1" + token[0], ()))
+            found += close_words(token, buckets.get("2" + token[1], ()))
         return list(dict.fromkeys(found))[:50]
 
 
