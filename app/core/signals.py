@@ -42,3 +42,7 @@ case_assigned = _signals.signal("case-assigned")
 #: An entity was registered (``app.intel.service.create_entity``, after its flush).
 #: kwargs: entity, actor
 entity_created = _signals.signal("entity-created")
+#: A record's personal data was anonymised or the record deleted by a retention review
+#: (``app.ops.retention.decide``), so other domains forget what they copied of it.
+#: kwargs: record_type, record_id (str), decision ("anonymise" or "delete"), actor
+record_forgotten = _signals.signal("record-forgotten")

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.core import signals
 from app.core.errors import ValidationError
 from app.core.retention import (  # noqa: F401  (the extension point, re-exported)
     Overdue,
@@ -134,6 +135,14 @@ def decide(
     else:
         source.delete(item.record_id, actor)
         item.status = "deleted"
+    if decision != "keep":
+        signals.record_forgotten.send(
+            None,
+            record_type=item.record_type,
+            record_id=item.record_id,
+            decision=decision,
+            actor=actor,
+        )
     item.decision = decision
     item.reason = reason.strip()
     item.decided_dt = now

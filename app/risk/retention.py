@@ -1,6 +1,7 @@
 """Retention review of declarations (app.core.retention): from the declaration date.
 Anonymise removes the trader codes and their registry links (through the intelligence
-service); items, channel and control results stay (profile statistics, ML training).
+service) and the named parties (and their names in the stored screening); items, channel
+and control results stay (profile statistics, ML training).
 Sources write no trail rows: ``ops.retention.decide`` does."""
 
 from collections.abc import Iterable
@@ -54,6 +55,12 @@ def _declaration_anonymise(record_id: str, actor) -> None:
     for role in _TRADERS:
         setattr(decl, f"{role}_code", None)
         setattr(decl, f"{role}_entity_id", None)
+    # the named parties (persons and companies, issue 20) and what the screening kept of them
+    decl.named_parties = []
+    screening = (decl.assessment or {}).get("screening")
+    if screening:
+        matches = [{**m, "party": None} for m in screening.get("matches") or ()]
+        decl.assessment = {**decl.assessment, "screening": {**screening, "matches": matches}}
     forget_mentions("declaration", decl.id)
     reindex("declaration", decl.id)
 

@@ -80,15 +80,11 @@ def _registry_party(code: str, entity_id: int | None):
     ttl = 0.0 if current_app.testing else REGISTRY_TTL
     if cached is not None and now - cached[2] < ttl and entity_id in (None, cached[0]):
         return cached[0], cached[1]
-    from app.intel.models import Entity
-    from app.intel.service import canonical, find_by_identifier
+    from app.intel.service import find_by_identifier
 
+    # Through the registry's service (its indexed look-up, merges followed), not its tables.
     with db.session.no_autoflush:
-        if entity_id is not None:
-            entity = db.session.get(Entity, entity_id)
-            entity = canonical(entity) if entity is not None else None
-        else:
-            entity = find_by_identifier("trader_code", code)
+        entity = find_by_identifier("trader_code", code)
         # A code-C entity's name must not reach a declaration's assessment or hits (read by
         # anyone who may open the declaration): only entities open to all are screened here.
         usable = entity is not None and entity.handling_code != "C"
@@ -228,11 +224,31 @@ def on_entity_created(sender, entity=None, **_):
         log.exception("screening the new entity %s failed", getattr(entity, "id", None))
 
 
+def on_record_forgotten(sender, record_type=None, record_id=None, decision=None, **_):
+    """A retention review anonymised or deleted a declaration or an entity: its hits forget
+    the party's data (anonymise) or go with it (delete; their judgements too)."""
+    from sqlalchemy import delete, select, update
+
+    from app.screening.hits import ScreeningHit
+    from app.screening.judgements import ScreeningJudgement
+
+    if record_type not in ("declaration", "entity") or not str(record_id or "").isdigit():
+        return
+    subject = (ScreeningHit.subject_type == record_type, ScreeningHit.subject_id == int(record_id))
+    if decision == "delete":
+        ids = select(ScreeningHit.id).where(*subject)
+        db.session.execute(delete(ScreeningJudgement).where(ScreeningJudgement.hit_id.in_(ids)))
+        db.session.execute(delete(ScreeningHit).where(*subject))
+    else:
+        forgotten = party_data(None)
+        db.session.execute(update(ScreeningHit).where(*subject).values(party=forgotten))
+
+
 def connect() -> None:
     """Register the party screener and the signal receivers (``app.screening.init_app``)."""
     from app.risk import providers
 
     providers.register_party_screener(screen_declaration)
     signals.declaration_assessed.connect(on_declaration_assessed, weak=False)
-    if hasattr(signals, "entity_created"):
-        signals.entity_created.connect(on_entity_created, weak=False)
+    signals.entity_created.connect(on_entity_created, weak=False)
+    signals.record_forgotten.connect(on_record_forgotten, weak=False)

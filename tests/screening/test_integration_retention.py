@@ -1,0 +1,44 @@
+"""Retention (issue 17) meets the named parties (issue 20): anonymising a declaration by a
+retention review removes its named parties, their names in the stored screening, and the
+party's data in its screening hits."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.core.time import now_utc
+from app.ops import retention
+from app.ops.models import ReviewItem
+from app.risk import engine as engine_mod
+from app.screening.hits import ScreeningHit
+from tests.risk.factories import body, no_random, submit
+from tests.screening.factories import company, load_ftm
+
+
+def test_anonymising_a_declaration_forgets_its_named_parties_and_their_screening(
+    app, db, make, monkeypatch
+):
+    engine_mod.reset_cache()
+    load_ftm([company("NK-stroy", "ООО Стройтехимпорт", country="ru")], name="Test sanctions")
+    no_random()
+    old = (now_utc() - timedelta(days=41)).date().isoformat()
+    party = {"role": "importer", "name": "Stroytekhimport LLC", "kind": "company"}
+    decl = submit(body("RET-P1", date=old, parties=[party]))
+    assert decl.assessment["screening"]["matches"][0]["party"]["name"] == "Stroytekhimport LLC"
+    db.session.commit()
+    monkeypatch.setitem(app.config, "TOLLGATE_RETENTION_DECLARATION_DAYS", 30)
+    retention.queue_overdue()
+    item = db.session.scalar(
+        select(ReviewItem).where(
+            ReviewItem.record_type == "declaration", ReviewItem.record_id == str(decl.id)
+        )
+    )
+    reviewer = make.actor(make.user(roles=["administrator"]))
+    retention.decide(item, "anonymise", "Period over", actor=reviewer)
+    db.session.commit()
+    db.session.expire_all()
+    assert decl.named_parties == []
+    assert "Stroytekhimport" not in str(decl.assessment)
+    assert decl.assessment["screening"]["matches"][0]["entry_id"] == "NK-stroy"  # statistics
+    [hit] = db.session.scalars(select(ScreeningHit)).all()
+    assert hit.party["name"] is None and hit.entry_id == "NK-stroy"
