@@ -247,6 +247,14 @@ SCHEMAS = {
             },
             "profiles": {"type": "array", "items": {"type": "object"}},
             "ml_score": {"type": ["number", "null"]},
+            "screening": {
+                "type": ["object", "null"],
+                "description": "The declaration's parties screened against the active "
+                "sanctions and watch lists (null: no list active): parties (how many), "
+                "matches (role, party, list, list_version, entry_id, entry, score, threshold, "
+                "reasons; an entry of a confidential list is not named to a reader without "
+                "screening.confidential), cleared (judged false positives left out)",
+            },
             "trader_rating": {"type": ["number", "null"]},
             "random_selected": {"type": "boolean"},
             "random": {"type": "object"},
