@@ -10,10 +10,8 @@ from app.security.access import Actor
 
 
 def _cases():
-    try:
-        from app.cases import service as cases_service
-    except ImportError:  # pragma: no cover - only while the cases domain is absent
-        raise ValidationError({"case": "case management is not available"}) from None
+    from app.cases import service as cases_service
+
     return cases_service
 
 

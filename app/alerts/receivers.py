@@ -211,6 +211,36 @@ def on_case_assigned(case, assignee, actor=None, **_):
     )
 
 
+@_guarded
+def on_network_edge_grew(source, target, before, after, article_id=None, actor=None, **_):
+    """An edge of the news network appeared or grew: the owners of term watches naming either
+    end (its canonical term, as a whole phrase) hear of it, pointed at the newest article."""
+    if article_id is None:
+        return
+    ends = {node: node.partition(":")[2].replace("_", " ").lower() for node in (source, target)}
+    pair = f"{ends[source]} – {ends[target]}"
+    for watch, owner in watches.runnable(watches.active_term_watches()):
+        term = " ".join((watch.term or "").lower().split())
+        if not term or not any(
+            re.search(rf"(?<!\w){re.escape(term)}(?!\w)", end) for end in ends.values()
+        ):
+            continue
+        grew = "appeared" if not before else f"grew from {before} to {after} articles"
+        routing.raise_alert(
+            source_kind="term",
+            source_id=watch.id,
+            source_label=watch.term,
+            subject_type="article",
+            subject_id=article_id,
+            subject_label=f"article #{article_id}",
+            title=f"Watched term “{watch.term}”: news tie {pair} {grew}",
+            reasons=[f"the news network's tie {pair} {grew} ({after} articles this period)"],
+            severity=watch.severity,
+            recipients=watches.watch_recipients(watch, owner),
+            actor=actor,
+        )
+
+
 def on_search_index_requested(sender, record_type=None, record_id=None, **_):
     """Note what changed, for saved searches; cheap, and only while any saved search exists."""
     from app.alerts.models import ChangedRecord, SavedSearch
@@ -234,3 +264,4 @@ def connect() -> None:
     signals.task_assigned.connect(on_task_assigned)
     signals.case_assigned.connect(on_case_assigned)
     signals.search_index_requested.connect(on_search_index_requested)
+    signals.network_edge_grew.connect(on_network_edge_grew)

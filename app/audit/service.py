@@ -9,7 +9,6 @@ from sqlalchemy import and_, func, or_, select, true, update
 
 from app.audit.models import BANDS, TRADER_ROLES, AuditSettings, RiskModel, TraderRating
 from app.core.errors import ValidationError
-from app.core.signals import ratings_recomputed
 from app.core.time import now_utc
 from app.extensions import db
 from app.jobs.testing import crash_point
@@ -404,7 +403,6 @@ def compute_ratings(*, actor: Actor, as_of: date | None = None, roles=None) -> d
         db.session.flush()
         crash_point("audit.ratings.role", role=role, changed=len(new_rows))
     db.session.flush()
-    ratings_recomputed.send(None, model_version=version, count=summary["changed"])
     return summary
 
 

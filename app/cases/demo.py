@@ -150,10 +150,8 @@ DEMO_PREFIX = "demo:"
 def _entities(actor, rng):
     """A small pool of persons, companies and vehicles from the registry for the parties
     (registered in one batch: app.intel.bulk)."""
-    try:
-        from app.intel.bulk import EntityBatch
-    except ImportError:  # pragma: no cover
-        return []
+    from app.intel.bulk import EntityBatch
+
     batch = EntityBatch(actor)
     pool = []
     for i in range(24):

@@ -305,7 +305,6 @@ def open_case(
     )
     db.session.flush()
     trail.record(actor, "create", "case", case.id, details={"reference": case.reference})
-    signals.case_opened.send(None, case=case, actor=actor)
     _request_index(case)
     return case
 

@@ -13,29 +13,28 @@ _signals = Namespace()
 declaration_assessed = _signals.signal("declaration-assessed")
 #: A sensitive risk profile fired. kwargs: declaration, profile, matched (list of str), actor
 sensitive_profile_hit = _signals.signal("sensitive-profile-hit")
-#: A control result was recorded. kwargs: declaration, result, actor
+#: A control result was recorded (first or corrected). kwargs: declaration, result,
+#: seizure_changed (a correction changed the seizure finding of a result with a seizure case),
+#: reason, unit_ids (the office's unit, then the recorder's), actor
 control_result_recorded = _signals.signal("control-result-recorded")
-#: A control result found goods to seize. kwargs: declaration, result, actor
+#: A control result found goods to seize and has no seizure case yet. kwargs: declaration,
+#: result, declaration_ref (what the case is prefilled from), unit_ids, actor. A receiver
+#: that opens the case returns its id (the risk domain keeps it on the result).
 control_result_seizure = _signals.signal("control-result-seizure")
 #: An entity was mentioned by a record. kwargs: entity_id, record_type, record_id, role, actor
 entity_mentioned = _signals.signal("entity-mentioned")
 #: A link between two entities was created. kwargs: link, actor
 link_created = _signals.signal("link-created")
-#: A case was opened. kwargs: case, actor
-case_opened = _signals.signal("case-opened")
 #: A task was assigned. kwargs: task, assignee, actor
 task_assigned = _signals.signal("task-assigned")
-#: An intelligence report was created. kwargs: report, actor
-report_created = _signals.signal("report-created")
 #: A news article was stored. kwargs: article, actor
 article_stored = _signals.signal("article-stored")
 #: A record should be (re)indexed for search. kwargs: record_type, record_id
 search_index_requested = _signals.signal("search-index-requested")
-#: Trader ratings were recomputed. kwargs: model_version, count
-ratings_recomputed = _signals.signal("ratings-recomputed")
 #: An edge of the news dependency network appeared or grew sharply between two periods.
 #: kwargs: source, target ("category:canonical"), before, after (article counts),
-#: period (date, date) of the newer period, actor
+#: period (date, date) of the newer period, article_id (the newest article behind the edge,
+#: or None), actor
 network_edge_grew = _signals.signal("network-edge-grew")
 #: A case was assigned to someone (not a task: the case itself). kwargs: case, assignee, actor
 case_assigned = _signals.signal("case-assigned")

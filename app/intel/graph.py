@@ -347,17 +347,13 @@ def export(entity_ids, fmt: str, *, actor: Actor, justification: str) -> tuple[b
 
 
 def _case_service():
-    try:
-        from app.cases import service as cases
-    except ImportError:  # the cases domain is optional for the registry
-        return None
-    return cases if hasattr(cases, "get_case") else None
+    from app.cases import service as cases
+
+    return cases
 
 
 def _check_case(case_id, actor: Actor, action="view"):
     cases = _case_service()
-    if cases is None:
-        raise ValidationError({"case_id": "cases are not available in this installation"})
     try:
         return cases.get_case(int(case_id), actor=actor, action=action)
     except NotFound:
@@ -399,13 +395,11 @@ def save_chart(case_id, title, entity_ids, *, actor: Actor, positions=None) -> S
     )
     db.session.add(chart)
     db.session.flush()
-    cases = _case_service()
-    if hasattr(cases, "add_journal_entry"):
-        cases.add_journal_entry(
-            case.id,
-            f"Link chart saved: {chart.title} ({graph.number_of_nodes()} entities).",
-            actor=actor,
-        )
+    _case_service().add_journal_entry(
+        case.id,
+        f"Link chart saved: {chart.title} ({graph.number_of_nodes()} entities).",
+        actor=actor,
+    )
     trail.record(actor, "update", "case", case.id, details={"chart": chart.id})
     return chart
 
@@ -416,10 +410,7 @@ def load_chart(chart_id: int, *, actor: Actor) -> dict:
     chart = db.session.get(SavedChart, chart_id)
     if chart is None:
         raise NotFound()
-    cases = _case_service()
-    if cases is None:
-        raise NotFound()
-    cases.get_case(chart.case_id, actor=actor)
+    _case_service().get_case(chart.case_id, actor=actor)
     graph = _chart_graph(actor, chart.elements.get("nodes", []))
     wanted_links = set(chart.elements.get("links", []))
     entities = (

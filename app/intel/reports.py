@@ -4,7 +4,6 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from app.core import signals
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
@@ -118,7 +117,6 @@ def create_report(
         except ValidationError as exc:
             raise ValidationError({f"links[{i}].{k}": v for k, v in exc.fields.items()}) from None
     service.request_index("report", report.id)
-    signals.report_created.send(None, report=report, actor=actor)
     return report
 
 

@@ -1,7 +1,6 @@
 """Control results: what the inspection found, fed back into profile statistics and cases."""
 
 import logging
-from dataclasses import replace
 
 from flask import current_app
 from sqlalchemy import select
@@ -192,12 +191,29 @@ def record_control_result(
     result.recorded_dt = now_utc()
     result.recorded_by_id = actor.user_id
     db.session.flush()
-    signals.control_result_recorded.send(None, declaration=decl, result=result, actor=actor)
+    # The cases domain answers both signals (app/cases/receivers.py): it opens the seizure case
+    # (returning its id) and notes a correction of the finding on it.
+    units = _units(decl, actor)
+    had_case = result.seizure_case_id is not None
     if result.is_goods_seized and result.seizure_case_id is None:
-        result.seizure_case_id = _open_seizure(decl, result, actor)
-        signals.control_result_seizure.send(None, declaration=decl, result=result, actor=actor)
-    elif result.seizure_case_id is not None and was_seized != result.is_goods_seized:
-        _note_on_case(decl, result, reason, actor)
+        replies = signals.control_result_seizure.send(
+            None,
+            declaration=decl,
+            result=result,
+            declaration_ref=declaration_ref(decl, result),
+            unit_ids=units,
+            actor=actor,
+        )
+        result.seizure_case_id = next((rv for _r, rv in replies if rv is not None), None)
+    signals.control_result_recorded.send(
+        None,
+        declaration=decl,
+        result=result,
+        seizure_changed=had_case and was_seized != bool(result.is_goods_seized),
+        reason=reason,
+        unit_ids=units,
+        actor=actor,
+    )
     version = _add_version(decl, result, reason, actor)
     trail.record(
         actor,
@@ -234,33 +250,6 @@ def _keep_unversioned(decl, result) -> None:
     _add_version(decl, result, None, None, name="")
 
 
-def _note_on_case(decl, result, reason, actor) -> None:
-    """A correction that changes the seizure finding is written on the seizure case's journal;
-    the case itself stays (a case is closed by its unit, never by a correction)."""
-    try:
-        from app.cases.service import add_journal_entry
-    except ImportError:
-        return
-    seized = "goods seized" if result.is_goods_seized else "no seizure"
-    text = (
-        f"The control result of declaration {decl.number} was corrected (version "
-        f"{result.version}): {seized}. Reason: {reason}. This case stays open until its unit "
-        "decides; the earlier version is kept on the declaration."
-    )
-    for agent in _agents(decl, actor):
-        try:
-            with db.session.begin_nested():
-                add_journal_entry(result.seizure_case_id, text, actor=agent)
-            return
-        except (NotFound, ValidationError):
-            continue
-    log.warning(
-        "control correction of declaration %s: seizure case %s could not be noted",
-        decl.number,
-        result.seizure_case_id,
-    )
-
-
 def history(decl: Declaration) -> list[ControlResultVersion]:
     """Every recorded version of the control result, newest first."""
     return sorted(decl.control_versions, key=lambda v: v.version, reverse=True)
@@ -279,10 +268,8 @@ def office_unit_id(office: str | None) -> int | None:
 
 def _office_country(office: str | None) -> str | None:
     """The country of the declaration's office, from the reference list of offices."""
-    try:
-        from app.reference import service as reference
-    except ImportError:
-        return None
+    from app.reference import service as reference
+
     entry = reference.lookup("office", office) if office else None
     return entry.country if entry is not None else None
 
@@ -338,22 +325,8 @@ def declaration_ref(decl: Declaration, result: ControlResult | None = None) -> d
     }
 
 
-def _agents(decl: Declaration, actor: Actor) -> list[Actor]:
-    """Who acts on the seizure case for the record: the recording officer (or the declaration
-    system) with the case permissions, in the unit of the declaration's office when it has one,
-    else in the recorder's own unit."""
-    permissions = actor.permissions | {"case.view", "case.create", "case.edit", "entity.view"}
+def _units(decl: Declaration, actor: Actor) -> list[int]:
+    """Where a seizure case belongs: the unit of the declaration's office when it has one,
+    then the recorder's own unit (the cases domain tries them in this order)."""
     office_unit = office_unit_id(decl.office)
-    units = [u for u in (office_unit, actor.unit_id) if u is not None]
-    return [replace(actor, permissions=permissions, unit_id=u) for u in dict.fromkeys(units)] or [
-        replace(actor, permissions=permissions)
-    ]
-
-
-def _open_seizure(decl: Declaration, result: ControlResult, actor: Actor) -> int | None:
-    try:
-        from app.cases.from_control import open_seizure_from_control
-    except ImportError:
-        return None
-    case = open_seizure_from_control(declaration_ref(decl, result), actor=_agents(decl, actor)[0])
-    return getattr(case, "id", None)
+    return list(dict.fromkeys(u for u in (office_unit, actor.unit_id) if u is not None))

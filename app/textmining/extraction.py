@@ -138,10 +138,7 @@ class _EntityLinker:
         return match_known_entity(category, canonical)
 
     def _record(self, entity_id: int, article_id: int) -> None:
-        try:
-            from app.intel import service as intel
-        except ImportError:
-            return
+        from app.intel import service as intel
         from app.security.access import Actor
 
         intel.record_mention(
@@ -151,12 +148,7 @@ class _EntityLinker:
 
 def match_known_entity(category: str, canonical: str) -> int | None:
     """The id of a registry entity whose name or alias equals ``canonical``, if exactly one."""
-    try:
-        from app.intel import service as intel
-    except ImportError:
-        return None
-    if not hasattr(intel, "find_entities"):
-        return None
+    from app.intel import service as intel
     from app.security.access import Actor
 
     try:

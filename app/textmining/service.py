@@ -343,12 +343,8 @@ def _decide(category, canonical, status, entity_id, actor) -> WorkbenchDecision:
 
 
 def _intel():
-    try:
-        from app.intel import service as intel
-    except ImportError as exc:
-        raise ValidationError({"entity": "the entity registry is not available"}) from exc
-    if not hasattr(intel, "create_entity") or not hasattr(intel, "record_mention"):
-        raise ValidationError({"entity": "the entity registry is not available"})
+    from app.intel import service as intel
+
     return intel
 
 

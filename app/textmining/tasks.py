@@ -53,14 +53,18 @@ def poll_due_feeds(limit: int | None = None) -> dict:
 
 def watch_network(days: int = 7, min_count: int = 3) -> int:
     """Compare the last ``days`` days with the ``days`` before and signal each edge that
-    appeared or at least doubled (alerts subscribe to ``network_edge_grew``)."""
+    appeared or at least doubled; alerts (``app.alerts.receivers.on_network_edge_grew``) tell
+    the owners of term watches naming either end."""
     today = now_utc().date()
     second = (today - timedelta(days=days - 1), today)
     first = (second[0] - timedelta(days=days), second[0] - timedelta(days=1))
     changes = net.compare_periods(
         net.NetworkFilter(min_count=min_count), first, second, min_growth=2.0
     )
+    newer = net.NetworkFilter(since=second[0], until=second[1])
     for change in changes:
+        # The newest article behind the edge is what an alert points the analyst to.
+        articles = net.edge_article_ids(change.source, change.target, newer)
         signals.network_edge_grew.send(
             None,
             source=change.source,
@@ -68,6 +72,7 @@ def watch_network(days: int = 7, min_count: int = 3) -> int:
             before=change.before,
             after=change.after,
             period=second,
+            article_id=articles[0] if articles else None,
             actor=None,
         )
     db.session.commit()

@@ -175,25 +175,19 @@ def test_tasks_assignment_sends_signal_and_shows_on_home(make, db, client):
     assert "marked done" in case.journal[-1].text
 
 
-def test_case_opened_signal_and_search_index_request(make, db):
+def test_opening_and_editing_request_search_indexing(make, db):
     _, actor = officer(make)
-    opened, indexed = [], []
-
-    def on_open(sender, **kw):
-        opened.append(kw["case"].reference)
+    indexed = []
 
     def on_index(sender, **kw):
         indexed.append((kw["record_type"], kw["record_id"]))
 
-    signals.case_opened.connect(on_open)
     signals.search_index_requested.connect(on_index)
     try:
         case = seizure(actor)
         service.update_case(case.id, actor=actor, conveyance="Truck 01-234-AB")
     finally:
-        signals.case_opened.disconnect(on_open)
         signals.search_index_requested.disconnect(on_index)
-    assert opened == [case.reference]
     assert indexed.count(("case", case.id)) >= 2
 
 

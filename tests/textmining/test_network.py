@@ -211,3 +211,34 @@ def test_network_cli_json(runner, corpus):
     assert "commodity:cocaine  --  transport:container" in text.output
     bad = runner.invoke(args=["textmining", "network", "--since", "soon"])
     assert bad.exit_code != 0 and "must be a date" in bad.output
+
+
+def test_watch_job_alerts_the_owner_of_a_term_watch_naming_an_end(make, db, rules_extractor):
+    """The nightly comparison reaches someone: a term watch on either end of a new edge raises
+    an alert about the newest article behind it (before issue 21 nothing subscribed)."""
+    from sqlalchemy import select
+
+    from app.alerts import watches
+    from app.alerts.models import Alert, AlertRecipient
+    from app.core.time import now_utc
+    from app.textmining.tasks import watch_network
+
+    ids = [
+        factories.article(
+            "Captagon pills in a truck.", published=now_utc(), extractor=rules_extractor
+        ).id
+        for _ in range(3)
+    ]
+    unit = make.unit()
+    reader = make.user(roles=["intelligence_officer"], unit=unit)
+    other = make.user(roles=["intelligence_officer"], unit=unit)
+    watches.watch_term(make.actor(reader), "Captagon", severity="medium")
+    watches.watch_term(make.actor(other), "cocaine", severity="medium")
+    db.session.flush()
+    assert watch_network() >= 1
+    [alert] = db.session.scalars(select(Alert).where(Alert.source_kind == "term")).all()
+    assert alert.subject_type == "article" and alert.subject_id in ids
+    assert "captagon" in alert.title.lower() and "truck" in alert.title.lower()
+    assert db.session.scalars(
+        select(AlertRecipient.user_id).where(AlertRecipient.alert_id == alert.id)
+    ).all() == [reader.id]
