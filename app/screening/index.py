@@ -18,9 +18,29 @@ from app.screening import matcher
 from app.screening.normalize import skeleton
 
 #: entries scored per query and list (those sharing most keys with it)
-MAX_CANDIDATES = 40
+MAX_CANDIDATES = 30
 #: a key on more entries than this only adds to the counts of candidates found by rarer keys
-COMMON_KEY = 20000
+COMMON_KEY = 5000
+#: an identifier shared outweighs any number of name keys
+IDENT_WEIGHT = 100
+
+
+def _member(sorted_list: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """1 where a value is in the sorted posting list, else 0 (int32)."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int32)
+    hit = np.searchsorted(sorted_list, values)
+    hit[hit >= len(sorted_list)] = 0
+    return (sorted_list[hit] == values).astype(np.int32)
+
+
+def _union_counts(lists, name_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The entries on any list, and how many of the first name_count lists each is on."""
+    found = np.unique(np.concatenate(lists))
+    counts = np.zeros(len(found), dtype=np.int32)
+    for p in lists[:name_count]:
+        counts += _member(p, found)
+    return found, counts
 
 
 @dataclass(slots=True)
@@ -62,6 +82,8 @@ class Segment:
             entry_keys = {skeleton(t) for t in names.replace("\t", " ").split(" ") if t}
             if idents:
                 entry_keys.update("#" + kv.partition(":")[2] for kv in idents.split(" "))
+            for day in births or ():
+                entry_keys.add("@" + day[:4])
             for k in entry_keys:
                 post_key.append(key_ids.setdefault(k, len(key_ids)))
                 post_entry.append(pos)
@@ -85,25 +107,45 @@ class Segment:
             return None
         return self.postings[self.offsets[kid] : self.offsets[kid + 1]]
 
-    def candidates(self, keys: Iterable[str], schema_ok: tuple[int, ...]) -> np.ndarray:
-        """Positions of the entries sharing most blocking keys with the query."""
-        lists = sorted((p for p in map(self._postings, keys) if p is not None), key=len)
-        if not lists:
+    def candidates(self, prepared) -> np.ndarray:
+        """Positions of the entries sharing most blocking keys with the query.
+
+        An entry is a candidate when it shares an identifier, or all the name's keys but one
+        (a consonant typo changes a skeleton; a vowel typo does not), or one of a name of one
+        or two tokens. Candidates rank by name keys shared, then by the birth year."""
+        name_lists = [p for p in map(self._postings, prepared.keys) if p is not None]
+        ident_lists = [p for p in map(self._postings, prepared.ident_keys) if p is not None]
+        if not name_lists and not ident_lists:
             return np.empty(0, dtype=np.int32)
-        rare = [p for p in lists if len(p) <= COMMON_KEY] or lists[:1]
-        found, counts = np.unique(np.concatenate(rare), return_counts=True)
-        for common in lists[len(rare) :]:
-            hit = np.searchsorted(common, found)
-            hit[hit >= len(common)] = 0
-            counts += common[hit] == found
-        mask = np.isin(self.schemas[found], schema_ok)
-        found, counts = found[mask], counts[mask]
+        name_lists.sort(key=len)
+        need = max(1, len(prepared.keys) - 1)
+        # the entries found through the rarer keys; an entry that shares `need` keys shares
+        # at least one of the len(keys) - need + 1 rarest, so the commoner ones only count
+        first = name_lists[: len(prepared.keys) - need + 1]
+        rare = [p for p in first if len(p) <= COMMON_KEY] or first[:1]
+        found, counts = _union_counts(rare + ident_lists, len(rare))
+        for other in name_lists[len(rare) :]:
+            counts += _member(other, found)
+        keep = counts >= need
+        if ident_lists:
+            ident_hit = np.zeros(len(found), dtype=bool)
+            for ident in ident_lists:
+                ident_hit |= _member(ident, found).astype(bool)
+            keep |= ident_hit
+            counts = counts + ident_hit * IDENT_WEIGHT
+        keep &= np.isin(self.schemas[found], prepared.schema_ok)
+        found, counts = found[keep], counts[keep]
         if len(found) > MAX_CANDIDATES:
+            if prepared.year_key:
+                year = self._postings(prepared.year_key)
+                if year is not None:
+                    counts = counts * 2 + _member(year, found)
             best = np.argpartition(-counts, MAX_CANDIDATES)[:MAX_CANDIDATES]
             found = found[best]
         return found
 
-    def score(self, query, positions: np.ndarray) -> list[Candidate]:
+    def score(self, query, positions: np.ndarray, floor: float = 0.0) -> list[Candidate]:
+        """The candidates scored; those below ``floor`` may come without reasons."""
         out = []
         for pos in positions.tolist():
             score, reasons = matcher.score_entry(
@@ -116,6 +158,7 @@ class Segment:
                 self.idents[pos],
                 self.countries[pos],
                 self.births[pos],
+                floor,
             )
             out.append(Candidate(pos, score, reasons))
         return out

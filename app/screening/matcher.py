@@ -14,6 +14,7 @@ not overlap and birth dates that disagree lower it. Every step adds a reason.
 """
 
 import re
+from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
@@ -48,12 +49,13 @@ COMPATIBLE = {
 }
 
 
+@lru_cache(maxsize=1 << 20)
 def token_sim(a: str, b: str, prefix: bool = False) -> float:
     """Similarity of two tokens; ``prefix``: organisation names, where "Air" is "Airlines"
-    (not persons: "Abramov" is not "Abramovich")."""
+    (not persons: "Abramov" is not "Abramovich"). Cached: common names meet again and again."""
     if a == b:
         return 1.0
-    sim = Levenshtein.normalized_similarity(a, b)
+    sim = Levenshtein.normalized_similarity(a, b, score_cutoff=MIN_PAIR)
     if sim < SKELETON_SIM and len(a) > 2 and len(b) > 2 and skeleton(a) == skeleton(b):
         sim = SKELETON_SIM
     if (
@@ -66,54 +68,73 @@ def token_sim(a: str, b: str, prefix: bool = False) -> float:
     return sim if sim >= MIN_PAIR else 0.0
 
 
-def _units(tokens, merge: bool) -> list[tuple[str, tuple[int, ...]]]:
-    """Tokens, and with ``merge`` also each adjacent pair written as one word: "Nasr Allah"
-    is "Nasrallah", "Abd al-Rahman" is "Abdalrahman"."""
-    units = [(t, (i,)) for i, t in enumerate(tokens)]
-    if merge:
-        units += [(tokens[i] + tokens[i + 1], (i, i + 1)) for i in range(len(tokens) - 1)]
-    return units
-
-
-def _align(query, entry, merge: bool, prefix: bool) -> tuple[float, set, set]:
-    pairs = []
-    for q, qi in _units(query, merge):
-        for e, ei in _units(entry, merge):
-            if len(qi) + len(ei) > 3:
-                continue
-            sim = token_sim(q, e, prefix)
-            if sim:
-                pairs.append((sim, len(q) + len(e), qi, ei))
+def _greedy(pairs, query, entry, used_q: int, used_e: int, weight: float):
+    """Take the best pairs first; a token (bit of used_q / used_e) pairs once."""
     pairs.sort(reverse=True)
-    used_q, used_e, weight = set(), set(), 0.0
-    for sim, size, qi, ei in pairs:
-        if used_q.intersection(qi) or used_e.intersection(ei):
+    for sim, qbits, ebits, size in pairs:
+        if used_q & qbits or used_e & ebits:
             continue
-        used_q.update(qi)
-        used_e.update(ei)
+        used_q |= qbits
+        used_e |= ebits
         weight += sim * size
-    return weight, used_q, used_e
+    return used_q, used_e, weight
+
+
+def _merged(tokens, used: int) -> list[tuple[str, int]]:
+    """Adjacent unpaired tokens written as one word: "Nasr Allah" is "Nasrallah"."""
+    return [
+        (tokens[i] + tokens[i + 1], 3 << i) for i in range(len(tokens) - 1) if not used & (3 << i)
+    ]
+
+
+def _merge_pass(query, entry, prefix, used_q, used_e, weight):
+    pairs = []
+    for side_merged, other, other_used, merged_is_query in (
+        (_merged(query, used_q), entry, used_e, True),
+        (_merged(entry, used_e), query, used_q, False),
+    ):
+        for text, bits in side_merged:
+            for j, token in enumerate(other):
+                if other_used & (1 << j) or abs(len(text) - len(token)) > len(token) // 3 + 1:
+                    continue
+                sim = (
+                    token_sim(text, token, prefix)
+                    if merged_is_query
+                    else token_sim(token, text, prefix)
+                )
+                if sim:
+                    size = len(text) + len(token)
+                    qe = (bits, 1 << j) if merged_is_query else (1 << j, bits)
+                    pairs.append((sim, qe[0], qe[1], size))
+    if not pairs:
+        return used_q, used_e, weight
+    return _greedy(pairs, query, entry, used_q, used_e, weight)
 
 
 def name_score(query: tuple[str, ...], entry: list[str], prefix: bool = False) -> tuple[float, int]:
     """(score 0..1, paired query tokens) of query tokens against one name's tokens."""
     if not query or not entry:
         return 0.0, 0
-    weight, used_q, used_e = _align(query, entry, False, prefix)
-    if len(used_q) < len(query) and len(used_e) < len(entry):
-        merged = _align(query, entry, True, prefix)
-        if merged[0] > weight:
-            weight, used_q, used_e = merged
+    pairs = []
+    for i, q in enumerate(query):
+        for j, e in enumerate(entry):
+            sim = token_sim(q, e, prefix)
+            if sim:
+                pairs.append((sim, 1 << i, 1 << j, len(q) + len(e)))
+    used_q, used_e, weight = _greedy(pairs, query, entry, 0, 0, 0.0)
+    full_q, full_e = (1 << len(query)) - 1, (1 << len(entry)) - 1
+    if used_q != full_q and used_e != full_e and len(query) + len(entry) > 2:
+        used_q, used_e, weight = _merge_pass(query, entry, prefix, used_q, used_e, weight)
     total = sum(len(q) for q in query)
     for j, token in enumerate(entry):
-        if j in used_e:
+        if used_e & (1 << j):
             total += len(token)
         else:
             total += len(token) * (UNPAIRED_PATRONYMIC if _PATRONYMIC.search(token) else 1.0)
     score = weight / total
-    if len(used_q) < len(query) and len(used_e) < len(entry):
+    if used_q != full_q and used_e != full_e:
         score *= SUBSTITUTION_FACTOR
-    return score, len(used_q)
+    return score, used_q.bit_count()
 
 
 def best_name(query: tuple[str, ...], encoded: str, prefix=False) -> tuple[float, int, int, str]:
@@ -153,8 +174,13 @@ def score_entry(
     idents: str | None,
     countries: str | None,
     births: str | None,
+    floor: float = 0.0,
 ) -> tuple[float, tuple[str, ...]]:
+    """(score, reasons); below ``floor`` on the name alone, with no identifier to lift it,
+    the score is returned without reasons (country and birth date only lower it)."""
     score, paired, entry_len, line = best_name(q_tokens, names, prefix=not q_person)
+    if score < floor and not (idents and q_ids):
+        return score, ()
     reasons = [f"name tokens {paired}/{max(len(q_tokens), entry_len)} ({line}) {score:.2f}"]
     if idents and q_ids:
         score = _identifiers(score, q_ids, idents, reasons)

@@ -67,7 +67,10 @@ class _Prepared:
     country: str | None
     birth_date: str | None
     schema_ok: tuple[int, ...]
+    #: blocking keys: the name's skeletons, the identifiers ("#..."), the birth year ("@1952")
     keys: tuple[str, ...]
+    ident_keys: tuple[str, ...]
+    year_key: str | None
     person: bool
 
 
@@ -75,11 +78,14 @@ def prepare(query: PartyQuery) -> _Prepared:
     schema = query.schema if query.schema in matcher.COMPATIBLE else "LegalEntity"
     tokens = normalize.name_tokens(query.name or "", schema)
     idents = tuple(i for i in map(normalize.identifier, query.identifiers) if i)
-    keys = {normalize.skeleton(t) for t in tokens} | {"#" + i for i in idents}
     birth = (query.birth_date or "").strip()[:10] or None
     return _Prepared(
         tokens, idents, normalize.country(query.country), birth, matcher.COMPATIBLE[schema],
-        tuple(sorted(keys)), schema == "Person",
+        # initials ("M/V", "V.") are no key: lists write names out
+        tuple(sorted({normalize.skeleton(t) for t in tokens if len(t) > 1})),
+        tuple(sorted("#" + i for i in idents)),
+        "@" + birth[:4] if birth else None,
+        schema == "Person",
     )  # fmt: skip
 
 
@@ -95,8 +101,11 @@ class ScreeningIndex:
     def __len__(self) -> int:
         return sum(len(s) for s in self.segments.values())
 
-    def screen(self, query: PartyQuery, lists=None) -> list[Match]:
+    def screen(self, query: PartyQuery, lists=None, *, cache: bool = True) -> list[Match]:
+        """Matches of ``query`` on this index's lists; ``cache=False``: computed afresh."""
         wanted = None if lists is None else frozenset(lists)
+        if not cache:
+            return self._screen(query, wanted)
         cache_key = (query, wanted)
         with self._lock:
             hit = self._cache.get(cache_key)
@@ -112,15 +121,15 @@ class ScreeningIndex:
 
     def _screen(self, query: PartyQuery, wanted) -> list[Match]:
         prepared = prepare(query)
-        if not prepared.keys:
+        if not prepared.keys and not prepared.ident_keys:
             return []
         out = []
         for list_id, segment in self.segments.items():
             meta = self.meta[list_id]
             if wanted is not None and list_id not in wanted and meta.name not in wanted:
                 continue
-            positions = segment.candidates(prepared.keys, prepared.schema_ok)
-            for cand in segment.score(prepared, positions):
+            positions = segment.candidates(prepared)
+            for cand in segment.score(prepared, positions, meta.threshold):
                 if cand.score >= meta.threshold:
                     out.append(self._match(meta, segment, cand))
         out.sort(key=lambda m: (-m.score, m.list_name, m.entry_id))

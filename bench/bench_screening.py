@@ -1,0 +1,171 @@
+"""Screening at scale: load a list of 1,000,000 entries, build the index, screen parties.
+
+    .venv/bin/python bench/bench_screening.py [--entries 1000000] [--parties 5000] [--json]
+        [--keep DIR]
+
+Generates a synthetic OpenSanctions-like FtM file (bench/screening_data.py), loads it with the
+real loader (``app.screening.loader.load_list``: check pass, then store pass) into a fresh
+SQLite database in a temporary folder, builds the in-memory index from the database
+(``service.active_index()``, timed, RSS before and after), then screens parties: a share are
+variants of listed entries (re-ordered, other script, a typo, another company form: the
+recall at scale), the rest unlisted names from the same generators (how many hit a namesake).
+Per-party times are of the index's uncached path (``ScreeningIndex.screen(..., cache=False)``)
+and of the warm cache (a party screened again). Baseline, side by side: the same names
+scored without blocking (rapidfuzz ``process.extractOne`` over every listed name) on a few
+parties. Prints figures; never asserts a time.
+
+For the assessment comparison (screening on/off) bench code can reuse ``build(entries)``,
+which returns (app, index, tmpdir) with the list loaded and the index warm.
+"""
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import screening_data  # noqa: E402
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(entries: int, workdir: Path | None = None, figures: dict | None = None):
+    """An app on a fresh SQLite database holding a list of ``entries``, its index warm."""
+    from app import create_app
+    from app.extensions import db
+    from app.screening import loader, service
+    from app.security.access import Actor
+
+    figures = {} if figures is None else figures
+    tmp = Path(workdir or tempfile.mkdtemp(prefix="tollgate-bench-screening-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = tmp / f"list-{entries}.ftm.json"
+    t0 = time.perf_counter()
+    if not path.exists():
+        screening_data.generate(entries, path)
+    figures["generate_s"] = round(time.perf_counter() - t0, 1)
+    figures["file_mib"] = round(path.stat().st_size / 2**20, 1)
+    for stale in tmp.glob("bench.db*"):
+        stale.unlink()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.db'}",
+                      "INSTANCE_PATH": str(tmp), "SECRET_KEY": "bench"})  # fmt: skip
+    with app.app_context():
+        db.create_all()
+        t0 = time.perf_counter()
+        version = loader.load_list(path, name="Synthetic sanctions", source="bench",
+                                   version_date=date(2026, 12, 1), sensitivity="P",
+                                   actor=Actor.system("bench"))  # fmt: skip
+        db.session.commit()
+        figures["load_s"] = round(time.perf_counter() - t0, 1)
+        figures["entries"] = version.entry_count
+        figures["rss_before_index_mib"] = round(rss_mib(), 1)
+        t0 = time.perf_counter()
+        service.invalidate()
+        index = service.active_index()
+        figures["index_build_s"] = round(time.perf_counter() - t0, 1)
+        figures["rss_after_index_mib"] = round(rss_mib(), 1)
+        figures["index_own_mib"] = round(
+            sum(s.memory_bytes() for s in index.segments.values()) / 2**20, 1
+        )
+        figures["blocking_keys"] = sum(len(s.key_ids) for s in index.segments.values())
+        figures["postings"] = sum(len(s.postings) for s in index.segments.values())
+    return app, index, tmp
+
+
+def _pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def measure(index, parties) -> dict:
+    times, cached, found, by_kind, unlisted_hits, candidates = [], [], 0, {}, 0, []
+    for query, expected, kind in parties:
+        t0 = time.perf_counter()
+        matches = index.screen(query, cache=False)
+        times.append(time.perf_counter() - t0)
+        index.screen(query)
+        t0 = time.perf_counter()
+        index.screen(query)
+        cached.append(time.perf_counter() - t0)
+        ids = {m.entry_id for m in matches}
+        if expected is None:
+            unlisted_hits += bool(ids)
+        else:
+            ok = expected in ids
+            found += ok
+            hit, total = by_kind.get(kind, (0, 0))
+            by_kind[kind] = (hit + ok, total + 1)
+    listed = sum(1 for _q, e, _k in parties if e is not None)
+    ms = [t * 1000 for t in times]
+    return {
+        "parties": len(parties),
+        "listed_variants": listed,
+        "recall": round(found / listed, 4) if listed else None,
+        "recall_by_kind": {k: f"{h}/{t}" for k, (h, t) in sorted(by_kind.items())},
+        "unlisted_with_a_hit": round(unlisted_hits / max(1, len(parties) - listed), 4),
+        "screen_ms_p50": round(statistics.median(ms), 3),
+        "screen_ms_p99": round(_pct(ms, 99), 3),
+        "screen_ms_max": round(max(ms), 3),
+        "cached_ms_p99": round(_pct([t * 1000 for t in cached], 99), 4),
+        "candidates": candidates,
+    }
+
+
+def baseline(index, parties, n: int = 5) -> dict:
+    """No blocking: every listed name scored with rapidfuzz against the party's name."""
+    from rapidfuzz import fuzz, process
+
+    from app.screening.normalize import name_tokens
+
+    names = [line for s in index.segments.values() for line in s.names]
+    times = []
+    for query, _e, _k in parties[:n]:
+        text = " ".join(name_tokens(query.name, query.schema))
+        t0 = time.perf_counter()
+        process.extractOne(text, names, scorer=fuzz.token_sort_ratio)
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"full_scan_parties": n, "full_scan_ms_median": round(statistics.median(times), 1)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--parties", type=int, default=5000)
+    parser.add_argument("--keep", type=Path, help="work folder to keep (and reuse the file)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    figures: dict = {"rss_start_mib": round(rss_mib(), 1)}
+    app, index, _tmp = build(args.entries, args.keep, figures)
+    parties = screening_data.parties(args.parties, args.entries)
+    with app.app_context():
+        figures.update(measure(index, parties))
+        figures.update(baseline(index, parties))
+    figures.pop("candidates")
+    figures["rss_end_mib"] = round(rss_mib(), 1)
+    figures["rss_peak_mib"] = round(peak_mib(), 1)
+    if args.json:
+        print(json.dumps(figures))
+        return
+    width = max(map(len, figures))
+    for key, value in figures.items():
+        print(f"{key:{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
