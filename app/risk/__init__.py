@@ -6,7 +6,7 @@ from app.core.registry import DemoLoader, NavItem, add_demo_loader, add_nav_item
 
 def init_app(app):
     from app.jobs.registry import JobSpec, add_job
-    from app.risk import api, cli, models, parties, views, views_profiles  # noqa: F401  (tables, routes)
+    from app.risk import api, cli, models, parties, views, views_kpis, views_profiles  # noqa: F401
     from app.risk.demo import load_risk_demo
     from app.risk.search import SOURCE
     from app.risk.tasks import link_parties_job, refresh_peer_medians_job

@@ -11,7 +11,7 @@ from app.core.errors import ValidationError
 from app.core.pagination import paginate
 from app.core.web import permission_required
 from app.extensions import db
-from app.risk import assessment, control, explanations, settings
+from app.risk import assessment, control, explanations, kpis, settings
 from app.risk.forms import (
     ControlResultForm,
     DecideForm,
@@ -77,6 +77,12 @@ def declarations():
         "date_from",
         "date_to",
         "random",
+        # the targeting KPIs' drill-downs (app/risk/kpis.py)
+        "selected",
+        "inspected",
+        "profile",
+        "hit_from",
+        "hit_to",
     ):
         filters[key] = (args.get(key) or "").strip()
     if filters["number"]:
@@ -96,6 +102,7 @@ def declarations():
         )
     if filters["random"] == "1":
         stmt = stmt.where(Declaration.is_random_selected.is_(True))
+    stmt = kpis.drill_filters(stmt, filters)
     if filters["result"] in ("none", "compliant", "fraud"):
         has = exists().where(ControlResult.declaration_id == Declaration.id)
         if filters["result"] == "none":

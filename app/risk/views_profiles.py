@@ -1,7 +1,7 @@
 """Risk profile pages: the rule editor, simulation, life cycle, named lists and KPIs."""
 
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -11,10 +11,10 @@ from app.core.errors import ValidationError
 from app.core.params import id_list
 from app.core.web import permission_required
 from app.extensions import db
-from app.risk import kpis, profile_versions, profiles, rules, simulation
+from app.risk import profile_versions, profiles, rules, simulation
 from app.risk.assessment import fields_catalogue
 from app.risk.forms import ActionForm, ListForm, ProfileForm, SimulateForm, StatusForm
-from app.risk.models import CHANNELS, NamedList, RiskProfile
+from app.risk.models import NamedList, RiskProfile
 from app.risk.views import bp
 from app.security.models import Unit, User
 
@@ -406,20 +406,3 @@ def list_save():
 @permission_required("risk.profile.view")
 def editor_catalog():
     return jsonify(_catalog())
-
-
-@bp.get("/kpis")
-@permission_required("risk.profile.view")
-def kpis_page():
-    def _date(key):
-        try:
-            return date.fromisoformat(request.args.get(key, ""))
-        except ValueError:
-            return None
-
-    granularity = request.args.get("by", "week")
-    if granularity not in ("day", "week", "month"):
-        granularity = "week"
-    data = kpis.targeting_kpis(g.actor, _date("since"), _date("until"), granularity)
-    peak = max((p["declarations"] for p in data["periods"]), default=0)
-    return render_template("risk/kpis.html", k=data, peak=peak, channels=CHANNELS)

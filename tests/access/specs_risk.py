@@ -151,6 +151,11 @@ ROUTES = [
     ),
     Route("risk.editor_catalog", perm="risk.profile.view"),
     Route("risk.kpis_page", perm="risk.profile.view"),
+    Route(
+        "risk.export_kpis",
+        perm="risk.profile.view",
+        body=lambda w: {"justification": "matrix test"},
+    ),
     Route("risk_api.submit", scope="declarations:write", body=lambda w: _decl_body("ACCESS-API-1")),
     Route(
         "risk_api.get_declaration",

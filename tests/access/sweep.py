@@ -476,13 +476,20 @@ ROUTES = {
     "ops.retention_page": [get()],
     "ops.decide": [post(lambda w: {"item_id": BOGUS}, lambda w: {"decision": "keep"})],
     # --- risk -------------------------------------------------------------------------------
-    "risk.declarations": [get(), get(query=lambda w: {"q": "DE112233445566"})],
+    "risk.declarations": [
+        get(),
+        get(query=lambda w: {"q": "DE112233445566"}),
+        # the KPI drill-downs: a figure's filters select only what the reader may open
+        get(query=lambda w: {"selected": "1", "inspected": "1", "result": "found"}),
+        get(query=lambda w: {"profile": "1", "hit_from": "2000-01-01", "hit_to": "2100-01-01"}),
+    ],
     "risk.declaration_detail": [get(lambda w: {"declaration_id": w.declaration.id})],
     "risk.declaration_control": [get(lambda w: {"declaration_id": w.declaration.id})],
     "risk.declaration_raise": [
         post(lambda w: {"declaration_id": w.declaration.id}, lambda w: {"reason": "x"})
     ],
     "risk.kpis_page": [get()],
+    "risk.export_kpis": [post(data=lambda w: {"justification": "sweep"})],
     "risk.raises": [get()],
     "risk.raise_decide": [post(lambda w: {"raise_id": BOGUS}, lambda w: {"decision": "approve"})],
     "risk.profiles_list": [get()],
