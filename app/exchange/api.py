@@ -7,8 +7,8 @@ from app.core.api import json_body, require_scope
 from app.core.errors import ValidationError
 from app.core.openapi import ERROR_RESPONSES, add_paths
 from app.core.params import id_list, id_value
-from app.exchange import ftm_export
-from app.exchange.views import _ftm
+from app.exchange import ftm_export, stix
+from app.exchange.views import STIX_MIMETYPE, _ftm, download
 from app.extensions import csrf
 
 bp = Blueprint("exchange_api", __name__, url_prefix="/api/v1/exchange")
@@ -31,6 +31,14 @@ def ftm_export_api():
     return _ftm(out, "tollgate.ftm.jsonl")
 
 
+@bp.post("/reports/<int:report_id>/stix")
+@require_scope("entities:read")
+def report_stix_api(report_id):
+    body = json_body()
+    out = stix.export_report(report_id, actor=g.actor, justification=body.get("justification"))
+    return download(out.body, STIX_MIMETYPE, f"tollgate-report-{report_id}.stix.json")
+
+
 SCHEMAS = {
     "FtmExportInput": {
         "type": "object",
@@ -46,6 +54,13 @@ SCHEMAS = {
                 "description": "export these entities (a chart) and the links among them",
             },
             "justification": {"type": "string", "description": "why the records leave"},
+        },
+    },
+    "StixExportInput": {
+        "type": "object",
+        "required": ["justification"],
+        "properties": {
+            "justification": {"type": "string", "description": "why the report leaves"},
         },
     },
 }
@@ -71,6 +86,29 @@ OPENAPI = {
             },
         }
     },
+}
+
+OPENAPI["/api/v1/exchange/reports/{id}/stix"] = {
+    "post": {
+        "summary": "Export an intelligence report with its entities and graded links as a "
+        "STIX 2.1 bundle (sanitised text only; grade in confidence and labels; trailed)",
+        "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/StixExportInput"}}
+            },
+        },
+        "responses": {
+            "200": {
+                "description": "A STIX 2.1 bundle",
+                "content": {"application/stix+json": {"schema": {"type": "object"}}},
+            },
+            **ERROR_RESPONSES,
+        },
+    }
 }
 
 

@@ -136,3 +136,47 @@ def export_ftm(as_user, entity_id, ids, justification, output):
         + (f"; left out (no FtM schema): {left}" if left else ""),
         err=True,
     )
+
+
+@intel_group.command("export-stix")
+@click.option("--as", "as_user", required=True, help="User name of the exporter.")
+@click.option("--report", "report_id", required=True, help="The intelligence report's id.")
+@click.option("--justification", required=True, help="Why the report leaves Tollgate.")
+@click.option("-o", "--output", type=click.File("wb"), default="-")
+@with_appcontext
+def export_stix(as_user, report_id, justification, output):
+    """Export an intelligence report, its entities and graded links as a STIX 2.1 bundle."""
+    from app.exchange import stix
+
+    actor = actor_for(as_user)
+    number = id_value(report_id, "report", strict=True)
+    out = run(lambda: stix.export_report(number, actor=actor, justification=justification))
+    output.write(out.body)
+    left = ", ".join(f"{k} {v}" for k, v in sorted(out.left_out.items()))
+    click.echo(
+        f"exported {len(out.entities)} entities and {len(out.links)} relationships"
+        + (f"; left out (no STIX object): {left}" if left else ""),
+        err=True,
+    )
+
+
+@intel_group.command("import-stix")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "as_user", required=True, help="User name of the importer.")
+@click.option("--handling", "handling_code", type=click.Choice(["P", "C"]), required=True)
+@with_appcontext
+def import_stix(path, as_user, handling_code):
+    """Register a STIX 2.1 bundle's identities, locations and relationships as resolution
+    candidates (new entities beside their look-alikes; nothing is merged)."""
+    from app.exchange.stix_import import import_bundle
+
+    actor = actor_for(as_user)
+    with open(path, "rb") as fh:
+        data = fh.read()
+    summary = run(lambda: import_bundle(data, actor=actor, handling_code=handling_code))
+    skipped = ", ".join(f"{k} {v}" for k, v in sorted(summary.skipped.items()))
+    click.echo(
+        f"registered {len(summary.created)} entities and {summary.links} links; "
+        f"{summary.candidates} resolution candidate(s) wait in the queue"
+        + (f"; skipped {skipped}" if skipped else "")
+    )

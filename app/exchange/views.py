@@ -6,11 +6,12 @@ from flask import Blueprint, Response, g, request
 from app.core.errors import ValidationError
 from app.core.params import id_list
 from app.core.web import permission_required
-from app.exchange import ftm_export
+from app.exchange import ftm_export, stix
 
 bp = Blueprint("exchange", __name__, url_prefix="/exchange")
 
 FTM_MIMETYPE = "application/x-ndjson"
+STIX_MIMETYPE = "application/stix+json;version=2.1"
 
 
 def download(body: bytes, mimetype: str, filename: str) -> Response:
@@ -51,3 +52,12 @@ def chart_ftm():
         ids, actor=g.actor, justification=request.form.get("justification", ""), what="chart"
     )
     return _ftm(out, "tollgate-chart.ftm.jsonl")
+
+
+@bp.post("/reports/<int:report_id>/stix")
+@permission_required("intel.view")
+def report_stix(report_id):
+    out = stix.export_report(
+        report_id, actor=g.actor, justification=request.form.get("justification", "")
+    )
+    return download(out.body, STIX_MIMETYPE, f"tollgate-report-{report_id}.stix.json")

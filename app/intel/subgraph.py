@@ -57,3 +57,11 @@ def neighbourhood_ids(entity_id: int, *, actor: Actor, limit: int = MAX_ENTITIES
         if len(ids) >= limit:
             break
     return ids
+
+
+def links_asserted_by(provenance_type: str, provenance_id: int, *, actor: Actor) -> list[Link]:
+    """The visible links a record (a report) asserts, in id order."""
+    stmt = service.link_query(actor).where(
+        Link.provenance_type == provenance_type, Link.provenance_id == provenance_id
+    )
+    return list(db.session.scalars(stmt.order_by(Link.id)))

@@ -22,4 +22,18 @@ ROUTES = [
         restricted=True,
         body=lambda w: {"entity_id": w.entity.id, "justification": "access-matrix test"},
     ),
+    Route(
+        "exchange.report_stix",
+        perm="intel.view",
+        restricted=True,
+        args=lambda w: {"report_id": w.report.id},
+        body=lambda w: {"justification": "access-matrix test"},
+    ),
+    Route(
+        "exchange_api.report_stix_api",
+        scope="entities:read",
+        restricted=True,
+        args=lambda w: {"report_id": w.report.id},
+        body=lambda w: {"justification": "access-matrix test"},
+    ),
 ]

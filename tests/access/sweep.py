@@ -436,6 +436,12 @@ ROUTES = {
             data=lambda w: [{"entity_id": i, "justification": "sweep"} for i in _nodes(w)],
         ),
     ],
+    "exchange.report_stix": [
+        post(lambda w: {"report_id": w.report.id}, lambda w: {"justification": "sweep"})
+    ],
+    "exchange_api.report_stix_api": [
+        api("POST", lambda w: {"report_id": w.report.id}, lambda w: {"justification": "sweep"})
+    ],
     "intel_api.entities_list": [api(), api(query=_search())],
     "intel_api.entity_get": [api("GET", _entities)],
     "intel_api.links_create": [
