@@ -101,7 +101,7 @@ def send_email(config, *, to: str, subject: str, body: str, message_id: str) -> 
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = message_id
     msg.set_content(body)
-    timeout = config.get("TOLLGATE_SMTP_TIMEOUT", 10)
+    timeout = config["TOLLGATE_SMTP_TIMEOUT"]
     try:
         smtp = smtplib.SMTP(
             config["TOLLGATE_SMTP_HOST"], config["TOLLGATE_SMTP_PORT"], timeout=timeout
@@ -176,7 +176,7 @@ def send_webhook(config, *, url: str, secret: str, body: str, delivery_id: int, 
         SIGNATURE_HEADER: sign(secret, timestamp, data),
         DELIVERY_HEADER: str(delivery_id),
     }
-    timeout = float(config.get("TOLLGATE_WEBHOOK_TIMEOUT", 10))
+    timeout = float(config["TOLLGATE_WEBHOOK_TIMEOUT"])
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     conn = outbound.open_connection(parts, addresses, timeout)
     # The socket timeout bounds each read; the watchdog bounds the whole exchange (a
@@ -203,8 +203,8 @@ def send_webhook(config, *, url: str, secret: str, body: str, delivery_id: int, 
 
 def backoff(attempts: int, config) -> timedelta:
     """Delay before the next try after ``attempts`` failures: base * 2^(n-1), capped."""
-    base = config.get("TOLLGATE_ALERT_RETRY_SECONDS", 30)
-    cap = config.get("TOLLGATE_ALERT_RETRY_MAX_SECONDS", 3600)
+    base = config["TOLLGATE_ALERT_RETRY_SECONDS"]
+    cap = config["TOLLGATE_ALERT_RETRY_MAX_SECONDS"]
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
 
 

@@ -75,7 +75,7 @@ def fold_key(source_kind, source_id, subject_type, subject_id) -> str:
 
 
 def deadline_minutes(severity: str) -> int:
-    table = {**DEADLINE_MINUTES, **current_app.config.get("TOLLGATE_ALERT_DEADLINE_MINUTES", {})}
+    table = {**DEADLINE_MINUTES, **current_app.config["TOLLGATE_ALERT_DEADLINE_MINUTES"]}
     return int(table[severity])
 
 
@@ -216,9 +216,7 @@ def raise_alert(
     now = now or now_utc()
     actor = actor or Actor.system("alerts")
     key = fold_key(source_kind, source_id, subject_type, subject_id)
-    window = timedelta(
-        minutes=current_app.config.get("TOLLGATE_ALERT_FOLD_MINUTES", DEFAULT_FOLD_MINUTES)
-    )
+    window = timedelta(minutes=current_app.config["TOLLGATE_ALERT_FOLD_MINUTES"])
     existing = _open_alert(key, subject_type, subject_id, now - window, cached=live)
     if existing is not None:
         existing.count += 1

@@ -267,7 +267,7 @@ def deliver_and_escalate() -> None:
 
 
 def register_jobs(app) -> None:
-    seconds = app.config.get("TOLLGATE_ALERT_DELIVERY_SECONDS", 15)
+    seconds = app.config["TOLLGATE_ALERT_DELIVERY_SECONDS"]
     add_job(
         app,
         JobSpec(

@@ -10,7 +10,7 @@ from app.cases.models import Case, CaseTask
 from app.cases.service import _case_for_edit, _new_task, _user, journal
 from app.core import signals
 from app.core.errors import ValidationError
-from app.core.time import now_utc
+from app.core.time import now_utc, today_utc
 from app.extensions import db
 from app.security.access import Actor
 
@@ -128,4 +128,4 @@ def my_work(actor: Actor, limit=10) -> dict:
         .order_by(func.coalesce(CaseTask.due_date, date(9999, 12, 31)), CaseTask.id)
         .limit(limit)
     ).all()
-    return {"cases": cases, "tasks": tasks, "today": date.today()}
+    return {"cases": cases, "tasks": tasks, "today": today_utc()}

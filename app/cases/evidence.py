@@ -56,7 +56,7 @@ def evidence_dir() -> Path:
 
 
 def max_bytes() -> int:
-    return int(current_app.config.get("TOLLGATE_EVIDENCE_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return int(current_app.config["TOLLGATE_EVIDENCE_MAX_BYTES"])
 
 
 def safe_display_name(name: str | None) -> str:

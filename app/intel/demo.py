@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.core.time import today_utc
 from app.extensions import db
 from app.intel import reports, service
 from app.intel.bulk import EntityBatch
@@ -344,6 +345,6 @@ def generate(
             "C",
             actor=actor,
             handling_code="P",
-            review_date=date.today() + timedelta(1),
+            review_date=today_utc() + timedelta(1),
         )
     return {"persons": len(persons), "companies": len(companies), "duplicates": len(dupes)}

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from app.core.errors import ValidationError
-from app.core.time import now_utc
+from app.core.time import now_utc, today_utc
 from app.extensions import db
 from app.intel import grading, service
 from app.intel.models import IntelReport, ReportDissemination
@@ -29,15 +29,15 @@ def _next_reference() -> str:
 
 def _check_review_date(value, field="review_date") -> date:
     if value in (None, ""):
-        return date.today() + timedelta(days=DEFAULT_REVIEW_DAYS)
+        return today_utc() + timedelta(days=DEFAULT_REVIEW_DAYS)
     if not isinstance(value, date):
         try:
             value = date.fromisoformat(str(value))
         except ValueError:
             raise ValidationError({field: "must be a date (YYYY-MM-DD)"}) from None
-    if value <= date.today():
+    if value <= today_utc():
         raise ValidationError({field: "must be in the future"})
-    if value > date.today() + timedelta(days=MAX_REVIEW_DAYS):
+    if value > today_utc() + timedelta(days=MAX_REVIEW_DAYS):
         raise ValidationError({field: f"at most {MAX_REVIEW_DAYS // 365} years ahead"})
     return value
 
@@ -228,7 +228,7 @@ def disseminations(report: IntelReport) -> list[ReportDissemination]:
 
 def review_queue(actor: Actor, today: date | None = None) -> list[IntelReport]:
     """Reports past their review date that the actor may see."""
-    today = today or date.today()
+    today = today or today_utc()
     return list(
         db.session.scalars(
             report_query(actor)

@@ -22,6 +22,7 @@ from flask import g
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from app.config import env_setting
 from app.core.time import now_utc
 from app.extensions import db
 from app.jobs.models import JobRun
@@ -230,7 +231,7 @@ def build_scheduler(app) -> BlockingScheduler:
             "misfire_grace_time": 300,
         },
     )
-    only = {j.strip() for j in os.environ.get("TOLLGATE_WORKER_JOBS", "").split(",") if j.strip()}
+    only = {j.strip() for j in env_setting("WORKER_JOBS").split(",") if j.strip()}
     intervals = interval_overrides(app)  # test mode only: a nightly job every few seconds
     for spec in registered_jobs(app):
         if only and spec.id not in only:

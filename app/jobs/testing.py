@@ -26,6 +26,8 @@ from collections import Counter
 
 from flask import current_app, has_app_context
 
+from app.config import env_setting
+
 log = logging.getLogger("tollgate.worker")
 
 #: how long a process that stopped at a crash point waits for the test to kill it
@@ -41,7 +43,7 @@ def _active() -> bool:
 
 def crash_point(name: str, **details) -> None:
     """Stop here if the test asked to (see the module docstring); otherwise return at once."""
-    spec = os.environ.get("TOLLGATE_TEST_CRASH_AT")
+    spec = env_setting("TEST_CRASH_AT")
     if not spec or not _active():
         return
     point, _, nth = spec.partition("#")
@@ -52,7 +54,7 @@ def crash_point(name: str, **details) -> None:
         count = _reached[name]
     if count != int(nth or 1):
         return
-    path = os.environ.get("TOLLGATE_TEST_CRASH_FILE")
+    path = env_setting("TEST_CRASH_FILE")
     if not path:
         raise RuntimeError("TOLLGATE_TEST_CRASH_AT needs TOLLGATE_TEST_CRASH_FILE")
     record = {"pid": os.getpid(), "point": name, "count": count, **details}
@@ -72,7 +74,7 @@ def crash_point(name: str, **details) -> None:
 
 def interval_overrides(app) -> dict[str, float]:
     """``TOLLGATE_TEST_JOB_INTERVALS`` as {job id: seconds} (empty outside test mode)."""
-    raw = os.environ.get("TOLLGATE_TEST_JOB_INTERVALS", "")
+    raw = env_setting("TEST_JOB_INTERVALS")
     if not raw or not app.config.get("TOLLGATE_TEST_JOBS"):
         return {}
     intervals = {}

@@ -8,6 +8,7 @@ takes, so a test can kill the worker in the middle of one.
 import os
 import time
 
+from app.config import env_setting
 from app.core.time import now_utc
 from app.extensions import db
 from app.jobs.scheduler import current_run
@@ -28,7 +29,7 @@ def beat() -> None:
         )
     )
     db.session.flush()
-    pause = float(os.environ.get("TOLLGATE_TEST_JOB_SLEEP", "0") or 0)
+    pause = float(env_setting("TEST_JOB_SLEEP") or 0)
     if pause:
         time.sleep(pause)  # the window in which a crash test kills the worker
 
@@ -36,7 +37,7 @@ def beat() -> None:
 def register(app) -> None:
     from app.jobs.registry import JobSpec, add_job
 
-    seconds = float(app.config.get("TOLLGATE_TEST_JOB_SECONDS") or 2)
+    seconds = float(app.config["TOLLGATE_TEST_JOB_SECONDS"])
     add_job(
         app,
         JobSpec(JOB_ID, beat, "interval", {"seconds": seconds}, "Scheduler heartbeat (tests)"),

@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from app.core.time import today_utc
 from app.extensions import db
 from app.risk.models import Declaration
 
@@ -127,7 +128,7 @@ def _birth_date(raw, path, errors) -> date | None:
     except ValueError:
         errors[path] = f"{raw!r} is not a date (YYYY-MM-DD)"
         return None
-    if day > date.today():
+    if day > today_utc():
         errors[path] = f"{raw} is in the future"
         return None
     return day

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from app.core.time import today_utc
 from app.extensions import db
 from app.security.access import Actor
 
@@ -142,7 +143,7 @@ def _declaration(actor) -> None:
     submit_declaration(
         {
             "number": number,
-            "date": (date.today() - timedelta(days=1)).isoformat(),
+            "date": (today_utc() - timedelta(days=1)).isoformat(),
             "office": "BCP-N",
             "importer": "IMP-STROY",
             "parties": [

@@ -8,7 +8,6 @@ whose version changed is re-read (a threshold or activation change needs no re-r
 in this process is seen at once (``invalidate()``).
 """
 
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -17,13 +16,14 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
+from app.config import env_setting
 from app.extensions import db
 from app.screening import matcher, normalize
 from app.screening.index import Segment
 from app.screening.models import ScreeningEntry, ScreeningList, ScreeningListVersion
 
 CACHE_SIZE = 50_000
-CHECK_SECONDS = float(os.environ.get("TOLLGATE_SCREENING_CHECK_SECONDS", "2"))
+CHECK_SECONDS = float(env_setting("SCREENING_CHECK_SECONDS"))
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ class _Prepared:
     schema_ok: tuple[int, ...]
     #: blocking keys: the name's skeletons, the identifiers ("#..."), the birth year ("@1952")
     keys: tuple[str, ...]
+    exact_keys: tuple[str, ...]
     ident_keys: tuple[str, ...]
     year_key: str | None
     person: bool
@@ -83,6 +84,7 @@ def prepare(query: PartyQuery) -> _Prepared:
         tokens, idents, normalize.country(query.country), birth, matcher.COMPATIBLE[schema],
         # initials ("M/V", "V.") are no key: lists write names out
         tuple(sorted({normalize.skeleton(t) for t in tokens if len(t) > 1})),
+        tuple(sorted({"=" + t for t in tokens if len(t) > 1})),
         tuple(sorted("#" + i for i in idents)),
         "@" + birth[:4] if birth else None,
         schema == "Person",

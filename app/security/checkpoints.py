@@ -66,31 +66,9 @@ class CheckpointError(RuntimeError):
     """A checkpoint could not be written (no key, unreadable file, anchor failure)."""
 
 
-def settings(app) -> None:
-    """This feature's settings from the environment (tests and ``create_app`` may override)."""
-    env = os.environ.get
-    instance = Path(app.instance_path)
-    app.config.setdefault("TOLLGATE_TRAIL_CHECKPOINT_KEY", env("TOLLGATE_TRAIL_CHECKPOINT_KEY"))
-    app.config.setdefault(
-        "TOLLGATE_TRAIL_CHECKPOINT_KEY_FILE",
-        env("TOLLGATE_TRAIL_CHECKPOINT_KEY_FILE") or str(instance / "trail-checkpoint.key"),
-    )
-    app.config.setdefault(
-        "TOLLGATE_TRAIL_CHECKPOINT_FILE",
-        env("TOLLGATE_TRAIL_CHECKPOINT_FILE") or str(instance / "trail-checkpoints.jsonl"),
-    )
-    app.config.setdefault(
-        "TOLLGATE_TRAIL_CHECKPOINT_MINUTES", int(env("TOLLGATE_TRAIL_CHECKPOINT_MINUTES", "15"))
-    )
-    app.config.setdefault(
-        "TOLLGATE_TRAIL_CHECKPOINT_ANCHOR", env("TOLLGATE_TRAIL_CHECKPOINT_ANCHOR", "")
-    )
-
-
 def init_app(app) -> None:
     from app.jobs.registry import JobSpec, add_job
 
-    settings(app)
     add_job(
         app,
         JobSpec(

@@ -28,7 +28,7 @@ TRAIL_MINIMUM_DAYS = 365
 
 def trail_retention_days(config) -> int:
     """The access trail's retention period: the setting, but never under one year."""
-    return max(TRAIL_MINIMUM_DAYS, int(config.get("TOLLGATE_TRAIL_RETENTION_DAYS", 0) or 0))
+    return max(TRAIL_MINIMUM_DAYS, int(config["TOLLGATE_TRAIL_RETENTION_DAYS"] or 0))
 
 
 @dataclass(frozen=True)

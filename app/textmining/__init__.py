@@ -19,9 +19,6 @@ def init_app(app):
     from app.textmining.search import article_search_source
     from app.textmining.tasks import poll_due_feeds, watch_network
 
-    app.config.setdefault("TOLLGATE_NLP_MODEL", "auto")
-    app.config.setdefault("TOLLGATE_FEED_TIMEOUT", 15.0)
-    app.config.setdefault("TOLLGATE_FEED_MAX_BYTES", 5 * 1024 * 1024)
     app.register_blueprint(views.bp)
     cli.init_app(app)
     add_nav_item(

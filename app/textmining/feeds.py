@@ -216,7 +216,7 @@ def fetch_feed(
             last_modified=last_modified,
             allowed_hosts=hosts,
             timeout=float(config.get("TOLLGATE_FEED_TIMEOUT", fetcher.DEFAULT_TIMEOUT)),
-            max_bytes=int(config.get("TOLLGATE_FEED_MAX_BYTES", fetcher.DEFAULT_MAX_BYTES)),
+            max_bytes=int(config["TOLLGATE_FEED_MAX_BYTES"]),
         )
     except fetcher.FetchError as exc:
         attempt.error = exc
@@ -392,7 +392,7 @@ def import_file(path, *, feed: Feed | None = None, extractor=None, grouper=None)
     from pathlib import Path
 
     path = Path(path)
-    limit = int(current_app.config.get("TOLLGATE_FEED_MAX_BYTES", fetcher.DEFAULT_MAX_BYTES))
+    limit = int(current_app.config["TOLLGATE_FEED_MAX_BYTES"])
     try:
         if path.stat().st_size > limit:
             return ImportOutcome(
