@@ -181,6 +181,73 @@ def shared_data():
     return SHARED_DATA
 
 
+# --- the fast lane: what is slow is marked here, by what it does, not by hand per test ---------
+# `make test-fast` runs `-m "not slow and not browser"` in parallel (pytest-xdist). A test is
+# slow when it starts processes (subprocess, gunicorn, the worker: tests/ops/workers.py),
+# drives the CLI (the `runner` fixture: whole commands, often over generated files), needs a
+# live server (browser tests), waits out an outage, or is one of the long runs named below
+# (measured: `pytest --durations`; bench/README.md "Test lanes" has the figures).
+SLOW_FIXTURES = frozenset({"runner", "live_server", "page", "worker_app"})
+SLOW_NAME_WORDS = ("outage",)
+SLOW_FILES = frozenset(
+    {
+        "tests/test_cli.py",
+        "tests/test_demo_load.py",
+        "tests/test_migrations.py",
+        "tests/test_api_fuzz.py",
+        "tests/access/test_sentinel_sweep.py",
+    }
+)
+_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _starts_processes(module) -> bool:
+    import subprocess
+
+    return any(
+        value is subprocess or getattr(value, "__module__", "") == "tests.ops.workers"
+        for value in vars(module).values()
+    )
+
+
+def _is_slow(item) -> bool:
+    full = Path(str(item.path)).resolve()
+    path = full.relative_to(_ROOT).as_posix() if full.is_relative_to(_ROOT) else str(full)
+    module = getattr(item, "module", None)
+    return (
+        path in SLOW_FILES
+        or bool(SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())))
+        or any(word in item.name for word in SLOW_NAME_WORDS)
+        or (module is not None and _starts_processes(module))
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _is_slow(item) and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
+# --- one seed per run: pytest-randomly orders the tests and re-seeds `random` before each with
+# it; the seed is printed first (also under -q) and again below any failure, so the run can be
+# replayed in the same order with the same draws.
+def _seed(config):
+    if not config.pluginmanager.hasplugin("randomly"):
+        return None
+    return config.getoption("randomly_seed", None)
+
+
+def pytest_sessionstart(session):
+    config = session.config
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    seed = _seed(config)
+    # xdist workers report through the controller; without -q pytest-randomly prints it itself.
+    if seed is None or reporter is None or hasattr(config, "workerinput"):
+        return
+    if config.get_verbosity() < 0:
+        reporter.write_line(f"random seed {seed} (replay: -p randomly --randomly-seed={seed})")
+
+
 # A retried test (make test's --reruns) that passes on a later attempt leaves only a "RERUN"
 # line in the quiet output: keep the tail of each failed attempt's report and print it at the
 # end, so a flaky test can be diagnosed from the CI log it flaked in.
@@ -193,7 +260,14 @@ def pytest_runtest_logreport(report):
         _RERUN_TAILS.append((report.nodeid, tail))
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_terminal_summary(terminalreporter, config):
+    seed = _seed(config)
+    failed = terminalreporter.stats.get("failed") or terminalreporter.stats.get("error")
+    if seed is not None and failed:
+        terminalreporter.section("replay")
+        terminalreporter.write_line(
+            f"random seed {seed}: run again with --randomly-seed={seed} (same order, same draws)"
+        )
     if _RERUN_TAILS:
         terminalreporter.section("failed attempts of retried tests (tail of each report)")
         for nodeid, tail in _RERUN_TAILS:
