@@ -57,7 +57,7 @@ _FORMS = {"ru": ("OOO", "AO", "PAO", "ООО", "АО"), "de": ("GmbH", "AG"), "g
 _OTHER_FORM = {"OOO": "LLC", "ООО": "LLC", "AO": "JSC", "АО": "JSC", "PAO": "PJSC",
                "GmbH": "Gesellschaft mit beschränkter Haftung", "AG": "Aktiengesellschaft",
                "Ltd": "Limited", "PLC": "Public Limited Company", "FZE": "Free Zone Establishment",
-               "LLC": "L.L.C.", "FZCO": "FZ-CO", "Co., Ltd.": "Company Limited",
+               "LLC": "L.L.C.", "FZCO": "FZE", "Co., Ltd.": "Company Limited",
                "Inc.": "Incorporated"}  # fmt: skip
 _CYR_LAT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
                     ["a", "b", "v", "g", "d", "e", "yo", "zh", "z", "i", "y", "k", "l", "m", "n",
@@ -173,8 +173,9 @@ def _typo(rng, name):
     words = name.split(" ")
     k = max(range(len(words)), key=lambda j: len(words[j]))
     w = words[k]
-    if len(w) >= 6:
-        p = rng.randrange(2, len(w) - 1)
+    spots = [p for p in range(2, len(w) - 1) if w[p].isalpha() and w[p + 1].isalpha()]
+    if len(w) >= 6 and spots:
+        p = rng.choice(spots)
         w = w[:p] + w[p + 1] + w[p] + w[p + 2 :]
     words[k] = w
     return " ".join(words)

@@ -2,7 +2,8 @@
 
 A segment keeps, per entry, a handful of compact columns (strings in lists, schema and version
 key in numpy arrays; empty identifier/country/date fields share one None) and an inverted
-index from blocking keys (token skeletons, ``#``-prefixed identifiers) to entry positions in
+index from blocking keys (token skeletons, ``=`` tokens as written, ``#`` identifiers, ``@``
+birth years) to entry positions in
 CSR form: a dict of keys to numbers, an offsets array and one int32 postings array. A query
 looks up its keys, counts shared keys per entry with numpy over the rarer posting lists, and
 scores only the best MAX_CANDIDATES entries in Python.
@@ -34,13 +35,13 @@ def _member(sorted_list: np.ndarray, values: np.ndarray) -> np.ndarray:
     return (sorted_list[hit] == values).astype(np.int32)
 
 
-def _union_counts(lists, name_count: int) -> tuple[np.ndarray, np.ndarray]:
-    """The entries on any list, and how many of the first name_count lists each is on."""
-    found = np.unique(np.concatenate(lists))
-    counts = np.zeros(len(found), dtype=np.int32)
-    for p in lists[:name_count]:
-        counts += _member(p, found)
-    return found, counts
+def _union(lists) -> np.ndarray:
+    """The entries on any of the (sorted) posting lists, sorted."""
+    if len(lists) == 1:
+        return lists[0]
+    if not lists:
+        return np.empty(0, dtype=np.int32)
+    return np.unique(np.concatenate(lists))
 
 
 @dataclass(slots=True)
@@ -79,7 +80,9 @@ class Segment:
             self.births.append(" ".join(births) if births else None)
             schemas.append(matcher.SCHEMA_CODES.get(schema, 4))
             keys.append(key)
-            entry_keys = {skeleton(t) for t in names.replace("\t", " ").split(" ") if t}
+            tokens = {t for t in names.replace("\t", " ").split(" ") if t}
+            entry_keys = {skeleton(t) for t in tokens}
+            entry_keys.update("=" + t for t in tokens)
             if idents:
                 entry_keys.update("#" + kv.partition(":")[2] for kv in idents.split(" "))
             for day in births or ():
@@ -122,9 +125,16 @@ class Segment:
         # the entries found through the rarer keys; an entry that shares `need` keys shares
         # at least one of the len(keys) - need + 1 rarest, so the commoner ones only count
         first = name_lists[: len(prepared.keys) - need + 1]
-        rare = [p for p in first if len(p) <= COMMON_KEY] or first[:1]
-        found, counts = _union_counts(rare + ident_lists, len(rare))
-        for other in name_lists[len(rare) :]:
+        rare = [p for p in first if len(p) <= COMMON_KEY]
+        exact_lists = [p for p in map(self._postings, prepared.exact_keys) if p is not None]
+        if rare or not name_lists:
+            found = _union(rare + ident_lists)
+        else:
+            # every key is common ("Ali Hussein"): start from the words as written, if rarer
+            small = [p for p in exact_lists if len(p) <= COMMON_KEY]
+            found = _union((small or name_lists[:1]) + ident_lists)
+        counts = np.zeros(len(found), dtype=np.int32)
+        for other in name_lists:
             counts += _member(other, found)
         keep = counts >= need
         if ident_lists:
@@ -136,10 +146,13 @@ class Segment:
         keep &= np.isin(self.schemas[found], prepared.schema_ok)
         found, counts = found[keep], counts[keep]
         if len(found) > MAX_CANDIDATES:
-            if prepared.year_key:
-                year = self._postings(prepared.year_key)
-                if year is not None:
-                    counts = counts * 2 + _member(year, found)
+            # rank: skeletons shared, then words shared as written, then the birth year
+            counts = counts * 16
+            for exact in exact_lists:
+                counts += _member(exact, found) * 2
+            year = self._postings(prepared.year_key) if prepared.year_key else None
+            if year is not None:
+                counts += _member(year, found)
             best = np.argpartition(-counts, MAX_CANDIDATES)[:MAX_CANDIDATES]
             found = found[best]
         return found

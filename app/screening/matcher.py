@@ -1,12 +1,15 @@
 """Scoring one list entry against one party, with the reasons of the score.
 
 The name score aligns tokens regardless of their order (re-ordered names, "Putin Vladimir"):
-each query token is paired with at most one entry token, best pairs first. A pair scores its
-Levenshtein similarity, at least SKELETON_SIM when both share a consonant skeleton (the
-transliteration variants "Qadhafi"/"Gaddafi"), and 0 below MIN_PAIR. The name score is the
-length-weighted share of paired characters; a query token left unpaired counts in full (the
-party is called something the entry is not), an entry token left unpaired counts
-UNPAIRED_ENTRY (lists carry patronymics and middle names a declaration leaves out).
+each query token is paired with at most one entry token, best pairs first (adjacent tokens
+left unpaired are also tried as one word: "Nasr Allah"). A pair scores its edit similarity
+(optimal string alignment: two swapped letters are one edit), at least SKELETON_SIM when both
+share a consonant skeleton (the transliteration variants "Qadhafi"/"Gaddafi"), and 0 below
+MIN_PAIR. The name score is the length-weighted share of paired characters; a query token
+left unpaired counts in full (the party is called something the entry is not), an entry token
+left unpaired too, except a patronymic (UNPAIRED_PATRONYMIC: lists carry patronymics a
+declaration leaves out); a token unpaired on both sides (a substitution) costs
+SUBSTITUTION_FACTOR more.
 
 Then the other properties, after yente's logic-v1: an identifier (IMO, LEI, tax or
 registration number) both sides carry lifts the score to IDENTIFIER_SCORE; countries that do
@@ -16,7 +19,7 @@ not overlap and birth dates that disagree lower it. Every step adds a reason.
 import re
 from functools import lru_cache
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from app.screening.normalize import skeleton
 
@@ -55,7 +58,7 @@ def token_sim(a: str, b: str, prefix: bool = False) -> float:
     (not persons: "Abramov" is not "Abramovich"). Cached: common names meet again and again."""
     if a == b:
         return 1.0
-    sim = Levenshtein.normalized_similarity(a, b, score_cutoff=MIN_PAIR)
+    sim = OSA.normalized_similarity(a, b, score_cutoff=MIN_PAIR)
     if sim < SKELETON_SIM and len(a) > 2 and len(b) > 2 and skeleton(a) == skeleton(b):
         sim = SKELETON_SIM
     if (
