@@ -8,7 +8,7 @@ from app.core.errors import ValidationError
 from app.core.openapi import ERROR_RESPONSES, add_paths
 from app.core.params import id_list, id_value
 from app.exchange import ftm_export, stix
-from app.exchange.views import STIX_MIMETYPE, _ftm, download
+from app.exchange.http import STIX_MIMETYPE, download, ftm_file
 from app.extensions import csrf
 
 bp = Blueprint("exchange_api", __name__, url_prefix="/api/v1/exchange")
@@ -28,7 +28,7 @@ def ftm_export_api():
         out = ftm_export.export_neighbourhood(entity_id, actor=g.actor, justification=justification)
     else:
         out = ftm_export.export(ids, actor=g.actor, justification=justification, what="api")
-    return _ftm(out, "tollgate.ftm.jsonl")
+    return ftm_file(out, "tollgate.ftm.jsonl")
 
 
 @bp.post("/reports/<int:report_id>/stix")

@@ -1,35 +1,15 @@
 """Pages' exports: an entity's neighbourhood or a chart as FtM (and a report as STIX): a
 form with a justification (CSRF), answered with the file."""
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, g, request
 
 from app.core.errors import ValidationError
 from app.core.params import id_list
 from app.core.web import permission_required
 from app.exchange import ftm_export, stix
+from app.exchange.http import STIX_MIMETYPE, download, ftm_file
 
 bp = Blueprint("exchange", __name__, url_prefix="/exchange")
-
-FTM_MIMETYPE = "application/x-ndjson"
-STIX_MIMETYPE = "application/stix+json;version=2.1"
-
-
-def download(body: bytes, mimetype: str, filename: str) -> Response:
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f"attachment; filename={filename}"},
-    )
-
-
-def _ftm(out, filename) -> Response:
-    response = download(out.body, FTM_MIMETYPE, filename)
-    if out.left_out:
-        # what had no FtM schema, so the reader knows the file is not the whole chart
-        response.headers["X-Tollgate-Left-Out"] = ", ".join(
-            f"{k}={v}" for k, v in sorted(out.left_out.items())
-        )
-    return response
 
 
 @bp.post("/entities/<int:entity_id>/ftm")
@@ -38,7 +18,7 @@ def entity_ftm(entity_id):
     out = ftm_export.export_neighbourhood(
         entity_id, actor=g.actor, justification=request.form.get("justification", "")
     )
-    return _ftm(out, f"tollgate-entity-{entity_id}.ftm.jsonl")
+    return ftm_file(out, f"tollgate-entity-{entity_id}.ftm.jsonl")
 
 
 @bp.post("/chart/ftm")
@@ -51,7 +31,7 @@ def chart_ftm():
     out = ftm_export.export(
         ids, actor=g.actor, justification=request.form.get("justification", ""), what="chart"
     )
-    return _ftm(out, "tollgate-chart.ftm.jsonl")
+    return ftm_file(out, "tollgate-chart.ftm.jsonl")
 
 
 @bp.post("/reports/<int:report_id>/stix")
