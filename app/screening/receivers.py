@@ -201,27 +201,30 @@ def on_declaration_assessed(sender, declaration=None, assessment=None, **_):
 
 def on_entity_created(sender, entity=None, **_):
     """Screen a new registry entity against the active lists; its hits are recorded.
-    A fault is logged: screening must not refuse the registration."""
+    A fault is logged and undone (a savepoint): screening must not refuse the registration."""
+    from app.screening.service import active_index
+
+    data = entity_party(entity) if entity is not None else None
+    if data is None or not active_index().segments:
+        return
+    key = party_key(data, entity.id)
     try:
-        data = entity_party(entity) if entity is not None else None
-        if data is None:
-            return
-        key = party_key(data, entity.id)
-        matches, _cleared = screen_parties([(None, data, key)])
-        for m in matches:
-            db.session.add(
-                hit_from_match(
-                    m,
-                    subject=entity,
-                    subject_type="entity",
-                    role=None,
-                    data=data,
-                    key=key,
-                    version=m["party_version"],
+        with db.session.begin_nested():
+            matches, _cleared = screen_parties([(None, data, key)])
+            for m in matches:
+                db.session.add(
+                    hit_from_match(
+                        m,
+                        subject=entity,
+                        subject_type="entity",
+                        role=None,
+                        data=data,
+                        key=key,
+                        version=m["party_version"],
+                    )
                 )
-            )
     except Exception:
-        log.exception("screening the new entity %s failed", getattr(entity, "id", None))
+        log.exception("screening the new entity %s failed", entity.id)
 
 
 def on_record_forgotten(sender, record_type=None, record_id=None, decision=None, **_):
