@@ -28,6 +28,21 @@ def owning_unit_id(actor, unit_id: int | None = None) -> int:
     return unit.id
 
 
+def profile_exists(name: str) -> bool:
+    """Whether a risk profile of this name exists (demo loaders stay idempotent; read only,
+    no access check: names are not restricted)."""
+    from app.risk.models import RiskProfile
+
+    return db.session.scalar(select(RiskProfile.id).where(RiskProfile.name == name)) is not None
+
+
+def declaration_exists(number: str) -> bool:
+    """Whether a declaration of this number exists (demo loaders; read only, no record read)."""
+    from app.risk.models import Declaration
+
+    return db.session.scalar(select(Declaration.id).where(Declaration.number == number)) is not None
+
+
 def declarations_dated_after(day) -> int:
     """How many declarations carry a date after ``day`` (the evaluation date of ratings and
     KPIs): they are ignored there, and the count is shown (read only)."""

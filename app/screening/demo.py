@@ -108,9 +108,9 @@ def _desk():
 
 def _profile(unit, actor) -> None:
     from app.risk import profiles
-    from app.risk.models import RiskProfile
+    from app.risk.service import profile_exists
 
-    if db.session.scalar(select(RiskProfile.id).where(RiskProfile.name == PROFILE_NAME)):
+    if profile_exists(PROFILE_NAME):
         return
     p = profiles.create_profile(
         {
@@ -133,11 +133,11 @@ def _profile(unit, actor) -> None:
 
 def _declaration(actor) -> None:
     from app.risk.assessment import submit_declaration
-    from app.risk.models import Declaration
+    from app.risk.service import declaration_exists
     from app.security.models import Unit
 
     number = "DEMO-SANCTIONS-1"
-    if db.session.scalar(select(Declaration.id).where(Declaration.number == number)):
+    if declaration_exists(number):
         return
     unit_id = db.session.scalar(select(Unit.id).where(Unit.code == "HQ-RISK"))
     submit_declaration(
