@@ -7,7 +7,6 @@ from app.core.api import json_body, require_scope
 from app.core.errors import ValidationError
 from app.core.openapi import ERROR_RESPONSES, add_paths
 from app.core.params import id_list, id_value
-from app.exchange import ftm_export, stix
 from app.exchange.http import STIX_MIMETYPE, download, ftm_file
 from app.extensions import csrf
 
@@ -18,6 +17,8 @@ csrf.exempt(bp)
 @bp.post("/ftm")
 @require_scope("entities:read")
 def ftm_export_api():
+    from app.exchange import ftm_export  # followthemoney loads on first use, not at start
+
     body = json_body()
     entity_id = id_value(body.get("entity_id"), "entity_id", strict=True)
     ids = id_list(body.get("entity_ids") or [], "entity_ids", strict=True)
@@ -34,6 +35,8 @@ def ftm_export_api():
 @bp.post("/reports/<int:report_id>/stix")
 @require_scope("entities:read")
 def report_stix_api(report_id):
+    from app.exchange import stix
+
     body = json_body()
     out = stix.export_report(report_id, actor=g.actor, justification=body.get("justification"))
     return download(out.body, STIX_MIMETYPE, f"tollgate-report-{report_id}.stix.json")

@@ -32,7 +32,6 @@ import uuid
 from dataclasses import dataclass, field
 
 import stix2
-from stix2validator import ValidationOptions, validate_parsed_json
 
 from app.core.errors import ValidationError
 from app.extensions import db
@@ -232,6 +231,8 @@ def export_report(report_id, *, actor: Actor, justification) -> StixExport:
 
 def check_object(obj, index: int) -> None:
     """Refuse an object that is not valid STIX 2.1, naming its place, id and the reason."""
+    from stix2validator import ValidationOptions, validate_parsed_json  # slow to load: on use
+
     where = f"objects[{index}]"
     if not isinstance(obj, dict):
         raise ValidationError({where: "is not a STIX object (a JSON object)"})

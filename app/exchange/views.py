@@ -6,7 +6,6 @@ from flask import Blueprint, g, request
 from app.core.errors import ValidationError
 from app.core.params import id_list
 from app.core.web import permission_required
-from app.exchange import ftm_export, stix
 from app.exchange.http import STIX_MIMETYPE, download, ftm_file
 
 bp = Blueprint("exchange", __name__, url_prefix="/exchange")
@@ -15,6 +14,8 @@ bp = Blueprint("exchange", __name__, url_prefix="/exchange")
 @bp.post("/entities/<int:entity_id>/ftm")
 @permission_required("entity.view")
 def entity_ftm(entity_id):
+    from app.exchange import ftm_export  # followthemoney loads on first use, not at start
+
     out = ftm_export.export_neighbourhood(
         entity_id, actor=g.actor, justification=request.form.get("justification", "")
     )
@@ -24,6 +25,8 @@ def entity_ftm(entity_id):
 @bp.post("/chart/ftm")
 @permission_required("entity.view")
 def chart_ftm():
+    from app.exchange import ftm_export
+
     raw = request.form.get("nodes", "")
     ids = id_list([v.strip().lstrip("e") for v in raw.split(",")], "nodes", strict=True)
     if not ids:
@@ -37,6 +40,8 @@ def chart_ftm():
 @bp.post("/reports/<int:report_id>/stix")
 @permission_required("intel.view")
 def report_stix(report_id):
+    from app.exchange import stix  # stix2 loads on first use, not at start
+
     out = stix.export_report(
         report_id, actor=g.actor, justification=request.form.get("justification", "")
     )
