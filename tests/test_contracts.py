@@ -65,3 +65,18 @@ def test_import_contracts_are_kept():
         [str(exe), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout[-4000:]
+
+
+def test_every_domain_is_under_the_import_contracts():
+    """A domain added to app.DOMAINS but not to .importlinter would go unchecked."""
+    import configparser
+
+    from app import DOMAINS
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter")
+    core = {"app.core", "app.security", "app.jobs", "app.search"}
+    listed = set(config["importlinter:contract:core-knows-no-domain"]["forbidden_modules"].split())
+    layered = set(config["importlinter:contract:domain-layers"]["containers"].split())
+    domains = set(DOMAINS) - core
+    assert domains - listed == set() and domains - layered == set()
