@@ -56,18 +56,18 @@ format: install
 	$(VENV)/bin/ruff check --fix app tests bench scripts
 
 test-sqlite: install
-	TOLLGATE_TEST_DB=sqlite $(VENV)/bin/pytest -q -rs
+	TOLLGATE_TEST_DB=sqlite $(VENV)/bin/pytest -q -rfEs
 
 # The fast lane while developing: unit and service tests on every core (pytest-xdist; each
 # worker has its own test database on either backend), without what tests/conftest.py marks
 # slow (processes, CLI, outages, live servers, browsers). Under 2 minutes here when quiet.
 # TOLLGATE_TEST_DB=postgres (with TOLLGATE_TEST_POSTGRES_URL) runs it on PostgreSQL.
 test-fast: install
-	TOLLGATE_TEST_DB=$${TOLLGATE_TEST_DB:-sqlite} $(VENV)/bin/pytest -q -rs -n auto -m "not slow and not browser"
+	TOLLGATE_TEST_DB=$${TOLLGATE_TEST_DB:-sqlite} $(VENV)/bin/pytest -q -rfEs -n auto -m "not slow and not browser"
 
 test-postgres: install
 	@if [ -n "$$TOLLGATE_TEST_POSTGRES_URL" ]; then \
-		TOLLGATE_TEST_DB=postgres $(VENV)/bin/pytest -q -rs; \
+		TOLLGATE_TEST_DB=postgres $(VENV)/bin/pytest -q -rfEs; \
 	else echo "TOLLGATE_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
 
 # Both backends at once: much of the suite waits on real processes, servers and outages,
@@ -75,9 +75,10 @@ test-postgres: install
 # (their own database): a live server's background requests must not meet other tests.
 # A failing test is retried twice: a flake must not sink a whole run; each retried test is named
 # in the summary (-rR), and a test that fails three times fails the run.
-# -rs names every skipped test and why: a skip must not hide a regression.
-RERUNS = --reruns 2 --reruns-delay 1 -rR
-SUITE = $(VENV)/bin/pytest -q -rs $(RERUNS) -m "not browser" && $(VENV)/bin/pytest -q -rs $(RERUNS) -m browser
+# -r: failures and errors (f, E), every skipped test and why (s: a skip must not hide a
+# regression) and each retried test (R). One -r only: pytest keeps the last one given.
+RERUNS = --reruns 2 --reruns-delay 1 -rfEsR
+SUITE = $(VENV)/bin/pytest -q $(RERUNS) -m "not browser" && $(VENV)/bin/pytest -q $(RERUNS) -m browser
 
 test: lint audit
 	@mkdir -p .test-logs
