@@ -227,4 +227,5 @@ def screening_for(reader, assessment: dict | None) -> dict | None:
         "parties": summary.get("parties", 0),
         "matches": matches,
         "cleared": len(summary.get("cleared") or ()),
+        "more": summary.get("more", 0),
     }

@@ -38,6 +38,10 @@ _COUNTRY_ATTRS = ("country", "nationality", "jurisdiction")
 _registry_cache: OrderedDict = OrderedDict()
 REGISTRY_TTL = 60.0
 REGISTRY_CACHE_SIZE = 20_000
+#: matches kept per party (best first), as yente's default result limit: a common name on a
+#: list of a million entries has dozens of namesakes above the threshold, and each kept match
+#: is a hit row to judge
+MAX_MATCHES_PER_PARTY = 5
 
 
 def _query(data: dict):
@@ -131,32 +135,36 @@ def _match_doc(match, role, data, key, version) -> dict:
     }
 
 
-def screen_parties(parties) -> tuple[list[dict], list[dict]]:
-    """(matches, cleared) of ``(role, data, key)`` parties: match documents, the judged
-    false positives left out."""
+def screen_parties(parties) -> tuple[list[dict], list[dict], int]:
+    """(matches, cleared, more) of ``(role, data, key)`` parties: the match documents (at
+    most MAX_MATCHES_PER_PARTY best per party, as yente's default limit), the judged false
+    positives left out, and how many weaker matches were not kept."""
     from app.screening.service import active_index
 
     index = active_index()
     if not index.segments:
-        return [], []
+        return [], [], 0
     found = []
-    for role, data, key in parties:
+    for n, (role, data, key) in enumerate(parties):
         version = party_version(data)
         for match in index.screen(_query(data)):
-            found.append(_match_doc(match, role, data, key, version))
+            found.append((n, _match_doc(match, role, data, key, version)))
     if not found:
-        return [], []
+        return [], [], 0
     latest = judgements.latest_judgements(
-        (m["party_key"], m["list_id"], m["entry_id"]) for m in found
+        (m["party_key"], m["list_id"], m["entry_id"]) for _n, m in found
     )
-    matches, cleared = [], []
-    for m in found:
+    matches, cleared, kept, more = [], [], {}, 0
+    for n, m in found:  # best first within each party
         j = latest.get((m["party_key"], m["list_id"], m["entry_id"]))
         if judgements.is_cleared(j, m["party_version"], m["entry_version_key"]):
             cleared.append({**m, "judgement_id": j.id})
-        else:
+        elif kept.get(n, 0) < MAX_MATCHES_PER_PARTY:
+            kept[n] = kept.get(n, 0) + 1
             matches.append(m)
-    return matches, cleared
+        else:
+            more += 1
+    return matches, cleared, more
 
 
 def screen_declaration(decl) -> dict | None:
@@ -166,7 +174,7 @@ def screen_declaration(decl) -> dict | None:
     if not active_index().segments:  # no active list: nothing to screen, nothing to say
         return None
     parties = declaration_parties(decl)
-    matches, cleared = screen_parties(parties)
+    matches, cleared, more = screen_parties(parties)
     return {
         "fields": {
             "party_screening_score": max((m["score"] for m in matches), default=None),
@@ -175,6 +183,7 @@ def screen_declaration(decl) -> dict | None:
         "summary": {
             "parties": len(parties),
             "matches": matches,
+            "more": more,
             "cleared": [
                 {k: c[k] for k in ("role", "list_id", "entry_id", "judgement_id")} for c in cleared
             ],
@@ -210,7 +219,7 @@ def on_entity_created(sender, entity=None, **_):
     key = party_key(data, entity.id)
     try:
         with db.session.begin_nested():
-            matches, _cleared = screen_parties([(None, data, key)])
+            matches, _cleared, _more = screen_parties([(None, data, key)])
             for m in matches:
                 db.session.add(
                     hit_from_match(

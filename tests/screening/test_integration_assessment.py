@@ -95,7 +95,7 @@ def test_an_unlisted_party_stays_green_and_records_nothing(db, listed):
     on_list_profile()
     decl = submit(body(parties=[importer("Northwind Traders Ltd", country="GB")]))
     assert decl.channel == "green"
-    assert decl.assessment["screening"] == {"parties": 1, "matches": [], "cleared": []}
+    assert decl.assessment["screening"] == {"parties": 1, "matches": [], "more": 0, "cleared": []}
     assert hits_of(db, decl) == []
 
 
@@ -244,5 +244,20 @@ def test_a_restricted_registry_entity_is_not_screened_into_a_declaration(db, lis
     on_list_profile()
     decl = submit(body(importer="IMP-SECRET"))
     assert decl.channel == "green"
-    assert decl.assessment["screening"] == {"parties": 0, "matches": [], "cleared": []}
+    assert decl.assessment["screening"] == {"parties": 0, "matches": [], "more": 0, "cleared": []}
     assert "Acme" not in str(decl.assessment)
+
+
+def test_a_party_keeps_its_five_best_matches(db):
+    """A common name on a big list has many namesakes above the threshold: the best five are
+    kept (hits to judge), the rest counted."""
+    namesakes = [company(f"NK-acme-{n}", "Acme Dual Use Trading FZE") for n in range(7)]
+    load_ftm(namesakes, name=LIST)
+    no_random()
+    db.session.commit()
+    on_list_profile()
+    decl = submit(body(parties=[importer("Acme Dual Use Trading FZE")]))
+    screening = decl.assessment["screening"]
+    assert len(screening["matches"]) == 5 and screening["more"] == 2
+    assert len(hits_of(db, decl)) == 5
+    assert decl.channel == "red"
