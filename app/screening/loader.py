@@ -11,7 +11,7 @@ import hashlib
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from app.core.errors import ValidationError
 from app.extensions import db
@@ -202,13 +202,13 @@ def _store(path, file_format, mapping, list_id, version_id, keys) -> dict:
             updates.append(_row(record, list_id, version_id, key) | {"id": previous[0]})
             note("changed", record.entry_id, record.caption)
         if len(inserts) >= BATCH:
-            db.session.execute(insert(ScreeningEntry), inserts)
+            db.session.execute(ScreeningEntry.__table__.insert(), inserts)
             inserts = []
         if len(updates) >= BATCH:
             db.session.execute(update(ScreeningEntry), updates)
             updates = []
     if inserts:
-        db.session.execute(insert(ScreeningEntry), inserts)
+        db.session.execute(ScreeningEntry.__table__.insert(), inserts)
     if updates:
         db.session.execute(update(ScreeningEntry), updates)
     gone = [(entry_id, v[0], v[2]) for entry_id, v in old.items() if entry_id not in keys]

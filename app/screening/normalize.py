@@ -96,7 +96,7 @@ def skeleton(token: str) -> str:
     if token.isdigit():
         return token
     # German and Polish write "Ja-", "Ju-" where English writes "Ya-", "Yu-" (Janukowitsch)
-    out = "y" + token[1:] if token[:1] == "j" and token[1:2] in "aeiou" else token
+    out = "y" + token[1:] if token[:2] in ("ja", "je", "ju") else token
     for pair, repl in _DIGRAPHS:
         if pair in out:
             out = out.replace(pair, repl)
