@@ -136,3 +136,29 @@ def test_nothing_to_export_is_refused(db, make):
     a = make.actor(make.user(roles=["intelligence_officer"]))
     with pytest.raises(ValidationError):
         ftm_export.export([999999], actor=a, justification="x", what="chart")
+
+
+def test_the_cli_exports_an_entitys_neighbourhood(db, runner, unit_a, tmp_path):
+    from app.extensions import db as _db
+
+    ivan = _db.session.scalar(select(Entity.id).where(Entity.name == "Ivan Petrov"))
+    out = tmp_path / "n.ftm.jsonl"
+    result = runner.invoke(
+        args=["intel", "export-ftm", "--as", "officer.a", "--entity", str(ivan),
+              "--justification", "FIU", "-o", str(out)]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    names = {
+        json.loads(x)["properties"].get("name", [None])[0]
+        for x in out.read_text(encoding="utf-8").splitlines()
+    }
+    # Ivan's neighbours (the company, Olga, the truck, the address) but not the vessel,
+    # which only the company touches
+    assert {"Ivan Petrov", "Balkan Trading LLC", "Olga Petrova", "Scania R450"} <= names
+    assert "Aurora Star" not in names
+    refused = runner.invoke(
+        args=["intel", "export-ftm", "--as", "officer.a", "--entity", str(ivan),
+              "--justification", " "]
+    )  # fmt: skip
+    assert refused.exit_code != 0
+    assert "justification" in refused.output

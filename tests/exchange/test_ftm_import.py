@@ -247,3 +247,13 @@ def test_the_importer_needs_the_permission(db, runner, make, tmp_path):
     result = _import(runner, EXAMPLE)
     assert result.exit_code != 0
     assert db.session.scalar(select(func.count()).select_from(Entity)) == 0
+
+
+def test_an_identification_after_its_holders_batch_joins_the_stored_holder(db, runner, officer):
+    # batches of 3: the company (line 3) is stored before its EORI (line 4) is read
+    result = _import(runner, EXAMPLE, "--batch-size", "3")
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    entities, links = registry(officer.unit_id)
+    assert entities["Balkan Trading LLC"][2] == {"company_reg": "RS20931", "eori": "RS123456789"}
+    assert links == EXAMPLE_LINKS
