@@ -8,6 +8,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
+from tests.browser.axe import Audit
 
 CHROMIUM = os.environ.get("TOLLGATE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -92,12 +93,33 @@ def _browser(chromium_path):
 
 
 @pytest.fixture
-def page(_browser, live_server):
+def axe_audit(_browser, monkeypatch):
+    """axe-core runs in every page of every context this test opens (tests/browser/axe.py),
+    including contexts a test opens itself for a second user (``page.context.browser``)."""
+    audit = Audit()
+    new_context = _browser.new_context
+
+    def _watched(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        audit.watch(context)
+        return context
+
+    monkeypatch.setattr(_browser, "new_context", _watched)
+    return audit
+
+
+@pytest.fixture
+def page(_browser, live_server, axe_audit):
+    """A page whose documents axe-core checks; after the test, any serious or critical
+    WCAG 2.1 AA violation in a page it visited fails it (at teardown)."""
     context = _browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(15_000)
     yield pg
-    context.close()
+    try:
+        axe_audit.check()
+    finally:
+        context.close()
 
 
 @pytest.fixture
