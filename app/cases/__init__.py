@@ -99,17 +99,23 @@ def init_app(app):
         import_views,
         models,
         receivers,
+        service,
         views,
         views_actions,
         views_file,
         views_stats,
     )
+    from app.core.records import RecordActions, add_record_actions
     from app.intel import entity_types as _registry_models  # noqa: F401
     from app.search.registry import SearchSource, add_search_source
 
     app.register_blueprint(views.bp)
     api.init_app(app)
     receivers.connect()  # seizure cases from control results (app.core.signals)
+    # Other domains open a case and note on it through app.core.records (intel's charts).
+    add_record_actions(
+        app, RecordActions("case", open=service.get_case, note=service.add_journal_entry)
+    )
     add_nav_item(
         app,
         NavItem(

@@ -12,6 +12,7 @@ import networkx as nx
 from sqlalchemy import func, or_, select
 
 from app.core.errors import ValidationError
+from app.core.records import note_on_record, open_record
 from app.extensions import db
 from app.intel import provenance, service
 from app.intel.models import LINK_TYPES, Entity, Link, SavedChart
@@ -346,16 +347,10 @@ def export(entity_ids, fmt: str, *, actor: Actor, justification: str) -> tuple[b
     return buf.getvalue(), mimetype
 
 
-def _case_service():
-    from app.cases import service as cases
-
-    return cases
-
-
 def _check_case(case_id, actor: Actor, action="view"):
-    cases = _case_service()
+    # The case is opened by the cases domain (app.core.records): intel imports nothing of it.
     try:
-        return cases.get_case(int(case_id), actor=actor, action=action)
+        return open_record("case", int(case_id), actor=actor, action=action)
     except NotFound:
         raise ValidationError({"case_id": f"no case {case_id} that you may open"}) from None
 
@@ -395,7 +390,8 @@ def save_chart(case_id, title, entity_ids, *, actor: Actor, positions=None) -> S
     )
     db.session.add(chart)
     db.session.flush()
-    _case_service().add_journal_entry(
+    note_on_record(
+        "case",
         case.id,
         f"Link chart saved: {chart.title} ({graph.number_of_nodes()} entities).",
         actor=actor,
@@ -410,7 +406,7 @@ def load_chart(chart_id: int, *, actor: Actor) -> dict:
     chart = db.session.get(SavedChart, chart_id)
     if chart is None:
         raise NotFound()
-    _case_service().get_case(chart.case_id, actor=actor)
+    open_record("case", chart.case_id, actor=actor)
     graph = _chart_graph(actor, chart.elements.get("nodes", []))
     wanted_links = set(chart.elements.get("links", []))
     entities = (
