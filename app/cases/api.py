@@ -4,7 +4,7 @@ journal entries, under the same services and access rules as the pages."""
 from flask import Blueprint, g, jsonify, request, url_for
 from sqlalchemy.orm import selectinload
 
-from app.cases import catalog, queries, service
+from app.cases import catalog, queries, seizures, service
 from app.cases import parties as case_parties
 from app.cases.models import Case
 from app.core.api import json_body, require_scope
@@ -145,7 +145,9 @@ def journal_json(j, named=()) -> dict:
 def list_cases():
     page_args(request.args, strict=True)  # 422 where the HTML list would clamp
     stmt = queries.case_query(g.actor, request.args)
-    page = queries.paginate_cases(stmt.options(selectinload(Case.assignee)), request.args)
+    page = queries.paginate_cases(
+        stmt.options(selectinload(Case.assignee)), request.args, strict=True
+    )
     trail.record(g.actor, "search", "case", None, query=queries.describe_filters(request.args))
     return jsonify(
         {
@@ -154,6 +156,9 @@ def list_cases():
             "per_page": page.per_page,
             "total": page.total,
             "total_is_exact": page.exact,
+            # keyset paging: pass as ?after= (next page) or ?before= (previous page)
+            "next_after": page.after if page.has_next else None,
+            "prev_before": page.before if page.has_prev else None,
         }
     )
 
@@ -173,17 +178,28 @@ def create_case():
     parties = body.get("parties") or []
     if not isinstance(parties, list):
         raise ValidationError({"parties": "must be a list"})
-    case = service.open_case(
-        body.get("kind"),
-        actor=g.actor,
-        title=body.get("title"),
-        handling_code=body.get("handling_code") or "P",
-        handling_conditions=body.get("handling_conditions"),
-        template=body.get("template"),
-        assignee_id=body.get("assignee_id"),
-        items=body.get("items") or [],
-        **values,
-    )
+    # The minimum seizure record, as on the form (place, date, an item with its quantity):
+    # named with every other error of the body, and nothing is written when it is missing.
+    minimum = {}
+    if body.get("kind") == "seizure" and isinstance(body.get("items") or [], list):
+        minimum = seizures.missing(body, body.get("items") or [])
+    try:
+        with db.session.begin_nested():
+            case = service.open_case(
+                body.get("kind"),
+                actor=g.actor,
+                title=body.get("title"),
+                handling_code=body.get("handling_code") or "P",
+                handling_conditions=body.get("handling_conditions"),
+                template=body.get("template"),
+                assignee_id=body.get("assignee_id"),
+                items=body.get("items") or [],
+                **values,
+            )
+            if minimum:
+                raise ValidationError(minimum)
+    except ValidationError as exc:
+        raise ValidationError({**minimum, **exc.fields}) from None
     errors = {}
     for i, party in enumerate(parties):
         if not isinstance(party, dict):
@@ -422,6 +438,17 @@ PATHS = {
             ]
             + [
                 *page_parameters(),
+                *(
+                    {
+                        "name": name,
+                        "in": "query",
+                        "required": False,
+                        "description": f"cursor from {field} of a page (keyset paging: a "
+                        "deep page costs what page 1 costs); 422 if not one",
+                        "schema": {"type": "string"},
+                    }
+                    for name, field in (("after", "next_after"), ("before", "prev_before"))
+                ),
             ],
             "responses": {
                 "200": {
@@ -439,6 +466,8 @@ PATHS = {
                                         "description": "counted up to 10,000",
                                     },
                                     "total_is_exact": {"type": "boolean"},
+                                    "next_after": {"type": ["string", "null"]},
+                                    "prev_before": {"type": ["string", "null"]},
                                 },
                             }
                         }

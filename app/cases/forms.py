@@ -16,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.cases import catalog
+from app.cases import catalog, seizures
 
 
 def Select(label, **kw):  # noqa: N802 - used like a field class
@@ -107,19 +107,7 @@ class SeizureForm(_CaseFields):
 
 
 CASE_FIELDS_BY_KIND = {
-    "seizure": (
-        "event_dt",
-        "place_ref",
-        "direction",
-        "transport_mode",
-        "conveyance",
-        "route_origin",
-        "route_transit",
-        "route_destination",
-        "detection_method",
-        "concealment_method",
-        "declaration_number",
-    ),
+    "seizure": seizures.RECORD_FIELDS,
     "offence": (
         "event_dt",
         "place",

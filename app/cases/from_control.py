@@ -4,9 +4,9 @@ profile(s) that hit) and opened once per declaration in the acting unit."""
 
 from sqlalchemy import select
 
-from app.cases import catalog, fields
+from app.cases import catalog, fields, places, seizures
 from app.cases.models import Case, CaseLink
-from app.cases.service import journal, open_with_reserved_ref
+from app.cases.service import _new_task, journal, open_with_reserved_ref
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.security.access import Actor, NotFound
@@ -121,6 +121,7 @@ def open_seizure_from_control(declaration_ref: dict, *, actor: Actor) -> Case:
         summary=summary,
         place_type="office",
         place=declaration_ref.get("office"),
+        place_ref=_office_ref(declaration_ref.get("office")),
         transport_mode=mode,
         **_control_route(declaration_ref),
         risk_areas=[area] if area else None,
@@ -163,8 +164,28 @@ def open_seizure_from_control(declaration_ref: dict, *, actor: Actor) -> Case:
                 f"Party {party.get('entity_id')} ({role}) of the "
                 "declaration could not be added: not in the registry or not visible.",
             )
+    _ask_for_the_minimum(case, actor)
     db.session.flush()
     return case
+
+
+def _office_ref(office) -> str | None:
+    """The declaration's office as a place of the reference list, when it is listed."""
+    try:
+        return places.parse(f"office:{office}", "place_ref") if office else None
+    except ValidationError:
+        return None  # not on the list: the case asks for the place (_ask_for_the_minimum)
+
+
+def _ask_for_the_minimum(case: Case, actor: Actor) -> None:
+    """A control result is a fact and opens its case even when the declaration lacks part of
+    the minimum seizure record; the journal and a task name what is missing."""
+    missing = seizures.case_missing(case)
+    if not missing:
+        return
+    what = seizures.describe(missing)
+    journal(case, actor, "system", f"The minimum seizure record is incomplete: {what}.")
+    _new_task(case, actor, f"Complete the seizure record: {what}"[:300])
 
 
 #: UN/ECE Recommendation 20 unit codes used by declaration systems -> case units

@@ -46,24 +46,6 @@ from app.security.seams import label_for, redact_names, restricted_label
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
-SEIZURE_FIELDS = (
-    "title",
-    "summary",
-    "priority",
-    "handling_conditions",
-    "event_dt",
-    "place_ref",
-    "direction",
-    "transport_mode",
-    "conveyance",
-    "route_origin",
-    "route_transit",
-    "route_destination",
-    "detection_method",
-    "concealment_method",
-    "declaration_number",
-)
-
 
 def _flash_errors(exc: ValidationError, prefix="") -> None:
     for name, message in exc.fields.items():
@@ -262,7 +244,7 @@ def new_seizure():
     form.place_ref.choices = [("", "— choose —"), *places.choices()]
     loose = []
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in SEIZURE_FIELDS}
+        values = {name: getattr(form, name).data for name in seizure_rules.FORM_FIELDS}
         items = [row for row in (e.form.as_dict() for e in form.items.entries) if row]
         parties = [
             (i, row) for i, row in enumerate(e.form.as_dict() for e in form.parties.entries) if row
@@ -465,4 +447,5 @@ def detail(case_id):
         users={u.id: u for u in users},
         lookup_url=_lookup_url(),
         similar=case_parties.similar_cases(case, actor=g.actor),
+        seizure_missing=seizure_rules.describe(seizure_rules.case_missing(case)),
     )

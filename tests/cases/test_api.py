@@ -21,7 +21,7 @@ def test_create_read_update_list(client, make, db):
     body = {
         "kind": "seizure",
         "title": "Cash at the airport",
-        "place": "Prishtina Airport",
+        "place_ref": "crossing:BCP-PRN",
         "transport_mode": "air",
         "event_dt": "2026-04-02T07:15:00Z",
         "items": [
@@ -92,8 +92,10 @@ def test_validation_errors_name_json_paths(client, make, db):
     body = {
         "kind": "seizure",
         "title": "x",
+        "place_ref": "crossing:BCP-MER",
+        "event_dt": "2026-01-05T10:00:00Z",
         "items": [
-            {"commodity_area": "drugs", "description": "ok"},
+            {"commodity_area": "drugs", "description": "ok", "quantity": 2, "quantity_unit": "kg"},
             {"commodity_area": "drugs", "description": "bad", "hs_code": "ab", "colour": "red"},
         ],
     }

@@ -129,6 +129,7 @@ def test_evidence_rejects_disguised_empty_and_oversized_files(client, login_as, 
         )
         assert resp.status_code == 302
         assert message in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    before = app.config["TOLLGATE_EVIDENCE_MAX_BYTES"]  # declared in app.config: restored
     app.config["TOLLGATE_EVIDENCE_MAX_BYTES"] = 100
     try:
         resp = client.post(
@@ -137,7 +138,7 @@ def test_evidence_rejects_disguised_empty_and_oversized_files(client, login_as, 
             content_type="multipart/form-data",
         )
     finally:
-        app.config.pop("TOLLGATE_EVIDENCE_MAX_BYTES")
+        app.config["TOLLGATE_EVIDENCE_MAX_BYTES"] = before
     assert "larger than" in client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Evidence)) == 0
 
