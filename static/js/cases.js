@@ -33,9 +33,7 @@
     });
   });
 
-  // --- registry look-up for parties -------------------------------------------------
-  var timer = null;
-
+  // --- registry look-up for parties (the shared picker, static/js/picker.js) ------------
   function rowOf(el) { return el.closest(".party-row"); }
 
   function pick(row, entity) {
@@ -50,7 +48,8 @@
     if (name) { name.value = ""; }
   }
 
-  function show(row, list) {
+  function show(list, input) {
+    var row = rowOf(input);
     var results = row.querySelector(".lookup-results");
     results.textContent = "";
     list.forEach(function (entity) {
@@ -58,9 +57,7 @@
       var b = document.createElement("button");
       b.type = "button";
       b.className = "link lookup-choice";
-      var ids = Object.keys(entity.identifiers || {}).map(function (k) {
-        return k + " " + entity.identifiers[k];
-      }).join(", ");
+      var ids = window.Tollgate.picker.identifiers(entity);
       b.textContent = entity.name + " · " + entity.type + (ids ? " · " + ids : "");
       b.addEventListener("click", function () { pick(row, entity); });
       li.appendChild(b);
@@ -75,28 +72,30 @@
     results.hidden = false;
   }
 
-  document.addEventListener("input", function (ev) {
-    var input = ev.target;
-    if (!input.matches("[data-entity-lookup]")) { return; }
+  function lookupUrl(input) {
     var holder = input.closest("[data-lookup-url]");
-    var url = holder && holder.getAttribute("data-lookup-url");
-    var row = rowOf(input);
-    if (!url || !row) { return; }
-    row.querySelector(".party-entity-id").value = "";
-    row.querySelector(".picked").hidden = true;
-    clearTimeout(timer);
-    var q = input.value.trim();
-    if (q.length < 2) { row.querySelector(".lookup-results").hidden = true; return; }
-    var type = input.getAttribute("data-entity-lookup");
-    timer = setTimeout(function () {
-      var full = url + "?q=" + encodeURIComponent(q) +
-        (type && type !== "1" ? "&type=" + encodeURIComponent(type) : "");
-      fetch(full, {credentials: "same-origin", headers: {"Accept": "application/json"}})
-        .then(function (r) { return r.ok ? r.json() : []; })
-        .then(function (list) { show(row, list); })
-        .catch(function () { show(row, []); });
-    }, 250);
-  });
+    return holder && holder.getAttribute("data-lookup-url");
+  }
+
+  if (window.Tollgate && window.Tollgate.picker) {
+    window.Tollgate.picker.delegate("[data-entity-lookup]", {
+      url: lookupUrl,
+      show: show,
+      // typing again drops an earlier pick; outside a party row there is nothing to look up
+      typed: function (input) {
+        var row = rowOf(input);
+        if (!lookupUrl(input) || !row) { return false; }
+        row.querySelector(".party-entity-id").value = "";
+        row.querySelector(".picked").hidden = true;
+        return true;
+      },
+      clear: function (input) { rowOf(input).querySelector(".lookup-results").hidden = true; },
+      params: function (input) {
+        var type = input.getAttribute("data-entity-lookup");
+        return {type: type && type !== "1" ? type : ""};
+      },
+    });
+  }
 
   // --- the resolution only matters when closing ---------------------------------------
   document.querySelectorAll("select[name='status']").forEach(function (sel) {

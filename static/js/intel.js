@@ -2,23 +2,15 @@
 (function () {
   "use strict";
 
-  function debounce(fn, ms) {
-    var t;
-    return function () { var a = arguments; clearTimeout(t); t = setTimeout(function () { fn.apply(null, a); }, ms); };
-  }
   function text(tag, value, cls) {
     var el = document.createElement(tag);
     el.textContent = value;
     if (cls) { el.className = cls; }
     return el;
   }
-  function getJSON(url) {
-    return fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
-      .then(function (r) {
-        return r.json().then(function (j) { return {status: r.status, body: j}; },
-                             function () { return {status: r.status, body: null}; });
-      });
-  }
+  // the shared picker's helpers (static/js/picker.js, loaded by base.html)
+  var picker = window.Tollgate.picker;
+  var getJSON = picker.getJSON;
   function errorText(body) {
     if (body && body.error) {
       var f = body.error.fields || {};
@@ -58,32 +50,31 @@
       }
     }
 
-    var search = debounce(function () {
-      var q = input.value;
-      if (mode === "multi") { q = q.split(",").pop(); }
-      q = q.trim();
-      if (q.length < 2 || /^\d+$/.test(q)) { list.hidden = true; return; }
+    picker.attach(input, {
+      delay: 200,
+      skipDigits: true,
       // read at each search: a provenance picker's URL follows the chosen record type
-      var url = input.getAttribute("data-entity-picker");
-      getJSON(url + (url.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(q)).then(function (res) {
+      url: function () { return input.getAttribute("data-entity-picker"); },
+      query: function () { return mode === "multi" ? input.value.split(",").pop() : input.value; },
+      clear: function () { list.hidden = true; },
+      show: function (items) {
         list.innerHTML = "";
-        (res.body || []).forEach(function (item) {
+        items.forEach(function (item) {
           var li = document.createElement("li");
           var b = document.createElement("button");
           b.type = "button";
           b.className = "picker-item";
           b.setAttribute("data-id", item.id);
           b.textContent = item.name + " · " + item.type;
-          var ids = Object.keys(item.identifiers || {}).map(function (k) { return k + " " + item.identifiers[k]; });
-          if (ids.length) { b.appendChild(text("span", " " + ids.join(", "), "muted")); }
+          var ids = picker.identifiers(item);
+          if (ids) { b.appendChild(text("span", " " + ids, "muted")); }
           b.addEventListener("click", function () { choose(item); });
           li.appendChild(b);
           list.appendChild(li);
         });
         list.hidden = !list.children.length;
-      });
-    }, 200);
-    input.addEventListener("input", search);
+      },
+    });
   }
 
   // --- the link chart ---------------------------------------------------------------------
