@@ -7,7 +7,7 @@ from app.core.errors import ValidationError
 from app.core.openapi import ERROR_RESPONSES, add_paths, page_parameters
 from app.core.pagination import paginate
 from app.extensions import csrf
-from app.intel import provenance, reports, service
+from app.intel import links, provenance, report_versions, reports, service
 from app.intel.models import ENTITY_TYPES, LINK_TYPES, Entity, IntelReport
 
 bp = Blueprint("intel_api", __name__, url_prefix="/api/v1")
@@ -169,6 +169,55 @@ def links_create():
     return jsonify(link_json(link)), 201
 
 
+#: the fields of a link an edit may change (an absent key leaves the field as it is)
+_LINK_EDITABLE = ("link_type", "start_date", "end_date", "grade")
+
+
+@bp.patch("/links/<int:link_id>")
+@require_scope("entities:write")
+def link_update(link_id):
+    """Correct or end a link (``end_date``), with a reason: the reading before is kept as a
+    version, the change trailed; a link the caller may not see is 404 (as on the page)."""
+    body = json_body()
+    changes = {k: body[k] for k in _LINK_EDITABLE if k in body}
+    link = links.update_link(link_id, actor=g.actor, reason=body.get("reason"), **changes)
+    out = link_json(link)
+    out["versions"] = [_link_version_json(v) for v in links.versions_of(link)]
+    return jsonify(out)
+
+
+def _link_version_json(v) -> dict:
+    return {
+        "version": v.version,
+        "link_type": v.link_type,
+        "start_date": v.start_date.isoformat() if v.start_date else None,
+        "end_date": v.end_date.isoformat() if v.end_date else None,
+        "grade": v.grade,
+        "reason": v.reason,
+    }
+
+
+@bp.patch("/reports/<int:report_id>")
+@require_scope("entities:write")
+def report_update(report_id):
+    """Edit a filed report, with a reason: the text and grades before are kept as a version,
+    the change trailed; an absent field keeps its value; a report the caller may not open
+    is 404."""
+    body = json_body()
+    current = reports.get_report(report_id, actor=g.actor, log=False)
+    fields = ("title", "body", "source_grade", "intel_grade", "sanitised_body")
+    values = {f: body[f] if f in body else getattr(current, f) for f in fields}
+    report = report_versions.edit_report(
+        report_id, actor=g.actor, reason=body.get("reason"), **values
+    )
+    out = report_json(report)
+    out["versions"] = [
+        {"version": v.version, "reason": v.reason, "title": v.title}
+        for v in report_versions.versions_of(report)
+    ]
+    return jsonify(out)
+
+
 @bp.get("/reports")
 @require_scope("entities:read")
 def reports_list():
@@ -304,6 +353,31 @@ SCHEMAS = {
             "handling_code": {"type": "string", "enum": ["P", "C"]},
         },
     },
+    "LinkUpdate": {
+        "type": "object",
+        "required": ["reason"],
+        "description": "an absent field keeps its value; end a link by giving its end_date",
+        "properties": {
+            "reason": {"type": "string", "description": "why the link changes (kept)"},
+            "link_type": {"type": "string", "enum": list(LINK_TYPES)},
+            "grade": {"type": "string"},
+            "start_date": {"type": ["string", "null"], "format": "date"},
+            "end_date": {"type": ["string", "null"], "format": "date"},
+        },
+    },
+    "ReportUpdate": {
+        "type": "object",
+        "required": ["reason"],
+        "description": "an absent field keeps its value; the text before is kept as a version",
+        "properties": {
+            "reason": {"type": "string"},
+            "title": {"type": "string"},
+            "body": {"type": "string"},
+            "source_grade": {"type": "string", "enum": ["1", "2", "3"]},
+            "intel_grade": {"type": "string", "enum": ["A", "B", "C", "D", "E"]},
+            "sanitised_body": {"type": ["string", "null"]},
+        },
+    },
     "Report": {
         "type": "object",
         "properties": {
@@ -404,6 +478,17 @@ OPENAPI = {
             },
         }
     },
+    "/api/v1/links/{id}": {
+        "patch": {
+            "summary": "Correct or end a link, with a reason (versioned, trailed)",
+            "parameters": _ID,
+            "requestBody": {"required": True, **_json(_ref("LinkUpdate"))},
+            "responses": {
+                "200": {"description": "The link with its earlier versions", **_json(_ref("Link"))},
+                **ERROR_RESPONSES,
+            },
+        }
+    },
     "/api/v1/reports": {
         "get": {
             "summary": "List intelligence reports (without their text)",
@@ -430,7 +515,16 @@ OPENAPI = {
                 "200": {"description": "Report", **_json(_ref("Report"))},
                 **ERROR_RESPONSES,
             },
-        }
+        },
+        "patch": {
+            "summary": "Edit a filed report, with a reason (versioned, trailed)",
+            "parameters": _ID,
+            "requestBody": {"required": True, **_json(_ref("ReportUpdate"))},
+            "responses": {
+                "200": {"description": "The report with its versions", **_json(_ref("Report"))},
+                **ERROR_RESPONSES,
+            },
+        },
     },
 }
 

@@ -248,4 +248,18 @@ ROUTES = [
         restricted=True,
         args=lambda w: {"report_id": w.report.id},
     ),
+    Route(
+        "intel_api.link_update",
+        scope="entities:write",
+        restricted=True,
+        args=lambda w: {"link_id": w.link.id},
+        body=lambda w: {"reason": "matrix correction", "grade": "1A"},
+    ),
+    Route(
+        "intel_api.report_update",
+        scope="entities:write",
+        restricted=True,
+        args=lambda w: {"report_id": w.report.id},
+        body=lambda w: {"reason": "matrix edit", "title": "Matrix API edit"},
+    ),
 ]

@@ -456,6 +456,20 @@ ROUTES = {
     ],
     "intel_api.reports_list": [api(), api(query=_search())],
     "intel_api.report_get": [api("GET", lambda w: {"report_id": w.report.id})],
+    "intel_api.link_update": [
+        api(
+            "PATCH",
+            lambda w: {"link_id": w.link_c.id},
+            lambda w: {"reason": "sweep", "grade": "1A"},
+        )
+    ],
+    "intel_api.report_update": [
+        api(
+            "PATCH",
+            lambda w: {"report_id": w.report.id},
+            lambda w: {"reason": "sweep", "title": "x"},
+        )
+    ],
     "intel_api.entities_create": [
         api(
             "POST",
