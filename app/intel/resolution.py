@@ -453,3 +453,28 @@ def compare_pair(actor: Actor, a: Entity, b: Entity) -> list[tuple[str, str, str
         for record in (a, b)
     ]
     return [(key, sides[0][key], sides[1][key], sides[0][key] != sides[1][key]) for key in COMPARED]
+
+
+def register_into(existing_id: int, *, actor: Actor, reason, **entity) -> EntityMerge:
+    """ "Merge into the existing entity" for a registration whose identifier is already held
+    (issue 19): the record as typed is registered (its reason kept in the create trail row)
+    and merged at once into ``existing_id`` through ``merge_entities`` (its names, identifiers
+    and attributes join the existing entity; undoable from the merge history like any merge)."""
+    from app.intel.service import create_entity
+
+    actor.require("entity.merge")
+    reason = " ".join(str(reason or "").split())
+    if not reason:
+        raise ValidationError({"duplicate_reason": "say why the record joins the existing entity"})
+    existing = _visible_entity(actor, existing_id, "existing_id")
+    new = create_entity(
+        actor=actor,
+        duplicate_reason=f"merged into entity {existing.id}: {reason}",
+        propose=False,
+        **entity,
+    )
+    try:
+        return merge_entities(existing.id, new.id, actor=actor)
+    except ValidationError as exc:
+        # the merge's own field names mean nothing on the registration form
+        raise ValidationError({"duplicate_reason": "; ".join(exc.fields.values())}) from None

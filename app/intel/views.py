@@ -16,12 +16,14 @@ from sqlalchemy import select
 
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
+from app.core.params import id_value
 from app.core.web import permission_required
 from app.extensions import db
 from app.intel import provenance, resolution, service
 from app.intel.forms import ConfirmForm, EntityForm, LinkForm, format_pairs, parse_pairs
 from app.intel.models import ENTITY_TYPES, LINK_TYPES, Entity
 from app.search.registry import search_sources
+from app.security.access import NotFound
 
 bp = Blueprint("intel", __name__, url_prefix="/intel")
 
@@ -93,16 +95,27 @@ def entity_new():
     existing = None
     if form.validate_on_submit():
         try:
+            values = {
+                "entity_type": form.entity_type.data,
+                "name": form.name.data,
+                "aliases": form.aliases.data.splitlines() if form.aliases.data else (),
+                "identifiers": parse_pairs(form.identifiers.data, "identifiers"),
+                "attributes": parse_pairs(form.attributes.data, "attributes"),
+                "handling_code": form.handling_code.data,
+                "handling_conditions": form.handling_conditions.data,
+            }
+            if request.form.get("action") == "merge":
+                # an identifier already held: the record joins the existing entity (a merge)
+                merge = resolution.register_into(
+                    id_value(request.form.get("existing_id"), "existing_id"),
+                    actor=g.actor,
+                    reason=form.duplicate_reason.data,
+                    **values,
+                )
+                flash("Merged into the existing entity; undo it from its merge history.", "info")
+                return redirect(url_for("intel.entity_detail", entity_id=merge.survivor_id))
             entity = service.create_entity(
-                form.entity_type.data,
-                form.name.data,
-                actor=g.actor,
-                aliases=form.aliases.data.splitlines() if form.aliases.data else (),
-                identifiers=parse_pairs(form.identifiers.data, "identifiers"),
-                attributes=parse_pairs(form.attributes.data, "attributes"),
-                handling_code=form.handling_code.data,
-                handling_conditions=form.handling_conditions.data,
-                duplicate_reason=form.duplicate_reason.data,
+                actor=g.actor, duplicate_reason=form.duplicate_reason.data, **values
             )
         except service.DuplicateIdentifier as exc:
             db.session.rollback()
@@ -111,10 +124,22 @@ def entity_new():
         except ValidationError as exc:
             db.session.rollback()
             form_errors(form, exc)
+            existing = _offered(request.form.get("existing_id"))
         else:
             flash(f"{entity.type_label} {entity.name} registered.", "info")
             return redirect(url_for("intel.entity_detail", entity_id=entity.id))
     return render_template("intel/entity_form.html", form=form, entity=None, existing=existing)
+
+
+def _offered(existing_id):
+    """The existing entity offered again after a refused merge or registration (the reason
+    was missing): only one the user may see, else nothing is offered."""
+    if not existing_id or request.form.get("action") not in ("merge", "register"):
+        return None
+    try:
+        return service.get_entity(id_value(existing_id, "existing_id"), actor=g.actor, log=False)
+    except (NotFound, ValidationError):
+        return None
 
 
 def _mentions_by_type(entity):
