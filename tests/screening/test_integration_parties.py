@@ -97,8 +97,7 @@ def test_a_batch_stores_each_declarations_parties(db, client, make):
     assert resp.status_code == 201, resp.json
     db.session.rollback()
     stored = {
-        d.number: [p.name for p in d.named_parties]
-        for d in db.session.scalars(select(Declaration))
+        d.number: [p.name for p in d.named_parties] for d in db.session.scalars(select(Declaration))
     }
     assert stored == {
         "DP-B1": [PARTIES[0]["name"]],
