@@ -115,6 +115,24 @@ def load(n_cases: int, rng: random.Random):
     return user
 
 
+def _keyset_scenarios(user):
+    """Page 1,000 by cursor (issue 22): the link the list's 'Next' carries from page 999,
+    made from the last case of page 999 as the officer sees it."""
+    from app.cases import queries
+    from app.core.pagination import encode_cursor
+
+    actor = Actor.for_user(user)
+    stmt = queries.case_query(actor, {})
+    last = db.session.scalars(stmt.limit(1).offset(999 * 50 - 1)).first()
+    if last is None:
+        return []
+    cursor = encode_cursor(1000, [last.event_dt, last.id])
+    return [
+        ("deep page (page 1000, by cursor)", "html", f"/cases/?after={cursor}"),
+        ("API deep page (page 1000, by cursor)", "api", f"/api/v1/cases?after={cursor}"),
+    ]
+
+
 def measure(client, url, repeat, headers=None):
     client.get(url, headers=headers)  # warm caches and the query plan
     times = []
@@ -172,7 +190,8 @@ def main(argv=None):
         with web.session_transaction() as sess:
             sess["sid"] = sid
         api = app.test_client()
-        for label, kind, path in SCENARIOS:
+        scenarios = SCENARIOS + _keyset_scenarios(user)
+        for label, kind, path in scenarios:
             if kind == "api":
                 results[label] = measure(
                     api, path, args.repeat, {"Authorization": f"Bearer {token}"}

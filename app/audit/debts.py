@@ -115,7 +115,8 @@ def audit_cases(*, actor: Actor, args):
     from app.cases.queries import case_query, paginate_cases
 
     stmt = case_query(actor, {}, kind="audit")
-    page = paginate_cases(stmt.order_by(None).order_by(_opened_desc(stmt)), args)
+    entity = stmt.column_descriptions[0]["entity"]
+    page = paginate_cases(stmt, args, keys=[(entity.opened_dt, True), (entity.id, True)])
     trail.record(
         actor, "search", "case", None, query="audit cases", details={"rows": len(page.items)}
     )
@@ -125,8 +126,3 @@ def audit_cases(*, actor: Actor, args):
         for kind, amount in entry.items():
             totals[kind] = totals.get(kind, Decimal("0")) + amount
     return page, debts, totals
-
-
-def _opened_desc(stmt):
-    entity = stmt.column_descriptions[0]["entity"]
-    return entity.opened_dt.desc()

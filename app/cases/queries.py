@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from app.cases import catalog, fields
 from app.cases.models import Case
 from app.core.errors import ValidationError
-from app.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, _int_arg
+from app.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, _int_arg, keyset_paginate
 from app.core.params import add_days, id_value
 from app.extensions import db
 from app.security.access import Actor
@@ -170,23 +170,59 @@ class CappedPage(Page):
     #: False when counting stopped at the cap ("more than ...")
     exact: bool = True
 
+    @property
+    def pages(self) -> int:
+        counted = max(1, -(-self.total // self.per_page))
+        if self.exact:
+            return counted
+        # a deep page reached by cursor counts only to the cap: there is more while pages fill
+        return max(counted, self.page + (1 if len(self.items) == self.per_page else 0))
 
-def paginate_cases(stmt, args, *, per_page=DEFAULT_PER_PAGE) -> CappedPage:
-    """A page of ``stmt``; the total is counted up to COUNT_CAP (or the page asked for)."""
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def sort_keys(args) -> list:
+    """The list's order as keyset paging keys: the sort column, then the id."""
+    column = SORTS[args.get("sort") or "event"][0]
+    descending = (args.get("order") or "desc") != "asc"
+    return [(column, descending), (Case.id, descending)]
+
+
+def paginate_cases(stmt, args, *, per_page=DEFAULT_PER_PAGE, keys=None, strict=False) -> CappedPage:
+    """A page of ``stmt`` by cursor (``after``/``before``: one index seek however deep) or
+    by number; the total is counted up to COUNT_CAP (by number: or the page asked for).
+    ``keys``: the order (default: the list's ``sort``/``order`` arguments)."""
     per_page = _int_arg(args, "per_page", per_page, 1, MAX_PER_PAGE)
     page = _int_arg(args, "page", 1, 1, 1_000_000)
-    offset = (page - 1) * per_page
-    limit = max(COUNT_CAP, offset + per_page) + 1
-    counted = db.session.scalar(
-        select(func.count()).select_from(stmt.order_by(None).limit(limit).subquery())
+    by_key = any(args.get(name) for name in ("after", "before"))
+    limit = (COUNT_CAP if by_key else max(COUNT_CAP, page * per_page)) + 1
+    counted = []
+
+    def count(query):
+        counted.append(
+            db.session.scalar(
+                select(func.count()).select_from(query.order_by(None).limit(limit).subquery())
+            )
+        )
+        return min(counted[0], limit - 1)
+
+    found = keyset_paginate(
+        stmt,
+        {**{k: args.get(k) for k in args}, "per_page": per_page},
+        keys or sort_keys(args),
+        count=count,
+        strict=strict,
     )
-    items = db.session.scalars(stmt.limit(per_page).offset(offset)).all()
     return CappedPage(
-        items=list(items),
-        page=page,
+        items=found.items,
+        page=found.page,
         per_page=per_page,
-        total=min(counted, limit - 1),
-        exact=counted < limit,
+        total=found.total,
+        after=found.after,
+        before=found.before,
+        exact=counted[0] < limit,
     )
 
 

@@ -15,7 +15,7 @@ from flask import (
 from sqlalchemy import select
 
 from app.core.errors import ValidationError
-from app.core.pagination import paginate
+from app.core.pagination import keyset_paginate
 from app.core.params import id_value
 from app.core.web import permission_required
 from app.extensions import db
@@ -82,7 +82,8 @@ def entities():
         stmt = service.entity_query(g.actor).where(Entity.id.in_([e.id for e in found]))
     else:
         stmt = service.entity_query(g.actor, types=types)
-    page = paginate(stmt.order_by(Entity.name, Entity.id), request.args)
+    # by key: the next page seeks past the last name shown (deep pages cost what page 1 does)
+    page = keyset_paginate(stmt, request.args, [(Entity.name, False), (Entity.id, False)])
     if q:
         service.record_search(g.actor, "entity", q, type=etype or None, results=page.total)
     return render_template("intel/entities.html", page=page, q=q, etype=etype, types=ENTITY_TYPES)

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import exists, select
 
 from app.core.errors import ValidationError
-from app.core.pagination import paginate
+from app.core.pagination import keyset_paginate
 from app.core.web import permission_required
 from app.extensions import db
 from app.risk import assessment, control, explanations, kpis, settings
@@ -123,8 +123,9 @@ def declarations():
                 flash(f"{key.replace('_', ' ')}: not a date (YYYY-MM-DD)", "error")
                 continue
             stmt = stmt.where(getattr(Declaration.declaration_date, op)(value))
-    stmt = stmt.order_by(Declaration.declaration_date.desc(), Declaration.id.desc())
-    page = paginate(stmt, args)
+    # by key: the next page seeks past the last row shown (deep pages cost what page 1 does)
+    keys = [(Declaration.declaration_date, True), (Declaration.id, True)]
+    page = keyset_paginate(stmt, args, keys)
     query = "; ".join(f"{k}={v}" for k, v in filters.items() if v) or "all"
     trail.record(g.actor, "search", "declaration", None, query=query)
     return render_template("risk/declarations.html", page=page, filters=filters, channels=CHANNELS)
