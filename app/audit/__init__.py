@@ -8,7 +8,7 @@ def init_app(app):
         views,
     )
     from app.audit.demo import load_audit_demo
-    from app.audit.lifecycle import score_declaration
+    from app.audit.lifecycle import score_declaration, score_declarations
     from app.audit.service import current_ratings_for
     from app.audit.tasks import recompute_ratings_job, retrain_model_job
     from app.core.registry import (
@@ -25,7 +25,7 @@ def init_app(app):
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.audit_group)
     providers.register_rating_provider(current_ratings_for)
-    providers.register_ml_scorer(score_declaration)
+    providers.register_ml_scorer(score_declaration, many=score_declarations)
     add_nav_item(
         app,
         NavItem(

@@ -12,8 +12,8 @@ from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
 from app.risk import providers, rules
-from app.risk.derived import cached_peer_medians, is_first_for_chapter
 from app.risk.engine import get_engine
+from app.risk.evaluation import evaluate
 from app.risk.intake import MAX_ITEMS as MAX_ITEMS  # re-exported (the API schema)
 from app.risk.intake import Codes, parse_declaration, wanted_codes
 from app.risk.models import (
@@ -82,14 +82,34 @@ def submit_declarations(
         raise ValidationError(errors)
     from app.risk.service import owning_unit_id
 
-    owner = owning_unit_id(actor, unit_id)
-    out = []
-    for data in parsed:
-        decl = _store(data, actor=actor, unit_id=owner, source=source, links_pending=link_entities)
-        assess_declaration(decl, actor=actor)
+    return _store_and_assess_batch(
+        parsed,
+        actor=actor,
+        unit_id=owning_unit_id(actor, unit_id),
+        source=source,
+        links_pending=link_entities,
+    )
+
+
+def _store_and_assess_batch(parsed, *, actor, unit_id, source, links_pending):
+    """The bulk path (multi-row INSERTs, history looked up once, one flush): what one
+    ``submit_declaration`` per body gives (tests/risk/test_bulk.py), in a fraction of the
+    time - express consignments arrive in batches of hundreds."""
+    from app.core.bulk import request_index_many
+    from app.risk import bulk
+
+    ids = bulk.store_declarations(
+        parsed, actor=actor, unit_id=unit_id, source=source, links_pending=links_pending
+    )
+    decls = bulk.load_declarations(ids)
+    for decl in decls:  # new: no control result yet (say so, rather than ask the database)
+        set_committed_value(decl, "control_result", None)
+    bulk.assess_stored(decls, actor=actor)
+    request_index_many("declaration", ids)
+    for decl in decls:
         _record_creation(decl, actor)
-        out.append(decl)
-    return out
+    by_id = {d.id: d for d in decls}
+    return [by_id[i] for i in ids]
 
 
 def submit_declaration(
@@ -209,51 +229,6 @@ def _link_parties(decl: Declaration, actor: Actor) -> None:
 # --- assessment ---------------------------------------------------------------------------
 
 
-def engine_inputs(decl: Declaration, items, *, needs=frozenset(), ratings=None, ml=None):
-    """The dicts the compiled rules read: declaration fields and one dict per item."""
-    medians = cached_peer_medians()
-    d = {
-        "office": decl.office,
-        "procedure": decl.procedure,
-        "import_type": decl.import_type,
-        "import_use": decl.import_use,
-        "payment_type": decl.payment_type,
-        "transport_mode": decl.transport_mode,
-        "dispatch_country": decl.dispatch_country,
-        "declarant": decl.declarant_code,
-        "importer": decl.importer_code,
-        "seller": decl.seller_code,
-        "courier": decl.courier_code,
-        "trader_rating": (ratings or {}).get(decl.importer_code),
-    }
-    out = []
-    for n, item in enumerate(items):
-        unit_value = item.value / item.mass_kg if item.mass_kg else None
-        median = medians.get(item.hs_code[:6])
-        deviation = (
-            100.0 * (unit_value / median - 1.0) if unit_value is not None and median else None
-        )
-        values = {
-            "hs_code": item.hs_code,
-            "origin": item.origin_country,
-            "departure": item.departure_country,
-            "value": item.value,
-            "mass": item.mass_kg,
-            "unit_value": unit_value,
-            "tax_rate": item.tax_rate,
-            "tax_type": item.tax_type,
-            "origin_indicator": item.origin_indicator,
-            "ml_score": ml[n]["score"] if ml else None,
-            "unit_value_deviation": deviation,
-        }
-        if "first_importer_chapter" in needs:
-            values["first_importer_chapter"] = is_first_for_chapter(
-                decl.importer_code, item.hs_code, decl.id
-            )
-        out.append(values)
-    return d, out
-
-
 def _send_safely(signal, **kwargs) -> None:
     """Receivers queue notifications; their failure must never fail the assessment."""
     if not signal.receivers:
@@ -297,81 +272,10 @@ def _evaluate(decl: Declaration):
     items = list(decl.items)
     ratings = providers.ratings_for([decl.importer_code]) if decl.importer_code else {}
     ml = providers.ml_scores_for(decl, items)
-    for item, score in zip(items, ml or [], strict=False):
-        item.ml_score = score["score"]
-    dvals, ivals = engine_inputs(decl, items, needs=engine.needs, ratings=ratings, ml=ml)
-    screening = providers.party_screening_for(decl)
-    dvals.update(screening["fields"] if screening else providers.NO_SCREENING)
-    when = now_utc()
-    hits = engine.evaluate(dvals, ivals, when)
-    ml_score = max((s["score"] for s in ml), default=None) if ml else None
-    seed, draw = engine.draw(decl.number)
-    decision = engine.decide(hits, ml_score, draw)
-    channel = decision["channel"]
-    profiles = []
-    for p, matched in hits:
-        first = matched[0]
-        conditions = p.matched_conditions(dvals, ivals[first])
-        profiles.append(
-            {
-                "id": p.id,
-                "code": p.code,
-                "name": p.name,
-                "channel": p.channel,
-                "version": p.version,
-                "instructions": p.instructions,
-                "sensitive": p.is_sensitive,
-                "items": [items[n].line_no for n in matched],
-                "matched": conditions,
-            }
-        )
-        db.session.add(
-            ProfileHit(
-                profile_id=p.id,
-                declaration=decl,
-                profile_version=p.version,
-                channel=p.channel,
-                item_lines=[items[n].line_no for n in matched],
-                hit_dt=when,
-            )
-        )
-    assessment = {
-        "channel": channel,
-        "reasons": decision["reasons"],
-        "profiles": profiles,
-        "ml": None
-        if ml is None
-        else {
-            "score": ml_score,
-            "threshold": engine.ml_threshold,
-            "channel": engine.ml_channel,
-            "selected": decision["ml_hit"],
-            "items": [{"line": items[n].line_no, **s} for n, s in enumerate(ml)],
-        },
-        "trader_rating": None
-        if decl.importer_code not in ratings
-        else {"code": decl.importer_code, "rating": ratings[decl.importer_code]},
-        "random": {
-            "seed": seed,
-            "draw": draw,
-            "channel": decision["random_channel"],
-            "selected": decision["random_channel"] is not None,
-            "rates": engine.rates.random,
-        },
-        "screening": screening["summary"] if screening else None,
-        "engine_version": engine.version,
-        "assessed_dt": when.isoformat(),
-    }
-    decl.channel = decl.engine_channel = channel
-    decl.assessment = assessment
-    decl.assessed_dt = when
-    decl.random_seed, decl.random_draw = seed, draw
-    decl.random_channel = decision["random_channel"]
-    decl.is_random_selected = decision["random_channel"] is not None
-    decl.ml_score = ml_score
-    decl.trader_rating = ratings.get(decl.importer_code)
-    decl.engine_version = engine.version
-    return assessment, hits, profiles
+    outcome = evaluate(engine, decl, items, ratings=ratings, ml=ml)
+    for row in outcome.hit_rows:
+        db.session.add(ProfileHit(declaration=decl, **row))
+    return outcome.assessment, outcome.hits, outcome.assessment["profiles"]
 
 
 def reproduce_draw(decl: Declaration) -> float:

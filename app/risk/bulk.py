@@ -1,6 +1,7 @@
-"""Bulk storage and assessment of declarations for loaders (demo traffic, history loads).
+"""Bulk storage and assessment of declarations: API batches (express and postal
+consignments), demo traffic.
 
-``store_declarations`` writes parsed declarations and their items with two multi-row
+``store_declarations`` writes parsed declarations, their items and parties with multi-row
 INSERTs; ``assess_stored`` assesses them in id order with the compiled engine in this
 process, exactly as ``assessment.assess_declaration`` does one at a time (same inputs,
 same assessment, channel, profile hits and signals), but with the history look-ups made
@@ -8,24 +9,27 @@ once for the whole batch and one flush at the end instead of one per declaration
 """
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import selectinload
 
 from app.core import signals
 from app.core.bulk import send_each
 from app.core.time import now_utc
 from app.extensions import db
 from app.risk import providers
-from app.risk.assessment import engine_inputs
 from app.risk.engine import get_engine
+from app.risk.evaluation import FIRST_CHAPTER, evaluate
 from app.risk.models import Declaration, DeclarationItem, ProfileHit, RiskProfile
+from app.risk.parties import insert_parties
 from app.security.access import Actor
 
-FIRST_CHAPTER = "first_importer_chapter"
 _CHUNK = 1000
 
 
-def store_declarations(parsed: list[dict], *, actor: Actor, unit_id, source: str) -> list[int]:
+def store_declarations(
+    parsed: list[dict], *, actor: Actor, unit_id, source: str, links_pending: bool = False
+) -> list[int]:
     """Insert declarations parsed by ``assessment.parse_declaration`` (numbers must be new
-    and distinct); returns their ids in the order given."""
+    and distinct), their items and named parties; returns their ids in the order given."""
     if not parsed:
         return []
     now = now_utc()
@@ -45,6 +49,7 @@ def store_declarations(parsed: list[dict], *, actor: Actor, unit_id, source: str
             "seller_code": d["seller"],
             "courier_code": d["courier"],
             "source": source,
+            "links_pending": links_pending,
             "unit_id": unit_id,
             "handling_code": "P",
             "created_by_id": actor.user_id,
@@ -73,18 +78,26 @@ def store_declarations(parsed: list[dict], *, actor: Actor, unit_id, source: str
         for decl_id, d in zip(ids, parsed, strict=True)
         for item in d["items"]
     ]
-    db.session.execute(insert(DeclarationItem), items)
+    for start in range(0, len(items), _CHUNK):
+        db.session.execute(insert(DeclarationItem), items[start : start + _CHUNK])
+    insert_parties(ids, parsed)
     return ids
 
 
 def load_declarations(ids) -> list[Declaration]:
-    """The declarations (with items) in id order."""
+    """The declarations (with items, and named parties for the screener) in id order."""
     out = []
     ids = sorted(ids)
+    eager = [selectinload(Declaration.items)]
+    if providers.has_party_screener():
+        eager.append(selectinload(Declaration.named_parties))
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         out += db.session.scalars(
-            select(Declaration).where(Declaration.id.in_(chunk)).order_by(Declaration.id)
+            select(Declaration)
+            .where(Declaration.id.in_(chunk))
+            .order_by(Declaration.id)
+            .options(*eager)
         ).all()
     return out
 
@@ -122,108 +135,29 @@ def _first_for_chapter(decls: list[Declaration]) -> dict[int, list[bool]]:
 def assess_stored(declarations: list[Declaration], *, actor: Actor) -> list[dict]:
     """Assess stored declarations in id order; returns their assessments in that order.
 
-    Mirrors ``assessment.assess_declaration`` (keep the two in step: a test compares
-    them). Receivers of ``sensitive_profile_hit`` and ``declaration_assessed`` are sent
-    after the batch is written, in one savepoint.
+    The same ``evaluation.evaluate`` as ``assessment.assess_declaration`` (a test compares
+    them), with the history look-ups made once for the batch. Receivers of
+    ``sensitive_profile_hit`` and ``declaration_assessed`` are sent after the batch is
+    written, in one savepoint.
     """
     engine = get_engine()
     decls = sorted(declarations, key=lambda d: d.id)
-    needs = engine.needs
     codes = sorted({d.importer_code for d in decls if d.importer_code})
-    all_ratings = providers.ratings_for(codes) if codes else {}
-    first = _first_for_chapter(decls) if FIRST_CHAPTER in needs else None
-    hit_rows, to_signal, out = [], [], []
-    for decl in decls:
-        items = list(decl.items)
-        ratings = (
-            {decl.importer_code: all_ratings[decl.importer_code]}
-            if decl.importer_code in all_ratings
-            else {}
+    ratings = providers.ratings_for(codes) if codes else {}
+    first = _first_for_chapter(decls) if FIRST_CHAPTER in engine.needs else {}
+    hit_rows, to_signal = [], []
+    pairs = [(decl, list(decl.items)) for decl in decls]
+    for (decl, items), ml in zip(pairs, providers.ml_scores_many(pairs), strict=True):
+        outcome = evaluate(
+            engine, decl, items, ratings=ratings, ml=ml, first_chapter=first.get(decl.id, ())
         )
-        ml = providers.ml_scores_for(decl, items)
-        for item, score in zip(items, ml or [], strict=False):
-            item.ml_score = score["score"]
-        dvals, ivals = engine_inputs(
-            decl, items, needs=needs - {FIRST_CHAPTER}, ratings=ratings, ml=ml
-        )
-        if first is not None:
-            for values, flag in zip(ivals, first[decl.id], strict=True):
-                values[FIRST_CHAPTER] = flag
-        when = now_utc()
-        hits = engine.evaluate(dvals, ivals, when)
-        ml_score = max((s["score"] for s in ml), default=None) if ml else None
-        seed, draw = engine.draw(decl.number)
-        decision = engine.decide(hits, ml_score, draw)
-        channel = decision["channel"]
-        profiles = []
-        for p, matched in hits:
-            conditions = p.matched_conditions(dvals, ivals[matched[0]])
-            lines = [items[n].line_no for n in matched]
-            profiles.append(
-                {
-                    "id": p.id,
-                    "code": p.code,
-                    "name": p.name,
-                    "channel": p.channel,
-                    "version": p.version,
-                    "instructions": p.instructions,
-                    "sensitive": p.is_sensitive,
-                    "items": lines,
-                    "matched": conditions,
-                }
-            )
-            hit_rows.append(
-                {
-                    "profile_id": p.id,
-                    "declaration_id": decl.id,
-                    "profile_version": p.version,
-                    "channel": p.channel,
-                    "item_lines": lines,
-                    "hit_dt": when,
-                }
-            )
-        assessment = {
-            "channel": channel,
-            "reasons": decision["reasons"],
-            "profiles": profiles,
-            "ml": None
-            if ml is None
-            else {
-                "score": ml_score,
-                "threshold": engine.ml_threshold,
-                "channel": engine.ml_channel,
-                "selected": decision["ml_hit"],
-                "items": [{"line": items[n].line_no, **s} for n, s in enumerate(ml)],
-            },
-            "trader_rating": None
-            if decl.importer_code not in ratings
-            else {"code": decl.importer_code, "rating": ratings[decl.importer_code]},
-            "random": {
-                "seed": seed,
-                "draw": draw,
-                "channel": decision["random_channel"],
-                "selected": decision["random_channel"] is not None,
-                "rates": engine.rates.random,
-            },
-            "engine_version": engine.version,
-            "assessed_dt": when.isoformat(),
-        }
-        decl.channel = decl.engine_channel = channel
-        decl.assessment = assessment
-        decl.assessed_dt = when
-        decl.random_seed, decl.random_draw = seed, draw
-        decl.random_channel = decision["random_channel"]
-        decl.is_random_selected = decision["random_channel"] is not None
-        decl.ml_score = ml_score
-        decl.trader_rating = ratings.get(decl.importer_code)
-        decl.engine_version = engine.version
-        to_signal.append((decl, assessment, hits))
-        out.append(assessment)
+        hit_rows += [{**row, "declaration_id": decl.id} for row in outcome.hit_rows]
+        to_signal.append((decl, outcome.assessment, outcome.hits))
     db.session.flush()
     for start in range(0, len(hit_rows), _CHUNK):
         db.session.execute(insert(ProfileHit), hit_rows[start : start + _CHUNK])
     _send_signals(to_signal, actor)
-    return out
+    return [assessment for _, assessment, _ in to_signal]
 
 
 def _send_signals(to_signal, actor) -> None:

@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 _rating_provider: Callable | None = None
 _ml_scorer: Callable | None = None
+#: (scorer, batch scorer) registered together
+_ml_many: tuple | None = None
 _party_screener: Callable | None = None
 
 
@@ -40,11 +42,13 @@ def register_rating_provider(fn: Callable) -> None:
     _rating_provider = fn
 
 
-def register_ml_scorer(fn: Callable) -> None:
+def register_ml_scorer(fn: Callable, many: Callable | None = None) -> None:
     """``fn(declaration, items) -> [{"score": 0..1, "explanation": ...} or float, ...]``,
-    one per item, in item order."""
-    global _ml_scorer
-    _ml_scorer = fn
+    one per item, in item order. ``many([(declaration, items), ...])`` scores a batch in
+    one call (a list of what ``fn`` returns, one per declaration): a model's predict has a
+    fixed cost per call that a batch of 500 express declarations would pay 500 times."""
+    global _ml_scorer, _ml_many
+    _ml_scorer, _ml_many = fn, (fn, many) if many is not None else None
 
 
 def has_rating_provider() -> bool:
@@ -82,6 +86,27 @@ def ml_scores_for(declaration, items) -> list[dict] | None:
     except Exception:
         log.exception("ML scorer failed; assessing without ML scores")
         return None
+    return _checked_scores(raw, items)
+
+
+def ml_scores_many(pairs: list[tuple]) -> list[list[dict] | None]:
+    """``ml_scores_for`` of each ``(declaration, items)``, in one call of the scorer when it
+    scores batches."""
+    # The batch scorer goes with the scorer it was registered with (a test may swap the
+    # scorer alone).
+    if _ml_scorer is None or _ml_many is None or _ml_many[0] is not _ml_scorer:
+        return [ml_scores_for(decl, items) for decl, items in pairs]
+    try:
+        raw = _ml_many[1](pairs)
+        if len(raw) != len(pairs):
+            raise ValueError(f"{len(raw)} results for {len(pairs)} declarations")
+    except Exception:
+        log.exception("ML scorer failed on a batch; assessing without ML scores")
+        return [None] * len(pairs)
+    return [_checked_scores(r, items) for r, (_, items) in zip(raw, pairs, strict=True)]
+
+
+def _checked_scores(raw, items) -> list[dict] | None:
     if raw is None:  # the scorer has no model yet
         return None
     if len(raw) != len(items):
