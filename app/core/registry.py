@@ -102,3 +102,15 @@ def record_panels(app, actor, record_type: str, record) -> list[tuple[RecordPane
         if data is not None:
             shown.append((panel, data))
     return shown
+
+
+def add_warm_up(app, fn: Callable) -> None:
+    """``fn(app)`` readies a domain's caches in a web worker before it takes its first
+    request (``app.wsgi``; issue 22: no cold start). It keeps nothing: what it writes, it
+    rolls back."""
+    app.extensions.setdefault("tollgate_warm_up", []).append(fn)
+
+
+def run_warm_ups(app) -> None:
+    for fn in app.extensions.get("tollgate_warm_up", []):
+        fn(app)

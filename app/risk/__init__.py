@@ -1,7 +1,7 @@
 """Risk targeting: declarations, risk profiles, selectivity engine, simulation, control
 feedback and targeting KPIs."""
 
-from app.core.registry import DemoLoader, NavItem, add_demo_loader, add_nav_item
+from app.core.registry import DemoLoader, NavItem, add_demo_loader, add_nav_item, add_warm_up
 
 
 def init_app(app):
@@ -10,6 +10,7 @@ def init_app(app):
     from app.risk.demo import load_risk_demo
     from app.risk.search import SOURCE
     from app.risk.tasks import link_parties_job, refresh_peer_medians_job
+    from app.risk.warmup import warm_up
     from app.search.registry import add_search_source
 
     app.register_blueprint(views.bp)
@@ -37,6 +38,7 @@ def init_app(app):
         ),
     )
     add_demo_loader(app, DemoLoader("declarations and risk profiles", load_risk_demo, order=40))
+    add_warm_up(app, warm_up)
     add_job(
         app,
         JobSpec(

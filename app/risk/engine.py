@@ -9,6 +9,7 @@ assessment, so profile changes apply without a restart.
 """
 
 import hashlib
+import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,8 @@ from app.core.time import as_utc
 from app.extensions import db
 from app.risk import rules
 from app.risk.models import CHANNEL_RANK, CHANNELS
+
+log = logging.getLogger(__name__)
 
 #: fields whose equality conditions can anchor a profile in the index
 _EQ_KINDS = {"code", "country", "hs"}
@@ -320,7 +323,7 @@ def compile_profiles(profile_rows, lists_values: dict) -> list[CompiledProfile]:
 # --- per-process cache ------------------------------------------------------------------
 
 _lock = threading.Lock()
-_cache: dict = {"engine": None}
+_cache: dict = {"engine": None, "background": False, "building": None}
 
 
 def current_version() -> int:
@@ -354,17 +357,32 @@ def _state_key() -> tuple[int, str]:
     """The version *and* the state row's random seed: a database that was emptied or replaced
     (a restore, a fresh test database) starts counting again at 1, and its seed tells it apart
     from the one the cached engine was compiled from."""
+    from app.risk.models import EngineState
     from app.risk.settings import engine_state
 
-    state = engine_state()
-    return state.version, state.random_seed
+    # Two columns through Core, not the ORM object: this runs for every declaration.
+    row = db.session.execute(
+        select(EngineState.version, EngineState.random_seed).where(EngineState.id == 1)
+    ).first()
+    if row is None:
+        state = engine_state()  # created on first use
+        return state.version, state.random_seed
+    return row.version, row.random_seed
 
 
 def get_engine() -> Engine:
-    """The compiled engine, rebuilt when another process (or this one) bumped the version."""
+    """The compiled engine, rebuilt when another process (or this one) bumped the version.
+
+    In a web worker (``rebuild_in_background``) a profile change does not stall the
+    declaration that notices it: the engine is rebuilt in a thread beside the one in use,
+    which assesses (and records its version in each assessment) until the new one is
+    swapped in, a compile later. Elsewhere (tests, jobs, CLI) the caller waits for it."""
     key = _state_key()
     engine = _cache["engine"]
     if engine is not None and (engine.version, engine.seed) == key:
+        return engine
+    if _cache["background"] and engine is not None and engine.seed == key[1]:
+        _start_rebuild(key)
         return engine
     with _lock:
         engine = _cache["engine"]
@@ -374,5 +392,40 @@ def get_engine() -> Engine:
     return engine
 
 
+def rebuild_in_background(on: bool) -> None:
+    """Serve the engine in use while a newer one compiles (web workers; see get_engine)."""
+    _cache["background"] = on
+
+
+def _start_rebuild(key) -> None:
+    from flask import current_app
+
+    with _lock:
+        if _cache["building"] is not None and _cache["building"] >= key[0]:
+            return
+        _cache["building"] = key[0]
+    app = current_app._get_current_object()
+    threading.Thread(target=_rebuild, args=(app,), name="risk-engine-rebuild", daemon=True).start()
+
+
+def _rebuild(app) -> None:
+    try:
+        with app.app_context():
+            try:
+                engine = build_engine()
+            finally:
+                db.session.remove()
+        with _lock:
+            current = _cache["engine"]
+            if current is None or engine.version > current.version:
+                _cache["engine"] = engine
+    except Exception:
+        log.exception("rebuilding the risk engine failed; the next declaration retries")
+    finally:
+        with _lock:
+            _cache["building"] = None
+
+
 def reset_cache() -> None:
     _cache["engine"] = None
+    _cache["background"] = False

@@ -1,0 +1,102 @@
+"""No cold start (issue 22): a web worker's warm-up readies the engine, the ML model and the
+peer medians without writing anything, and after a profile change the worker keeps
+assessing with the engine in use while the new one compiles beside it."""
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit import lifecycle
+from app.risk import engine as engine_mod
+from app.risk.derived import _peer_cache
+from app.risk.models import Declaration, ProfileHit
+from app.risk.warmup import warm_up
+from app.security.access import Actor
+from app.security.trail import AccessEvent
+from tests.audit.factories import FAST_PARAMS, import_rows, synthetic_history
+from tests.risk.factories import body, cond, item, no_random, profile, tree
+
+SYSTEM = Actor.system("test")
+
+
+@pytest.fixture(autouse=True)
+def _cold():
+    engine_mod.reset_cache()
+    lifecycle._cache.forget()
+    _peer_cache["loaded"] = None
+    yield
+    engine_mod.reset_cache()
+    lifecycle._cache.forget()
+
+
+def _count(db, model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_warm_up_loads_engine_model_and_medians_and_writes_nothing(app, db):
+    import_rows(synthetic_history(400))
+    model = lifecycle.train_from_history(actor=SYSTEM, params=FAST_PARAMS)
+    lifecycle.activate_model(model.version, actor=SYSTEM)
+    profile(conditions=tree(cond("hs_code", "prefix", ["8517"])))
+    db.session.commit()
+    before = {m: _count(db, m) for m in (Declaration, ProfileHit, AccessEvent)}
+    assert engine_mod._cache["engine"] is None and lifecycle._cache.model is None
+
+    warm_up(app)
+
+    engine = engine_mod._cache["engine"]
+    assert engine is not None and len(engine.profiles) == 1
+    assert (engine.version, engine.seed) == engine_mod._state_key()
+    assert lifecycle._cache.model is not None and lifecycle._cache.version == model.version
+    assert _peer_cache["loaded"] is not None
+    assert engine_mod._cache["background"] is True
+    db.session.rollback()
+    assert {m: _count(db, m) for m in before} == before
+
+
+def test_after_an_activation_the_engine_in_use_serves_until_the_new_one_is_in(
+    app, client, make, db
+):
+    no_random()
+    profile(name="Phones", conditions=tree(cond("hs_code", "prefix", ["8517"])), channel="yellow")
+    db.session.commit()
+    _, token = make.api_client(["declarations:write"])
+    headers = {"Authorization": f"Bearer {token}"}
+    old = engine_mod.get_engine()
+    engine_mod.rebuild_in_background(True)
+
+    profile(name="Chinese phones", conditions=tree(cond("origin", "eq", "CN")), channel="red")
+    db.session.commit()
+    resp = client.post(
+        "/api/v1/declarations", json=body("BG-1", items=[item(origin="CN")]), headers=headers
+    )
+    # Assessed at once by the engine in use, which the assessment names.
+    assert resp.status_code == 201
+    assert resp.json["channel"] == "yellow" and resp.json["engine_version"] == old.version
+
+    deadline = time.monotonic() + 30
+    while engine_mod._cache["engine"] is old and time.monotonic() < deadline:
+        time.sleep(0.05)
+    new = engine_mod._cache["engine"]
+    assert new is not old and new.version > old.version and len(new.profiles) == 2
+    resp = client.post(
+        "/api/v1/declarations", json=body("BG-2", items=[item(origin="CN")]), headers=headers
+    )
+    assert resp.json["channel"] == "red" and resp.json["engine_version"] == new.version
+
+
+def test_without_background_rebuild_the_change_applies_to_the_next_declaration(client, make, db):
+    no_random()
+    profile(name="Phones", conditions=tree(cond("hs_code", "prefix", ["8517"])), channel="yellow")
+    db.session.commit()
+    _, token = make.api_client(["declarations:write"])
+    old = engine_mod.get_engine()
+    profile(name="Chinese phones", conditions=tree(cond("origin", "eq", "CN")), channel="red")
+    db.session.commit()
+    resp = client.post(
+        "/api/v1/declarations",
+        json=body("FG-1", items=[item(origin="CN")]),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert resp.json["channel"] == "red" and resp.json["engine_version"] > old.version
