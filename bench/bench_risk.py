@@ -11,6 +11,11 @@
    postgres; a scratch database is created and dropped).
 3. Simulation of one profile over 1,000,000 declarations (about 1.5 million items) with numpy
    masks, against a row-by-row Python loop with the engine's compiled closures.
+4. The declaration request against its floor, express batches of 500 and the first
+   declaration after a worker start or a profile activation, on SQLite and PostgreSQL
+   (``bench/bench_risk_request.py``; keys ``request_cpu_ms``, ``floor_cpu_ms``,
+   ``batch_declarations_per_s``, ``first_after_*``; PostgreSQL's end in ``_postgres``).
+   The HTTP part also reports the CPU gunicorn's workers spend per request.
 
 Usage: python bench/bench_risk.py [--json] [--skip-http] [--quick]
        tollgate risk bench [--json] [--skip-http] [--quick]
@@ -463,6 +468,25 @@ def _body(rng, k):
     ).encode()
 
 
+def _server_cpu_s(pid) -> float:
+    """User + system CPU seconds of a process and its children (gunicorn's workers), from
+    /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command: state, ppid, ... utime (11th), stime (12th)
+        if int(entry) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def bench_http(rate, duration, n_profiles, workers=4):
     import http.client
 
@@ -518,12 +542,15 @@ def bench_http(rate, duration, n_profiles, workers=4):
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         rng = random.Random(3)
         # Warm every worker (engine compiled, connections open).
-        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        # Each worker warms its declaration path before it accepts (app.wsgi): on a loaded
+        # machine that takes a while.
+        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=180)
         for k in range(40):
             warm.request("POST", "/api/v1/declarations", body=_body(rng, k), headers=headers)
             warm.getresponse().read()
         total = int(rate * duration)
         bodies = [_body(rng, k) for k in range(total)]
+        cpu_before = _server_cpu_s(proc.pid)
         latencies, service, errors = [], [], []
         skipped = [0]
         lock = threading.Lock()
@@ -569,7 +596,12 @@ def bench_http(rate, duration, n_profiles, workers=4):
         for t in threads:
             t.join()
         wall = time.perf_counter() - start
+        server_cpu = _server_cpu_s(proc.pid) - cpu_before
         return {
+            # CPU of gunicorn's workers (all processes) per request answered: what one
+            # declaration costs the web tier, whatever else the machine runs.
+            "http_server_cpu_ms_per_request": round(server_cpu * 1000 / max(1, len(latencies)), 2),
+            "load_avg_1m_http": round(os.getloadavg()[0], 2),
             "http_rate": rate,
             "http_duration_s": duration,
             "http_requests": len(latencies),
@@ -585,7 +617,11 @@ def bench_http(rate, duration, n_profiles, workers=4):
     finally:
         if proc is not None:
             proc.terminate()
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
