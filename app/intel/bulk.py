@@ -153,6 +153,8 @@ class EntityBatch:
             db.session.execute(insert(EntityToken), token_rows)
         trail_many(actor, "create", "entity", ids)
         request_index_many("entity", ids)
+        # every new entity is screened against the active lists (issue 20), as one by one
+        send_each(signals.entity_created, [{"entity": e, "actor": actor} for e in self.entities])
         if propose:
             from app.intel.resolution import propose_candidates
 

@@ -217,23 +217,31 @@ def on_entity_created(sender, entity=None, **_):
     if data is None or not active_index().segments:
         return
     key = party_key(data, entity.id)
+    if db.session().in_nested_transaction():
+        # a bulk load sends its entities in one savepoint of its own (app.core.bulk.send_each)
+        _record_entity_hits(entity, data, key)
+        return
     try:
         with db.session.begin_nested():
-            matches, _cleared, _more = screen_parties([(None, data, key)])
-            for m in matches:
-                db.session.add(
-                    hit_from_match(
-                        m,
-                        subject=entity,
-                        subject_type="entity",
-                        role=None,
-                        data=data,
-                        key=key,
-                        version=m["party_version"],
-                    )
-                )
+            _record_entity_hits(entity, data, key)
     except Exception:
         log.exception("screening the new entity %s failed", entity.id)
+
+
+def _record_entity_hits(entity, data, key) -> None:
+    matches, _cleared, _more = screen_parties([(None, data, key)])
+    for m in matches:
+        db.session.add(
+            hit_from_match(
+                m,
+                subject=entity,
+                subject_type="entity",
+                role=None,
+                data=data,
+                key=key,
+                version=m["party_version"],
+            )
+        )
 
 
 def on_record_forgotten(sender, record_type=None, record_id=None, decision=None, **_):

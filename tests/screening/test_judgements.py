@@ -179,3 +179,20 @@ def test_merging_needs_a_registry_entity(db, desk, make):
         judgements.judge(hit.id, "true_match", actor=analyst, merge=True)
     assert "registry entity" in exc.value.fields["merge"]
     assert Actor  # noqa: B018
+
+
+def test_entities_registered_in_bulk_are_screened_too(db, make):
+    """The bulk path (demo loaders, the FtM import) registers entities with EntityBatch:
+    each new entity is screened as one registered alone."""
+    from app.intel.bulk import EntityBatch
+
+    load_ftm([ACME], name=LIST)
+    db.session.commit()
+    batch = EntityBatch(make.actor(make.user(roles=["intelligence_officer"])))
+    batch.entity("organisation", "Acme Dual-Use Trading")
+    batch.entity("organisation", "Northwind Traders")
+    new, _links = batch.write()
+    db.session.commit()
+    [hit] = db.session.scalars(select(ScreeningHit)).all()
+    assert (hit.subject_type, hit.entry_id) == ("entity", "NK-acme")
+    assert hit.subject_id == next(e.id for e in new if e.name.startswith("Acme"))
