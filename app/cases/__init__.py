@@ -91,6 +91,22 @@ def _home_panel(actor):
     return my_work(actor)
 
 
+def _add_jobs(app):
+    from app.cases.tasks import refresh_planner_statistics
+    from app.jobs.registry import JobSpec, add_job
+
+    add_job(
+        app,
+        JobSpec(
+            "cases-analyze",
+            refresh_planner_statistics,
+            "cron",
+            {"hour": 3, "minute": 17},
+            "Refresh planner statistics of the case table",
+        ),
+    )
+
+
 def init_app(app):
     # CaseParty.entity_id points at the registry's table, so its models must be loaded too.
     from app.cases import (  # noqa: F401
@@ -156,19 +172,7 @@ def init_app(app):
         ),
     )
     add_demo_loader(app, DemoLoader("cases", demo.load_case_demo, order=30))
-    from app.cases.tasks import refresh_planner_statistics
-    from app.jobs.registry import JobSpec, add_job
-
-    add_job(
-        app,
-        JobSpec(
-            "cases-analyze",
-            refresh_planner_statistics,
-            "cron",
-            {"hour": 3, "minute": 17},
-            "Refresh planner statistics of the case table",
-        ),
-    )
+    _add_jobs(app)
     from app.cases.cli import cases_group
 
     app.cli.add_command(cases_group)

@@ -57,15 +57,7 @@ def _goods_key(item) -> tuple:
     )
 
 
-def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
-    """Merge ``duplicate`` into ``target``: items, parties, tasks, evidence, links and a copy
-    of the journal move over, empty fields are filled; the duplicate is closed as such and
-    points to the target. Nothing is deleted."""
-    # The same duplicate merged twice at once (or A into B while B goes into A) would move
-    # its records twice: the second merge waits, then sees the first.
-    lock_rows(Case, target_id, duplicate_id)
-    target = _case_for_edit(target_id, actor)
-    duplicate = _case_for_edit(duplicate_id, actor)
+def _check_pair(target: Case, duplicate: Case) -> None:
     if target.id == duplicate.id:
         raise ValidationError({"duplicate": "a case cannot be merged into itself"})
     if duplicate.merged_into_id is not None:
@@ -76,6 +68,9 @@ def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
         raise ValidationError({"duplicate": "only cases of the same kind can be merged"})
     _require_open(target)
 
+
+def _fill_fields(target: Case, duplicate: Case) -> list[str]:
+    """Empty fields of the target take the duplicate's; returns the names filled."""
     filled = []
     for name in _FILLABLE:
         if getattr(target, name) in (None, "") and getattr(duplicate, name) not in (None, ""):
@@ -92,38 +87,48 @@ def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
         for row in (duplicate.checklist or [])
         if row["item"] not in {r["item"] for r in (target.checklist or [])}
     ]
+    return filled
 
+
+def _move_goods_and_tasks(target: Case, duplicate: Case) -> tuple[list, list]:
+    """Goods and tasks move unless the target has them already (they stay on the closed
+    duplicate, an open task cancelled with it); returns what stayed."""
+    position = max((i.position for i in target.items), default=0)
+    # The same goods recorded in both cases are one seizure, not two: a line equal to
+    # one of the target's stays on the (closed) duplicate and is not counted twice.
+    have_goods = {_goods_key(i) for i in target.items}
+    kept_goods = []
+    for item in list(duplicate.items):
+        if _goods_key(item) in have_goods:
+            kept_goods.append(item.description)
+            continue
+        position += 1
+        item.position = position
+        item.case = target
+    # A task the target already has (the template's, or one written twice) is not
+    # copied: it stays on the duplicate, cancelled with it.
+    have_tasks = {t.title.strip().casefold() for t in target.tasks}
+    kept_tasks = []
+    for task in list(duplicate.tasks):
+        if task.title.strip().casefold() in have_tasks:
+            kept_tasks.append(task.title)
+            if task.status == "open":
+                task.status = "cancelled"
+                task.completed_dt = now_utc()
+            continue
+        have_tasks.add(task.title.strip().casefold())
+        task.case = target
+    return kept_goods, kept_tasks
+
+
+def _move_records(target: Case, duplicate: Case) -> tuple[list, list]:
     # Rows are re-parented (never removed then re-added: delete-orphan would drop them).
     with db.session.no_autoflush:
-        position = max((i.position for i in target.items), default=0)
-        # The same goods recorded in both cases are one seizure, not two: a line equal to
-        # one of the target's stays on the (closed) duplicate and is not counted twice.
-        have_goods = {_goods_key(i) for i in target.items}
-        kept_goods = []
-        for item in list(duplicate.items):
-            if _goods_key(item) in have_goods:
-                kept_goods.append(item.description)
-                continue
-            position += 1
-            item.position = position
-            item.case = target
+        kept = _move_goods_and_tasks(target, duplicate)
         have = {(p.entity_id, p.role) for p in target.parties}
         for party in list(duplicate.parties):
             if (party.entity_id, party.role) not in have:
                 party.case = target  # else already there; the duplicate keeps its row
-        # A task the target already has (the template's, or one written twice) is not
-        # copied: it stays on the duplicate, cancelled with it.
-        have_tasks = {t.title.strip().casefold() for t in target.tasks}
-        kept_tasks = []
-        for task in list(duplicate.tasks):
-            if task.title.strip().casefold() in have_tasks:
-                kept_tasks.append(task.title)
-                if task.status == "open":
-                    task.status = "cancelled"
-                    task.completed_dt = now_utc()
-                continue
-            have_tasks.add(task.title.strip().casefold())
-            task.case = target
         for evidence in list(duplicate.evidence):
             evidence.case = target
         have_links = {(lk.target_type, lk.target_id) for lk in target.links}
@@ -145,7 +150,10 @@ def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
         )
     refresh_totals(target)
     refresh_totals(duplicate)
+    return kept
 
+
+def _close_duplicate(target: Case, duplicate: Case, actor: Actor) -> None:
     duplicate.merged_into_id = target.id
     duplicate.status = "closed"
     duplicate.resolution = "duplicate"
@@ -160,6 +168,21 @@ def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
             created_by_name=actor.username,
         )
     )
+
+
+def merge_cases(target_id, duplicate_id, *, actor: Actor, note=None) -> Case:
+    """Merge ``duplicate`` into ``target``: items, parties, tasks, evidence, links and a copy
+    of the journal move over, empty fields are filled; the duplicate is closed as such and
+    points to the target. Nothing is deleted."""
+    # The same duplicate merged twice at once (or A into B while B goes into A) would move
+    # its records twice: the second merge waits, then sees the first.
+    lock_rows(Case, target_id, duplicate_id)
+    target = _case_for_edit(target_id, actor)
+    duplicate = _case_for_edit(duplicate_id, actor)
+    _check_pair(target, duplicate)
+    filled = _fill_fields(target, duplicate)
+    kept_goods, kept_tasks = _move_records(target, duplicate)
+    _close_duplicate(target, duplicate, actor)
     note = fields.text(note, "note", max_len=2000)
     journal(
         target,
