@@ -61,7 +61,11 @@ def _app(tmp: Path, name: str):
         db.session.add(unit)
         db.session.flush()
         user = User(
-            username="bench", full_name="Bench", email="b@x.test", unit=unit, password_hash="-"
+            username="bench",
+            full_name="Bench",
+            email="b@x.test",
+            unit=unit,
+            password_hash="!",  # noqa: S106 (no sign-in)
         )
         user.set_roles(["intelligence_officer"])
         db.session.add(user)
