@@ -1,9 +1,14 @@
 """WSGI entry point for gunicorn: ``gunicorn app.wsgi:app``. Never starts a scheduler."""
 
+import sys
+
 from app import create_app
 from app.core.registry import run_warm_ups
 
 app = create_app()
 # Each gunicorn worker imports this before it accepts a connection: the domains' caches
-# (the risk engine, the ML model ...) are ready for the first request.
-run_warm_ups(app)
+# (the risk engine, the ML model ...) are ready for the first request. Not for a command
+# that only names this module (``flask --app app.wsgi db upgrade``): it may run before the
+# tables exist, and needs none of it.
+if "gunicorn" in sys.modules:
+    run_warm_ups(app)

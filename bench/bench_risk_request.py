@@ -277,6 +277,8 @@ def _timed_declarations(client, token, rng, n):
 def _worker_run(token, n, warm=True):
     t0 = time.perf_counter()
     if warm:
+        import gunicorn  # noqa: F401  (app.wsgi warms up in a gunicorn worker only)
+
         from app.wsgi import app
     else:
         from app import create_app
