@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from app.config import env_setting
 from app.extensions import db
@@ -186,8 +186,8 @@ def load_segment(list_id: int, signature: tuple) -> Segment:
             ScreeningEntry.schema,
             ScreeningEntry.match_names,
             ScreeningEntry.match_ids,
-            ScreeningEntry.countries,
-            ScreeningEntry.birth_dates,
+            cast(ScreeningEntry.countries, Text),
+            cast(ScreeningEntry.birth_dates, Text),
             ScreeningEntry.version_key,
         )
         .where(ScreeningEntry.list_id == list_id)
