@@ -37,6 +37,7 @@ from app.alerts.forms import (
 )
 from app.alerts.models import EMAIL_MODES, OPEN_STATUSES, SEVERITIES, SOURCE_KINDS
 from app.alerts.subjects import url_for_subject
+from app.core import forms
 from app.core.database import valid_id
 from app.core.errors import ValidationError
 from app.core.exports import csv_response
@@ -79,11 +80,6 @@ def _alert_context():
     return {"alerts_unread": alerts_unread, "alert_text": alert_text}
 
 
-def _flash_errors(exc: ValidationError):
-    for name, message in exc.fields.items():
-        flash(f"{name}: {message}", "error")
-
-
 def _back(alert_id=None):
     target = request.form.get("next") or ""
     if target == "inbox" or alert_id is None:
@@ -107,7 +103,7 @@ def inbox():
         stmt = service.inbox_query(g.actor, **filters, **group)
         groups = grouping.groups(g.actor, group_by, **filters) if group_by else None
     except ValidationError as exc:
-        _flash_errors(exc)
+        forms.flash_errors(exc)
         return redirect(url_for("alerts.inbox"))
     page = paginate(stmt, request.args)
     unread = {
@@ -182,21 +178,15 @@ def detail(alert_id):
 
 
 def _lifecycle(alert_id, change, form_cls=NoteForm, message="Alert updated."):
-    form = form_cls()
-    if not form.validate_on_submit():
-        # Need-to-know first: an outsider learns nothing, not even that the form was wrong.
-        service.get_alert(g.actor, alert_id, action="update", log=False)
-        for name, errors in form.errors.items():
-            flash(f"{name}: {'; '.join(errors)}", "error")
-        return _back(alert_id)
-    try:
-        change(form)
-    except ValidationError as exc:
-        db.session.rollback()
-        service.get_alert(g.actor, alert_id, action="update", log=False)
-        _flash_errors(exc)
-        return _back(alert_id)
-    flash(message, "info")
+    # Need-to-know first: an outsider learns nothing, not even that the form was wrong.
+    done = forms.submit(
+        form_cls(),
+        change,
+        redirecting=True,
+        on_error=lambda: service.get_alert(g.actor, alert_id, action="update", log=False),
+    )
+    if done:
+        flash(message, "info")
     return _back(alert_id)
 
 
@@ -274,7 +264,7 @@ def create_case(alert_id):
         except ValidationError as exc:
             db.session.rollback()
             service.get_alert(g.actor, alert_id, log=False)
-            _flash_errors(exc)
+            forms.flash_errors(exc)
         else:
             flash(f"Case {case.reference} opened from this alert.", "info")
             return redirect(
@@ -296,7 +286,7 @@ def attach_case(alert_id):
         except ValidationError as exc:
             db.session.rollback()
             service.get_alert(g.actor, alert_id, log=False)
-            _flash_errors(exc)
+            forms.flash_errors(exc)
         else:
             flash(f"Alert recorded in case {case.reference}.", "info")
     else:
@@ -308,17 +298,16 @@ def attach_case(alert_id):
 @bp.post("/acknowledge")
 @permission_required("alert.view")
 def bulk_acknowledge():
-    form = BulkForm()
-    if form.validate_on_submit():
-        try:
-            # Only ids an alert can have: "²" or 2**64 would fail in int() or in the database.
-            ids = id_list(request.form.getlist("alert_ids"), "alert_ids")
-            done = service.bulk_acknowledge(g.actor, ids)
-        except ValidationError as exc:
-            db.session.rollback()
-            _flash_errors(exc)
-        else:
-            flash(f"{done} alert(s) acknowledged.", "info")
+    # Only ids an alert can have: "²" or 2**64 would fail in int() or in the database.
+    done = forms.submit(
+        BulkForm(),
+        lambda _f: service.bulk_acknowledge(
+            g.actor, id_list(request.form.getlist("alert_ids"), "alert_ids")
+        ),
+        redirecting=True,
+    )
+    if done:
+        flash(f"{done.value} alert(s) acknowledged.", "info")
     return redirect(url_for("alerts.inbox"))
 
 
@@ -382,7 +371,7 @@ def figure_alerts():
     try:
         alerts, hidden = supervision.figure_alerts(g.actor, days=days, **figure)
     except ValidationError as exc:
-        _flash_errors(exc)
+        forms.flash_errors(exc)
         return redirect(url_for("alerts.supervise", days=days))
     mine = {a.id for a in alerts if any(r.user_id == g.actor.user_id for r in a.recipients)}
     return render_template(
@@ -429,17 +418,8 @@ def watches_page():
 
 
 def _create(form, make, message):
-    if form.validate_on_submit():
-        try:
-            make(form)
-        except ValidationError as exc:
-            db.session.rollback()
-            _flash_errors(exc)
-        else:
-            flash(message, "info")
-    else:
-        for name, errors in form.errors.items():
-            flash(f"{name}: {'; '.join(errors)}", "error")
+    if forms.submit(form, make, redirecting=True):
+        flash(message, "info")
     return redirect(url_for("alerts.watches"))
 
 
@@ -534,15 +514,16 @@ def _settings_page(form=None, new_hook=None):
 def settings():
     pref = service.get_preference(g.actor)
     form = PreferenceForm(obj=pref)
-    if form.validate_on_submit():
-        try:
-            service.set_preference(
-                g.actor, email_mode=form.email_mode.data, min_severity=form.min_severity.data
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            _flash_errors(exc)
-        else:
+    if form.validate_on_submit():  # an invalid form is shown again with its errors
+        done = forms.submit(
+            form,
+            lambda f: service.set_preference(
+                g.actor, email_mode=f.email_mode.data, min_severity=f.min_severity.data
+            ),
+            validate=False,
+            redirecting=True,
+        )
+        if done:
             flash("Notification settings saved.", "info")
         return redirect(url_for("alerts.settings"))
     return _settings_page(form)
@@ -551,21 +532,16 @@ def settings():
 @bp.post("/webhooks")
 @permission_required("alert.supervise")
 def add_webhook():
-    form = WebhookForm()
-    if form.validate_on_submit():
-        try:
-            hook = service.add_webhook(
-                g.actor, name=form.name.data, url=form.url.data, min_severity=form.min_severity.data
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            _flash_errors(exc)
-        else:
-            # Shown once, in the page (never in a flash cookie), like API tokens.
-            return _settings_page(new_hook=hook)
-    else:
-        for name, errors in form.errors.items():
-            flash(f"{name}: {'; '.join(errors)}", "error")
+    done = forms.submit(
+        WebhookForm(),
+        lambda f: service.add_webhook(
+            g.actor, name=f.name.data, url=f.url.data, min_severity=f.min_severity.data
+        ),
+        redirecting=True,
+    )
+    if done:
+        # Shown once, in the page (never in a flash cookie), like API tokens.
+        return _settings_page(new_hook=done.value)
     return redirect(url_for("alerts.settings"))
 
 

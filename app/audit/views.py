@@ -14,11 +14,11 @@ from app.audit.forms import (
     TrainForm,
 )
 from app.audit.models import BANDS, DEBT_KINDS, TRADER_ROLES
+from app.core import forms
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
 from app.core.time import now_utc
 from app.core.web import permission_required
-from app.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -116,29 +116,21 @@ def selection_new():
         form.period_end.data = form.period_end.data or end
         if form.random_share.data is None:
             form.random_share.data = round(settings.exploration_share, 2)
-    if form.validate_on_submit():
-        try:
-            proposal = selection.propose(
-                actor=g.actor,
-                capacity=form.capacity.data,
-                period_start=form.period_start.data,
-                period_end=form.period_end.data,
-                random_share=None
-                if form.random_share.data is None
-                else float(form.random_share.data),
-                role=form.role.data,
-                audit_type=form.audit_type.data,
-                rank_by=form.rank_by.data,
-            )
-        except ValidationError as exc:
-            for name, message in exc.fields.items():
-                target = getattr(form, name, None)
-                if target is not None and hasattr(target, "errors"):
-                    target.errors = [*target.errors, message]
-                else:
-                    flash(f"{name}: {message}", "error")
-        else:
-            return redirect(url_for("audit.selection_view", selection_id=proposal.id))
+    done = forms.submit(
+        form,
+        lambda f: selection.propose(
+            actor=g.actor,
+            capacity=f.capacity.data,
+            period_start=f.period_start.data,
+            period_end=f.period_end.data,
+            random_share=None if f.random_share.data is None else float(f.random_share.data),
+            role=f.role.data,
+            audit_type=f.audit_type.data,
+            rank_by=f.rank_by.data,
+        ),
+    )
+    if done:
+        return redirect(url_for("audit.selection_view", selection_id=done.value.id))
     return render_template(
         "audit/selection_new.html",
         form=form,
@@ -321,22 +313,14 @@ def record_debt(case_id):
         if "csrf_token" in form.errors:
             abort(400)
         return audit_case(case_id, form=form)
-    try:
-        debts.record_debt(
-            case_id,
-            actor=g.actor,
-            kind=form.kind.data,
-            amount=form.amount.data,
-            note=form.note.data,
-        )
-    except ValidationError as exc:
-        for name, message in exc.fields.items():
-            target = getattr(form, name, None)
-            if target is not None and hasattr(target, "errors"):
-                target.errors = [*target.errors, message]
-            else:
-                flash(f"{name}: {message}", "error")
-        db.session.rollback()
+    done = forms.submit(
+        form,
+        lambda f: debts.record_debt(
+            case_id, actor=g.actor, kind=f.kind.data, amount=f.amount.data, note=f.note.data
+        ),
+        validate=False,
+    )
+    if not done:
         return audit_case(case_id, form=form)
     flash("Debt recorded.", "info")
     return redirect(url_for("audit.audit_case", case_id=case_id))

@@ -2,6 +2,7 @@
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from app.core import forms
 from app.core.database import valid_id
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
@@ -11,7 +12,7 @@ from app.extensions import db
 from app.intel import report_versions, reports, service
 from app.intel.forms import DisseminateForm, ReportEditForm, ReportForm, ReviewForm
 from app.intel.models import IntelReport
-from app.intel.views import bp, form_errors
+from app.intel.views import bp
 
 
 def _ids(text: str) -> list[int]:
@@ -44,26 +45,25 @@ def report_new():
     form = ReportForm()
     if request.method == "GET" and (entity_id := valid_id(id_arg(request.args, "entity"))):
         form.entity_ids.data = str(entity_id)
-    if form.validate_on_submit():
-        try:
-            report = reports.create_report(
-                form.title.data,
-                form.body.data,
-                form.source_grade.data,
-                form.intel_grade.data,
-                actor=g.actor,
-                handling_code=form.handling_code.data,
-                handling_conditions=form.handling_conditions.data,
-                sanitised_body=form.sanitised_body.data,
-                review_date=form.review_date.data,
-                entity_ids=_ids(form.entity_ids.data),
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            form_errors(form, exc)
-        else:
-            flash(f"Report {report.reference} filed ({report.grade}).", "info")
-            return redirect(url_for("intel.report_detail", report_id=report.id))
+    done = forms.submit(
+        form,
+        lambda f: reports.create_report(
+            f.title.data,
+            f.body.data,
+            f.source_grade.data,
+            f.intel_grade.data,
+            actor=g.actor,
+            handling_code=f.handling_code.data,
+            handling_conditions=f.handling_conditions.data,
+            sanitised_body=f.sanitised_body.data,
+            review_date=f.review_date.data,
+            entity_ids=_ids(f.entity_ids.data),
+        ),
+    )
+    if done:
+        report = done.value
+        flash(f"Report {report.reference} filed ({report.grade}).", "info")
+        return redirect(url_for("intel.report_detail", report_id=report.id))
     return render_template("intel/report_form.html", form=form)
 
 
@@ -88,25 +88,25 @@ def report_detail(report_id):
 def report_edit(report_id):
     report = reports.get_report(report_id, actor=g.actor, log=False)
     form = ReportEditForm(obj=report) if request.method == "GET" else ReportEditForm()
-    if form.validate_on_submit():
-        try:
-            report_versions.edit_report(
-                report.id,
-                actor=g.actor,
-                reason=form.reason.data,
-                title=form.title.data,
-                body=form.body.data,
-                source_grade=form.source_grade.data,
-                intel_grade=form.intel_grade.data,
-                sanitised_body=form.sanitised_body.data,
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            report = reports.get_report(report_id, actor=g.actor, log=False)
-            form_errors(form, exc)
-        else:
-            flash(f"Report {report.reference} saved as a new version.", "info")
-            return redirect(url_for("intel.report_detail", report_id=report.id))
+    done = forms.submit(
+        form,
+        lambda f: report_versions.edit_report(
+            report.id,
+            actor=g.actor,
+            reason=f.reason.data,
+            title=f.title.data,
+            body=f.body.data,
+            source_grade=f.source_grade.data,
+            intel_grade=f.intel_grade.data,
+            sanitised_body=f.sanitised_body.data,
+        ),
+    )
+    if done:
+        flash(f"Report {report.reference} saved as a new version.", "info")
+        return redirect(url_for("intel.report_detail", report_id=report.id))
+    if done.errors and request.method == "POST":
+        # the roll-back expired the report: read it again for the page
+        report = reports.get_report(report_id, actor=g.actor, log=False)
     return render_template("intel/report_edit.html", form=form, report=report)
 
 

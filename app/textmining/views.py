@@ -5,7 +5,6 @@ from datetime import date
 from flask import (
     Blueprint,
     Response,
-    flash,
     g,
     jsonify,
     render_template,
@@ -14,6 +13,7 @@ from flask import (
 )
 from sqlalchemy import distinct, func, select
 
+from app.core import forms
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
 from app.core.params import id_arg
@@ -25,20 +25,6 @@ from app.textmining.models import Article, Feed
 from app.textmining.terms_builtin import CATEGORIES
 
 bp = Blueprint("textmining", __name__, url_prefix="/news")
-
-
-def _flash_errors(exc: ValidationError) -> None:
-    for field, message in exc.fields.items():
-        flash(f"{field}: {message}", "error")
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    for field, message in exc.fields.items():
-        target = getattr(form, field, None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = [*target.errors, message]
-        else:
-            flash(f"{field}: {message}", "error")
 
 
 @bp.app_template_filter("category_label")
@@ -126,7 +112,7 @@ def network():
     try:
         filters = _filters()
     except ValidationError as exc:
-        _flash_errors(exc)
+        forms.flash_errors(exc)
         filters = net.NetworkFilter()
     graph = net.build_network(filters, actor=g.actor)
     return render_template(
@@ -211,7 +197,7 @@ def network_compare():
         if lo > hi:
             errors[key] = "must not be before the start of the period"
     if errors:
-        _flash_errors(ValidationError(errors))
+        forms.flash_errors(errors)
         changes = []
     else:
         changes = net.compare_periods(filters, first, second, actor=g.actor)

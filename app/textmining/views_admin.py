@@ -4,6 +4,7 @@
 from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from app.core import forms
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
 from app.core.params import id_value
@@ -14,7 +15,7 @@ from app.textmining import service
 from app.textmining.forms import ConfirmForm, FeedForm, HostForm, TermForm, WorkbenchForm
 from app.textmining.models import AllowedHost, Article
 from app.textmining.terms_builtin import TERM_CATEGORIES, WORKBENCH_CATEGORIES
-from app.textmining.views import _flash_errors, _form_errors, bp
+from app.textmining.views import bp
 
 # -- feeds ------------------------------------------------------------------------------
 
@@ -41,20 +42,19 @@ def feeds():
 @permission_required("news.manage")
 def feed_new():
     form = FeedForm()
-    if form.validate_on_submit():
-        try:
-            feed = feed_service.create_feed(
-                form.url.data,
-                form.title.data,
-                keywords=form.keywords.data or "",
-                actor=g.actor,
-                interval_minutes=form.interval_minutes.data or 60,
-            )
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            flash(f"Feed {feed.title} added; the worker polls it within a minute.", "info")
-            return redirect(url_for("textmining.feed", feed_id=feed.id))
+    done = forms.submit(
+        form,
+        lambda f: feed_service.create_feed(
+            f.url.data,
+            f.title.data,
+            keywords=f.keywords.data or "",
+            actor=g.actor,
+            interval_minutes=f.interval_minutes.data or 60,
+        ),
+    )
+    if done:
+        flash(f"Feed {done.value.title} added; the worker polls it within a minute.", "info")
+        return redirect(url_for("textmining.feed", feed_id=done.value.id))
     return render_template("textmining/feed_form.html", form=form, feed=None)
 
 
@@ -80,20 +80,15 @@ def feed_edit(feed_id):
     form = FeedForm(obj=item)
     if request.method == "GET":
         form.keywords.data = "\n".join(item.keywords or [])
-    if form.validate_on_submit():
-        try:
-            feed_service.update_feed(
-                item,
-                title=form.title.data,
-                keywords=form.keywords.data,
-                url=form.url.data,
-                actor=g.actor,
-            )
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            flash("Feed saved.", "info")
-            return redirect(url_for("textmining.feed", feed_id=item.id))
+    done = forms.submit(
+        form,
+        lambda f: feed_service.update_feed(
+            item, title=f.title.data, keywords=f.keywords.data, url=f.url.data, actor=g.actor
+        ),
+    )
+    if done:
+        flash("Feed saved.", "info")
+        return redirect(url_for("textmining.feed", feed_id=item.id))
     return render_template("textmining/feed_form.html", form=form, feed=item)
 
 
@@ -161,16 +156,13 @@ def feed_test(feed_id):
 @bp.post("/hosts")
 @permission_required("news.manage")
 def host_add():
-    form = HostForm()
-    if form.validate_on_submit():
-        try:
-            feed_service.add_allowed_host(form.host.data, form.note.data, actor=g.actor)
-        except ValidationError as exc:
-            _flash_errors(exc)
-        else:
-            flash("Host allowed.", "info")
-    else:
-        flash("host: is required", "error")
+    done = forms.submit(
+        HostForm(),
+        lambda f: feed_service.add_allowed_host(f.host.data, f.note.data, actor=g.actor),
+        redirecting=True,
+    )
+    if done:
+        flash("Host allowed.", "info")
     return redirect(url_for("textmining.feeds"))
 
 
@@ -214,20 +206,20 @@ def term_new():
     form = TermForm()
     if request.method == "GET" and request.args.get("category") in TERM_CATEGORIES:
         form.category.data = request.args["category"]
-    if form.validate_on_submit():
-        try:
-            term = service.create_term(
-                form.category.data, form.canonical.data, form.synonyms.data or "", actor=g.actor
-            )
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            flash(
-                f"Term {term.canonical} added; it applies to new articles (re-extract to "
-                "apply it to stored ones).",
-                "info",
-            )
-            return redirect(url_for("textmining.terms", category=term.category))
+    done = forms.submit(
+        form,
+        lambda f: service.create_term(
+            f.category.data, f.canonical.data, f.synonyms.data or "", actor=g.actor
+        ),
+    )
+    if done:
+        term = done.value
+        flash(
+            f"Term {term.canonical} added; it applies to new articles (re-extract to "
+            "apply it to stored ones).",
+            "info",
+        )
+        return redirect(url_for("textmining.terms", category=term.category))
     return render_template("textmining/term_form.html", form=form, term=None)
 
 
@@ -240,20 +232,19 @@ def term_edit(term_id):
     if request.method == "GET":
         form.synonyms.data = "\n".join(term.synonyms or [])
     form.category.data = term.category
-    if form.validate_on_submit():
-        try:
-            service.update_term(
-                term.id,
-                canonical=form.canonical.data,
-                synonyms=form.synonyms.data or "",
-                is_active=form.is_active.data,
-                actor=g.actor,
-            )
-        except ValidationError as exc:
-            _form_errors(form, exc)
-        else:
-            flash("Term saved.", "info")
-            return redirect(url_for("textmining.terms", category=term.category))
+    done = forms.submit(
+        form,
+        lambda f: service.update_term(
+            term.id,
+            canonical=f.canonical.data,
+            synonyms=f.synonyms.data or "",
+            is_active=f.is_active.data,
+            actor=g.actor,
+        ),
+    )
+    if done:
+        flash("Term saved.", "info")
+        return redirect(url_for("textmining.terms", category=term.category))
     return render_template("textmining/term_form.html", form=form, term=term)
 
 
@@ -331,11 +322,7 @@ def workbench_decide(action):
     if not form.validate_on_submit():
         flash("The proposal was incomplete; reload the workbench.", "error")
         return redirect(url_for("textmining.workbench"))
-    try:
-        _decide(action, form)
-    except ValidationError as exc:
-        db.session.rollback()
-        _flash_errors(exc)
+    forms.submit(form, lambda f: _decide(action, f), validate=False, redirecting=True)
     return redirect(url_for("textmining.workbench", category=form.category.data))
 
 
@@ -343,26 +330,20 @@ def workbench_decide(action):
 @permission_required("news.workbench")
 def workbench_dismiss_many():
     """Bulk dismiss: ticked rows arrive as "category|canonical" items."""
-    if ConfirmForm().validate_on_submit():
-        items = [tuple(raw.split("|", 1)) for raw in request.form.getlist("item") if "|" in raw]
-        try:
-            done = service.dismiss_many(items, actor=g.actor)
-        except ValidationError as exc:
-            db.session.rollback()
-            _flash_errors(exc)
-        else:
-            flash(f"{len(done)} proposals dismissed.", "info")
+    items = [tuple(raw.split("|", 1)) for raw in request.form.getlist("item") if "|" in raw]
+    done = forms.submit(
+        ConfirmForm(), lambda _f: service.dismiss_many(items, actor=g.actor), redirecting=True
+    )
+    if done:
+        flash(f"{len(done.value)} proposals dismissed.", "info")
     return redirect(url_for("textmining.workbench", category=request.args.get("category") or None))
 
 
 @bp.post("/workbench/decisions/<int:decision_id>/undo")
 @permission_required("news.workbench")
 def workbench_undo(decision_id):
-    if ConfirmForm().validate_on_submit():
-        try:
-            service.undo_decision(decision_id, actor=g.actor)
-        except ValidationError as exc:
-            _flash_errors(exc)
-        else:
-            flash("The proposal is open again.", "info")
+    undo = lambda _f: service.undo_decision(decision_id, actor=g.actor)  # noqa: E731
+    done = forms.submit(ConfirmForm(), undo, redirecting=True)
+    if done:
+        flash("The proposal is open again.", "info")
     return redirect(url_for("textmining.workbench", show="all"))
