@@ -185,10 +185,13 @@ def shared_data():
 # `make test-fast` runs `-m "not slow and not browser"` in parallel (pytest-xdist). A test is
 # slow when it starts processes (subprocess, gunicorn, the worker: tests/ops/workers.py),
 # drives the CLI (the `runner` fixture: whole commands, often over generated files), needs a
-# live server (browser tests), waits out an outage, or is one of the long runs named below
-# (measured: `pytest --durations`; bench/README.md "Test lanes" has the figures).
-SLOW_FIXTURES = frozenset({"runner", "live_server", "page", "worker_app"})
-SLOW_NAME_WORDS = ("outage",)
+# live server (browser tests), waits out an outage, reads the shared data set, loads the demo,
+# runs many generated examples (test_property_*.py, Hypothesis), trains models, or is one of
+# the long runs named below (measured: bench/README.md "Test lanes" has the figures).
+SLOW_FIXTURES = frozenset({"runner", "live_server", "page", "worker_app", "shared_data"})
+SLOW_MARKS = ("data",)
+SLOW_NAME_WORDS = ("outage", "demo")
+SLOW_DIRS = ("tests/ops/",)
 SLOW_FILES = frozenset(
     {
         "tests/test_cli.py",
@@ -196,6 +199,7 @@ SLOW_FILES = frozenset(
         "tests/test_migrations.py",
         "tests/test_api_fuzz.py",
         "tests/access/test_sentinel_sweep.py",
+        "tests/audit/test_ml.py",
     }
 )
 _ROOT = Path(__file__).resolve().parent.parent
@@ -216,6 +220,9 @@ def _is_slow(item) -> bool:
     module = getattr(item, "module", None)
     return (
         path in SLOW_FILES
+        or path.startswith(SLOW_DIRS)
+        or path.rsplit("/", 1)[-1].startswith("test_property_")
+        or any(item.get_closest_marker(mark) for mark in SLOW_MARKS)
         or bool(SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())))
         or any(word in item.name for word in SLOW_NAME_WORDS)
         or (module is not None and _starts_processes(module))
