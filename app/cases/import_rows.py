@@ -5,7 +5,7 @@ row becomes the case's fields and one goods item, or a ValidationError keyed
 
 import re
 
-from app.cases import catalog, fields
+from app.cases import catalog, fields, places
 from app.cases import import_columns as columns
 from app.cases.goods import parse_item
 from app.core.errors import ValidationError
@@ -81,8 +81,9 @@ class _Row:
     """One CSV row being read: its cells by import field, and the errors found so far, each
     keyed ``row N, column X`` (the column the user mapped) or ``row N, field``."""
 
-    def __init__(self, values: dict, mapping: dict, n: int):
+    def __init__(self, values: dict, mapping: dict, n: int, known_places: dict):
         self.values, self.mapping, self.n = values, mapping, n
+        self.known_places = known_places
         self.errors: dict = {}
 
     def where(self, target):
@@ -135,10 +136,15 @@ def _row_moment(row: _Row):
         hour, minute = _TIME.fullmatch(moment).group(1, 2)
         moment = f"{int(hour):02d}:{minute}"
     if day and moment:
-        return row.attempt(
+        stamp = row.attempt(
             lambda: fields.parse_datetime(f"{day.isoformat()} {moment[:5]}", where("event_time"))
         )
-    return row.attempt(lambda: fields.parse_datetime(day, where("event_date"))) if day else None
+    elif day:
+        stamp = row.attempt(lambda: fields.parse_datetime(day, where("event_date")))
+    else:
+        stamp = None
+    # the minimum seizure record (app.cases.seizures): a seizure is not in the future
+    return row.attempt(lambda: fields.not_future(stamp, where("event_date")))
 
 
 def _row_case(row: _Row, default_place_type) -> dict:
@@ -155,6 +161,16 @@ def _row_case(row: _Row, default_place_type) -> dict:
         row.errors[where(target)] = "is required (the place of the seizure)"
     case["place"] = crossing or place
     case["place_type"] = "bcp" if crossing else default_place_type
+    if crossing or place:
+        # the minimum seizure record: a place of the reference list ("Merdare" and
+        # "BCP Merdare" must not split the statistics); the list names it and its type
+        column = "crossing_point" if crossing else "place"
+        case["place_ref"] = row.known_places.get(" ".join(case["place"].split()).casefold())
+        if case["place_ref"] is None:
+            row.errors[where(column)] = (
+                f"{case['place'][:60]!r} is not an office or crossing point of the reference "
+                "list (its code or name as listed)"
+            )
     case["direction"] = row.choice("direction", catalog.DIRECTIONS, columns.DIRECTION_ALIASES)
     case["transport_mode"] = row.choice(
         "transport_mode", catalog.TRANSPORT_MODES, columns.MODE_ALIASES
@@ -205,7 +221,10 @@ def _row_item(row: _Row) -> dict | None:
         "value": get("value"),
     }
     try:
-        return parse_item(raw_item, "item")
+        item = parse_item(raw_item, "item")
+        if item["quantity"] is None:  # the minimum seizure record: how much was seized
+            row.errors[where("quantity")] = "is required: how much was seized"
+        return item
     except ValidationError as exc:
         for key, message in exc.fields.items():
             target = key.split(".", 1)[1] if "." in key else key
@@ -217,10 +236,13 @@ def _row_item(row: _Row) -> dict | None:
         return None
 
 
-def parse_row(values: dict, mapping: dict, n: int, default_place_type: str | None):
+def parse_row(
+    values: dict, mapping: dict, n: int, default_place_type: str | None, known_places=None
+):
     """(seizure reference, case fields, item) of one CSV row, or ValidationError keyed
-    ``row N, column X`` naming every cell at fault."""
-    row = _Row(values, mapping, n)
+    ``row N, column X`` naming every cell at fault. ``known_places``: ``places.by_name()``,
+    read once per file by the caller."""
+    row = _Row(values, mapping, n, places.by_name() if known_places is None else known_places)
     _check_cells(row)
     case = _row_case(row, default_place_type)
     ref = row.attempt(

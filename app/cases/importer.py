@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from app.cases import catalog, import_rows
+from app.cases import catalog, import_rows, places
 from app.cases.import_columns import TARGETS
 from app.cases.models import Case
 from app.cases.service import open_with_reserved_ref
@@ -115,6 +115,8 @@ def _check_mapping(mapping: dict, header: list[str]) -> dict:
         errors["mapping.place"] = "map the place or the border crossing point column"
     if "commodity_area" not in clean and "commodity_type" not in clean:
         errors["mapping.commodity_area"] = "map the commodity category or commodity type column"
+    if "quantity" not in clean:
+        errors["mapping.quantity"] = "map the quantity column (how much was seized)"
     if "description" not in clean and "commodity_type" not in clean:
         errors["mapping.description"] = "map the description or commodity type column"
     if errors:
@@ -139,6 +141,7 @@ def _group_rows(data: bytes, header: list, mapping: dict, report: ImportReport, 
     """Every row read and parsed; rows that share a seizure reference grouped as one case
     (their case fields must agree). Returns the groups by duplicate key, in file order."""
     groups: dict[str, dict] = {}
+    known_places = places.by_name()
     reader = _reader(decode(data))
     n = 1
     try:
@@ -155,7 +158,7 @@ def _group_rows(data: bytes, header: list, mapping: dict, report: ImportReport, 
                 continue
             try:
                 ref, case, item = import_rows.parse_row(
-                    dict(zip(header, row, strict=True)), mapping, n, place_type
+                    dict(zip(header, row, strict=True)), mapping, n, place_type, known_places
                 )
             except ValidationError as exc:
                 report.errors.update(exc.fields)

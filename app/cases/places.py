@@ -41,6 +41,18 @@ def resolve(value, name="place_ref"):
     return entry
 
 
+def by_name() -> dict[str, str]:
+    """Code or label (case-folded) -> ``place_ref`` of every active office and crossing
+    point: how a register's place column (``BCP Merdare``, ``BCP-MER``) finds its entry."""
+    found = {}
+    for list_name in ("office", "crossing"):  # a crossing point's name wins over an office's
+        for e in _reference().entries(list_name):
+            ref = f"{list_name}:{e.code}"
+            found[e.code.casefold()] = ref
+            found[" ".join(e.label.split()).casefold()] = ref
+    return found
+
+
 def parse(value, name):
     """Parser of the ``place_ref`` field: the checked reference, or None when blank."""
     if value is None or (isinstance(value, str) and not value.strip()):

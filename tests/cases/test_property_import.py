@@ -52,7 +52,18 @@ COLUMNS = {
     "route_destination": "Destination",
     "title": "Title",
 }
-REQUIRED = ["event_date", "place", "commodity_area", "description"]
+#: the minimum seizure record (app.cases.seizures): a listed place, a date, an item with its
+#: commodity and quantity
+REQUIRED = ["event_date", "place", "commodity_area", "description", "quantity", "quantity_unit"]
+#: places of the reference lists as registers write them (name or code, any case or spacing)
+PLACES = [
+    "BCP Merdare",
+    "bcp  merdare",
+    "BCP-JAR",
+    "Customs office Prizren",
+    "BCP Vërmica",
+    "Prishtina Airport",
+]
 TEXT_LIMITS = {
     "external_ref": 100,
     "place": 120,
@@ -70,6 +81,7 @@ CHOICES = {
     "concealment_method": (catalog.CONCEALMENT_METHODS, ["suitcase", "hidden compartment"]),
     "commodity_area": (catalog.COMMODITY_AREAS, ["Cigarettes", "narcotics", "Counterfeit"]),
 }
+QTY = ["quantity", "quantity_unit"]
 UNITS = [*catalog.QUANTITY_UNITS, "pieces", "Kilograms", "litres"]
 #: control characters refused in any cell (tab and line breaks are allowed in quoted text)
 CONTROL = st.sampled_from(["a\x07b", "\x1b[31m", "x\x08", "\x7f"])
@@ -137,20 +149,19 @@ def valid_registers(draw):
     rows = []
     for n in range(size):
         day = draw(st.dates(date(1990, 1, 1), date.today()))  # past events only
-        # a quantity needs its unit (a rule of the import): only with a unit column
-        quantity = draw(st.just("") | _number()) if "quantity_unit" in targets else ""
+        quantity = draw(_number())  # the minimum record: how much was seized, with its unit
         row = {
             "external_ref": f"REF-{n}-{draw(st.text('ABC123', max_size=5))}",
             "event_date": draw(_date_text(day)),
             "event_time": draw(st.sampled_from(["", "14:30", "9:05", "23:59:59", "00:00"])),
-            "place": draw(_text(120)),
-            "crossing_point": draw(st.just("") | _text(120)),
+            "place": draw(st.sampled_from(PLACES)),
+            "crossing_point": draw(st.sampled_from(["", "BCP Jarinje", "BCP-HIE"])),
             "commodity_type": draw(st.just("") | _text(40)),
             "hs_code": draw(st.just("") | st.text("0123456789", min_size=4, max_size=10)),
             # the row number keeps rows apart: identical rows without a reference are duplicates
             "description": f"{draw(_text(100))} #{n}",
             "quantity": quantity,
-            "quantity_unit": draw(st.sampled_from(UNITS)) if quantity else "",
+            "quantity_unit": draw(st.sampled_from(UNITS)),
             "value": draw(st.just("") | _number()),
             **{t: draw(st.just("") | _choice(t)) for t in CHOICES if t != "commodity_area"},
             "commodity_area": draw(_choice("commodity_area")),
@@ -302,15 +313,21 @@ def test_the_cli_reports_the_row_and_column_and_imports_nothing(db, runner, make
 )
 def test_a_time_is_read_whole(db, actor, time, ok):
     """``12:00zzz`` used to pass as 12:00 (only the first five characters were read)."""
-    data = f"Date,Time,Place,Category,Description\n2025-01-03,{time},BCP,drugs,Cannabis\n"
-    targets = ["event_date", "event_time", "place", "commodity_area", "description"]
+    data = (
+        "Date,Time,Place,Category,Description,Quantity,Unit\n"
+        f"2025-01-03,{time},BCP Merdare,drugs,Cannabis,3,kg\n"
+    )
+    targets = ["event_date", "event_time", "place", "commodity_area", "description", *QTY]
     report = importer.run_import(data.encode(), _mapping(targets), actor=actor)
     assert report.ok is ok, report.errors
 
 
 def test_a_refused_place_is_not_also_reported_missing(db, actor):
     """Found by the property above: a place too long also gave 'crossing point is required'."""
-    data = f"Date,Place,Crossing point,Category,Description\n2025-01-03,{'x' * 121},,drugs,C\n"
-    targets = ["event_date", "place", "crossing_point", "commodity_area", "description"]
+    data = (
+        "Date,Place,Crossing point,Category,Description,Quantity,Unit\n"
+        f"2025-01-03,{'x' * 121},,drugs,C,3,kg\n"
+    )
+    targets = ["event_date", "place", "crossing_point", "commodity_area", "description", *QTY]
     report = importer.run_import(data.encode(), _mapping(targets), actor=actor)
     assert report.errors == {"row 2, column 'Place'": "is too long (at most 120 characters)"}

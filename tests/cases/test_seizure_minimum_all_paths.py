@@ -7,8 +7,12 @@ and a warning on the case page naming what is missing."""
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import select
+
 from app.cases import from_control, seizures
 from app.cases.forms import CASE_FIELDS_BY_KIND
+from app.core.errors import ValidationError
 from app.core.time import now_utc
 from tests.cases.factories import officer
 
@@ -94,3 +98,41 @@ def test_a_listed_office_is_the_place_of_a_seizure_from_control(make, db):
 def test_one_field_list_for_the_seizure_record():
     assert CASE_FIELDS_BY_KIND["seizure"] is seizures.RECORD_FIELDS
     assert seizures.FORM_FIELDS[-len(seizures.RECORD_FIELDS) :] == seizures.RECORD_FIELDS
+
+
+def test_the_csv_import_checks_the_minimum_row_by_row(make, db):
+    from app.cases import importer
+
+    _user, actor = officer(make)
+    future = (now_utc() + timedelta(days=40)).date().isoformat()
+    data = (
+        "Date;Place;Category;Description;Quantity;Unit\n"
+        "2025-01-03;bcp  merdare;tobacco;Cigarettes;12000;sticks\n"
+        "2025-01-04;Merdare village;tobacco;Cigarettes;10;pcs\n"
+        f"{future};BCP Merdare;tobacco;Cigarettes;10;pcs\n"
+        "2025-01-05;BCP Merdare;drugs;Cannabis;;\n"
+    ).encode()
+    mapping = importer.suggest_mapping(importer.read_header(data))
+    report = importer.run_import(data, mapping, actor=actor)
+    assert set(report.errors) == {
+        "row 3, column 'Place'",
+        "row 4, column 'Date'",
+        "row 5, column 'Quantity'",
+    }, report.errors
+    assert (
+        "not an office or crossing point of the reference list"
+        in report.errors["row 3, column 'Place'"]
+    )
+    assert "in the future" in report.errors["row 4, column 'Date'"]
+    assert "how much was seized" in report.errors["row 5, column 'Quantity'"]
+    good = data.split(b"\n")[:2]
+    report = importer.run_import(b"\n".join(good) + b"\n", mapping, actor=actor, dry_run=False)
+    assert report.ok, report.errors
+    from app.cases.models import Case
+
+    case = db.session.scalars(select(Case)).one()
+    assert (case.place_ref, case.place) == ("crossing:BCP-MER", "BCP Merdare")
+    no_quantity = {k: v for k, v in mapping.items() if k not in ("quantity", "quantity_unit")}
+    with pytest.raises(ValidationError) as err:
+        importer.run_import(data, no_quantity, actor=actor)
+    assert "mapping.quantity" in err.value.fields
