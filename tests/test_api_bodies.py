@@ -4,6 +4,8 @@ The allow-list is the operation's request body schema in ``/api/v1/openapi.json`
 schema does not list is refused with 422 naming it, at any depth, before any service runs.
 Operations are read from the live description, so an operation added later is covered."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -40,7 +42,8 @@ def token(make):
 def _url(path):
     # Identifiers of no record: the body is checked before anything is looked up, so the
     # answer is the same for a record that exists, one that does not and one out of reach.
-    return path.replace("{number}", "NO-SUCH-1").replace("{case_id}", "1").replace("{id}", "1")
+    # Every other path parameter ({id}, {case_id}, {hit_id} ...) is a number.
+    return re.sub(r"\{[a-z_]+\}", "1", path.replace("{number}", "NO-SUCH-1"))
 
 
 def _fields(resp):

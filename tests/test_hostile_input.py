@@ -8,6 +8,7 @@ counts beyond what a column holds in query strings, paths, forms and JSON.
 """
 
 import json
+import re
 
 import pytest
 
@@ -25,7 +26,8 @@ BODY_OPERATIONS = [
 
 def _url(path):
     # Ids of no record: the body is read before anything is looked up.
-    return path.replace("{number}", "NO-SUCH-1").replace("{case_id}", "1").replace("{id}", "1")
+    # Every other path parameter ({id}, {case_id}, {hit_id} ...) is a number.
+    return re.sub(r"\{[a-z_]+\}", "1", path.replace("{number}", "NO-SUCH-1"))
 
 
 def _fields(resp) -> dict:
