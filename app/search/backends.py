@@ -13,6 +13,7 @@ import os
 import shutil
 import threading
 from datetime import UTC, datetime
+from itertools import islice
 
 from sqlalchemy import bindparam, delete, select, text
 
@@ -32,6 +33,8 @@ from app.search.text import (
 
 __all__ = ["fold", "max_edits", "query_tokens"]  # older imports of these names still work
 log = logging.getLogger("tollgate.search")
+#: indexed words a query word or identifier is completed to (Whoosh: "balk" -> "balkan")
+PREFIX_TERMS = 50
 
 
 def _naive_utc(value: datetime | None) -> datetime | None:
@@ -209,30 +212,37 @@ class WhooshBackend(SearchBackend):
         return searcher, vocabulary
 
     @staticmethod
-    def _ident_query(ident):
-        from whoosh.query import Or, Prefix, Term
+    def _prefix(vocabulary, field: str, text: str, boost: float) -> list:
+        """The first PREFIX_TERMS indexed words starting with ``text``: half an identifier
+        ("XK00000") starts thousands, and a Whoosh Prefix over all of them took seconds."""
+        from whoosh.query import Term
+
+        words = islice(vocabulary.reader.expand_prefix(field, text), PREFIX_TERMS)
+        return [Term(field, w.decode() if isinstance(w, bytes) else w, boost=boost) for w in words]
+
+    def _ident_query(self, vocabulary, ident):
+        from whoosh.query import Or, Term
 
         options = [Term("idents", ident, boost=1.5), Term("title", ident), Term("body", ident)]
         if len(ident) >= 4:
-            options.append(Prefix("idents", ident, boost=0.7))
+            options += self._prefix(vocabulary, "idents", ident, 0.7)
         return Or(options)
 
-    @staticmethod
-    def _word_query(vocabulary, tok):
-        from whoosh.query import Or, Prefix, Term
+    def _word_query(self, vocabulary, tok):
+        from whoosh.query import Or, Term
 
         options = [Term("title", tok), Term("names", tok, boost=1.5), Term("body", tok)]
         for word in vocabulary.close(tok):
             options += [Term(name, word, boost=0.8 * boost) for name, boost in _FIELD_BOOST]
         if len(tok) >= 4:
-            options.append(Prefix("names", tok, boost=0.7))
+            options += self._prefix(vocabulary, "names", tok, 0.7)
         return Or(options)
 
     def _chunk_query(self, vocabulary, chunk):
         from whoosh.query import And, Or
 
-        whole = self._ident_query(chunk.ident)
-        pieces = [self._ident_query(i) for i in chunk.idents]
+        whole = self._ident_query(vocabulary, chunk.ident)
+        pieces = [self._ident_query(vocabulary, i) for i in chunk.idents]
         pieces += [self._word_query(vocabulary, w) for w in chunk.words]
         return Or([whole, And(pieces)]) if pieces else whole
 
