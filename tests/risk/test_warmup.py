@@ -34,7 +34,7 @@ def _count(db, model):
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_warm_up_loads_engine_model_and_medians_and_writes_nothing(app, db):
+def test_warm_up_loads_engine_model_and_medians_and_writes_nothing(app, db, caplog):
     import_rows(synthetic_history(400))
     model = lifecycle.train_from_history(actor=SYSTEM, params=FAST_PARAMS)
     lifecycle.activate_model(model.version, actor=SYSTEM)
@@ -43,7 +43,11 @@ def test_warm_up_loads_engine_model_and_medians_and_writes_nothing(app, db):
     before = {m: _count(db, m) for m in (Declaration, ProfileHit, AccessEvent)}
     assert engine_mod._cache["engine"] is None and lifecycle._cache.model is None
 
-    warm_up(app)
+    with caplog.at_level("INFO", logger="app.risk.warmup"):
+        warm_up(app)
+    # The dry run went through to the API's answer (a failure is logged, not raised).
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+    assert any("warm in" in r.getMessage() for r in caplog.records)
 
     engine = engine_mod._cache["engine"]
     assert engine is not None and len(engine.profiles) == 1
