@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from flask import url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.risk.models import Declaration
@@ -12,7 +13,8 @@ from app.security.access import visible_clause
 
 
 def declaration_documents(ids=None):
-    stmt = select(Declaration).order_by(Declaration.id)
+    # the items per batch, not one query per declaration (a rebuild reads them all)
+    stmt = select(Declaration).options(selectinload(Declaration.items)).order_by(Declaration.id)
     if ids is not None:
         stmt = stmt.where(Declaration.id.in_(list(ids)))
     for decl in db.session.scalars(stmt.execution_options(yield_per=500)):
