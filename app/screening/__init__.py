@@ -13,13 +13,14 @@ Administrators load lists with ``tollgate screening load FILE --name ... --versi
 with what it added, removed and changed.
 """
 
-from app.core.registry import NavItem, add_nav_item
+from app.core.registry import NavItem, add_nav_item, add_warm_up
 
 
 def init_app(app):
-    from app.screening import cli, models, views  # noqa: F401  (tables, routes)
+    from app.screening import cli, models, service, views  # noqa: F401  (tables, routes)
 
     app.register_blueprint(views.bp)
+    add_warm_up(app, service.warm_up)  # the index is built before a worker's first request
     # H4 (issue 20 integration): hits, judgements, the party screener and signal receivers
     from app.core.registry import DemoLoader, add_demo_loader
     from app.screening import hits, judgements, receivers, views_hits  # noqa: F401

@@ -8,6 +8,7 @@ whose version changed is re-read (a threshold or activation change needs no re-r
 in this process is seen at once (``invalidate()``).
 """
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -21,6 +22,8 @@ from app.extensions import db
 from app.screening import matcher, normalize
 from app.screening.index import Segment
 from app.screening.models import ScreeningEntry, ScreeningList, ScreeningListVersion
+
+log = logging.getLogger(__name__)
 
 CACHE_SIZE = 50_000
 CHECK_SECONDS = float(env_setting("SCREENING_CHECK_SECONDS"))
@@ -198,26 +201,72 @@ def load_segment(list_id: int, signature: tuple) -> Segment:
 
 
 def active_index() -> ScreeningIndex:
-    """The warm index of the active lists, re-read where a list's version changed."""
+    """The warm index of the active lists, re-read where a list's version changed.
+
+    Only the first build (a worker's warm-up, or a process that never had one) makes its
+    caller wait. A later change is built in a background thread while requests keep
+    screening against the index they have, as yente serves its old index until the new one
+    is ready: re-reading a million-entry list costs about 35 s of CPU, and no declaration
+    may wait for it."""
     current = _state["index"]
-    # tests empty the database between cases: every call checks there
+    # tests empty the database between cases: every call checks there, and builds in place
     period = 0.0 if current_app.testing else CHECK_SECONDS
     if current is not None and time.monotonic() - _state["checked"] < period:
         return current
-    with _build_lock:
-        states = _list_states()
-        current = _state["index"]
-        old_segments = current.segments if current is not None else {}
-        if current is None or _changed(current, states):
-            segments = {}
-            for list_id, (_meta, signature) in states.items():
-                old = old_segments.get(list_id)
-                reuse = old is not None and old.signature == signature
-                segments[list_id] = old if reuse else load_segment(list_id, signature)
-            current = ScreeningIndex(segments, {lid: m for lid, (m, _s) in states.items()})
-            _state["index"] = current
+    if current is None or current_app.testing:
+        with _build_lock:
+            return _refresh()
+    if _build_lock.acquire(blocking=False):  # at most one rebuild at a time; else serve current
         _state["checked"] = time.monotonic()
-        return current
+        app = current_app._get_current_object()
+        threading.Thread(target=_refresh_in_background, args=(app,), daemon=True).start()
+    return current
+
+
+def _refresh() -> ScreeningIndex:
+    """Compare the lists' versions with the index's and re-read what changed (under the lock)."""
+    states = _list_states()
+    current = _state["index"]
+    old_segments = current.segments if current is not None else {}
+    if current is None or _changed(current, states):
+        segments = {}
+        for list_id, (_meta, signature) in states.items():
+            old = old_segments.get(list_id)
+            reuse = old is not None and old.signature == signature
+            segments[list_id] = old if reuse else load_segment(list_id, signature)
+        current = ScreeningIndex(segments, {lid: m for lid, (m, _s) in states.items()})
+        _state["index"] = current
+    _state["checked"] = time.monotonic()
+    return current
+
+
+def _refresh_in_background(app) -> None:
+    """The thread body: holds ``_build_lock`` (taken by the caller) until the swap."""
+    started = time.perf_counter()
+    try:
+        with app.app_context():
+            try:
+                _refresh()
+            finally:
+                db.session.remove()
+    except Exception:
+        # the current index keeps serving; the next check tries again
+        log.exception("rebuilding the screening index failed; the previous index is kept")
+    finally:
+        _build_lock.release()
+    log.info("screening index refreshed in %.1f s", time.perf_counter() - started)
+
+
+def warm_up(app) -> None:
+    """Build the active lists' index before a web worker takes its first request
+    (``app.core.registry.add_warm_up``): the first declaration does not pay for it."""
+    with app.app_context():
+        try:
+            active_index()
+        except Exception:
+            log.exception("warming the screening index failed; the first screening will build it")
+        finally:
+            db.session.remove()
 
 
 def _changed(index: ScreeningIndex, states: dict) -> bool:
