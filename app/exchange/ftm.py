@@ -18,12 +18,9 @@ Nothing here touches the database or needs an application context.
 import json
 from collections.abc import Iterable, Iterator
 
-from followthemoney import model
-from followthemoney.exc import InvalidData
-from followthemoney.proxy import EntityProxy
-
 from app.core import json_input
 from app.core.errors import ValidationError
+from app.core.ftm import EntityProxy, InvalidData, model
 
 #: the longest line read (an OpenSanctions entity with every alias is a few tens of kB)
 MAX_LINE_BYTES = 1_000_000

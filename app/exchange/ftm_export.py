@@ -9,9 +9,8 @@ a link's grade (``grade``); the mapping is ``app.exchange.ftm_map``.
 
 from dataclasses import dataclass, field
 
-from followthemoney import model
-
 from app.core.errors import ValidationError
+from app.core.ftm import model
 from app.exchange import ftm
 from app.exchange.ftm_map import (
     ATTRIBUTE_PROPS,

@@ -15,9 +15,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from followthemoney import model
-
 from app.core.errors import ValidationError
+from app.core.ftm import model
 from app.screening import normalize
 
 #: FtM schemata that are screened, and the schema the matcher treats them as

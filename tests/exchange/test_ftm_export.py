@@ -5,8 +5,11 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from followthemoney import model
-from followthemoney.cli.cli import validate as ftm_validate
+
+from app.core.ftm import model, without_csv_side_effect
+
+with without_csv_side_effect():
+    from followthemoney.cli.cli import validate as ftm_validate
 from sqlalchemy import select
 
 from app.core.errors import ValidationError
