@@ -6,6 +6,7 @@ without an autoflush before every receiver's query.
 """
 
 import logging
+from contextlib import nullcontext
 
 from app.core import signals
 from app.extensions import db
@@ -13,25 +14,36 @@ from app.extensions import db
 log = logging.getLogger(__name__)
 
 
-def send_each(signal, kwargs_list) -> bool:
-    """Send ``signal`` once per kwargs dict, all in one savepoint.
+def send_each(signal, kwargs_list, *, autoflush: bool = False) -> bool:
+    """Send ``signal`` once per kwargs dict; each receiver in a savepoint of its own.
 
-    Receivers must not fail the loader's records: if one raises, everything the receivers
-    wrote in this call is rolled back and logged (the records themselves stand), as the
-    services' ``_send_safely`` does per record. Returns False when that happened.
+    Receivers must not fail the records: if one raises, what that receiver wrote in this call
+    is rolled back and logged (the records and the other receivers' work stand). One failing
+    receiver (an alert queue that is down) must not silence another (the screening hits),
+    whatever order the signal keeps its receivers in. Returns False when one failed.
     """
     if not signal.receivers or not kwargs_list:
         return True
-    try:
-        with db.session.begin_nested(), db.session.no_autoflush:
-            for kwargs in kwargs_list:
-                signal.send(None, **kwargs)
-    except Exception:
-        log.exception(
-            "a receiver of %s failed during a bulk load; its writes are undone", signal.name
-        )
-        return False
-    return True
+    ok = True
+    for receiver in list(signal.receivers_for(None)):
+        try:
+            with db.session.begin_nested(), _autoflush(autoflush):
+                for kwargs in kwargs_list:
+                    receiver(None, **kwargs)
+        except Exception:
+            ok = False
+            log.exception("a receiver of %s failed; its writes are undone", signal.name)
+    return ok
+
+
+def send_safely(signal, **kwargs) -> bool:
+    """``send_each`` for one record: the services' way to send a signal after a write."""
+    return send_each(signal, [kwargs], autoflush=True)
+
+
+def _autoflush(on: bool):
+    # a batch's receivers read what the batch flushed; one record's may read what they add
+    return nullcontext() if on else db.session.no_autoflush
 
 
 def request_index_many(record_type: str, record_ids) -> None:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import signals
+from app.core.bulk import send_safely
 from app.core.database import lock_rows
 from app.core.errors import ValidationError
 from app.core.time import now_utc
@@ -229,17 +230,6 @@ def _link_parties(decl: Declaration, actor: Actor) -> None:
 # --- assessment ---------------------------------------------------------------------------
 
 
-def _send_safely(signal, **kwargs) -> None:
-    """Receivers queue notifications; their failure must never fail the assessment."""
-    if not signal.receivers:
-        return
-    try:
-        with db.session.begin_nested():
-            signal.send(None, **kwargs)
-    except Exception:
-        log.exception("a receiver of %s failed; the assessment stands", signal.name)
-
-
 def assess_declaration(decl: Declaration, *, actor: Actor) -> dict:
     """Evaluate the active profiles, the ML score and the random draw; store the channel.
 
@@ -255,14 +245,14 @@ def assess_declaration(decl: Declaration, *, actor: Actor) -> dict:
         if p.is_sensitive:
             from app.risk.models import RiskProfile
 
-            _send_safely(
+            send_safely(
                 signals.sensitive_profile_hit,
                 declaration=decl,
                 profile=db.session.get(RiskProfile, p.id),
                 matched=entry["matched"],
                 actor=actor,
             )
-    _send_safely(signals.declaration_assessed, declaration=decl, assessment=assessment, actor=actor)
+    send_safely(signals.declaration_assessed, declaration=decl, assessment=assessment, actor=actor)
     return assessment
 
 
