@@ -15,6 +15,7 @@ not a whole number, is a ``ValidationError`` naming the parameter (a 422).
 import base64
 import binascii
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -137,6 +138,11 @@ def _decode_value(value, column):
         value = float(value)
     if not isinstance(value, expected) or isinstance(value, bool) is not (expected is bool):
         raise ValueError("wrong type")
+    # what the databases cannot hold (a 64-bit integer, a finite float) is no key of a row
+    if expected is int and not -(2**63) <= value < 2**63:
+        raise ValueError("out of range")
+    if expected is float and not math.isfinite(value):
+        raise ValueError("out of range")
     return value
 
 

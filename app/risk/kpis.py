@@ -6,7 +6,7 @@ import pandas as pd
 from sqlalchemy import case, exists, func, select
 
 from app.core.errors import ValidationError
-from app.core.params import add_days
+from app.core.params import add_days, id_value
 from app.core.time import now_utc
 from app.extensions import db
 from app.risk.models import CHANNELS, ControlResult, Declaration, ProfileHit, RiskProfile
@@ -227,10 +227,12 @@ def drill_filters(stmt, filters: dict):
                 ControlResult.is_compliant.is_(False),
             )
         )
-    if (filters.get("profile") or "").isdigit():
+    # a number no profile can have (beyond a 64-bit key) finds nothing, not a 500
+    profile_id = id_value(filters.get("profile"), "profile")
+    if profile_id is not None:
         hit = exists().where(
             ProfileHit.declaration_id == Declaration.id,
-            ProfileHit.profile_id == int(filters["profile"]),
+            ProfileHit.profile_id == profile_id,
         )
         for key, op, shift in (("hit_from", "__ge__", 0), ("hit_to", "__lt__", 1)):
             try:
