@@ -209,6 +209,7 @@ def link_pending_parties(limit: int = LINK_BATCH) -> int:
 def _link_parties(decl: Declaration, actor: Actor) -> None:
     """Register the traders in the entity registry and note the mentions (best effort)."""
     from app.intel.service import ensure_organisation, record_mention  # intel imports risk
+
     # The declaration system may not edit entities itself; the engine registers on its behalf.
     agent = replace(actor, permissions=actor.permissions | {"entity.view", "entity.edit"})
     for role, code, _ in decl.parties():
