@@ -5,7 +5,7 @@ threshold, best first, each with its reasons. The index is built in memory from 
 on first use and kept warm; every CHECK_SECONDS (``TOLLGATE_SCREENING_CHECK_SECONDS``, default
 2) one small query compares the lists' current versions with the index's, and only a list
 whose version changed is re-read (a threshold or activation change needs no re-read). A load
-in this process is seen at once (``invalidate()``).
+in this process is seen at once (``invalidate()`` re-reads in the caller).
 """
 
 import logging
@@ -279,8 +279,15 @@ def _changed(index: ScreeningIndex, states: dict) -> bool:
 
 
 def invalidate() -> None:
-    """Make the next ``active_index()`` compare versions now (after a load or a list edit)."""
+    """After a load or a list edit in this process: the index follows before this returns,
+    so the administrator's request or command waits for the re-read, not a declaration, and
+    the next declaration here is screened against the new version. Other processes see it
+    within CHECK_SECONDS plus their background re-read. A process without an index yet (a
+    command) builds nothing: its next ``active_index()`` reads what is there."""
     _state["checked"] = 0.0
+    if _state["index"] is not None:
+        with _build_lock:
+            _refresh()
 
 
 def screen(query: PartyQuery, *, lists=None) -> list[Match]:

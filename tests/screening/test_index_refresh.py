@@ -49,3 +49,16 @@ def test_a_worker_warms_the_index_before_its_first_request(app, db, monkeypatch)
     assert service._state["index"] is not None
     assert len(service._state["index"]) == 1
     assert service.warm_up in app.extensions["tollgate_warm_up"]
+
+
+def test_a_load_in_this_process_is_screened_at_once(app, db, monkeypatch):
+    # the administrator's upload waits for the re-read; the next declaration sees the list
+    load_ftm([ROMASHKA])
+    db.session.commit()
+    active_index()
+    _served_as_in_production(app, monkeypatch)
+    load_ftm([ROMASHKA, VEKTOR], version_date=date(2026, 12, 2))
+    db.session.commit()
+    service.invalidate()
+    [hit] = screen(PartyQuery("Vektor Trading", "Company"))
+    assert hit.entry_id == "os-vektor"
