@@ -2,6 +2,7 @@
 commodity areas and the last eighteen months (loader order 30: after units and entities)."""
 
 import random
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -145,6 +146,14 @@ COMPANIES = [
     "Sharri Wholesale",
 ]
 DEMO_PREFIX = "demo:"
+CONCEALMENTS = [
+    "false_compartment",
+    "cargo_mixed",
+    "luggage",
+    "vehicle_structure",
+    "misdeclared",
+    "none",
+]
 
 
 def _entities(actor, rng):
@@ -169,6 +178,191 @@ def _entities(actor, rng):
     return pool
 
 
+@dataclass
+class _Demo:
+    """What every demo case draws on: one seeded generator (the steps draw from it in a fixed
+    order, so the same cases come back), the acting system user, units, users and parties."""
+
+    rng: random.Random
+    actor: Actor
+    units: dict
+    users: dict
+    now: datetime
+    pool: list = field(default_factory=list)
+
+    def of_type(self, entity_type: str) -> list:
+        return [e for t, e in self.pool if t == entity_type]
+
+
+def _seizure_items(demo: _Demo, area: str) -> list[dict]:
+    rng, items = demo.rng, []
+    for desc, hs, unit, (lo, hi), price in rng.sample(
+        GOODS[area], k=min(len(GOODS[area]), rng.choice([1, 1, 1, 2]))
+    ):
+        qty = Decimal(str(round(rng.uniform(lo, hi), 1 if unit in ("kg", "l") else 0)))
+        items.append(
+            {
+                "commodity_area": area,
+                "hs_code": hs,
+                "description": desc,
+                "quantity": qty,
+                "quantity_unit": unit,
+                "value": (qty * Decimal(str(price))).quantize(Decimal("0.01")),
+            }
+        )
+    return items
+
+
+def _seizure(demo: _Demo, common: dict, place_type: str, place: str, route: tuple) -> Case:
+    rng, (origin, transit, destination) = demo.rng, route
+    area = rng.choices(list(AREA_WEIGHTS), list(AREA_WEIGHTS.values()))[0]
+    items = _seizure_items(demo, area)
+    mode = "air" if "Airport" in place else rng.choice(["road", "road", "road", "rail"])
+    case = service.open_case(
+        "seizure",
+        title=f"Seizure of {items[0]['description'].lower()} at {place}",
+        place_type=place_type,
+        place=place,
+        place_ref=_place_ref(place),
+        items=items,
+        transport_mode=mode,
+        direction=rng.choice(["import", "import", "export", "transit"]),
+        conveyance=(
+            f"Truck {rng.randint(10, 99)}-{rng.randint(100, 999)}-KS" if mode == "road" else None
+        ),
+        route_origin=origin,
+        route_transit=transit or None,
+        route_destination=destination,
+        detection_method=rng.choice(
+            ["risk_profile", "intelligence", "random", "scanner", "dog", "routine"]
+        ),
+        concealment_method=rng.choice(CONCEALMENTS),
+        handling_code="C" if area == "drugs" and rng.random() < 0.5 else "P",
+        with_tasks=common["event_dt"] > demo.now - timedelta(days=60),
+        **common,
+    )
+    if demo.pool and rng.random() < 0.45:
+        parties._attach_party(case, rng.choice(demo.of_type("person")), "suspect", demo.actor)
+        vehicles = demo.of_type("vehicle")
+        if vehicles and rng.random() < 0.5:
+            parties._attach_party(case, rng.choice(vehicles), "vehicle", demo.actor)
+    return case
+
+
+def _offence(demo: _Demo, common: dict, unit_code: str) -> Case:
+    _place_type, place = demo.rng.choice(PLACES[unit_code])
+    event = common["event_dt"]
+    case = service.open_case(
+        "offence",
+        title=f"Undervaluation of goods at {place}",
+        place=place,
+        legal_provision="Customs Code Art. 273 (false declaration)",
+        with_tasks=event > demo.now - timedelta(days=60),
+        **common,
+    )
+    if event < demo.now - timedelta(days=30):
+        evaded = Decimal(demo.rng.choice([800, 1500, 3200, 4800, 6500, 12000, 27000]))
+        offences.decide_offence(
+            case.id,
+            actor=demo.actor,
+            evaded_duties=evaded,
+            legal_provision=case.legal_provision,
+            decision_text="Decided on the documents and the hearing.",
+            penalty=(evaded * 2 if evaded <= offences.evaded_duty_threshold() else None),
+        )
+    return case
+
+
+def _audit(demo: _Demo, common: dict, unit_code: str) -> Case:
+    rng, event = demo.rng, common["event_dt"]
+    auditor = demo.users.get("auditor")
+    common.update(
+        unit_id=demo.units.get("PCA-1", demo.units[unit_code]).id,
+        assignee_id=auditor.id if auditor else None,
+    )
+    companies = demo.of_type("organisation")
+    company = rng.choice(companies) if companies else None
+    case = service.open_case(
+        "audit",
+        title=f"Post-clearance audit: {company.name if company else 'trader'}",
+        audit_type=rng.choice(["desk", "desk", "field"]),
+        risk_areas=rng.sample(["valuation", "classification", "origin", "preference"], k=2),
+        period_start=(event - timedelta(days=365)).date(),
+        period_end=event.date(),
+        with_tasks=True,
+        **common,
+    )
+    if company is not None:
+        case.trader_entity_id, case.trader_name = company.id, company.name
+        parties._attach_party(case, company, "trader", demo.actor)
+    if event < demo.now - timedelta(days=90):
+        debt = Decimal(rng.choice([0, 0, 4200, 18500, 73000]))
+        case.assessed_debt = debt
+        case.findings = (
+            "Undervaluation of imports from related parties."
+            if debt
+            else "Declarations consistent with the records."
+        )
+    return case
+
+
+def _investigation(common: dict, place: str) -> Case:
+    return service.open_case(
+        "investigation",
+        title=f"Smuggling network via {place}",
+        place=place,
+        handling_code="C",
+        handling_conditions="Investigators of the owning unit only",
+        **common,
+    )
+
+
+def _age(demo: _Demo, case: Case, event: datetime) -> None:
+    """Old cases are closed with the resolution their kind would have; younger open ones
+    moved on to investigation (open investigations stay open)."""
+    if event < demo.now - timedelta(days=120) and case.kind != "investigation":
+        resolution = {
+            "seizure": "confiscated",
+            "offence": (case.decision_type or "no_offence"),
+            "audit": ("debt_assessed" if case.assessed_debt else "no_findings"),
+        }[case.kind]
+        case.status, case.resolution, case.closed_dt = (
+            "closed",
+            resolution,
+            event + timedelta(days=demo.rng.randint(20, 100)),
+        )
+    elif event < demo.now - timedelta(days=20) and case.status == "open":
+        case.status = "investigation"
+
+
+def _demo_case(demo: _Demo, n: int) -> None:
+    """The n-th demo case: 14 in 20 seizures, 3 offences, 2 audits, 1 investigation."""
+    rng, roll = demo.rng, n % 20
+    unit_code = "BCP-N" if n % 2 == 0 else "PORT-S"
+    place_type, place = rng.choice(PLACES[unit_code])
+    event = demo.now - timedelta(days=rng.randint(0, 540), hours=rng.randint(0, 23))
+    assignee = demo.users.get("officer" if unit_code == "BCP-N" else "officer2")
+    route = rng.choice(ROUTES)
+    common = {
+        "actor": demo.actor,
+        "unit_id": demo.units[unit_code].id,
+        "opened_dt": event,
+        "external_ref": f"{DEMO_PREFIX}{n}",
+        "event_dt": event,
+        "assignee_id": assignee.id if assignee else None,
+        "priority": rng.choice([1, 2, 2, 2, 3, 3, 4]),
+    }
+    if roll < 14:
+        case = _seizure(demo, common, place_type, place, route)
+    elif roll < 17:
+        case = _offence(demo, common, unit_code)
+    elif roll < 19:
+        case = _audit(demo, common, unit_code)
+    else:
+        case = _investigation(common, place)
+    _age(demo, case, event)
+
+
 def load_case_demo(options) -> None:
     existing = db.session.scalar(
         select(func.count()).where(Case.external_ref.like(DEMO_PREFIX + "%"))
@@ -178,158 +372,14 @@ def load_case_demo(options) -> None:
     units = {u.code: u for u in db.session.scalars(select(Unit))}
     if "BCP-N" not in units:
         return
-    users = {u.username: u for u in db.session.scalars(select(User))}
-    rng = random.Random(20260101)  # noqa: S311 - reproducible demo data, not security
-    actor = Actor.system("demo")
-    pool = _entities(actor, rng)
-    persons = [e for t, e in pool if t == "person"]
-    vehicles = [e for t, e in pool if t == "vehicle"]
-    companies = [e for t, e in pool if t == "organisation"]
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    count = 60 if options.get("small") else 320
-    areas = list(AREA_WEIGHTS)
-    weights = list(AREA_WEIGHTS.values())
-
-    for n in range(count):
-        roll = n % 20
-        unit_code = "BCP-N" if n % 2 == 0 else "PORT-S"
-        place_type, place = rng.choice(PLACES[unit_code])
-        event = now - timedelta(days=rng.randint(0, 540), hours=rng.randint(0, 23))
-        assignee = users.get("officer" if unit_code == "BCP-N" else "officer2")
-        origin, transit, destination = rng.choice(ROUTES)
-        common = {
-            "actor": actor,
-            "unit_id": units[unit_code].id,
-            "opened_dt": event,
-            "external_ref": f"{DEMO_PREFIX}{n}",
-            "event_dt": event,
-            "assignee_id": assignee.id if assignee else None,
-            "priority": rng.choice([1, 2, 2, 2, 3, 3, 4]),
-        }
-        if roll < 14:
-            area = rng.choices(areas, weights)[0]
-            items = []
-            for desc, hs, unit, (lo, hi), price in rng.sample(
-                GOODS[area], k=min(len(GOODS[area]), rng.choice([1, 1, 1, 2]))
-            ):
-                qty = Decimal(str(round(rng.uniform(lo, hi), 1 if unit in ("kg", "l") else 0)))
-                items.append(
-                    {
-                        "commodity_area": area,
-                        "hs_code": hs,
-                        "description": desc,
-                        "quantity": qty,
-                        "quantity_unit": unit,
-                        "value": (qty * Decimal(str(price))).quantize(Decimal("0.01")),
-                    }
-                )
-            mode = "air" if "Airport" in place else rng.choice(["road", "road", "road", "rail"])
-            case = service.open_case(
-                "seizure",
-                title=f"Seizure of {items[0]['description'].lower()} at {place}",
-                place_type=place_type,
-                place=place,
-                place_ref=_place_ref(place),
-                items=items,
-                transport_mode=mode,
-                direction=rng.choice(["import", "import", "export", "transit"]),
-                conveyance=(
-                    f"Truck {rng.randint(10, 99)}-{rng.randint(100, 999)}-KS"
-                    if mode == "road"
-                    else None
-                ),
-                route_origin=origin,
-                route_transit=transit or None,
-                route_destination=destination,
-                detection_method=rng.choice(
-                    ["risk_profile", "intelligence", "random", "scanner", "dog", "routine"]
-                ),
-                concealment_method=rng.choice(
-                    [
-                        "false_compartment",
-                        "cargo_mixed",
-                        "luggage",
-                        "vehicle_structure",
-                        "misdeclared",
-                        "none",
-                    ]
-                ),
-                handling_code="C" if area == "drugs" and rng.random() < 0.5 else "P",
-                with_tasks=event > now - timedelta(days=60),
-                **common,
-            )
-            if pool and rng.random() < 0.45:
-                parties._attach_party(case, rng.choice(persons), "suspect", actor)
-                if vehicles and rng.random() < 0.5:
-                    parties._attach_party(case, rng.choice(vehicles), "vehicle", actor)
-        elif roll < 17:
-            place_type, place = rng.choice(PLACES[unit_code])
-            case = service.open_case(
-                "offence",
-                title=f"Undervaluation of goods at {place}",
-                place=place,
-                legal_provision="Customs Code Art. 273 (false declaration)",
-                with_tasks=event > now - timedelta(days=60),
-                **common,
-            )
-            if event < now - timedelta(days=30):
-                evaded = Decimal(rng.choice([800, 1500, 3200, 4800, 6500, 12000, 27000]))
-                offences.decide_offence(
-                    case.id,
-                    actor=actor,
-                    evaded_duties=evaded,
-                    legal_provision=case.legal_provision,
-                    decision_text="Decided on the documents and the hearing.",
-                    penalty=(evaded * 2 if evaded <= offences.evaded_duty_threshold() else None),
-                )
-        elif roll < 19:
-            auditor = users.get("auditor")
-            common.update(
-                unit_id=units.get("PCA-1", units[unit_code]).id,
-                assignee_id=auditor.id if auditor else None,
-            )
-            company = rng.choice(companies) if companies else None
-            case = service.open_case(
-                "audit",
-                title=f"Post-clearance audit: {company.name if company else 'trader'}",
-                audit_type=rng.choice(["desk", "desk", "field"]),
-                risk_areas=rng.sample(["valuation", "classification", "origin", "preference"], k=2),
-                period_start=(event - timedelta(days=365)).date(),
-                period_end=event.date(),
-                with_tasks=True,
-                **common,
-            )
-            if company is not None:
-                case.trader_entity_id, case.trader_name = company.id, company.name
-                parties._attach_party(case, company, "trader", actor)
-            if event < now - timedelta(days=90):
-                debt = Decimal(rng.choice([0, 0, 4200, 18500, 73000]))
-                case.assessed_debt = debt
-                case.findings = (
-                    "Undervaluation of imports from related parties."
-                    if debt
-                    else "Declarations consistent with the records."
-                )
-        else:
-            case = service.open_case(
-                "investigation",
-                title=f"Smuggling network via {place}",
-                place=place,
-                handling_code="C",
-                handling_conditions="Investigators of the owning unit only",
-                **common,
-            )
-        if event < now - timedelta(days=120) and case.kind != "investigation":
-            resolution = {
-                "seizure": "confiscated",
-                "offence": (case.decision_type or "no_offence"),
-                "audit": ("debt_assessed" if case.assessed_debt else "no_findings"),
-            }[case.kind]
-            case.status, case.resolution, case.closed_dt = (
-                "closed",
-                resolution,
-                event + timedelta(days=rng.randint(20, 100)),
-            )
-        elif event < now - timedelta(days=20) and case.status == "open":
-            case.status = "investigation"
+    demo = _Demo(
+        rng=random.Random(20260101),  # noqa: S311 - reproducible demo data, not security
+        actor=Actor.system("demo"),
+        units=units,
+        users={u.username: u for u in db.session.scalars(select(User))},
+        now=datetime.now(UTC).replace(second=0, microsecond=0),
+    )
+    demo.pool = _entities(demo.actor, demo.rng)
+    for n in range(60 if options.get("small") else 320):
+        _demo_case(demo, n)
     db.session.flush()

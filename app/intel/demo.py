@@ -202,116 +202,136 @@ def load_intel_demo(options) -> None:
     generate(actor, scale=0.1 if options.get("small") else 1.0, seed=20260401)
 
 
-def generate(
-    actor: Actor,
-    *,
-    scale: float = 1.0,
-    seed: int = 1,
-    n_companies=None,
-    propose=False,
-    with_reports=True,
-) -> dict:
-    """Build the demo network (also used by bench/bench_intel.py at larger scales)."""
-    rng = random.Random(seed)  # noqa: S311 - demo data, not security
-    n = n_companies or max(20, int(600 * scale))
+class _Network:
+    """The demo network being built: one batch (validated like service.create_entity /
+    add_link, written in a few multi-row statements with the same index rows, trail rows and
+    signals) and the records each step hands to the next."""
 
-    # One batch: validated like service.create_entity / add_link, written in a few
-    # multi-row statements (with the same index rows, trail rows and signals).
-    batch = EntityBatch(actor)
+    def __init__(self, actor: Actor, rng: random.Random, n: int):
+        self.rng, self.n = rng, n
+        self.batch = EntityBatch(actor)
+        self.persons, self.companies, self.addresses, self.phones = [], [], [], []
 
-    def create(etype, name, **kw):
-        return batch.entity(etype, name, **kw)
+    def create(self, etype, name, **kw):
+        return self.batch.entity(etype, name, **kw)
 
-    def link(a, b, kind, **kw):
-        batch.link(
+    def link(self, a, b, kind, **kw):
+        self.batch.link(
             a,
             b,
             kind,
-            grade=rng.choice(["1A", "1B", "2B", "2C", "3C"]),
-            start_date=_day(rng),
+            grade=self.rng.choice(["1A", "1B", "2B", "2C", "3C"]),
+            start_date=_day(self.rng),
             **kw,
         )
 
-    persons, companies, addresses, phones = [], [], [], []
-    for i in range(max(10, int(n * 0.5))):
-        addr = create(
-            "address", f"{rng.choice(STREETS)} {rng.randrange(1, 200)}, {rng.choice(CITIES)} #{i}"
+
+def _addresses_and_phones(net: _Network) -> None:
+    rng = net.rng
+    for i in range(max(10, int(net.n * 0.5))):
+        net.addresses.append(
+            net.create(
+                "address",
+                f"{rng.choice(STREETS)} {rng.randrange(1, 200)}, {rng.choice(CITIES)} #{i}",
+            )
         )
-        addresses.append(addr)
-    for _ in range(max(10, int(n * 0.6))):
+    for _ in range(max(10, int(net.n * 0.6))):
         num = f"+383{rng.choice(['44', '45', '49'])}{rng.randrange(10**6):06d}"
-        phones.append(create("phone", num, identifiers={"phone": num}))
-    for i in range(max(20, int(n * 1.2))):
+        net.phones.append(net.create("phone", num, identifiers={"phone": num}))
+
+
+def _persons(net: _Network) -> None:
+    rng = net.rng
+    for i in range(max(20, int(net.n * 1.2))):
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        p = create(
+        p = net.create(
             "person",
             f"{first} {last}",
             identifiers={"passport": f"P{rng.randrange(10**7):07d}{i}"},
             attributes={"born": str(_day(rng, date(1955, 1, 1), 15000))},
         )
-        persons.append(p)
+        net.persons.append(p)
         if rng.random() < 0.6:
-            link(p, rng.choice(addresses), "lives_at")
+            net.link(p, rng.choice(net.addresses), "lives_at")
         if rng.random() < 0.7:
-            link(p, rng.choice(phones), "uses_phone")
-    for i in range(n):
+            net.link(p, rng.choice(net.phones), "uses_phone")
+
+
+def _companies(net: _Network) -> None:
+    rng, addresses = net.rng, net.addresses
+    for i in range(net.n):
         name = f"{rng.choice(CO_A)} {rng.choice(CO_B)} {rng.choice(CO_FORM)}"
         idents = {"company_reg": f"DEMO-REG-{i + 1:05d}"}
         if rng.random() < 0.8:
             idents["eori"] = f"XK{rng.randrange(10**9):09d}{i:03d}"[:17]
-        c = create(
+        c = net.create(
             "organisation",
             name,
             identifiers=idents,
             roles=[rng.choice(["trader", "carrier", "broker", "forwarder"])],
         )
-        companies.append(c)
+        net.companies.append(c)
         # Shared directors, addresses and phones: the patterns a link chart should reveal.
-        for director in rng.sample(persons, k=rng.choice([1, 1, 2, 3])):
-            link(director, c, "director_of")
-        link(c, rng.choice(addresses[: max(5, len(addresses) // 3)]), "registered_at")
+        for director in rng.sample(net.persons, k=rng.choice([1, 1, 2, 3])):
+            net.link(director, c, "director_of")
+        net.link(c, rng.choice(addresses[: max(5, len(addresses) // 3)]), "registered_at")
         if rng.random() < 0.5:
-            link(c, rng.choice(phones), "uses_phone")
+            net.link(c, rng.choice(net.phones), "uses_phone")
         if rng.random() < 0.3:
-            acct = create("bank_account", f"Account of {name}", identifiers={"iban": _iban(rng)})
-            link(c, acct, "holds_account")
-    for _ in range(max(10, int(n * 0.4))):
+            acct = net.create(
+                "bank_account", f"Account of {name}", identifiers={"iban": _iban(rng)}
+            )
+            net.link(c, acct, "holds_account")
+
+
+def _vehicles(net: _Network) -> None:
+    rng = net.rng
+    for _ in range(max(10, int(net.n * 0.4))):
         plate = (
             f"{rng.choice(PLATE_REGIONS)}-{rng.randrange(100, 999)}-"
             f"{rng.choice('ABCDEFGHKLMNPRST')}{rng.choice('ABCDEFGHKLMNPRST')}"
         )
-        v = create(
+        v = net.create(
             "vehicle",
             f"Truck {plate}",
             identifiers={"plate": plate},
             attributes={"make": rng.choice(["Scania", "Volvo", "MAN", "DAF", "Iveco"])},
         )
-        link(rng.choice(persons), v, "drives")
-        link(rng.choice(companies), v, "owns")
+        net.link(rng.choice(net.persons), v, "drives")
+        net.link(rng.choice(net.companies), v, "owns")
         for _ in range(rng.randrange(0, 3)):
-            link(rng.choice(persons), v, "drives")
+            net.link(rng.choice(net.persons), v, "drives")
+
+
+def _vessels_and_containers(net: _Network) -> None:
+    rng = net.rng
     vessels = []
-    for _ in range(max(3, int(n * 0.05))):
+    for _ in range(max(3, int(net.n * 0.05))):
         vessels.append(
-            create(
+            net.create(
                 "vessel",
                 f"MV {rng.choice(CO_A)} {rng.choice(['Star', 'Spirit', 'Queen', 'Trader'])}",
                 identifiers={"imo": _imo(rng)},
             )
         )
-    for _ in range(max(10, int(n * 0.5))):
+    for _ in range(max(10, int(net.n * 0.5))):
         number = _container_number(rng)
-        box = create("container", number, identifiers={"container": number})
+        box = net.create("container", number, identifiers={"container": number})
         # Containers recur across shipments of different traders.
-        for shipper in rng.sample(companies, k=rng.choice([1, 2, 2, 3])):
-            link(shipper, box, "ships_with")
+        for shipper in rng.sample(net.companies, k=rng.choice([1, 2, 2, 3])):
+            net.link(shipper, box, "ships_with")
         if vessels and rng.random() < 0.5:
-            link(box, rng.choice(vessels), "carried_in")
-    for _ in range(max(5, int(n * 0.1))):
-        a, b = rng.sample(persons, 2)
-        link(a, b, rng.choice(["associate_of", "family_of", "co_accused"]))
-    batch.write(propose=propose)
-    # Near-duplicates for the resolution queue: transliterated / re-ordered names.
+            net.link(box, rng.choice(vessels), "carried_in")
+
+
+def _associations(net: _Network) -> None:
+    for _ in range(max(5, int(net.n * 0.1))):
+        a, b = net.rng.sample(net.persons, 2)
+        net.link(a, b, net.rng.choice(["associate_of", "family_of", "co_accused"]))
+
+
+def _near_duplicates(actor: Actor, rng: random.Random, persons: list) -> list:
+    """Near-duplicates for the resolution queue: transliterated / re-ordered names."""
     dupes = []
     for original in rng.sample(persons, k=min(8, len(persons))):
         first, last = original.name.split(" ", 1)
@@ -324,27 +344,57 @@ def generate(
             duplicate_reason="demo: a near-duplicate for the resolution queue",
         )
         dupes.append(dup)
+    return dupes
+
+
+def _reports(actor: Actor, target) -> None:
+    reports.create_report(
+        f"Undervaluation scheme around {target.name}",
+        f"A reliable source reports that {target.name} declares textiles at a fraction of "
+        "their value and routes payments through a shared account.",
+        "1",
+        "B",
+        actor=actor,
+        handling_code="C",
+        handling_conditions="Not to be shared outside customs without HQ-INT approval.",
+        sanitised_body="Indications of systematic undervaluation of textiles by a trader.",
+        entity_ids=[target.id],
+    )
+    reports.create_report(
+        "Recurring containers on the Durres route",
+        "Untested source: the same containers carry cigarettes for several consignees.",
+        "2",
+        "C",
+        actor=actor,
+        handling_code="P",
+        review_date=today_utc() + timedelta(1),
+    )
+
+
+def generate(
+    actor: Actor,
+    *,
+    scale: float = 1.0,
+    seed: int = 1,
+    n_companies=None,
+    propose=False,
+    with_reports=True,
+) -> dict:
+    """Build the demo network (also used by bench/bench_intel.py at larger scales). The
+    steps draw from one seeded generator in a fixed order: the same seed, the same network."""
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    net = _Network(actor, rng, n_companies or max(20, int(600 * scale)))
+    for step in (
+        _addresses_and_phones,
+        _persons,
+        _companies,
+        _vehicles,
+        _vessels_and_containers,
+        _associations,
+    ):
+        step(net)
+    net.batch.write(propose=propose)
+    dupes = _near_duplicates(actor, rng, net.persons)
     if with_reports and actor.unit_id:
-        target = companies[0]
-        reports.create_report(
-            f"Undervaluation scheme around {target.name}",
-            f"A reliable source reports that {target.name} declares textiles at a fraction of "
-            "their value and routes payments through a shared account.",
-            "1",
-            "B",
-            actor=actor,
-            handling_code="C",
-            handling_conditions="Not to be shared outside customs without HQ-INT approval.",
-            sanitised_body="Indications of systematic undervaluation of textiles by a trader.",
-            entity_ids=[target.id],
-        )
-        reports.create_report(
-            "Recurring containers on the Durres route",
-            "Untested source: the same containers carry cigarettes for several consignees.",
-            "2",
-            "C",
-            actor=actor,
-            handling_code="P",
-            review_date=today_utc() + timedelta(1),
-        )
-    return {"persons": len(persons), "companies": len(companies), "duplicates": len(dupes)}
+        _reports(actor, net.companies[0])
+    return {"persons": len(net.persons), "companies": len(net.companies), "duplicates": len(dupes)}
