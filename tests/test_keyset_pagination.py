@@ -116,3 +116,36 @@ def test_strict_paging_names_a_bad_cursor(make, db):
     with pytest.raises(ValidationError) as err:
         keyset_paginate(stmt, MultiDict({"after": "nope"}), [(Entity.id, False)], strict=True)
     assert "after" in err.value.fields
+
+
+def test_entity_api_pages_by_cursor_and_refuses_a_foreign_one(client, make, db):
+    unit = make.unit(code="KEYS")
+    actor = make.actor(make.user(roles=["intelligence_officer"], unit=unit))
+    ids = [intel.create_entity("organisation", f"Org {i}", actor=actor).id for i in range(5)]
+    hidden = make.actor(make.user(roles=["intelligence_officer"], unit=make.unit()))
+    other = intel.create_entity("organisation", "Hidden", actor=hidden, handling_code="C").id
+    db.session.commit()
+    _, token = make.api_client(["entities:read"], unit=unit)
+    headers = {"Authorization": f"Bearer {token}"}
+    forward, pages, url = [], [], "/api/v1/entities?per_page=2"
+    while url:
+        page = client.get(url, headers=headers).get_json()
+        pages.append(page)
+        forward += [e["id"] for e in page["items"]]
+        url = page["next_after"] and f"/api/v1/entities?per_page=2&after={page['next_after']}"
+    assert forward == sorted(ids) and other not in forward
+    assert [p["page"] for p in pages] == [1, 2, 3] and pages[0]["prev_before"] is None
+    back = client.get(
+        f"/api/v1/entities?per_page=2&before={pages[-1]['prev_before']}", headers=headers
+    ).get_json()
+    assert [e["id"] for e in back["items"]] == forward[2:4] and back["page"] == 2
+    # page= still works (documented), and a cursor no 64-bit key can hold is a 422, not a 500
+    assert [
+        e["id"]
+        for e in client.get("/api/v1/entities?per_page=2&page=3", headers=headers).get_json()[
+            "items"
+        ]
+    ] == forward[4:]
+    for bad in (encode_cursor(2, [2**64]), encode_cursor(2, [-(2**70)]), "zz"):
+        answer = client.get(f"/api/v1/entities?after={bad}", headers=headers)
+        assert answer.status_code == 422 and "after" in answer.get_json()["error"]["fields"]

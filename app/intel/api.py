@@ -5,7 +5,7 @@ from flask import Blueprint, g, jsonify, request
 from app.core.api import json_body, require_scope
 from app.core.errors import ValidationError
 from app.core.openapi import ERROR_RESPONSES, add_paths, page_parameters
-from app.core.pagination import paginate
+from app.core.pagination import keyset_paginate, paginate
 from app.extensions import csrf
 from app.intel import links, provenance, report_versions, reports, service
 from app.intel.models import ENTITY_TYPES, LINK_TYPES, Entity, IntelReport
@@ -95,12 +95,16 @@ def entities_list():
     if q:
         found = service.find_entities(q, actor=g.actor, types=[etype] if etype else None, limit=200)
         stmt = stmt.where(Entity.id.in_([e.id for e in found]))
-    page = paginate(stmt.order_by(Entity.id), request.args, strict=True)
+    # keyset paging like the case API: ?after=<next_after> is one index seek however deep
+    page = keyset_paginate(stmt, request.args, [(Entity.id, False)], strict=True)
     # Every list read is trailed (it returns full identifiers), with or without a query.
     service.record_search(
         g.actor, "entity", q, type=etype, page=page.page, returned=len(page.items), total=page.total
     )
-    return jsonify(_page_json(page, entity_json))
+    out = _page_json(page, entity_json)
+    out["next_after"] = page.after if page.has_next else None
+    out["prev_before"] = page.before if page.has_prev else None
+    return jsonify(out)
 
 
 @bp.post("/entities")
@@ -415,16 +419,31 @@ SCHEMAS = {
 }
 
 
-def _page_of(name):
-    return {
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": _ref(name)},
-            "page": {"type": "integer"},
-            "per_page": {"type": "integer"},
-            "total": {"type": "integer"},
-        },
+def _page_of(name, *, cursors=False):
+    properties = {
+        "items": {"type": "array", "items": _ref(name)},
+        "page": {"type": "integer"},
+        "per_page": {"type": "integer"},
+        "total": {"type": "integer"},
     }
+    if cursors:
+        properties["next_after"] = {"type": ["string", "null"]}
+        properties["prev_before"] = {"type": ["string", "null"]}
+    return {"type": "object", "properties": properties}
+
+
+#: keyset paging's query parameters (as the case API's)
+_CURSORS = [
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": f"cursor from {field} of a page (keyset paging: a deep page costs "
+        "what page 1 costs); 422 if not one",
+        "schema": {"type": "string"},
+    }
+    for name, field in (("after", "next_after"), ("before", "prev_before"))
+]
 
 
 OPENAPI = {
@@ -439,9 +458,10 @@ OPENAPI = {
                     "schema": {"type": "string", "enum": list(ENTITY_TYPES)},
                 },
                 *_PAGE,
+                *_CURSORS,
             ],
             "responses": {
-                "200": {"description": "Entities", **_json(_page_of("Entity"))},
+                "200": {"description": "Entities", **_json(_page_of("Entity", cursors=True))},
                 **ERROR_RESPONSES,
             },
         },
