@@ -9,7 +9,12 @@ new judgement. A true match on a registry entity can be merged into the entity: 
 entry is attached as an attribute with its provenance, and the update is trailed.
 """
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, select, tuple_
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.errors import ValidationError
@@ -52,23 +57,62 @@ class ScreeningJudgement(db.Model):
     judged_dt = mapped_column(UTCDateTime, default=now_utc, nullable=False)
 
 
-def latest_judgements(pairs) -> dict[tuple, ScreeningJudgement]:
-    """(party_key, list_id, entry_id) -> the latest judgement, for the given pairs (one query)."""
-    pairs = list(set(pairs))
-    if not pairs:
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What screening reads of a pair's latest judgement."""
+
+    id: int
+    verdict: str
+    party_version: str
+    entry_version_key: str
+
+
+#: every pair's latest judgement, kept in memory: the look-up is on each screened declaration's
+#: path (one query with a tuple IN list cost ~0.3 ms there), judgements are few (an analyst's
+#: act each) and change rarely. One small query (count, last id, last time) every
+#: CHECK_SECONDS tells whether to re-read; a judgement recorded here is seen at once.
+_cache: dict = {"mark": None, "checked": float("-inf"), "latest": {}}
+_cache_lock = threading.Lock()
+
+
+def _check_seconds() -> float:
+    from app.screening.service import CHECK_SECONDS
+
+    # tests empty the database between cases: every look-up checks there
+    return 0.0 if current_app.testing else CHECK_SECONDS
+
+
+def _all_latest() -> dict[tuple, Verdict]:
+    now = time.monotonic()
+    if now - _cache["checked"] < _check_seconds():
+        return _cache["latest"]
+    j = ScreeningJudgement
+    mark = tuple(
+        db.session.execute(select(func.count(j.id), func.max(j.id), func.max(j.judged_dt))).one()
+    )
+    with _cache_lock:
+        if mark != _cache["mark"]:
+            rows = db.session.execute(
+                select(j.party_key, j.list_id, j.entry_id, j.id, j.verdict, j.party_version,
+                       j.entry_version_key).order_by(j.id)
+            )  # fmt: skip
+            _cache["latest"] = {(r[0], r[1], r[2]): Verdict(*r[3:]) for r in rows}
+            _cache["mark"] = mark
+        _cache["checked"] = now
+    return _cache["latest"]
+
+
+def forget_cached() -> None:
+    """A judgement was recorded or removed in this process: the next look-up re-checks."""
+    _cache["checked"] = float("-inf")
+
+
+def latest_judgements(pairs) -> dict[tuple, Verdict]:
+    """(party_key, list_id, entry_id) -> the latest judgement, for the given pairs."""
+    latest = _all_latest()
+    if not latest:
         return {}
-    rows = db.session.scalars(
-        select(ScreeningJudgement)
-        .where(
-            tuple_(
-                ScreeningJudgement.party_key,
-                ScreeningJudgement.list_id,
-                ScreeningJudgement.entry_id,
-            ).in_(pairs)
-        )
-        .order_by(ScreeningJudgement.id)
-    ).all()
-    return {(j.party_key, j.list_id, j.entry_id): j for j in rows}
+    return {pair: latest[pair] for pair in set(pairs) if pair in latest}
 
 
 def is_cleared(judgement, party_version: str, entry_version_key: str) -> bool:
@@ -123,6 +167,7 @@ def judge(hit_id, verdict: str, note: str = "", *, actor: Actor, merge: bool = F
     )
     db.session.add(judgement)
     db.session.flush()
+    forget_cached()
     same = db.session.scalars(
         select(ScreeningHit).where(
             ScreeningHit.party_key == hit.party_key,

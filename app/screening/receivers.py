@@ -258,6 +258,7 @@ def on_record_forgotten(sender, record_type=None, record_id=None, decision=None,
     if decision == "delete":
         ids = select(ScreeningHit.id).where(*subject)
         db.session.execute(delete(ScreeningJudgement).where(ScreeningJudgement.hit_id.in_(ids)))
+        judgements.forget_cached()
         db.session.execute(delete(ScreeningHit).where(*subject))
     else:
         forgotten = party_data(None)

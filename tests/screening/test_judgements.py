@@ -196,3 +196,36 @@ def test_entities_registered_in_bulk_are_screened_too(db, make):
     [hit] = db.session.scalars(select(ScreeningHit)).all()
     assert (hit.subject_type, hit.entry_id) == ("entity", "NK-acme")
     assert hit.subject_id == next(e.id for e in new if e.name.startswith("Acme"))
+
+
+def test_the_judgement_look_up_is_cached_and_follows_a_new_judgement(db, desk, make, monkeypatch):
+    """Screening a declaration with a match reads no judgement row while none changed (the
+    look-up is in memory; one small check every CHECK_SECONDS), and a judgement recorded in
+    this process is seen by the next declaration at once."""
+    from sqlalchemy import event
+
+    monkeypatch.setattr(judgements, "_check_seconds", lambda: 3600.0)
+    judgements.forget_cached()
+    analyst = make.actor(make.user(roles=["risk_analyst"]))
+    first = submit(body(parties=party()))
+    assert first.channel == "red"
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        second = submit(body(parties=party()))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert second.channel == "red"
+    assert not [s for s in statements if "screening_judgement" in s], statements
+
+    [hit, _] = db.session.scalars(select(ScreeningHit).order_by(ScreeningHit.id)).all()
+    judgements.judge(hit.id, "false_positive", "a different company", actor=analyst)
+    db.session.commit()
+    third = submit(body(parties=party()))
+    assert third.channel == "green"
+    assert third.assessment["screening"]["cleared"][0]["entry_id"] == "NK-stroy"
