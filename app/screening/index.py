@@ -98,7 +98,8 @@ class Segment:
             self.idents.append(idents or None)
             text = " ".join(_strings(countries)) or None
             self.countries.append(interned.setdefault(text, text) if text else None)
-            self.births.append(" ".join(_strings(births)) or None)
+            born = _strings(births)
+            self.births.append(" ".join(born) or None)
             schemas.append(matcher.SCHEMA_CODES.get(schema, 4))
             keys.append(key)
             tokens = {t for t in names.replace("\t", " ").split(" ") if t}
@@ -106,8 +107,8 @@ class Segment:
             entry_keys.update("=" + t for t in tokens)
             if idents:
                 entry_keys.update("#" + kv.partition(":")[2] for kv in idents.split(" "))
-            for day in births or ():
-                entry_keys.add("@" + day[:4])
+            # the dates as read (births comes as JSON text: iterating it gave "@[", "@1" ...)
+            entry_keys.update("@" + day[:4] for day in born)
             for k in entry_keys:
                 post_key.append(key_ids.setdefault(k, len(key_ids)))
                 post_entry.append(pos)
