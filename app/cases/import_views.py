@@ -8,6 +8,7 @@ from flask import current_app, flash, g, redirect, render_template, session, url
 from app.cases import catalog, import_columns, importer
 from app.cases.forms import ImportRunForm, ImportUploadForm
 from app.cases.views import bp
+from app.core import forms
 from app.core.errors import ValidationError
 from app.core.web import permission_required
 from app.extensions import db
@@ -37,21 +38,22 @@ def _mapping_choices(header):
 @permission_required("case.create")
 def import_upload():
     form = ImportUploadForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        data = upload.read() if getattr(upload, "filename", "") else b""
-        try:
-            if not data:
-                raise ValidationError({"file": "choose a CSV file"})
-            header = importer.read_header(data)
-        except ValidationError as exc:
-            form.file.errors = [*form.file.errors, *exc.fields.values()]
-        else:
-            token = secrets.token_hex(16)
-            (_upload_dir() / token).write_bytes(data)
-            session[SESSION_KEY] = token
-            return _mapping_page(token, header, importer.suggest_mapping(header))
+    upload = form.file.data
+    data = upload.read() if getattr(upload, "filename", "") else b""
+    # Whatever the file's header is refused for is said at the file input.
+    done = forms.submit(form, lambda f: _header(data), rename=lambda key: "file")
+    if done:
+        token = secrets.token_hex(16)
+        (_upload_dir() / token).write_bytes(data)
+        session[SESSION_KEY] = token
+        return _mapping_page(token, done.value, importer.suggest_mapping(done.value))
     return render_template("cases/import_upload.html", form=form, targets=import_columns.TARGETS)
+
+
+def _header(data: bytes):
+    if not data:
+        raise ValidationError({"file": "choose a CSV file"})
+    return importer.read_header(data)
 
 
 def _mapping_page(token, header, mapping, report=None, run_form=None):
@@ -82,19 +84,24 @@ def import_run():
     header = importer.read_header(data)
     mapping = {t: request.form.get(f"map-{t}", "") for t in import_columns.TARGETS}
     mapping = {t: c for t, c in mapping.items() if c}
-    try:
-        report = importer.run_import(
+    # A refusal of the whole file is reported like the rows' errors (show=False).
+    done = forms.submit(
+        form,
+        lambda f: importer.run_import(
             data,
             mapping,
             actor=g.actor,
-            dry_run=form.dry_run.data,
-            skip_duplicates=form.skip_duplicates.data,
-            handling_code=form.handling_code.data,
-            default_place_type=form.place_type.data or None,
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        report = importer.ImportReport(errors=exc.fields)
+            dry_run=f.dry_run.data,
+            skip_duplicates=f.skip_duplicates.data,
+            handling_code=f.handling_code.data,
+            default_place_type=f.place_type.data or None,
+        ),
+        validate=False,
+        show=False,
+    )
+    report = done.value or importer.ImportReport(
+        errors={key: messages[0] for key, messages in done.errors.items()}
+    )
     if report.errors or report.dry_run:
         db.session.rollback()
         if not report.errors:

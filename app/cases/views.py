@@ -1,11 +1,12 @@
 """Case pages: lists, the seizure form, the case file and its actions. Thin: every rule is
 in the services, which check permissions, need-to-know and write the access trail."""
 
+from functools import partial
+
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
-from wtforms import FormField
 
 from app.cases import catalog, evidence, locales, places, queries, service
 from app.cases import offences as offence_rules
@@ -33,6 +34,7 @@ from app.cases.forms import (
     entity_type_choices,
 )
 from app.cases.models import Case
+from app.core import forms
 from app.core.errors import ValidationError
 from app.core.exports import csv_response
 from app.core.registry import record_panels
@@ -47,47 +49,18 @@ from app.security.seams import label_for, redact_names, restricted_label
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 
-def _flash_errors(exc: ValidationError, prefix="") -> None:
-    for name, message in exc.fields.items():
-        flash(f"{prefix}{name.replace('_', ' ')}: {message}", "error")
-
-
-def _attach_errors(form, exc: ValidationError) -> list[str]:
-    """Put each message next to its field (``items[1].quantity`` -> the second item row's
-    quantity); return the messages no field of the form matches, to show above the form."""
-    loose = []
-    for name, message in exc.fields.items():
-        path = name.replace("]", "").replace("[", ".")
-        if ".new_entity." in path:
-            head, rest = path.split(".new_entity.", 1)
-            path = head + (
-                ".new_name"
-                if rest.startswith("name")
-                else ".new_identifier"
-                if rest.startswith("ident")
-                else ".new_type"
-            )
-        target = form
-        for part in path.split("."):
-            if part.isdigit() and hasattr(target, "entries"):
-                index = int(part)
-                target = target.entries[index].form if index < len(target.entries) else None
-            else:
-                target = getattr(target, part, None)
-                if isinstance(target, FormField):
-                    target = target.form
-            if target is None:
-                break
-        if (
-            target is not None
-            and hasattr(target, "errors")
-            and not hasattr(target, "entries")
-            and not isinstance(target.errors, dict)
-        ):
-            target.errors = [*target.errors, message]
-        else:
-            loose.append(f"{name.replace('_', ' ')}: {message}")
-    return loose
+def _form_path(key: str) -> str:
+    """A party's new-entity error (``parties[0].new_entity.name``) at the row's own input."""
+    head, sep, rest = key.partition(".new_entity.")
+    if not sep:
+        return key
+    return head + (
+        ".new_name"
+        if rest.startswith("name")
+        else ".new_identifier"
+        if rest.startswith("ident")
+        else ".new_type"
+    )
 
 
 # --- lists -----------------------------------------------------------------------------
@@ -151,11 +124,16 @@ def export():
     if not form.validate_on_submit():
         flash("A justification is required to export cases.", "error")
         return redirect(url_for("cases.index", **request.args))
-    try:
-        stmt = queries.case_query(g.actor, request.args)
-    except ValidationError as exc:
-        _flash_errors(exc)
+    done = forms.submit(
+        form,
+        lambda f: queries.case_query(g.actor, request.args),
+        validate=False,
+        redirecting=True,
+        label=forms.spaced,
+    )
+    if not done:
         return redirect(url_for("cases.index"))
+    stmt = done.value
     rows = db.session.scalars(stmt.options(selectinload(Case.assignee)).limit(100_000)).all()
     trail.record(
         g.actor,
@@ -215,18 +193,11 @@ def _create_party(case, data: dict, name: str):
 
 def _seizure_input(values: dict, items: list[dict]) -> list[dict]:
     """The minimum record checked and the amounts read, every error at once; the title."""
-    errors = {}
-    for check in (
+    forms.gather(
         lambda: seizure_rules.check_minimum(values, items),
         lambda: items.__setitem__(slice(None), locales.read_items(items, locales.input_locale())),
         lambda: places.parse(values["place_ref"], "place_ref"),
-    ):
-        try:
-            check()
-        except ValidationError as exc:
-            errors.update({k: v for k, v in exc.fields.items() if k not in errors})
-    if errors:
-        raise ValidationError(errors)
+    )
     if not values["title"]:
         area = items[0].get("commodity_area") if items else ""
         values["title"] = (
@@ -236,83 +207,111 @@ def _seizure_input(values: dict, items: list[dict]) -> list[dict]:
     return items
 
 
+def _record_seizure(form, stored: list):
+    """Open the seizure case with its parties and evidence; every error at once."""
+    values = {name: getattr(form, name).data for name in seizure_rules.FORM_FIELDS}
+    items = [row for row in (e.form.as_dict() for e in form.items.entries) if row]
+    parties = [
+        (i, row) for i, row in enumerate(e.form.as_dict() for e in form.parties.entries) if row
+    ]
+    items = _seizure_input(values, items)
+    case = service.open_case(
+        "seizure",
+        actor=g.actor,
+        items=items,
+        handling_code=form.handling_code.data,
+        template=form.template.data,
+        assignee_id=g.actor.user_id,
+        **values,
+    )
+    uploads = [u for u in form.evidence.data or [] if getattr(u, "filename", "")]
+
+    def store(upload):
+        stored.append(
+            evidence.store_evidence(
+                case.id,
+                upload.stream,
+                upload.filename,
+                actor=g.actor,
+                description=form.evidence_description.data,
+                field=f"evidence ({upload.filename})",
+            )
+        )
+
+    forms.gather(
+        *(partial(_create_party, case, row, f"parties[{i}]") for i, row in parties),
+        *(partial(store, upload) for upload in uploads),
+    )
+    return case
+
+
+def _seizure_refused(form, stored: list) -> None:
+    """The files written go (their rows were rolled back); a browser never re-fills a file
+    input: say so rather than lose them quietly."""
+    evidence.discard_files(stored)
+    flash("The seizure was not recorded: correct the fields marked below.", "error")
+    chosen = [u.filename for u in form.evidence.data or [] if getattr(u, "filename", "")]
+    if chosen:
+        form.evidence.errors = [
+            f"Not kept: {', '.join(chosen)}. Choose the file(s) again before recording the seizure."
+        ]
+        flash(
+            f"Your {len(chosen)} file(s) ({', '.join(chosen)}) were not saved: choose them again.",
+            "error",
+        )
+
+
 @bp.route("/new/seizure", methods=["GET", "POST"])
 @permission_required("case.create")
 def new_seizure():
     form = SeizureForm()
     _party_form_choices(form)
     form.place_ref.choices = [("", "— choose —"), *places.choices()]
-    loose = []
     if form.validate_on_submit():
-        values = {name: getattr(form, name).data for name in seizure_rules.FORM_FIELDS}
-        items = [row for row in (e.form.as_dict() for e in form.items.entries) if row]
-        parties = [
-            (i, row) for i, row in enumerate(e.form.as_dict() for e in form.parties.entries) if row
-        ]
         stored = []
-        try:
-            items = _seizure_input(values, items)
-            case = service.open_case(
-                "seizure",
-                actor=g.actor,
-                items=items,
-                handling_code=form.handling_code.data,
-                template=form.template.data,
-                assignee_id=g.actor.user_id,
-                **values,
-            )
-            errors = {}
-            for i, row in parties:
-                try:
-                    _create_party(case, row, f"parties[{i}]")
-                except ValidationError as exc:
-                    errors.update(exc.fields)
-            for upload in form.evidence.data or []:
-                if not getattr(upload, "filename", ""):
-                    continue
-                try:
-                    stored.append(
-                        evidence.store_evidence(
-                            case.id,
-                            upload.stream,
-                            upload.filename,
-                            actor=g.actor,
-                            description=form.evidence_description.data,
-                            field="evidence",
-                        )
-                    )
-                except ValidationError as exc:
-                    errors[f"evidence ({upload.filename})"] = exc.fields.get("evidence", str(exc))
-            if errors:
-                raise ValidationError(errors)
-        except ValidationError as exc:
-            db.session.rollback()
-            evidence.discard_files(stored)
-            loose = _attach_errors(form, exc)
-            flash("The seizure was not recorded: correct the fields marked below.", "error")
-            chosen = [u.filename for u in form.evidence.data or [] if getattr(u, "filename", "")]
-            if chosen:
-                # A browser never re-fills a file input: say so rather than lose them quietly.
-                form.evidence.errors = [
-                    f"Not kept: {', '.join(chosen)}. Choose the file(s) again before "
-                    "recording the seizure."
-                ]
-                loose.append(
-                    f"Your {len(chosen)} file(s) ({', '.join(chosen)}) were not saved: "
-                    "choose them again."
-                )
-        else:
-            flash(f"Seizure {case.reference} recorded.", "info")
-            return redirect(url_for("cases.detail", case_id=case.id))
+        done = forms.submit(
+            form,
+            lambda f: _record_seizure(f, stored),
+            validate=False,
+            on_error=lambda: _seizure_refused(form, stored),
+            rename=_form_path,
+            label=forms.spaced,
+        )
+        if done:
+            flash(f"Seizure {done.value.reference} recorded.", "info")
+            return redirect(url_for("cases.detail", case_id=done.value.id))
     return render_template(
         "cases/seizure_form.html",
         form=form,
         today=now_utc().date().isoformat() + "T23:59",
-        loose=loose,
         catalog=catalog,
         lookup_url=_lookup_url(),
         number_locale=locales.input_locale(),
         number_example=locales.example(locales.input_locale()),
+    )
+
+
+def _open_case(form, kind):
+    names = COMMON_FIELDS + CaseForm_fields(kind)
+    values = {n: getattr(form, n).data for n in names if n != "handling_code"}
+    values = locales.read_amounts(values, locales.input_locale())
+    if kind == "audit" and form.trader_entity_id.data:
+        return service.open_audit_case(
+            form.trader_entity_id.data,
+            actor=g.actor,
+            audit_type=values["audit_type"] or "desk",
+            risk_areas=values["risk_areas"],
+            period_start=values["period_start"],
+            period_end=values["period_end"],
+            title=values["title"] or None,
+        )
+    return service.open_case(
+        kind,
+        actor=g.actor,
+        template=form.template.data,
+        handling_code=form.handling_code.data,
+        assignee_id=g.actor.user_id,
+        **values,
     )
 
 
@@ -321,43 +320,15 @@ def new_seizure():
 def new_case(kind):
     form = CaseForm()
     form.template.choices = [(k, t["label"]) for k, t in catalog.templates_for(kind).items()]
-    loose = []
-    if form.validate_on_submit():
-        names = COMMON_FIELDS + CaseForm_fields(kind)
-        values = {n: getattr(form, n).data for n in names if n != "handling_code"}
-        try:
-            values = locales.read_amounts(values, locales.input_locale())
-            if kind == "audit" and form.trader_entity_id.data:
-                case = service.open_audit_case(
-                    form.trader_entity_id.data,
-                    actor=g.actor,
-                    audit_type=values["audit_type"] or "desk",
-                    risk_areas=values["risk_areas"],
-                    period_start=values["period_start"],
-                    period_end=values["period_end"],
-                    title=values["title"] or None,
-                )
-            else:
-                case = service.open_case(
-                    kind,
-                    actor=g.actor,
-                    template=form.template.data,
-                    handling_code=form.handling_code.data,
-                    assignee_id=g.actor.user_id,
-                    **values,
-                )
-        except ValidationError as exc:
-            db.session.rollback()
-            loose = _attach_errors(form, exc)
-        else:
-            flash(f"{catalog.KINDS[kind]} case {case.reference} opened.", "info")
-            return redirect(url_for("cases.detail", case_id=case.id))
+    done = forms.submit(form, lambda f: _open_case(f, kind), label=forms.spaced)
+    if done:
+        flash(f"{catalog.KINDS[kind]} case {done.value.reference} opened.", "info")
+        return redirect(url_for("cases.detail", case_id=done.value.id))
     return render_template(
         "cases/case_form.html",
         form=form,
         kind=kind,
         case=None,
-        loose=loose,
         lookup_url=_lookup_url(),
         fields=CaseForm_fields(kind),
         catalog=catalog,

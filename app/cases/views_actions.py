@@ -26,10 +26,10 @@ from app.cases.forms import (
     TaskStatusForm,
     entity_type_choices,
 )
-from app.cases.views import CaseForm_fields, _attach_errors, _create_party, _flash_errors, bp
+from app.cases.views import CaseForm_fields, _create_party, bp
+from app.core import forms
 from app.core.errors import ValidationError
 from app.core.web import permission_required
-from app.extensions import db
 
 
 def _back(case_id, anchor=""):
@@ -43,12 +43,7 @@ def _act(case_id, form, action, success, anchor=""):
         for name, errors in form.errors.items():
             flash(f"{name}: {'; '.join(map(str, errors))}", "error")
         return _back(case_id, anchor)
-    try:
-        action()
-    except ValidationError as exc:
-        db.session.rollback()
-        _flash_errors(exc)
-    else:
+    if forms.submit(form, lambda f: action(), validate=False, redirecting=True, label=forms.spaced):
         flash(success, "info")
     return _back(case_id, anchor)
 
@@ -70,27 +65,21 @@ def edit(case_id):
             value = getattr(case, name)
             getattr(form, name).data = value.isoformat() if value else ""
         form.risk_areas.data = case.risk_areas or []
-    loose = []
     names = COMMON_FIELDS + CaseForm_fields(case.kind)
-    if form.validate_on_submit():
-        values = {n: getattr(form, n).data for n in names if n != "handling_code"}
-        try:
-            values = locales.read_amounts(values, locales.input_locale())
-            service.update_case(
-                case.id, actor=g.actor, handling_code=form.handling_code.data, **values
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            loose = _attach_errors(form, exc)
-        else:
-            flash("Case saved.", "info")
-            return _back(case.id)
+
+    def save(f):
+        values = {n: getattr(f, n).data for n in names if n != "handling_code"}
+        values = locales.read_amounts(values, locales.input_locale())
+        service.update_case(case.id, actor=g.actor, handling_code=f.handling_code.data, **values)
+
+    if forms.submit(form, save, label=forms.spaced):
+        flash("Case saved.", "info")
+        return _back(case.id)
     return render_template(
         "cases/case_form.html",
         form=form,
         kind=case.kind,
         case=case,
-        loose=loose,
         fields=CaseForm_fields(case.kind),
         catalog=catalog,
         number_locale=locales.input_locale(),

@@ -21,6 +21,7 @@ from app.cases import seizure_map as seizure_map_data
 from app.cases.forms import CorrectDecisionForm, PrintForm
 from app.cases.views import bp
 from app.cases.views_actions import _act
+from app.core import forms
 from app.core.errors import ValidationError
 from app.core.web import CSP, permission_required
 from app.extensions import db
@@ -64,13 +65,16 @@ def _printed(case_id, prefix, build):
         service.get_case(case_id, actor=g.actor, log=False)  # 404 outside need-to-know first
         flash("Say why you print it: the reason is recorded in the access trail.", "error")
         return redirect(url_for("cases.detail", case_id=case_id))
-    try:
-        data, name = build(case_id, actor=g.actor, justification=form.justification.data)
-    except ValidationError as exc:
-        for field, message in exc.fields.items():
-            flash(f"{field.replace('_', ' ')}: {message}", "error")
+    done = forms.submit(
+        form,
+        lambda f: build(case_id, actor=g.actor, justification=f.justification.data),
+        validate=False,
+        redirecting=True,
+        label=forms.spaced,
+    )
+    if not done:
         return redirect(url_for("cases.detail", case_id=case_id))
-    return _pdf(data, name)
+    return _pdf(*done.value)
 
 
 @bp.post("/<int:case_id>/file.pdf")

@@ -5,7 +5,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from app.cases import catalog, fields, stats
 from app.cases.forms import ExportForm
-from app.cases.views import _flash_errors, bp
+from app.cases.views import bp
+from app.core import forms
 from app.core.errors import ValidationError
 from app.core.exports import csv_response
 from app.core.web import permission_required
@@ -15,7 +16,7 @@ def _months() -> int:
     try:
         return fields.integer(request.args.get("months"), "months", minimum=1, maximum=120) or 12
     except ValidationError as exc:
-        _flash_errors(exc)
+        forms.flash_errors(exc, label=forms.spaced)
         return 12
 
 

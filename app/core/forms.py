@@ -43,14 +43,22 @@ def submit(
     validate: bool = True,
     redirecting: bool = False,
     on_error: Callable[[], Any] | None = None,
+    rename: Callable[[str], str] | None = None,
+    label: Callable[[str], str] = str,
+    show: bool = True,
 ) -> Submitted:
-    """``action(form)`` when the form validates (CSRF included); see the module docstring."""
+    """``action(form)`` when the form validates (CSRF included); see the module docstring.
+    ``rename`` maps a service's error key to the form's path for it, where the two differ
+    (``parties[0].new_entity.name`` -> ``parties[0].new_name``); ``label`` names a key in a
+    message shown away from its field (``spaced``: ``evaded duties: ...``). ``show=False``
+    leaves a service's messages to the page, which shows them its own way (an import's row
+    report, the rule editor's paths): ``errors`` has them."""
     if validate and not form.validate_on_submit():
         errors = {name: list(messages) for name, messages in form.errors.items()}
         if on_error is not None:
             on_error()
         if redirecting:
-            flash_errors(errors)
+            flash_errors(errors, label=label)
         return Submitted(False, errors=errors)
     try:
         value = action(form)
@@ -58,30 +66,55 @@ def submit(
         db.session.rollback()
         if on_error is not None:
             on_error()
-        if redirecting:
-            flash_errors(exc.fields)
-        else:
-            for message in attach_errors(form, exc.fields):
+        fields = {rename(k): v for k, v in exc.fields.items()} if rename else exc.fields
+        if show and redirecting:
+            flash_errors(fields, label=label)
+        elif show:
+            for message in attach_errors(form, fields, label=label):
                 flash(message, "error")
-        return Submitted(False, errors={k: [v] for k, v in exc.fields.items()})
+        return Submitted(False, errors={k: [v] for k, v in fields.items()})
     return Submitted(True, value=value)
 
 
-def flash_errors(errors: dict | ValidationError, prefix: str = "") -> None:
+def gather(*checks: Callable[[], Any]) -> list:
+    """Run every check and return their results; when any raised ``ValidationError``, raise
+    one holding all their messages (the first for a key wins): a form shows every error at
+    once, not one per round trip."""
+    results, errors = [], {}
+    for check in checks:
+        try:
+            results.append(check())
+        except ValidationError as exc:
+            results.append(None)
+            errors.update({k: v for k, v in exc.fields.items() if k not in errors})
+    if errors:
+        raise ValidationError(errors)
+    return results
+
+
+def spaced(key: str) -> str:
+    """A key as words in a message: ``evaded_duties`` -> ``evaded duties``."""
+    return key.replace("_", " ")
+
+
+def flash_errors(
+    errors: dict | ValidationError, prefix: str = "", label: Callable[[str], str] = str
+) -> None:
     """Each message as an error flash, named by its field or path (``items[0].hs_code: ...``)."""
     if isinstance(errors, ValidationError):
         errors = errors.fields
     for name, messages in errors.items():
         for message in [messages] if isinstance(messages, str) else messages:
-            flash(f"{prefix}{name}: {message}", "error")
+            flash(f"{prefix}{label(name)}: {message}", "error")
 
 
 def _field_for(form, key: str):
     """The form field a service's error key names, and whether the key named it whole:
     ``title``, ``items[1].quantity`` (a FieldList entry's subfield), ``parties.0.role``; a key
     reaching past a plain field (``entity_ids[2]``: one of the ids typed in it) lands on that
-    field; (None, False) when the form has no such field."""
-    target, found = form, None
+    field; (None, False) when the form has no such field or the key stops inside a row (the
+    message is then shown above the form, named)."""
+    target = form
     parts = key.replace("]", "").replace("[", ".").split(".")
     for n, part in enumerate(parts):
         if part.isdigit() and hasattr(target, "entries"):
@@ -89,16 +122,20 @@ def _field_for(form, key: str):
             target = target.entries[index] if index < len(target.entries) else None
         else:
             target = getattr(getattr(target, "form", target), part, None)
-        if target is None:
-            return found, False
-        if hasattr(target, "errors") and hasattr(target, "label"):
-            found = target
-            if not hasattr(target, "entries") and not hasattr(target, "form"):
-                return found, n == len(parts) - 1
-    return found, True
+        if target is None or not (hasattr(target, "errors") and hasattr(target, "label")):
+            return None, False
+        last = n == len(parts) - 1
+        if hasattr(target, "entries"):  # a FieldList: its own errors only when named whole
+            if last:
+                return target, True
+        elif not hasattr(target, "form"):  # a plain field (a FormField's errors are read-only)
+            return target, last
+    return None, False
 
 
-def attach_errors(form, errors: dict[str, str] | ValidationError) -> list[str]:
+def attach_errors(
+    form, errors: dict[str, str] | ValidationError, label: Callable[[str], str] = str
+) -> list[str]:
     """Put each message on the field it names (the ``field`` macro shows it there, with
     aria-invalid and aria-describedby); return the messages no field matches, named."""
     if isinstance(errors, ValidationError):
@@ -107,8 +144,11 @@ def attach_errors(form, errors: dict[str, str] | ValidationError) -> list[str]:
     for key, message in errors.items():
         target, whole = _field_for(form, key)
         if target is None:
-            loose.append(f"{key}: {message}")
+            loose.append(f"{label(key)}: {message}")
             continue
         # WTForms keeps errors as a tuple until validate() runs: a list from here on.
-        target.errors = [*list(target.errors or ()), message if whole else f"{key}: {message}"]
+        target.errors = [
+            *list(target.errors or ()),
+            message if whole else f"{label(key)}: {message}",
+        ]
     return loose
