@@ -18,7 +18,9 @@ overhead is visible. Median and p95 per scenario; never asserts a time.
 
 import argparse
 import json
+import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -149,17 +151,33 @@ def _spaced(identifier: str) -> str:
     return f"{head} {tail}"
 
 
+def _cpu_s() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _p95(samples):
+    return samples[max(0, int(len(samples) * 0.95) - 1)]
+
+
 def timed(fn, repeat):
-    samples = []
+    """Wall and CPU (this thread's: on PostgreSQL the server's work is in wall only)."""
+    samples, cpu = [], []
     for i in range(repeat):
-        started = time.perf_counter()
+        started, thread = time.perf_counter(), time.thread_time()
         fn(i)
         samples.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.thread_time() - thread) * 1000)
         db.session.rollback()  # drop the trail rows: each call stands alone
     samples.sort()
+    cpu.sort()
     return {
         "median_ms": round(statistics.median(samples), 2),
-        "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 2),
+        "p95_ms": round(_p95(samples), 2),
+        "cpu_median_ms": round(statistics.median(cpu), 2),
+        "cpu_p95_ms": round(_p95(cpu), 2),
+        "load": round(os.getloadavg()[0], 1),
     }
 
 
@@ -216,10 +234,15 @@ def run_backend(label, database_url, entities, links, args):
             db.session.commit()
         figures["load_s"] = round(time.perf_counter() - started, 1)
         backend = "postgres" if db.engine.dialect.name == "postgresql" else "whoosh"
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu_s()
         counts = search.reindex(backend)
         figures["reindex_s"] = round(time.perf_counter() - started, 1)
+        # CPU of this process and of the writer processes it waited for (Whoosh's procs)
+        figures["reindex_cpu_s"] = round(_cpu_s() - cpu, 1)
         figures["indexed"] = sum(counts.values())
+        figures["reindex_docs_per_s_wall"] = round(figures["indexed"] / figures["reindex_s"])
+        figures["reindex_docs_per_s_cpu"] = round(figures["indexed"] / figures["reindex_cpu_s"])
+        figures["reindex_load"] = [round(x, 1) for x in os.getloadavg()]
         engine = search.get_backend(backend)
         types = list(search.search_sources(app))
         rng = random.Random(args.seed + 2)  # noqa: S311 - benchmark data
@@ -244,16 +267,23 @@ def run_backend(label, database_url, entities, links, args):
         db.session.remove()
         db.engine.dispose()
     print(
-        f"\n{label}: load {figures['load_s']} s, reindex {figures['reindex_s']} s "
-        f"({figures['indexed']} documents)"
+        f"\n{label}: load {figures['load_s']} s, reindex {figures['reindex_s']} s wall, "
+        f"{figures['reindex_cpu_s']} s CPU ({figures['indexed']} documents: "
+        f"{figures['reindex_docs_per_s_wall']}/s by wall, {figures['reindex_docs_per_s_cpu']}/s "
+        f"by CPU; load average {figures['reindex_load']})"
     )
-    print(f"  {'scenario':32} {'platform median/p95':>22} {'backend median/p95':>22}  found")
+    print(
+        f"  {'scenario':30} {'platform median/p95':>21} {'(CPU)':>17} "
+        f"{'backend median/p95':>21} {'(CPU)':>17}  found  load"
+    )
     for key, value in figures.items():
         if isinstance(value, dict) and "platform" in value:
             p, b = value["platform"], value["backend"]
             print(
-                f"  {key:32} {p['median_ms']:9.2f} /{p['p95_ms']:8.2f} ms "
-                f"{b['median_ms']:9.2f} /{b['p95_ms']:8.2f} ms  {found[key]}"
+                f"  {key:30} {p['median_ms']:8.2f} /{p['p95_ms']:8.2f} ms "
+                f"({p['cpu_median_ms']:6.2f} /{p['cpu_p95_ms']:7.2f}) "
+                f"{b['median_ms']:8.2f} /{b['p95_ms']:8.2f} ms "
+                f"({b['cpu_median_ms']:6.2f} /{b['cpu_p95_ms']:7.2f})  {found[key]}  {b['load']}"
             )
     return figures
 

@@ -26,3 +26,32 @@ def test_cli_reindex_apply_status(runner, make, db, app):
     result = runner.invoke(args=["search", "reindex", "--type", "nope"])
     assert result.exit_code != 0
     search.get_backend("whoosh").clear()
+
+
+def test_a_big_rebuild_is_written_by_two_processes_and_loses_nothing(make, db, app, monkeypatch):
+    """Whoosh indexes in pure Python: a rebuild of PARALLEL_FROM documents or more is
+    written by ``procs`` processes, one segment each; every document is found after it."""
+    from app.search import backends
+
+    _, actor = officer(make)
+    ids = [
+        service.create_entity("organisation", f"Parallel Freight {i:02d}", actor=actor).id
+        for i in range(30)
+    ]
+    db.session.commit()
+    monkeypatch.setitem(app.config, "TOLLGATE_SEARCH_REINDEX_PROCS", 2)
+    monkeypatch.setattr(backends, "PARALLEL_FROM", 8)
+    monkeypatch.setattr(backends, "PARALLEL_BATCH", 4)  # jobs for both processes
+    engine = search.get_backend("whoosh")
+    assert engine.procs == 2
+    try:
+        counts = search.reindex("whoosh")
+        assert counts["entity"] == 30
+        reader = engine._index().reader()
+        assert reader.doc_count() == 30 and len(list(reader.leaf_readers())) >= 2
+        found = search.search(actor, "parallel freight", backend="whoosh", per_page=100)
+        assert sorted(h.record_id for h in found.hits) == sorted(ids)
+        # a typo is forgiven across the segments too
+        assert search.search(actor, "paralel", backend="whoosh").total == 30
+    finally:
+        engine.clear()
