@@ -7,6 +7,7 @@ from datetime import date
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import exists, select
 
+from app.core import forms
 from app.core.errors import ValidationError
 from app.core.pagination import keyset_paginate
 from app.core.web import permission_required
@@ -43,19 +44,6 @@ def pct(value, digits=1):
 @bp.app_template_global("channel_label")
 def channel_label(channel):
     return CHANNEL_LABELS.get(channel, channel or "—")
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    """Put service errors next to the form fields they name; the rest as a flash."""
-    rest = []
-    for key, message in exc.fields.items():
-        field = getattr(form, key.split(".")[0], None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
-        else:
-            rest.append(f"{key}: {message}")
-    if rest:
-        flash("; ".join(rest), "error")
 
 
 # --- declarations -------------------------------------------------------------------------
@@ -162,6 +150,19 @@ def declaration_detail(declaration_id):
     )
 
 
+def _control_data(form) -> dict:
+    return {
+        "inspected": form.inspected.data,
+        "compliant": form.compliant.data or None if form.inspected.data else None,
+        "fraud_type": form.fraud_type.data or None,
+        "revenue_recovered": form.revenue_recovered.data or 0,
+        "goods_seized": form.goods_seized.data,
+        "critical": form.critical.data,
+        "findings": form.findings.data,
+        "reason": form.reason.data,
+    }
+
+
 @bp.route("/declarations/<int:declaration_id>/control", methods=["GET", "POST"])
 @permission_required("risk.control.record")
 def declaration_control(declaration_id):
@@ -171,33 +172,22 @@ def declaration_control(declaration_id):
         declaration_id, actor=g.actor, action="update" if posted else "view", log=not posted
     )
     form = ControlResultForm()
-    if posted and not form.validate():
-        trail.record(g.actor, "view", "declaration", decl.id)
-    elif posted:
-        data = {
-            "inspected": form.inspected.data,
-            "compliant": form.compliant.data or None if form.inspected.data else None,
-            "fraud_type": form.fraud_type.data or None,
-            "revenue_recovered": form.revenue_recovered.data or 0,
-            "goods_seized": form.goods_seized.data,
-            "critical": form.critical.data,
-            "findings": form.findings.data,
-            "reason": form.reason.data,
-        }
-        try:
-            result = control.record_control_result(decl.id, data, actor=g.actor, decl=decl)
-        except ValidationError as exc:
-            db.session.rollback()
-            trail.record(g.actor, "view", "declaration", decl.id)
-            _form_errors(form, exc)
-        else:
-            message = f"Control result version {result.version} recorded; profile statistics "
-            message += "follow it."
-            if result.seizure_case_id:
+    if posted:
+        done = forms.submit(
+            form,
+            lambda f: control.record_control_result(
+                decl.id, _control_data(f), actor=g.actor, decl=decl
+            ),
+            on_error=lambda: trail.record(g.actor, "view", "declaration", decl.id),
+        )
+        if done:
+            message = f"Control result version {done.value.version} recorded; profile "
+            message += "statistics follow it."
+            if done.value.seizure_case_id:
                 message += " A seizure case was opened."
             flash(message, "info")
             return redirect(url_for("risk.declaration_detail", declaration_id=decl.id))
-    elif not posted and decl.control_result is not None:
+    elif decl.control_result is not None:
         r = decl.control_result
         form.inspected.data = r.is_inspected
         form.compliant.data = "" if r.is_compliant is None else str(r.is_compliant).lower()
@@ -219,14 +209,14 @@ def declaration_raise(declaration_id):
         assessment.get_declaration(declaration_id, actor=g.actor)
         flash("Say to which lane and why.", "error")
         return redirect(url_for("risk.declaration_detail", declaration_id=declaration_id))
-    try:
-        assessment.request_raise(
-            declaration_id, form.to_channel.data, form.reason.data, actor=g.actor
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash("; ".join(exc.fields.values()), "error")
-    else:
+    if forms.submit(
+        form,
+        lambda f: assessment.request_raise(
+            declaration_id, f.to_channel.data, f.reason.data, actor=g.actor
+        ),
+        validate=False,
+        redirecting=True,
+    ):
         flash("Raise requested; a supervisor must approve it.", "info")
     return redirect(url_for("risk.declaration_detail", declaration_id=declaration_id))
 
@@ -254,14 +244,14 @@ def raise_decide(raise_id):
         assessment.get_declaration(row.declaration_id, actor=g.actor)
         flash("Choose approve or reject.", "error")
         return redirect(url_for("risk.raises"))
-    try:
-        assessment.decide_raise(
-            raise_id, form.decision.data == "approve", form.note.data, actor=g.actor
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash("; ".join(exc.fields.values()), "error")
-    else:
+    if forms.submit(
+        form,
+        lambda f: assessment.decide_raise(
+            raise_id, f.decision.data == "approve", f.note.data, actor=g.actor
+        ),
+        validate=False,
+        redirecting=True,
+    ):
         flash(f"Raise {form.decision.data}d.", "info")
     return redirect(url_for("risk.declaration_detail", declaration_id=row.declaration_id))
 
@@ -300,19 +290,22 @@ def import_page():
     form = ImportForm()
     report = errors = None
     if form.validate_on_submit():
-        try:
-            mapping = _parse_mapping(form.mapping.data)
-            report = import_declarations(
-                form.file.data.stream,
-                mapping=mapping,
+        # A refusal is the import's report, listed by the page (show=False).
+        done = forms.submit(
+            form,
+            lambda f: import_declarations(
+                f.file.data.stream,
+                mapping=_parse_mapping(f.mapping.data),
                 actor=g.actor,
-                dry_run=form.dry_run.data,
-                on_duplicate=form.on_duplicate.data,
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = exc.fields
-        else:
+                dry_run=f.dry_run.data,
+                on_duplicate=f.on_duplicate.data,
+            ),
+            validate=False,
+            show=False,
+        )
+        report = done.value
+        errors = {key: messages[0] for key, messages in done.errors.items()} or None
+        if done:
             flash(
                 ("Checked: " if report.dry_run else "Imported: ")
                 + f"{report.declarations} declarations, {report.items} items, "
@@ -338,58 +331,49 @@ def settings_page():
     return _settings_template(form, state)
 
 
-def _settings_template(form, state, errors=None):
+def _settings_template(form, state, refused=False):
     return render_template(
         "risk/settings.html",
         form=form,
         channels=CHANNELS,
         state=state,
         can_edit=g.actor.can("risk.profile.activate"),
-        errors=errors or {},
+        refused=refused,
         history=settings.history(),
     )
 
 
-def _settings_errors(form, fields: dict) -> dict:
-    """Service errors next to the field they name (``red.target_rate`` -> target_red); the
-    others (sums over lanes) are returned to be shown above the table."""
-    rest = {}
-    for key, message in fields.items():
-        channel, _, part = key.partition(".")
-        name = {"target_rate": "target_", "min_random_rate": "random_"}.get(part, "") + channel
-        field = getattr(form, name if part else key, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-        else:
-            rest[key] = message
-    return rest
+def _settings_field(key: str) -> str:
+    """A service error's field on the form: ``red.target_rate`` -> ``target_red``."""
+    channel, _, part = key.partition(".")
+    prefix = {"target_rate": "target_", "min_random_rate": "random_"}.get(part)
+    return prefix + channel if prefix else key
 
 
 @bp.post("/settings")
 @permission_required("risk.profile.activate")
 def settings_save():
     form = rates_form_class()()
-    errors = {}
-    if form.validate_on_submit():
-        values = {
-            c: {
-                "target_rate": (getattr(form, f"target_{c}").data or 0) / 100,
-                "min_random_rate": (getattr(form, f"random_{c}").data or 0) / 100,
-            }
-            for c in CHANNELS
+    done = forms.submit(form, _save_settings, rename=_settings_field)
+    if done:
+        flash("Selectivity settings saved; every web process applies them now.", "info")
+        return redirect(url_for("risk.settings_page"))
+    # The messages no field takes (sums over lanes) are flashed above the table.
+    return _settings_template(form, settings.engine_state(), refused=True), 422
+
+
+def _save_settings(form):
+    values = {
+        c: {
+            "target_rate": (getattr(form, f"target_{c}").data or 0) / 100,
+            "min_random_rate": (getattr(form, f"random_{c}").data or 0) / 100,
         }
-        try:
-            settings.save_settings(
-                values,
-                form.ml_threshold.data,
-                form.ml_channel.data,
-                rotate_seed=form.rotate_seed.data,
-                actor=g.actor,
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = _settings_errors(form, exc.fields)
-        else:
-            flash("Selectivity settings saved; every web process applies them now.", "info")
-            return redirect(url_for("risk.settings_page"))
-    return _settings_template(form, settings.engine_state(), errors), 422
+        for c in CHANNELS
+    }
+    settings.save_settings(
+        values,
+        form.ml_threshold.data,
+        form.ml_channel.data,
+        rotate_seed=form.rotate_seed.data,
+        actor=g.actor,
+    )

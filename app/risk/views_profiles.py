@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from app.core import json_input
+from app.core import forms, json_input
 from app.core.errors import ValidationError
 from app.core.params import id_list
 from app.core.web import permission_required
@@ -114,16 +114,14 @@ def profile_new():
     _recipient_choices(form)
     errors = {}
     if form.validate_on_submit():
-        try:
-            profile = profiles.create_profile(_form_data(form), actor=g.actor)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = exc.fields
-        else:
+        done = _save(form, lambda f: profiles.create_profile(_form_data(f), actor=g.actor))
+        if done:
+            profile = done.value
             flash(
                 f"Profile {profile.code} saved as a draft. Simulate it before activating.", "info"
             )
             return redirect(url_for("risk.profile_detail", profile_id=profile.id))
+        errors = _first(done.errors)
     elif request.method == "GET":
         form.conditions_json.data = json.dumps({"join": "and", "conditions": []})
     return _editor(form, errors=errors), 422 if errors else 200
@@ -140,12 +138,11 @@ def profile_edit(profile_id):
     _recipient_choices(form)
     errors = {}
     if form.validate_on_submit():
-        try:
-            profiles.update_profile(profile.id, _form_data(form), actor=g.actor)
-        except ValidationError as exc:
-            db.session.rollback()
-            errors = exc.fields
-        else:
+        done = _save(
+            form, lambda f: profiles.update_profile(profile.id, _form_data(f), actor=g.actor)
+        )
+        errors = _first(done.errors)
+        if done:
             if profile.draft_version is not None:
                 flash(
                     f"Saved as the draft of version {profile.draft_version}; version "
@@ -165,6 +162,15 @@ def profile_edit(profile_id):
         form.valid_to.data = source.valid_to_dt.date() if source.valid_to_dt else None
         form.conditions_json.data = json.dumps(source.conditions)
     return _editor(form, profile, errors, draft), 422 if errors else 200
+
+
+def _save(form, action):
+    """The editor places a rule's errors by path (``_editor``): submit leaves them to it."""
+    return forms.submit(form, action, validate=False, show=False)
+
+
+def _first(errors: dict) -> dict:
+    return {key: messages[0] for key, messages in errors.items()}
 
 
 class _Values:
@@ -239,15 +245,15 @@ def profile_restore(profile_id, version):
     """An earlier version becomes a new draft (history is never rewritten)."""
     form = ActionForm()
     profiles.get_profile(profile_id)
-    if form.validate_on_submit():
-        try:
-            profile = profiles.restore_version(profile_id, version, actor=g.actor)
-        except ValidationError as exc:
-            db.session.rollback()
-            flash("; ".join(profile_versions.errors_in_words(exc.fields).values()), "error")
-        else:
-            new = profile.draft_version or profile.version
-            flash(f"Version {version} restored as version {new} (a draft).", "info")
+    done = form.validate_on_submit() and _save(
+        form, lambda f: profiles.restore_version(profile_id, version, actor=g.actor)
+    )
+    if done:
+        new = done.value.draft_version or done.value.version
+        flash(f"Version {version} restored as version {new} (a draft).", "info")
+    elif done is not False:  # the rule of that version is no longer valid: say why, in words
+        words = profile_versions.errors_in_words(_first(done.errors))
+        flash("; ".join(words.values()), "error")
     return redirect(url_for("risk.profile_detail", profile_id=profile_id))
 
 
@@ -257,14 +263,10 @@ def profile_discard_draft(profile_id):
     """Drop the next version of an active profile; the active one keeps firing."""
     form = ActionForm()
     profiles.get_profile(profile_id)
-    if form.validate_on_submit():
-        try:
-            profiles.discard_next_version(profile_id, actor=g.actor)
-        except ValidationError as exc:
-            db.session.rollback()
-            flash("; ".join(exc.fields.values()), "error")
-        else:
-            flash("The next version was discarded; the active version keeps firing.", "info")
+    if form.validate_on_submit() and _act(
+        form, lambda f: profiles.discard_next_version(profile_id, actor=g.actor)
+    ):
+        flash("The next version was discarded; the active version keeps firing.", "info")
     return redirect(url_for("risk.profile_detail", profile_id=profile_id))
 
 
@@ -275,15 +277,17 @@ def profile_activate(profile_id):
     (with four-eyes activation: by someone other than its author)."""
     form = ActionForm()
     profiles.get_profile(profile_id)
-    if form.validate_on_submit():
-        try:
-            profile = profiles.activate(profile_id, actor=g.actor)
-        except ValidationError as exc:
-            db.session.rollback()
-            flash("; ".join(exc.fields.values()), "error")
-        else:
-            flash(f"Profile {profile.code} version {profile.version} is active.", "info")
+    done = form.validate_on_submit() and _act(
+        form, lambda f: profiles.activate(profile_id, actor=g.actor)
+    )
+    if done:
+        flash(f"Profile {done.value.code} version {done.value.version} is active.", "info")
     return redirect(url_for("risk.profile_detail", profile_id=profile_id))
+
+
+def _act(form, action):
+    """A validated action form's service call; its refusal flashed (the page redirects)."""
+    return forms.submit(form, action, validate=False, redirecting=True)
 
 
 def _recipient_names(recipients: dict) -> list[str]:
@@ -304,14 +308,11 @@ def _recipient_names(recipients: dict) -> list[str]:
 def profile_status(profile_id):
     form = StatusForm()
     profiles.get_profile(profile_id)
-    if form.validate_on_submit():
-        try:
-            profile = profiles.set_status(profile_id, form.status.data, actor=g.actor)
-        except ValidationError as exc:
-            db.session.rollback()
-            flash("; ".join(exc.fields.values()), "error")
-        else:
-            flash(f"Profile {profile.code} is now {profile.status}.", "info")
+    done = form.validate_on_submit() and _act(
+        form, lambda f: profiles.set_status(profile_id, f.status.data, actor=g.actor)
+    )
+    if done:
+        flash(f"Profile {done.value.code} is now {done.value.status}.", "info")
     return redirect(url_for("risk.profile_detail", profile_id=profile_id))
 
 
@@ -322,14 +323,15 @@ def profile_simulate(profile_id):
     form = SimulateForm()
     result = None
     if form.validate_on_submit():
-        try:
-            result = simulation.run_simulation(
-                [profile.id], form.date_from.data, form.date_to.data, actor=g.actor, drafts=True
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            flash("; ".join(exc.fields.values()), "error")
+        done = _act(
+            form,
+            lambda f: simulation.run_simulation(
+                [profile.id], f.date_from.data, f.date_to.data, actor=g.actor, drafts=True
+            ),
+        )
+        if not done:
             return redirect(url_for("risk.profile_detail", profile_id=profile.id))
+        result = done.value
     return render_template(
         "risk/simulation.html",
         results=[(profile, result["profiles"][profile.id])] if result else [],
@@ -353,13 +355,14 @@ def simulation_page():
         selected = [p.id for p in choices if p.status == "active"]
     results, combined = [], None
     if selected and form.validate():
-        try:
-            out = simulation.run_simulation(
-                selected, form.date_from.data, form.date_to.data, actor=g.actor, record=False
-            )
-        except ValidationError as exc:
-            flash("; ".join(exc.fields.values()), "error")
-        else:
+        done = _act(
+            form,
+            lambda f: simulation.run_simulation(
+                selected, f.date_from.data, f.date_to.data, actor=g.actor, record=False
+            ),
+        )
+        if done:
+            out = done.value
             results = [(p, out["profiles"][p.id]) for p in out["rows"]]
             combined = out["combined"] if len(results) > 1 else None
     return render_template(
@@ -383,21 +386,19 @@ def lists():
 @permission_required("risk.profile.edit")
 def list_save():
     form = ListForm()
-    if form.validate_on_submit():
-        try:
-            row = profiles.save_list(
-                form.name.data,
-                form.kind.data,
-                form.values.data,
-                description=form.description.data or "",
-                actor=g.actor,
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            flash("; ".join(f"{k}: {v}" for k, v in exc.fields.items()), "error")
-        else:
-            flash(f"List “{row.name}” saved ({len(row.values)} values).", "info")
-            return redirect(url_for("risk.lists"))
+    done = forms.submit(
+        form,
+        lambda f: profiles.save_list(
+            f.name.data,
+            f.kind.data,
+            f.values.data,
+            description=f.description.data or "",
+            actor=g.actor,
+        ),
+    )
+    if done:
+        flash(f"List “{done.value.name}” saved ({len(done.value.values)} values).", "info")
+        return redirect(url_for("risk.lists"))
     rows = db.session.scalars(select(NamedList).order_by(NamedList.name)).all()
     return render_template("risk/lists.html", rows=rows, form=form), 422
 
