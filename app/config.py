@@ -1,7 +1,10 @@
 """Settings from the environment (``TOLLGATE_*``) with safe embedded defaults."""
 
+import copy
 import os
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -102,19 +105,6 @@ def _env(name):
     return env_setting(name)
 
 
-def _bool(name):
-    value = env_setting(name)
-    if value is None or isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _pairs(name) -> dict[str, str]:
-    """``"A=B,C=D"`` -> {"A": "B", "C": "D"} (blank entries ignored)."""
-    pairs = (item.split("=", 1) for item in (_env(name) or "").split(",") if "=" in item)
-    return {key.strip(): value.strip() for key, value in pairs if key.strip() and value.strip()}
-
-
 def load_secret_key(instance_path: Path) -> str:
     """Return TOLLGATE_SECRET_KEY, else a key generated once and kept in the instance folder."""
     if key := _env("SECRET_KEY"):
@@ -133,149 +123,215 @@ def load_secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _text(value):
+    return value
+
+
+def _bool(value):
+    """``1/true/yes/on`` (any case) is true; unset stays None (its reader decides)."""
+    if value is None or isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(value) -> list[str]:
+    """``"a, b,,c"`` -> ["a", "b", "c"]."""
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _codes(value) -> list[str]:
+    return [v.upper() for v in _list(value)]
+
+
+def _pairs(value) -> dict[str, str]:
+    """``"A=B,C=D"`` -> {"A": "B", "C": "D"} (blank entries ignored)."""
+    pairs = (item.split("=", 1) for item in (value or "").split(",") if "=" in item)
+    return {key.strip(): value.strip() for key, value in pairs if key.strip() and value.strip()}
+
+
+def _minutes(value) -> timedelta:
+    return timedelta(minutes=int(value))
+
+
+def _hours(value) -> timedelta:
+    return timedelta(hours=int(value))
+
+
+def _switch(value) -> bool:
+    """A test knob: anything but unset, empty or "0" turns it on."""
+    return (value or "") not in ("", "0")
+
+
+def _sqlite_in_instance(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'tollgate.db'}"
+
+
+def _in_instance(name: str) -> Callable[[Path], str]:
+    return lambda instance_path: str(instance_path / name)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of ``app.config``: read from ``TOLLGATE_<env>`` (its default in ENVIRONMENT)
+    through ``parse``; ``fallback`` when the environment's value is empty, or the value itself
+    for a key no environment setting feeds (a callable gets the instance folder)."""
+
+    key: str
+    env: str | None = None
+    parse: Callable = _text
+    fallback: object = None
+
+    def value(self, instance_path: Path):
+        raw = env_setting(self.env) if self.env else None
+        if self.env and (raw or self.fallback is None):
+            return self.parse(raw)
+        if callable(self.fallback):
+            return self.fallback(instance_path)
+        return copy.deepcopy(self.fallback)  # a fresh dict or list for every app
+
+
+def _t(name: str, parse: Callable = _text, fallback=None) -> Setting:
+    """``TOLLGATE_<name>`` into the key of the same name."""
+    return Setting(f"TOLLGATE_{name}", name, parse, fallback)
+
+
+#: ``app.config`` as built from the environment, in one table (``build_config``).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", fallback=load_secret_key),
+    Setting("SQLALCHEMY_DATABASE_URI", "DATABASE_URL", fallback=_sqlite_in_instance),
+    Setting("SQLALCHEMY_ENGINE_OPTIONS", fallback={"pool_pre_ping": True}),
+    # SQLite: how long a write waits for the one write lock before "database is locked".
+    _t("SQLITE_BUSY_TIMEOUT", float),
+    # Work one request may do, so that it answers in seconds and holds no lock for long
+    # (bench/sqlite_contention.py): entities and links of one chart analysis (betweenness
+    # grows with entities x links), items of one declaration batch (a batch holds SQLite's
+    # write lock from its first declaration to its commit).
+    _t("GRAPH_ANALYSE_MAX_NODES", int),
+    _t("GRAPH_ANALYSE_MAX_LINKS", int),
+    _t("API_BATCH_MAX_ITEMS", int),
+    # Declaration intake (app/risk/intake.py): a declaration date lies within this many
+    # days before or after today (imported history: never after), a value, a net mass
+    # below these caps; larger is a 422 naming the field, never clamped.
+    _t("DECLARATION_DATE_PAST_DAYS", int),
+    _t("DECLARATION_DATE_FUTURE_DAYS", int),
+    _t("DECLARATION_MAX_VALUE", float),
+    _t("DECLARATION_MAX_MASS_KG", float),
+    Setting("SESSION_COOKIE_NAME", fallback="tollgate_session"),
+    Setting("SESSION_COOKIE_HTTPONLY", fallback=True),
+    Setting("SESSION_COOKIE_SAMESITE", fallback="Lax"),
+    # Chromium and the test client treat http://127.0.0.1 as a secure context,
+    # so Secure cookies work for the embedded default too.
+    Setting("SESSION_COOKIE_SECURE", "SECURE_COOKIES", _bool),
+    # the CSRF token lives as long as the server-side session
+    Setting("WTF_CSRF_TIME_LIMIT"),
+    Setting("MAX_CONTENT_LENGTH", "MAX_UPLOAD_BYTES", int),
+    # A JSON body (API, the pages' JSON calls) beyond this is a 413, and one nesting arrays
+    # and objects deeper than this a 422, both before it is parsed (app/core/json_input.py).
+    _t("JSON_MAX_BYTES", int),
+    _t("JSON_MAX_DEPTH", int),
+    Setting("TOLLGATE_IDLE_TIMEOUT", "IDLE_TIMEOUT_MINUTES", _minutes),
+    Setting("TOLLGATE_SESSION_LIFETIME", "SESSION_LIFETIME_HOURS", _hours),
+    _t("MAX_FAILED_LOGINS", int),
+    Setting("TOLLGATE_LOCKOUT", "LOCKOUT_MINUTES", _minutes),
+    # Failed sign-ins (and API requests with a bad bearer token) per client address before
+    # it is answered 429 (app/security/throttle.py); successful sign-ins are not counted.
+    # Unset ENABLED: on, except in apps built with TESTING. The store is per process
+    # ("memory://") unless it names Redis, e.g. redis://127.0.0.1:6379/0.
+    _t("RATELIMIT_ENABLED", _bool),
+    _t("RATELIMIT_STORAGE_URI"),
+    _t("SIGNIN_FAILURE_LIMIT"),
+    _t("API_AUTH_FAILURE_LIMIT"),
+    _t("EVIDENCE_DIR", fallback=_in_instance("evidence")),
+    _t("SEARCH_DIR", fallback=_in_instance("search")),
+    _t("SEARCH_BACKEND"),
+    _t("EVADED_DUTY_THRESHOLD", float),
+    # Amounts typed in forms are read in the locale the browser asks for (Accept-Language)
+    # when it is one of NUMBER_LOCALES, else in NUMBER_LOCALE: "12,500" is 12500 in en,
+    # 12.5 in de (app/cases/locales.py). The form says which locale it used.
+    _t("NUMBER_LOCALE"),
+    _t("NUMBER_LOCALES", _list),
+    # A tile server for the seizure map, e.g. "https://tiles.example/{z}/{x}/{y}.png"; empty:
+    # only the bundled country outlines (no request leaves the browser's own server).
+    _t("MAP_TILE_URL"),
+    _t("MAP_TILE_ATTRIBUTION"),
+    # The unit of each customs office, "OFFICE=UNIT,..." (unit codes): a seizure case opened
+    # from a control result opens there. An office not listed belongs to the unit with the
+    # same code, if any, else the case opens in the recording unit (app/risk/control.py).
+    _t("OFFICE_UNITS", _pairs),
+    # Retention review (app/core/retention.py, each domain's retention.py; LED 2016/680
+    # Art. 5): the days after which a record comes up for review on /admin/retention/, per
+    # record type. Cases count from closing, reports and entities from their last change,
+    # declarations from their date, articles from when they were collected.
+    _t("RETENTION_CASE_DAYS", int),
+    _t("RETENTION_REPORT_DAYS", int),
+    _t("RETENTION_ENTITY_DAYS", int),
+    _t("RETENTION_DECLARATION_DAYS", int),
+    _t("RETENTION_ARTICLE_DAYS", int),
+    # Four-eyes activation of risk profiles: a version is activated by someone other than
+    # its author holding risk.profile.approve (a second analyst or a supervisor).
+    _t("PROFILE_FOUR_EYES", _bool),
+    _t("SMTP_HOST"),
+    _t("SMTP_PORT", int),
+    _t("MAIL_FROM"),
+    _t("BASE_URL"),
+    _t("FEED_ALLOWED_HOSTS", _list),
+    # Internal networks and hosts that feeds and webhooks may reach (app/core/outbound.py),
+    # e.g. "10.20.0.0/16, soar.customs.local"; everything not public is refused otherwise.
+    _t("OUTBOUND_ALLOW", _list),
+    # An e-mail or webhook failing this many times is given up ("failed"): with the
+    # back-off of 30 s doubling to 1 h, 8 attempts span about an hour.
+    _t("DELIVERY_MAX_ATTEMPTS", int),
+    # A feed whose host gives no answer (refused, unresolved, timed out) this many polls
+    # in a row is disabled; with its back-off, 10 polls are about a week.
+    _t("FEED_MAX_NETWORK_FAILURES", int),
+    _t("NLP_MODEL"),
+    _t("FEED_TIMEOUT", float),
+    _t("FEED_MAX_BYTES", int),
+    # Seconds between two polls of the alert badge by an open page (Poll-Interval): 500
+    # open pages at 10 s are 50 cheap requests a second; raise it to shed load.
+    _t("ALERT_POLL_SECONDS", int),
+    # What the top supervisor of a unit leaves unacknowledged (or escalates by hand) goes to
+    # the holders of this role who may open the subject, in the headquarters units listed
+    # (codes), e.g. TOLLGATE_ALERT_ESCALATION_UNITS=HQ-ENF; empty: nothing goes beyond a
+    # unit, refused with a message (app/alerts/supervision.py).
+    _t("ALERT_ESCALATION_ROLE"),
+    _t("ALERT_ESCALATION_UNITS", _codes),
+    _t("WORKER_LOCK", fallback=_in_instance("worker.lock")),
+    # The access trail (app/security/trail_archive.py, checkpoints.py): kept at least this
+    # many days (never under 365); signed checkpoints every MINUTES into FILE, keyed by KEY
+    # or the 0600 KEY_FILE, each also handed to the ANCHOR command when set.
+    _t("TRAIL_RETENTION_DAYS", int),
+    _t("TRAIL_CHECKPOINT_KEY"),
+    _t("TRAIL_CHECKPOINT_KEY_FILE", fallback=_in_instance("trail-checkpoint.key")),
+    _t("TRAIL_CHECKPOINT_FILE", fallback=_in_instance("trail-checkpoints.jsonl")),
+    _t("TRAIL_CHECKPOINT_MINUTES", int),
+    _t("TRAIL_CHECKPOINT_ANCHOR"),
+    # Alert delivery (app/alerts/delivery.py, tasks.py): connection timeouts (s), how often
+    # the worker delivers, the first retry delay doubling up to the cap (s); the same source
+    # on the same subject within FOLD minutes folds into one alert (60 unset).
+    _t("SMTP_TIMEOUT", float),
+    _t("WEBHOOK_TIMEOUT", float),
+    _t("ALERT_DELIVERY_SECONDS", float),
+    _t("ALERT_RETRY_SECONDS", float),
+    _t("ALERT_RETRY_MAX_SECONDS", float),
+    _t("ALERT_FOLD_MINUTES", int, fallback=60),
+    # Per-severity acknowledgement deadlines (minutes) over app/alerts/routing.py's table.
+    Setting("TOLLGATE_ALERT_DEADLINE_MINUTES", fallback={}),
+    # One evidence file's size cap (20 MiB unset; app/cases/evidence.py).
+    _t("EVIDENCE_MAX_BYTES", int, fallback=20 * 1024 * 1024),
+    # Test switches, set by tests through create_app: a failing alert receiver raises
+    # instead of logging; password hashing at its cheapest; SQLite's BEGIN IMMEDIATE on the
+    # first write (app/core/database.py).
+    Setting("TOLLGATE_ALERTS_RAISE", fallback=False),
+    Setting("TOLLGATE_FAST_HASH", fallback=False),
+    Setting("TOLLGATE_SQLITE_IMMEDIATE", fallback=True),
+    # The worker's test mode (app/jobs/testing.py, app/ops/heartbeat.py): a heartbeat job
+    # every TEST_JOB_SECONDS and the crash points armed.
+    _t("TEST_JOBS", _switch),
+    _t("TEST_JOB_SECONDS", float),
+)
+
+
 def build_config(instance_path: Path) -> dict:
-    """Assemble the configuration mapping for ``app.config``."""
-    db_url = _env("DATABASE_URL") or f"sqlite:///{instance_path / 'tollgate.db'}"
-    return {
-        "SECRET_KEY": load_secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": db_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        # SQLite: how long a write waits for the one write lock before "database is locked".
-        "TOLLGATE_SQLITE_BUSY_TIMEOUT": float(_env("SQLITE_BUSY_TIMEOUT")),
-        # Work one request may do, so that it answers in seconds and holds no lock for long
-        # (bench/sqlite_contention.py): entities and links of one chart analysis (betweenness
-        # grows with entities x links), items of one declaration batch (a batch holds SQLite's
-        # write lock from its first declaration to its commit).
-        "TOLLGATE_GRAPH_ANALYSE_MAX_NODES": int(_env("GRAPH_ANALYSE_MAX_NODES")),
-        "TOLLGATE_GRAPH_ANALYSE_MAX_LINKS": int(_env("GRAPH_ANALYSE_MAX_LINKS")),
-        "TOLLGATE_API_BATCH_MAX_ITEMS": int(_env("API_BATCH_MAX_ITEMS")),
-        # Declaration intake (app/risk/intake.py): a declaration date lies within this many
-        # days before or after today (imported history: never after), a value, a net mass
-        # below these caps; larger is a 422 naming the field, never clamped.
-        "TOLLGATE_DECLARATION_DATE_PAST_DAYS": int(_env("DECLARATION_DATE_PAST_DAYS")),
-        "TOLLGATE_DECLARATION_DATE_FUTURE_DAYS": int(_env("DECLARATION_DATE_FUTURE_DAYS")),
-        "TOLLGATE_DECLARATION_MAX_VALUE": float(_env("DECLARATION_MAX_VALUE")),
-        "TOLLGATE_DECLARATION_MAX_MASS_KG": float(_env("DECLARATION_MAX_MASS_KG")),
-        "SESSION_COOKIE_NAME": "tollgate_session",
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        # Chromium and the test client treat http://127.0.0.1 as a secure context,
-        # so Secure cookies work for the embedded default too.
-        "SESSION_COOKIE_SECURE": _bool("SECURE_COOKIES"),
-        "WTF_CSRF_TIME_LIMIT": None,  # the CSRF token lives as long as the server-side session
-        "MAX_CONTENT_LENGTH": int(_env("MAX_UPLOAD_BYTES")),
-        # A JSON body (API, the pages' JSON calls) beyond this is a 413, and one nesting arrays
-        # and objects deeper than this a 422, both before it is parsed (app/core/json_input.py).
-        "TOLLGATE_JSON_MAX_BYTES": int(_env("JSON_MAX_BYTES")),
-        "TOLLGATE_JSON_MAX_DEPTH": int(_env("JSON_MAX_DEPTH")),
-        "TOLLGATE_IDLE_TIMEOUT": timedelta(minutes=int(_env("IDLE_TIMEOUT_MINUTES"))),
-        "TOLLGATE_SESSION_LIFETIME": timedelta(hours=int(_env("SESSION_LIFETIME_HOURS"))),
-        "TOLLGATE_MAX_FAILED_LOGINS": int(_env("MAX_FAILED_LOGINS")),
-        "TOLLGATE_LOCKOUT": timedelta(minutes=int(_env("LOCKOUT_MINUTES"))),
-        # Failed sign-ins (and API requests with a bad bearer token) per client address before
-        # it is answered 429 (app/security/throttle.py); successful sign-ins are not counted.
-        # Unset ENABLED: on, except in apps built with TESTING. The store is per process
-        # ("memory://") unless it names Redis, e.g. redis://127.0.0.1:6379/0.
-        "TOLLGATE_RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED"),
-        "TOLLGATE_RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI"),
-        "TOLLGATE_SIGNIN_FAILURE_LIMIT": _env("SIGNIN_FAILURE_LIMIT"),
-        "TOLLGATE_API_AUTH_FAILURE_LIMIT": _env("API_AUTH_FAILURE_LIMIT"),
-        "TOLLGATE_EVIDENCE_DIR": _env("EVIDENCE_DIR") or str(instance_path / "evidence"),
-        "TOLLGATE_SEARCH_DIR": _env("SEARCH_DIR") or str(instance_path / "search"),
-        "TOLLGATE_SEARCH_BACKEND": _env("SEARCH_BACKEND"),
-        "TOLLGATE_EVADED_DUTY_THRESHOLD": float(_env("EVADED_DUTY_THRESHOLD")),
-        # Amounts typed in forms are read in the locale the browser asks for (Accept-Language)
-        # when it is one of NUMBER_LOCALES, else in NUMBER_LOCALE: "12,500" is 12500 in en,
-        # 12.5 in de (app/cases/locales.py). The form says which locale it used.
-        "TOLLGATE_NUMBER_LOCALE": _env("NUMBER_LOCALE"),
-        "TOLLGATE_NUMBER_LOCALES": [
-            v.strip() for v in _env("NUMBER_LOCALES").split(",") if v.strip()
-        ],
-        # A tile server for the seizure map, e.g. "https://tiles.example/{z}/{x}/{y}.png"; empty:
-        # only the bundled country outlines (no request leaves the browser's own server).
-        "TOLLGATE_MAP_TILE_URL": _env("MAP_TILE_URL"),
-        "TOLLGATE_MAP_TILE_ATTRIBUTION": _env("MAP_TILE_ATTRIBUTION"),
-        # The unit of each customs office, "OFFICE=UNIT,..." (unit codes): a seizure case opened
-        # from a control result opens there. An office not listed belongs to the unit with the
-        # same code, if any, else the case opens in the recording unit (app/risk/control.py).
-        "TOLLGATE_OFFICE_UNITS": _pairs("OFFICE_UNITS"),
-        # Retention review (app/ops/retention_sources.py; LED 2016/680 Art. 5): the days after
-        # which a record comes up for review on /admin/retention/, per record type. Cases count
-        # from closing, reports and entities from their last change, declarations from their
-        # date, articles from when they were collected.
-        "TOLLGATE_RETENTION_CASE_DAYS": int(_env("RETENTION_CASE_DAYS")),
-        "TOLLGATE_RETENTION_REPORT_DAYS": int(_env("RETENTION_REPORT_DAYS")),
-        "TOLLGATE_RETENTION_ENTITY_DAYS": int(_env("RETENTION_ENTITY_DAYS")),
-        "TOLLGATE_RETENTION_DECLARATION_DAYS": int(_env("RETENTION_DECLARATION_DAYS")),
-        "TOLLGATE_RETENTION_ARTICLE_DAYS": int(_env("RETENTION_ARTICLE_DAYS")),
-        # Four-eyes activation of risk profiles: a version is activated by someone other than
-        # its author holding risk.profile.approve (a second analyst or a supervisor).
-        "TOLLGATE_PROFILE_FOUR_EYES": _bool("PROFILE_FOUR_EYES"),
-        "TOLLGATE_SMTP_HOST": _env("SMTP_HOST"),
-        "TOLLGATE_SMTP_PORT": int(_env("SMTP_PORT")),
-        "TOLLGATE_MAIL_FROM": _env("MAIL_FROM"),
-        "TOLLGATE_BASE_URL": _env("BASE_URL"),
-        "TOLLGATE_FEED_ALLOWED_HOSTS": [
-            h.strip() for h in _env("FEED_ALLOWED_HOSTS").split(",") if h.strip()
-        ],
-        # Internal networks and hosts that feeds and webhooks may reach (app/core/outbound.py),
-        # e.g. "10.20.0.0/16, soar.customs.local"; everything not public is refused otherwise.
-        "TOLLGATE_OUTBOUND_ALLOW": [
-            h.strip() for h in _env("OUTBOUND_ALLOW").split(",") if h.strip()
-        ],
-        # An e-mail or webhook failing this many times is given up ("failed"): with the
-        # back-off of 30 s doubling to 1 h, 8 attempts span about an hour.
-        "TOLLGATE_DELIVERY_MAX_ATTEMPTS": int(_env("DELIVERY_MAX_ATTEMPTS")),
-        # A feed whose host gives no answer (refused, unresolved, timed out) this many polls
-        # in a row is disabled; with its back-off, 10 polls are about a week.
-        "TOLLGATE_FEED_MAX_NETWORK_FAILURES": int(_env("FEED_MAX_NETWORK_FAILURES")),
-        "TOLLGATE_NLP_MODEL": _env("NLP_MODEL"),
-        "TOLLGATE_FEED_TIMEOUT": float(_env("FEED_TIMEOUT")),
-        "TOLLGATE_FEED_MAX_BYTES": int(_env("FEED_MAX_BYTES")),
-        # Seconds between two polls of the alert badge by an open page (Poll-Interval): 500
-        # open pages at 10 s are 50 cheap requests a second; raise it to shed load.
-        "TOLLGATE_ALERT_POLL_SECONDS": int(_env("ALERT_POLL_SECONDS")),
-        # What the top supervisor of a unit leaves unacknowledged (or escalates by hand) goes to
-        # the holders of this role who may open the subject, in the headquarters units listed
-        # (codes), e.g. TOLLGATE_ALERT_ESCALATION_UNITS=HQ-ENF; empty: nothing goes beyond a
-        # unit, refused with a message (app/alerts/supervision.py).
-        "TOLLGATE_ALERT_ESCALATION_ROLE": _env("ALERT_ESCALATION_ROLE"),
-        "TOLLGATE_ALERT_ESCALATION_UNITS": [
-            v.strip().upper() for v in _env("ALERT_ESCALATION_UNITS").split(",") if v.strip()
-        ],
-        "TOLLGATE_WORKER_LOCK": _env("WORKER_LOCK") or str(instance_path / "worker.lock"),
-        # The access trail (app/security/trail_archive.py, checkpoints.py): kept at least this
-        # many days (never under 365); signed checkpoints every MINUTES into FILE, keyed by KEY
-        # or the 0600 KEY_FILE, each also handed to the ANCHOR command when set.
-        "TOLLGATE_TRAIL_RETENTION_DAYS": int(_env("TRAIL_RETENTION_DAYS")),
-        "TOLLGATE_TRAIL_CHECKPOINT_KEY": _env("TRAIL_CHECKPOINT_KEY"),
-        "TOLLGATE_TRAIL_CHECKPOINT_KEY_FILE": _env("TRAIL_CHECKPOINT_KEY_FILE")
-        or str(instance_path / "trail-checkpoint.key"),
-        "TOLLGATE_TRAIL_CHECKPOINT_FILE": _env("TRAIL_CHECKPOINT_FILE")
-        or str(instance_path / "trail-checkpoints.jsonl"),
-        "TOLLGATE_TRAIL_CHECKPOINT_MINUTES": int(_env("TRAIL_CHECKPOINT_MINUTES")),
-        "TOLLGATE_TRAIL_CHECKPOINT_ANCHOR": _env("TRAIL_CHECKPOINT_ANCHOR"),
-        # Alert delivery (app/alerts/delivery.py, tasks.py): connection timeouts (s), how often
-        # the worker delivers, the first retry delay doubling up to the cap (s); the same source
-        # on the same subject within FOLD minutes folds into one alert (60 unset).
-        "TOLLGATE_SMTP_TIMEOUT": float(_env("SMTP_TIMEOUT")),
-        "TOLLGATE_WEBHOOK_TIMEOUT": float(_env("WEBHOOK_TIMEOUT")),
-        "TOLLGATE_ALERT_DELIVERY_SECONDS": float(_env("ALERT_DELIVERY_SECONDS")),
-        "TOLLGATE_ALERT_RETRY_SECONDS": float(_env("ALERT_RETRY_SECONDS")),
-        "TOLLGATE_ALERT_RETRY_MAX_SECONDS": float(_env("ALERT_RETRY_MAX_SECONDS")),
-        "TOLLGATE_ALERT_FOLD_MINUTES": int(_env("ALERT_FOLD_MINUTES") or 60),
-        # Per-severity acknowledgement deadlines (minutes) over app/alerts/routing.py's table.
-        "TOLLGATE_ALERT_DEADLINE_MINUTES": {},
-        # One evidence file's size cap (20 MiB unset; app/cases/evidence.py).
-        "TOLLGATE_EVIDENCE_MAX_BYTES": int(_env("EVIDENCE_MAX_BYTES") or 20 * 1024 * 1024),
-        # Test switches, set by tests through create_app: a failing alert receiver raises
-        # instead of logging; password hashing at its cheapest; SQLite's BEGIN IMMEDIATE on the
-        # first write (app/core/database.py).
-        "TOLLGATE_ALERTS_RAISE": False,
-        "TOLLGATE_FAST_HASH": False,
-        "TOLLGATE_SQLITE_IMMEDIATE": True,
-        # The worker's test mode (app/jobs/testing.py, app/ops/heartbeat.py): a heartbeat job
-        # every TEST_JOB_SECONDS and the crash points armed.
-        "TOLLGATE_TEST_JOBS": (_env("TEST_JOBS") or "") not in ("", "0"),
-        "TOLLGATE_TEST_JOB_SECONDS": float(_env("TEST_JOB_SECONDS")),
-    }
+    """Assemble the configuration mapping for ``app.config`` from ``SETTINGS``."""
+    return {setting.key: setting.value(instance_path) for setting in SETTINGS}

@@ -179,6 +179,31 @@ def may_receive(user: User, subject_type: str, subject_id: int) -> bool:
     return cache[key]
 
 
+def _fold(existing: Alert, doc: dict, safe, now) -> Alert:
+    """The same source fired on the same subject within the fold window: count it on the open
+    alert and add the reasons it did not have yet."""
+    existing.count += 1
+    existing.last_fired_dt = now
+    existing.reasons = list(dict.fromkeys([*existing.reasons, *safe.reasons]))
+    if existing.text:
+        known = existing.text.get("reasons") or []
+        new = [r for r in doc["reasons"] if r not in known]
+        existing.text = {**existing.text, "reasons": [*known, *new]}
+    return existing
+
+
+def _stored_text(doc: dict, safe) -> dict:
+    """An alert's text columns: for nobody in particular (cut to the columns' sizes), and the
+    phrases each recipient's text is rendered from."""
+    return {
+        "source_label": safe.source[:200],
+        "subject_label": safe.subject[:200],
+        "title": safe.title[:300],
+        "reasons": safe.reasons,
+        "text": doc,
+    }
+
+
 def raise_alert(
     *,
     source_kind: str,
@@ -219,14 +244,7 @@ def raise_alert(
     window = timedelta(minutes=current_app.config["TOLLGATE_ALERT_FOLD_MINUTES"])
     existing = _open_alert(key, subject_type, subject_id, now - window, cached=live)
     if existing is not None:
-        existing.count += 1
-        existing.last_fired_dt = now
-        existing.reasons = list(dict.fromkeys([*existing.reasons, *safe.reasons]))
-        if existing.text:
-            known = existing.text.get("reasons") or []
-            new = [r for r in doc["reasons"] if r not in known]
-            existing.text = {**existing.text, "reasons": [*known, *new]}
-        return existing
+        return _fold(existing, doc, safe, now)
 
     allowed = [
         (u, via)
@@ -241,13 +259,9 @@ def raise_alert(
         fold_key=key,
         source_kind=source_kind,
         source_id=source_id,
-        source_label=safe.source[:200],
         subject_type=subject_type,
         subject_id=subject_id,
-        subject_label=safe.subject[:200],
-        title=safe.title[:300],
-        reasons=safe.reasons,
-        text=doc,
+        **_stored_text(doc, safe),
         instructions=instructions,
         severity=severity,
         created_dt=now,

@@ -93,6 +93,50 @@ def _check(capacity, random_share, period_start, period_end, audit_type) -> dict
     return {"capacity": capacity, "random_share": random_share}
 
 
+def _eligible(actor: Actor, role, period_start, period_end, rank_by, settings) -> dict:
+    """The period's candidates, best first, without the recently audited traders; each
+    carries its ``position`` in that order."""
+    ranked = period_candidates(
+        actor=actor, role=role, period_start=period_start, period_end=period_end
+    )
+    if rank_by == "yield":
+        ranked.sort(key=lambda c: (-c["expected_yield"], -c["audit_score"], c["trader_code"]))
+    entities, codes = _recently_audited(settings.recent_audit_months)
+    eligible = {
+        c["trader_code"]: c
+        for c in ranked
+        if c["trader_code"] not in codes
+        and (c["entity_id"] is None or c["entity_id"] not in entities)
+    }
+    if not eligible:
+        raise ValidationError(
+            {
+                "period_start": "no eligible trader declared in this period (no declarations, "
+                "or every trader of the period was audited recently)"
+            }
+        )
+    for i, code in enumerate(eligible):
+        eligible[code]["position"] = i + 1
+    return eligible
+
+
+def _add_lines(selection: AuditSelection, eligible: dict, plan: dict, rank_by: str) -> set:
+    """The proposal's lines: the top-ranked, the random draw, then the reserves; returns the
+    traders proposed (reserves are not)."""
+    picked = set(plan["ranked"]) | set(plan["random"])
+    reserves = [c for c in eligible if c not in picked][:RESERVES]
+    rank = 0
+    for reason, group in (
+        ("expected", plan["ranked"]),
+        ("random", plan["random"]),
+        ("reserve", reserves),
+    ):
+        for code in group:
+            rank += 1
+            selection.lines.append(_line(eligible[code], rank, reason, len(eligible), rank_by))
+    return picked
+
+
 def propose(
     *,
     actor: Actor,
@@ -116,30 +160,9 @@ def propose(
     capacity, random_share = checked["capacity"], checked["random_share"]
     if rank_by not in RANK_BY:
         raise ValidationError({"rank_by": f"must be one of: {', '.join(RANK_BY)}"})
-    ranked = period_candidates(
-        actor=actor, role=role, period_start=period_start, period_end=period_end
-    )
-    if rank_by == "yield":
-        ranked.sort(key=lambda c: (-c["expected_yield"], -c["audit_score"], c["trader_code"]))
-    entities, codes = _recently_audited(settings.recent_audit_months)
-    eligible = {
-        c["trader_code"]: c
-        for c in ranked
-        if c["trader_code"] not in codes
-        and (c["entity_id"] is None or c["entity_id"] not in entities)
-    }
-    if not eligible:
-        raise ValidationError(
-            {
-                "period_start": "no eligible trader declared in this period (no declarations, "
-                "or every trader of the period was audited recently)"
-            }
-        )
-    order = {}
-    for i, code in enumerate(eligible):  # best first, as ranked
-        eligible[code]["position"] = i + 1
-        order[code] = -i
+    eligible = _eligible(actor, role, period_start, period_end, rank_by, settings)
     seed = secrets.token_hex(8)
+    order = {code: -i for i, code in enumerate(eligible)}  # best first, as ranked
     plan = plan_inspections(order, capacity, random_share, seed=seed)
     selection = AuditSelection(
         unit_id=actor.unit_id,
@@ -157,17 +180,7 @@ def propose(
         raise ValidationError(
             {"unit": "an audit selection belongs to a unit; act as a user of one"}
         )
-    picked = set(plan["ranked"]) | set(plan["random"])
-    reserves = [c for c in eligible if c not in picked][:RESERVES]
-    rank = 0
-    for reason, group in (
-        ("expected", plan["ranked"]),
-        ("random", plan["random"]),
-        ("reserve", reserves),
-    ):
-        for code in group:
-            rank += 1
-            selection.lines.append(_line(eligible[code], rank, reason, len(eligible), rank_by))
+    picked = _add_lines(selection, eligible, plan, rank_by)
     db.session.add(selection)
     db.session.flush()
     trail.record(

@@ -179,23 +179,12 @@ def _new_chapters(part: pd.DataFrame, chapters: pd.DataFrame, code_col: str) -> 
     return new.groupby(code_col)["hs2"].agg(lambda s: sorted(s)).to_dict()
 
 
-def _rate_role(
-    frame: pd.DataFrame,
-    chapters: pd.DataFrame,
-    role: str,
-    prior: float,
-    findings: dict,
-    window_months: int,
-) -> list[dict]:
-    code_col, entity_col = role, f"{role}_entity"
-    part = frame[frame[code_col].fillna("") != ""].copy()
-    if part.empty:
-        return []
+def _aggregate_role(part: pd.DataFrame, code_col: str, entity_col: str) -> pd.DataFrame:
+    """One row per trader code of the role: counts, recency-weighted sums and the means."""
     part["w_insp"] = part["weight"] * part["inspected"]
     part["w_nc"] = part["weight"] * part["noncompliant"]
     part["ml_recent"] = part["ml_score"].where(part["recent"])
-    g = part.groupby(code_col, sort=False)
-    agg = g.agg(
+    return part.groupby(code_col, sort=False).agg(
         n=("date", "size"),
         n_insp=("inspected", "sum"),
         n_nc=("noncompliant", "sum"),
@@ -209,6 +198,72 @@ def _rate_role(
         value=("value", "sum"),
         duty=("duty", "sum"),
     )
+
+
+def _history(r, prior: float, base: float, window_months: int) -> tuple[float, dict]:
+    """The log-odds from the trader's own control results, shrunk towards the prior, and the
+    factor that says so. Recency shifts the rate towards recent results without shrinking
+    the evidence."""
+    rate = r.w_nc / r.w_insp if r.w_insp else prior
+    p = (r.n_insp * rate + PRIOR_WEIGHT * prior) / (r.n_insp + PRIOR_WEIGHT)
+    logit = base + SPREAD * (_logit(p) - base)
+    n_insp, n_nc = int(r.n_insp), int(r.n_nc)
+    if n_insp:
+        text = f"{n_nc} of {n_insp} inspected declarations non-compliant in {window_months} months"
+        return logit, {"text": text, "points": round(logit - base, 3), "area": None}
+    text = f"no inspected declarations in {window_months} months"
+    return logit, {"text": text, "points": 0.0, "area": None}
+
+
+def _signals(r, new: list | None, entity_id, findings: dict) -> list[tuple[dict, float]]:
+    """The other risk signals, each as (factor, points added to the log-odds)."""
+    out = []
+    if pd.notna(r.uv_dev) and r.uv_dev < math.log(0.7):
+        points = WEIGHTS["undervaluation"] * min(1.0, -r.uv_dev)
+        text = f"unit values {1 - math.exp(r.uv_dev):.0%} below HS6 peers"
+        out.append(({"text": text, "points": round(points, 3), "area": "valuation"}, points))
+    if new:
+        points = WEIGHTS["new_chapters"] * min(1.0, len(new) / 2)
+        text = f"new HS chapters this quarter ({', '.join(new[:5])})"
+        out.append(({"text": text, "points": round(points, 3), "area": "classification"}, points))
+    fixed = []
+    if r.n_seized:
+        n = int(r.n_seized)
+        fixed.append(
+            ("seizure", f"linked to {n} seizure{'s' if n > 1 else ''} at control", "prohibitions")
+        )
+    if r.n_crit:
+        n = int(r.n_crit)
+        fixed.append(
+            (
+                "critical",
+                f"{n} critical (public safety) finding{'s' if n > 1 else ''}",
+                "prohibitions",
+            )
+        )
+    if entity_id is not None and entity_id in findings:
+        fixed.append(("audit_findings", f"audit findings in case {findings[entity_id]}", None))
+    if pd.notna(r.ml_recent) and r.ml_recent >= 0.5:
+        text = f"recent declarations score high on the ML model (mean {r.ml_recent:.2f})"
+        fixed.append(("ml", text, None))
+    for weight, text, area in fixed:
+        out.append(({"text": text, "points": WEIGHTS[weight], "area": area}, WEIGHTS[weight]))
+    return out
+
+
+def _rate_role(
+    frame: pd.DataFrame,
+    chapters: pd.DataFrame,
+    role: str,
+    prior: float,
+    findings: dict,
+    window_months: int,
+) -> list[dict]:
+    code_col, entity_col = role, f"{role}_entity"
+    part = frame[frame[code_col].fillna("") != ""].copy()
+    if part.empty:
+        return []
+    agg = _aggregate_role(part, code_col, entity_col)
     nc = part[part["noncompliant"] & part["fraud_type"].notna()]
     fraud_types = nc.groupby(code_col)["fraud_type"].agg(lambda s: list(dict.fromkeys(s)))
     fraud_types = fraud_types.to_dict()
@@ -216,98 +271,19 @@ def _rate_role(
     out = []
     base = _logit(prior)
     for code, r in zip(agg.index, agg.itertuples(index=False), strict=True):
-        # Recency shifts the rate towards recent results without shrinking the evidence.
-        rate = r.w_nc / r.w_insp if r.w_insp else prior
-        p = (r.n_insp * rate + PRIOR_WEIGHT * prior) / (r.n_insp + PRIOR_WEIGHT)
-        logit = base + SPREAD * (_logit(p) - base)
-        n_insp, n_nc = int(r.n_insp), int(r.n_nc)
-        factors, areas = [], []
-        if n_insp:
-            factors.append(
-                {
-                    "text": f"{n_nc} of {n_insp} inspected declarations non-compliant in "
-                    f"{window_months} months",
-                    "points": round(logit - base, 3),
-                    "area": None,
-                }
-            )
-        else:
-            factors.append(
-                {
-                    "text": f"no inspected declarations in {window_months} months",
-                    "points": 0.0,
-                    "area": None,
-                }
-            )
-        for fraud_type in fraud_types.get(code, ()):
-            area = FRAUD_AREAS.get(fraud_type)
-            if area and area not in areas:
-                areas.append(area)
-        if pd.notna(r.uv_dev) and r.uv_dev < math.log(0.7):
-            points = WEIGHTS["undervaluation"] * min(1.0, -r.uv_dev)
-            factors.append(
-                {
-                    "text": f"unit values {1 - math.exp(r.uv_dev):.0%} below HS6 peers",
-                    "points": round(points, 3),
-                    "area": "valuation",
-                }
-            )
-            logit += points
-        new = new_chapters.get(code)
-        if new:
-            points = WEIGHTS["new_chapters"] * min(1.0, len(new) / 2)
-            factors.append(
-                {
-                    "text": f"new HS chapters this quarter ({', '.join(new[:5])})",
-                    "points": round(points, 3),
-                    "area": "classification",
-                }
-            )
-            logit += points
-        if r.n_seized:
-            n = int(r.n_seized)
-            factors.append(
-                {
-                    "text": f"linked to {n} seizure{'s' if n > 1 else ''} at control",
-                    "points": WEIGHTS["seizure"],
-                    "area": "prohibitions",
-                }
-            )
-            logit += WEIGHTS["seizure"]
-        if r.n_crit:
-            n = int(r.n_crit)
-            factors.append(
-                {
-                    "text": f"{n} critical (public safety) finding{'s' if n > 1 else ''}",
-                    "points": WEIGHTS["critical"],
-                    "area": "prohibitions",
-                }
-            )
-            logit += WEIGHTS["critical"]
+        logit, factor = _history(r, prior, base, window_months)
+        factors = [factor]
+        areas = list(
+            dict.fromkeys(FRAUD_AREAS[t] for t in fraud_types.get(code, ()) if FRAUD_AREAS.get(t))
+        )
         entity_id = int(r.entity) if pd.notna(r.entity) else None
-        if entity_id is not None and entity_id in findings:
-            factors.append(
-                {
-                    "text": f"audit findings in case {findings[entity_id]}",
-                    "points": WEIGHTS["audit_findings"],
-                    "area": None,
-                }
-            )
-            logit += WEIGHTS["audit_findings"]
-        if pd.notna(r.ml_recent) and r.ml_recent >= 0.5:
-            factors.append(
-                {
-                    "text": f"recent declarations score high on the ML model "
-                    f"(mean {r.ml_recent:.2f})",
-                    "points": WEIGHTS["ml"],
-                    "area": None,
-                }
-            )
-            logit += WEIGHTS["ml"]
+        for factor, points in _signals(r, new_chapters.get(code), entity_id, findings):
+            factors.append(factor)
+            logit += points
         score = round(100.0 / (1.0 + math.exp(-logit)), 1)
-        for f in factors:
-            if f["area"] and f["area"] not in areas:
-                areas.append(f["area"])
+        areas += [
+            a for a in dict.fromkeys(f["area"] for f in factors if f["area"]) if a not in areas
+        ]
         factors.sort(key=lambda f: -f["points"])
         out.append(
             {
@@ -319,8 +295,8 @@ def _rate_role(
                 "factors": factors,
                 "risk_areas": areas or ["valuation"],
                 "n_declarations": int(r.n),
-                "n_inspected": n_insp,
-                "n_noncompliant": n_nc,
+                "n_inspected": int(r.n_insp),
+                "n_noncompliant": int(r.n_nc),
                 "declared_value": float(r.value),
                 "expected_yield": round(score / 100.0 * float(r.duty), 2),
             }

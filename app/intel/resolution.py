@@ -240,14 +240,7 @@ def decide(a_id: int, b_id: int, judgement: str, *, actor: Actor, survivor_id=No
     return match
 
 
-def merge_entities(survivor_id: int, merged_id: int, *, actor: Actor) -> EntityMerge:
-    """Fold ``merged`` into ``survivor``: links, mentions, aliases, identifiers move over.
-
-    Everything moved is written down in an EntityMerge row so ``undo_merge`` restores it.
-    """
-    actor.require("entity.merge")
-    survivor = _visible_entity(actor, survivor_id, "survivor_id")
-    merged = _visible_entity(actor, merged_id, "merged_id")
+def _check_mergeable(survivor: Entity, merged: Entity) -> None:
     if survivor.id == merged.id:
         raise ValidationError({"merged_id": "cannot merge an entity into itself"})
     if survivor.merged_into_id or merged.merged_into_id:
@@ -263,15 +256,11 @@ def merge_entities(survivor_id: int, merged_id: int, *, actor: Actor) -> EntityM
                 "unit: keep it as the survivor"
             }
         )
-    moved = {"links": {}, "mentions": [], "aliases": [], "identifiers": {}, "attributes": []}
-    # Stricter wins (as for cases): the survivor now holds the merged entity's facts, so it
-    # takes on their handling code and conditions. Kept in ``moved`` for undo_merge.
-    handling_before = combine_handling(survivor, merged)
-    if handling_before is not None:
-        moved["handling"] = {
-            "before": handling_before,
-            "after": {"code": survivor.handling_code, "conditions": survivor.handling_conditions},
-        }
+
+
+def _move_links_and_mentions(survivor: Entity, merged: Entity, moved: dict) -> None:
+    """The merged entity's links and report mentions point at the survivor (ids kept in
+    ``moved``)."""
     for link in db.session.scalars(
         select(Link).where((Link.source_id == merged.id) | (Link.target_id == merged.id))
     ):
@@ -285,6 +274,11 @@ def merge_entities(survivor_id: int, merged_id: int, *, actor: Actor) -> EntityM
     ):
         moved["mentions"].append(mention.id)
         mention.entity_id = survivor.id
+
+
+def _move_names_and_facts(survivor: Entity, merged: Entity, moved: dict) -> None:
+    """Names become aliases; identifiers and attributes the survivor lacks are added (what
+    was added is kept in ``moved``)."""
     aliases = list(survivor.aliases or [])
     for name in [merged.name, *(merged.aliases or [])]:
         if name != survivor.name and name not in aliases:
@@ -303,6 +297,28 @@ def merge_entities(survivor_id: int, merged_id: int, *, actor: Actor) -> EntityM
             attrs[key] = value
             moved["attributes"].append(key)
     survivor.attributes = attrs
+
+
+def merge_entities(survivor_id: int, merged_id: int, *, actor: Actor) -> EntityMerge:
+    """Fold ``merged`` into ``survivor``: links, mentions, aliases, identifiers move over.
+
+    Everything moved is written down in an EntityMerge row so ``undo_merge`` restores it.
+    """
+    actor.require("entity.merge")
+    survivor = _visible_entity(actor, survivor_id, "survivor_id")
+    merged = _visible_entity(actor, merged_id, "merged_id")
+    _check_mergeable(survivor, merged)
+    moved = {"links": {}, "mentions": [], "aliases": [], "identifiers": {}, "attributes": []}
+    # Stricter wins (as for cases): the survivor now holds the merged entity's facts, so it
+    # takes on their handling code and conditions. Kept in ``moved`` for undo_merge.
+    handling_before = combine_handling(survivor, merged)
+    if handling_before is not None:
+        moved["handling"] = {
+            "before": handling_before,
+            "after": {"code": survivor.handling_code, "conditions": survivor.handling_conditions},
+        }
+    _move_links_and_mentions(survivor, merged, moved)
+    _move_names_and_facts(survivor, merged, moved)
     merged.merged_into_id = survivor.id
     merged.is_active = False
     from app.intel.service import _sync_index_rows, request_index

@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 
 from app.core.time import now_utc
 from app.extensions import db
-from app.security import checkpoints, trail
+from app.security import checkpoints, trail, trail_verify
 from app.security.access import Actor
 from app.security.trail import AccessEvent
 
@@ -351,7 +351,7 @@ def verify_restored(manifest: dict) -> list[str]:
             f"access trail ends at seq {head['last_seq']}, the backup at "
             f"{manifest['trail']['last_seq']}"
         )
-    report = checkpoints.verify_trail()
+    report = trail_verify.verify_trail()
     db.session.remove()
     if not report.chain_ok:
         problems.append(f"access trail {report.chain_message}")

@@ -134,6 +134,50 @@ _FIELDS = (
 )
 
 
+def _write_result(decl, result, clean: dict, source: str, actor: Actor) -> ControlResult:
+    """The new version's values on the declaration's one result row (an earlier result
+    recorded before versions existed is kept as a version first)."""
+    if result is None:
+        result = ControlResult(declaration=decl, version=0)
+        db.session.add(result)
+    elif not decl.control_versions:
+        _keep_unversioned(decl, result)
+    for key, value in clean.items():
+        setattr(result, key, value)
+    result.version = (result.version or 0) + 1
+    result.source = source
+    result.recorded_dt = now_utc()
+    result.recorded_by_id = actor.user_id
+    db.session.flush()
+    return result
+
+
+def _announce(decl, result, was_seized: bool, reason, actor: Actor) -> None:
+    """The cases domain answers both signals (app/cases/receivers.py): it opens the seizure
+    case (returning its id, kept on the result) and notes a correction of the finding on it."""
+    units = _units(decl, actor)
+    had_case = result.seizure_case_id is not None
+    if result.is_goods_seized and result.seizure_case_id is None:
+        replies = signals.control_result_seizure.send(
+            None,
+            declaration=decl,
+            result=result,
+            declaration_ref=declaration_ref(decl, result),
+            unit_ids=units,
+            actor=actor,
+        )
+        result.seizure_case_id = next((rv for _r, rv in replies if rv is not None), None)
+    signals.control_result_recorded.send(
+        None,
+        declaration=decl,
+        result=result,
+        seizure_changed=had_case and was_seized != bool(result.is_goods_seized),
+        reason=reason,
+        unit_ids=units,
+        actor=actor,
+    )
+
+
 def record_control_result(
     declaration_id: int,
     data: dict,
@@ -179,41 +223,8 @@ def record_control_result(
             }
         )
     was_seized = bool(result and result.is_goods_seized)
-    if result is None:
-        result = ControlResult(declaration=decl, version=0)
-        db.session.add(result)
-    elif not decl.control_versions:
-        _keep_unversioned(decl, result)
-    for key, value in clean.items():
-        setattr(result, key, value)
-    result.version = (result.version or 0) + 1
-    result.source = source
-    result.recorded_dt = now_utc()
-    result.recorded_by_id = actor.user_id
-    db.session.flush()
-    # The cases domain answers both signals (app/cases/receivers.py): it opens the seizure case
-    # (returning its id) and notes a correction of the finding on it.
-    units = _units(decl, actor)
-    had_case = result.seizure_case_id is not None
-    if result.is_goods_seized and result.seizure_case_id is None:
-        replies = signals.control_result_seizure.send(
-            None,
-            declaration=decl,
-            result=result,
-            declaration_ref=declaration_ref(decl, result),
-            unit_ids=units,
-            actor=actor,
-        )
-        result.seizure_case_id = next((rv for _r, rv in replies if rv is not None), None)
-    signals.control_result_recorded.send(
-        None,
-        declaration=decl,
-        result=result,
-        seizure_changed=had_case and was_seized != bool(result.is_goods_seized),
-        reason=reason,
-        unit_ids=units,
-        actor=actor,
-    )
+    result = _write_result(decl, result, clean, source, actor)
+    _announce(decl, result, was_seized, reason, actor)
     version = _add_version(decl, result, reason, actor)
     trail.record(
         actor,

@@ -310,89 +310,124 @@ def _bring_kcs_codes(header: list[str], mapping) -> None:
         ensure("standard", "kcs")
 
 
+def _header(reader, errors: _Errors) -> list[str] | None:
+    try:
+        return next(reader)
+    except StopIteration:
+        errors.add("file", "is empty (no header row)")
+    except csv.Error as exc:
+        errors.add("row 1", f"is not valid CSV: {exc}")
+    return None
+
+
+def _rows(reader, errors: _Errors):
+    """(line number, cells) of each row that is not blank; a CSV error ends the file."""
+    line = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            errors.add(f"row {line + 1}", f"is not valid CSV: {exc}")
+            return
+        line += 1
+        if cells and not all(not c.strip() for c in cells):
+            yield line, cells
+
+
+def _row_values(cells, header, columns: dict, line: int, errors: _Errors) -> dict | None:
+    """The row's parsed values by field (None when its cells do not match the header)."""
+    if len(cells) < len(header):
+        errors.add(
+            f"row {line}, column {header[len(cells)].strip() or len(cells) + 1}",
+            f"missing: the row has {len(cells)} cells, the header has {len(header)}",
+        )
+        return None
+    if len(cells) > len(header):
+        errors.add(
+            f"row {line}, column {len(header) + 1}",
+            f"has no header: the row has {len(cells)} cells, the header {len(header)}",
+        )
+        return None
+    values = {}
+    for name, index in columns.items():
+        kind = FIELDS[name][1]
+        try:
+            values[name] = _parse(kind, name, cells[index])
+        except ValueError as exc:
+            errors.add(f"row {line}, column {header[index]}", str(exc))
+            continue
+        if values[name] is None and FIELDS[name][2]:
+            errors.add(f"row {line}, column {header[index]}", "is empty")
+    return values
+
+
+def _declaration_of(values: dict, found: dict, where, errors: _Errors) -> dict:
+    """The declaration the row is an item of (``found``: number -> (declaration, its first
+    row)); its header fields must repeat those of the declaration's first row."""
+    number = values["number"]
+    if number not in found:
+        decl = {k: values.get(k) for k in DECLARATION_FIELDS}
+        decl["items"] = []
+        found[number] = (decl, where.line)
+        return decl
+    decl, first = found[number]
+    for key in DECLARATION_FIELDS:
+        if values.get(key) != decl[key]:
+            errors.add(where(key), f"differs from row {first} of the same declaration {number}")
+            break
+    return decl
+
+
+def _item_of(values: dict, position: int) -> dict:
+    item = {k: values.get(k) for k in ITEM_FIELDS}
+    item["value"] = item["value"] or 0.0
+    item["line_no"] = position
+    item["label_fraud"] = values.get("fraud")
+    item["label_critical"] = values.get("critical")
+    item["_fraud_type"] = values.get("fraud_type")
+    item["_revenue"] = values.get("revenue_recovered")
+    return item
+
+
+class _Where:
+    """Names a cell in an error: "row 7, column Office ID" (the field's name when the file
+    has no column for it)."""
+
+    def __init__(self, header, columns: dict, line: int):
+        self.header, self.columns, self.line = header, columns, line
+
+    def __call__(self, key: str) -> str:
+        column = self.header[self.columns[key]] if key in self.columns else key
+        return f"row {self.line}, column {column}"
+
+
 def _read(path_or_file, mapping, errors: _Errors):
     """Validate the whole file; returns (ordered declarations dict, row count)."""
     # strict: a stray quote ("a"b) is an error rather than silently merged text.
     reader = csv.reader(io.StringIO(_read_text(path_or_file), newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        errors.add("file", "is empty (no header row)")
-        return {}, 0
-    except csv.Error as exc:
-        errors.add("row 1", f"is not valid CSV: {exc}")
+    header = _header(reader, errors)
+    if header is None:
         return {}, 0
     columns = _resolve_columns(header, mapping, errors)
     if errors:
         return {}, 0
     _bring_kcs_codes(header, mapping)
     codes = Codes()
-    declarations: dict[str, dict] = {}
-    first_row: dict[str, int] = {}
+    found: dict[str, tuple[dict, int]] = {}
     rows = 0
-    line = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            errors.add(f"row {line + 1}", f"is not valid CSV: {exc}")
-            break
-        line += 1
-        if not cells or all(not c.strip() for c in cells):
-            continue
+    for line, cells in _rows(reader, errors):
         rows += 1
-        if len(cells) < len(header):
-            errors.add(
-                f"row {line}, column {header[len(cells)].strip() or len(cells) + 1}",
-                f"missing: the row has {len(cells)} cells, the header has {len(header)}",
-            )
+        values = _row_values(cells, header, columns, line, errors)
+        if values is None:
             continue
-        if len(cells) > len(header):
-            errors.add(
-                f"row {line}, column {len(header) + 1}",
-                f"has no header: the row has {len(cells)} cells, the header {len(header)}",
-            )
-            continue
-        values = {}
-        for name, index in columns.items():
-            kind = FIELDS[name][1]
-            try:
-                values[name] = _parse(kind, name, cells[index])
-            except ValueError as exc:
-                errors.add(f"row {line}, column {header[index]}", str(exc))
-                continue
-            if values[name] is None and FIELDS[name][2]:
-                errors.add(f"row {line}, column {header[index]}", "is empty")
         _check_row(values, columns, header, line, codes, errors)
         if errors:
             continue
-        number = values["number"]
-        decl = declarations.get(number)
-        if decl is None:
-            decl = {k: values.get(k) for k in DECLARATION_FIELDS}
-            decl["items"] = []
-            declarations[number] = decl
-            first_row[number] = line
-        else:
-            for key in DECLARATION_FIELDS:
-                if values.get(key) != decl[key]:
-                    column = header[columns[key]] if key in columns else key
-                    errors.add(
-                        f"row {line}, column {column}",
-                        f"differs from row {first_row[number]} of the same declaration {number}",
-                    )
-                    break
-        item = {k: values.get(k) for k in ITEM_FIELDS}
-        item["value"] = item["value"] or 0.0
-        item["line_no"] = len(decl["items"]) + 1
-        item["label_fraud"] = values.get("fraud")
-        item["label_critical"] = values.get("critical")
-        item["_fraud_type"] = values.get("fraud_type")
-        item["_revenue"] = values.get("revenue_recovered")
-        decl["items"].append(item)
-    return declarations, rows
+        decl = _declaration_of(values, found, _Where(header, columns, line), errors)
+        decl["items"].append(_item_of(values, len(decl["items"]) + 1))
+    return {number: decl for number, (decl, _first) in found.items()}, rows
 
 
 def _control_result(items: list[dict]) -> dict | None:
@@ -433,6 +468,84 @@ def _existing_numbers(numbers: list[str]) -> set[str]:
     return found
 
 
+def _plan(declarations: dict, rows: int, on_duplicate: str, dry_run: bool, errors) -> tuple:
+    """The declarations to write (a number already stored is an error, or skipped) and the
+    report that counts them."""
+    report = ImportReport(rows=rows, dry_run=dry_run)
+    existing = _existing_numbers(list(declarations))
+    if existing and on_duplicate == "error":
+        for number in sorted(existing)[:MAX_ERRORS]:
+            errors.add(f"declaration {number}", "already exists (import it once)")
+        raise ValidationError(errors.fields)
+    report.skipped_existing = len(existing)
+    todo = [d for n, d in declarations.items() if n not in existing]
+    report.declarations = len(todo)
+    report.items = sum(len(d["items"]) for d in todo)
+    report.control_results = sum(1 for d in todo if _control_result(d["items"]) is not None)
+    return todo, report
+
+
+def _insert(batch: list[dict], owner, handling_code: str, now, actor) -> list[int]:
+    """One batch of declarations, their items and labelled control results, in three
+    multi-row statements; returns the declarations' ids in the batch's order."""
+    decl_rows = [
+        {
+            **{k: d[k] for k in DECLARATION_FIELDS},
+            "source": "csv",
+            "unit_id": owner,
+            "handling_code": handling_code,
+            "created_dt": now,
+            "created_by_id": actor.user_id,
+            "is_random_selected": False,
+        }
+        for d in batch
+    ]
+    ids = (
+        db.session.execute(
+            insert(Declaration).returning(Declaration.id, sort_by_parameter_order=True),
+            decl_rows,
+        )
+        .scalars()
+        .all()
+    )
+    item_rows, result_rows = [], []
+    for decl_id, d in zip(ids, batch, strict=True):
+        for item in d["items"]:
+            item_rows.append(
+                {
+                    **{k: v for k, v in item.items() if not k.startswith("_")},
+                    "declaration_id": decl_id,
+                }
+            )
+        result = _control_result(d["items"])
+        if result is not None:
+            result_rows.append(
+                {
+                    **result,
+                    "declaration_id": decl_id,
+                    "recorded_dt": now,
+                    "recorded_by_id": actor.user_id,
+                }
+            )
+    db.session.execute(insert(DeclarationItem), item_rows)
+    if result_rows:
+        db.session.execute(insert(ControlResult), result_rows)
+    return ids
+
+
+def _request_indexing(report: ImportReport, request_indexing: bool | None) -> None:
+    """Per-declaration indexing up to ``INDEX_PER_RECORD_LIMIT`` (or when asked); a larger
+    import is left to ``tollgate search reindex``."""
+    from app.core.signals import search_index_requested
+
+    if request_indexing is None:
+        request_indexing = len(report.declaration_ids) <= INDEX_PER_RECORD_LIMIT
+    report.indexing = "queued" if request_indexing else "deferred"
+    if request_indexing:
+        for decl_id in report.declaration_ids:
+            search_index_requested.send(None, record_type="declaration", record_id=decl_id)
+
+
 def import_declarations(
     path_or_file,
     *,
@@ -465,17 +578,7 @@ def import_declarations(
         raise ValidationError(errors.fields)
     if not declarations:
         raise ValidationError({"file": "has no data rows"})
-    report = ImportReport(rows=rows, dry_run=dry_run)
-    existing = _existing_numbers(list(declarations))
-    if existing and on_duplicate == "error":
-        for number in sorted(existing)[:MAX_ERRORS]:
-            errors.add(f"declaration {number}", "already exists (import it once)")
-        raise ValidationError(errors.fields)
-    report.skipped_existing = len(existing)
-    todo = [d for n, d in declarations.items() if n not in existing]
-    report.declarations = len(todo)
-    report.items = sum(len(d["items"]) for d in todo)
-    report.control_results = sum(1 for d in todo if _control_result(d["items"]) is not None)
+    todo, report = _plan(declarations, rows, on_duplicate, dry_run, errors)
     if dry_run:
         return report
 
@@ -488,59 +591,10 @@ def import_declarations(
     with db.session.begin_nested():
         for start in range(0, len(todo), _BATCH):
             batch = todo[start : start + _BATCH]
-            decl_rows = [
-                {
-                    **{k: d[k] for k in DECLARATION_FIELDS},
-                    "source": "csv",
-                    "unit_id": owner,
-                    "handling_code": handling_code,
-                    "created_dt": now,
-                    "created_by_id": actor.user_id,
-                    "is_random_selected": False,
-                }
-                for d in batch
-            ]
-            ids = (
-                db.session.execute(
-                    insert(Declaration).returning(Declaration.id, sort_by_parameter_order=True),
-                    decl_rows,
-                )
-                .scalars()
-                .all()
-            )
-            item_rows, result_rows = [], []
-            for decl_id, d in zip(ids, batch, strict=True):
-                for item in d["items"]:
-                    item_rows.append(
-                        {
-                            **{k: v for k, v in item.items() if not k.startswith("_")},
-                            "declaration_id": decl_id,
-                        }
-                    )
-                result = _control_result(d["items"])
-                if result is not None:
-                    result_rows.append(
-                        {
-                            **result,
-                            "declaration_id": decl_id,
-                            "recorded_dt": now,
-                            "recorded_by_id": actor.user_id,
-                        }
-                    )
-            db.session.execute(insert(DeclarationItem), item_rows)
-            if result_rows:
-                db.session.execute(insert(ControlResult), result_rows)
-            report.declaration_ids.extend(ids)
+            report.declaration_ids.extend(_insert(batch, owner, handling_code, now, actor))
         trail.record(actor, "create", "declaration", None, details={"import": report.as_dict()})
     from app.risk.derived import refresh_peer_medians
 
     refresh_peer_medians()
-    from app.core.signals import search_index_requested
-
-    if request_indexing is None:
-        request_indexing = len(report.declaration_ids) <= INDEX_PER_RECORD_LIMIT
-    report.indexing = "queued" if request_indexing else "deferred"
-    if request_indexing:
-        for decl_id in report.declaration_ids:
-            search_index_requested.send(None, record_type="declaration", record_id=decl_id)
+    _request_indexing(report, request_indexing)
     return report

@@ -227,30 +227,38 @@ def _validate_node(node, path, depth, lists, errors, count):
         errors[path] = "must be a condition or a group"
         return None
     if "join" in node or "conditions" in node:
-        if depth >= MAX_DEPTH:
-            errors[path] = f"groups nest at most {MAX_DEPTH} deep"
-            return None
-        _unknown_keys(node, _GROUP_KEYS, "group", path, errors)
-        join = node.get("join")
-        if not isinstance(join, str) or join not in ("and", "or"):
-            errors[f"{path}.join"] = "must be 'and' or 'or'"
-        children = node.get("conditions")
-        if not isinstance(children, list) or not children:
-            errors[f"{path}.conditions"] = "must be a non-empty list"
-            return None
-        if len(children) > MAX_CONDITIONS:
-            errors[f"{path}.conditions"] = f"a profile has at most {MAX_CONDITIONS} conditions"
-            return None
-        normal = [
-            _validate_node(child, f"{path}.conditions[{i}]", depth + 1, lists, errors, count)
-            for i, child in enumerate(children)
-        ]
-        return {"join": join, "conditions": normal}
+        return _validate_group(node, path, depth, lists, errors, count)
     count[0] += 1
     if count[0] > MAX_CONDITIONS:
         if count[0] == MAX_CONDITIONS + 1:  # once, at the first condition too many
             errors[path] = f"a profile has at most {MAX_CONDITIONS} conditions"
         return None
+    return _validate_condition(node, path, lists, errors)
+
+
+def _validate_group(node, path, depth, lists, errors, count):
+    if depth >= MAX_DEPTH:
+        errors[path] = f"groups nest at most {MAX_DEPTH} deep"
+        return None
+    _unknown_keys(node, _GROUP_KEYS, "group", path, errors)
+    join = node.get("join")
+    if not isinstance(join, str) or join not in ("and", "or"):
+        errors[f"{path}.join"] = "must be 'and' or 'or'"
+    children = node.get("conditions")
+    if not isinstance(children, list) or not children:
+        errors[f"{path}.conditions"] = "must be a non-empty list"
+        return None
+    if len(children) > MAX_CONDITIONS:
+        errors[f"{path}.conditions"] = f"a profile has at most {MAX_CONDITIONS} conditions"
+        return None
+    normal = [
+        _validate_node(child, f"{path}.conditions[{i}]", depth + 1, lists, errors, count)
+        for i, child in enumerate(children)
+    ]
+    return {"join": join, "conditions": normal}
+
+
+def _validate_condition(node, path, lists, errors):
     _unknown_keys(node, _CONDITION_KEYS, "condition", path, errors)
     name = node.get("field")
     field = FIELDS.get(name) if isinstance(name, str) else None
@@ -265,49 +273,77 @@ def _validate_node(node, path, depth, lists, errors, count):
     if field.kind not in kinds:
         errors[f"{path}.op"] = f"'{label}' does not apply to {field.label}"
         return None
-    value = node.get("value")
-    vpath = f"{path}.value"
-    if shape == "none":
-        value = None
-    elif shape == "number":
-        value = _norm_number(value, vpath, errors)
-    elif shape == "range":
-        if not isinstance(value, list | tuple) or len(value) != 2:
-            errors[vpath] = "must be two numbers [low, high]"
-            return None
-        low = _norm_number(value[0], f"{vpath}[0]", errors)
-        high = _norm_number(value[1], f"{vpath}[1]", errors)
-        if low is not None and high is not None and low > high:
-            errors[vpath] = "low is above high"
-        value = [low, high]
-    elif shape == "scalar":
-        if field.kind == "number":
-            value = _norm_number(value, vpath, errors)
-        else:
-            value = _norm_text(field.kind, value, vpath, errors)
-    elif shape == "list":
-        if isinstance(value, str):
-            value = [v for v in value.replace(";", ",").split(",") if v.strip()]
-        elif isinstance(value, int) and not isinstance(value, bool):
-            value = [value]
-        if not isinstance(value, list) or not value:
-            errors[vpath] = "must list at least one value"
-            return None
-        if len(value) > MAX_VALUES:
-            errors[vpath] = f"at most {MAX_VALUES} values"
-            return None
-        kind = "hs" if field.kind == "hs" else ("code" if op.endswith("prefix") else field.kind)
-        normal = [_norm_text(kind, v, f"{vpath}[{i}]", errors) for i, v in enumerate(value)]
-        value = sorted(set(v for v in normal if v is not None))
-    elif shape == "list_name":
-        if not isinstance(value, str) or value not in lists:
-            errors[vpath] = f"no named list {_shown(value)}"
-        elif field.list_kind != lists[value]:
-            errors[vpath] = (
-                f"list {value!r} holds {lists[value]} values, not "
-                f"{field.list_kind or field.kind} values"
-            )
+    value = _VALUE_SHAPES[shape](node.get("value"), field, op, f"{path}.value", lists, errors)
+    if value is _INVALID:
+        return None
     return {"field": name, "op": op, "value": value}
+
+
+#: a condition's value that makes the whole condition unusable (its error is recorded)
+_INVALID = object()
+
+
+def _value_none(value, field, op, vpath, lists, errors):
+    return None
+
+
+def _value_number(value, field, op, vpath, lists, errors):
+    return _norm_number(value, vpath, errors)
+
+
+def _value_range(value, field, op, vpath, lists, errors):
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        errors[vpath] = "must be two numbers [low, high]"
+        return _INVALID
+    low = _norm_number(value[0], f"{vpath}[0]", errors)
+    high = _norm_number(value[1], f"{vpath}[1]", errors)
+    if low is not None and high is not None and low > high:
+        errors[vpath] = "low is above high"
+    return [low, high]
+
+
+def _value_scalar(value, field, op, vpath, lists, errors):
+    if field.kind == "number":
+        return _norm_number(value, vpath, errors)
+    return _norm_text(field.kind, value, vpath, errors)
+
+
+def _value_list(value, field, op, vpath, lists, errors):
+    if isinstance(value, str):
+        value = [v for v in value.replace(";", ",").split(",") if v.strip()]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        errors[vpath] = "must list at least one value"
+        return _INVALID
+    if len(value) > MAX_VALUES:
+        errors[vpath] = f"at most {MAX_VALUES} values"
+        return _INVALID
+    kind = "hs" if field.kind == "hs" else ("code" if op.endswith("prefix") else field.kind)
+    normal = [_norm_text(kind, v, f"{vpath}[{i}]", errors) for i, v in enumerate(value)]
+    return sorted(set(v for v in normal if v is not None))
+
+
+def _value_list_name(value, field, op, vpath, lists, errors):
+    if not isinstance(value, str) or value not in lists:
+        errors[vpath] = f"no named list {_shown(value)}"
+    elif field.list_kind != lists[value]:
+        errors[vpath] = (
+            f"list {value!r} holds {lists[value]} values, not "
+            f"{field.list_kind or field.kind} values"
+        )
+    return value
+
+
+#: operator shape (OPERATORS) -> how its value is checked and normalised
+_VALUE_SHAPES = {
+    "none": _value_none,
+    "number": _value_number,
+    "range": _value_range,
+    "scalar": _value_scalar,
+    "list": _value_list,
+    "list_name": _value_list_name,
+}
 
 
 # --- reading a tree back -----------------------------------------------------------------

@@ -112,41 +112,43 @@ def build_frame(rows: pd.DataFrame, medians: dict | None = None) -> pd.DataFrame
     return frame
 
 
-def load_history(date_from=None, date_to=None, *, actor) -> History:
-    """Declarations of the window (need-to-know applies) as an item frame."""
+#: the history frame's columns: (name in the frame, what is read)
+_HISTORY_COLUMNS = (
+    ("declaration_id", Declaration.id),
+    ("date", Declaration.declaration_date),
+    ("office", Declaration.office),
+    ("procedure", Declaration.procedure),
+    ("import_type", Declaration.import_type),
+    ("import_use", Declaration.import_use),
+    ("payment_type", Declaration.payment_type),
+    ("transport_mode", Declaration.transport_mode),
+    ("dispatch_country", Declaration.dispatch_country),
+    ("declarant", Declaration.declarant_code),
+    ("importer", Declaration.importer_code),
+    ("seller", Declaration.seller_code),
+    ("courier", Declaration.courier_code),
+    ("is_random", Declaration.is_random_selected),
+    ("hs_code", DeclarationItem.hs_code),
+    ("origin", DeclarationItem.origin_country),
+    ("departure", DeclarationItem.departure_country),
+    ("value", DeclarationItem.value),
+    ("mass", DeclarationItem.mass_kg),
+    ("tax_rate", DeclarationItem.tax_rate),
+    ("tax_type", DeclarationItem.tax_type),
+    ("origin_indicator", DeclarationItem.origin_indicator),
+    ("ml_score", DeclarationItem.ml_score),
+    ("inspected", ControlResult.is_inspected),
+    ("compliant", ControlResult.is_compliant),
+    ("revenue", ControlResult.revenue_recovered),
+)
+
+
+def _history_rows(actor, date_from, date_to) -> pd.DataFrame:
+    """The window's declaration items (need-to-know applies), in declaration order."""
     from app.security.access import visible_clause
 
-    actor.require("risk.profile.view")
-    date_from, date_to = parse_window(date_from, date_to)
     stmt = (
-        select(
-            Declaration.id,
-            Declaration.declaration_date,
-            Declaration.office,
-            Declaration.procedure,
-            Declaration.import_type,
-            Declaration.import_use,
-            Declaration.payment_type,
-            Declaration.transport_mode,
-            Declaration.dispatch_country,
-            Declaration.declarant_code,
-            Declaration.importer_code,
-            Declaration.seller_code,
-            Declaration.courier_code,
-            Declaration.is_random_selected,
-            DeclarationItem.hs_code,
-            DeclarationItem.origin_country,
-            DeclarationItem.departure_country,
-            DeclarationItem.value,
-            DeclarationItem.mass_kg,
-            DeclarationItem.tax_rate,
-            DeclarationItem.tax_type,
-            DeclarationItem.origin_indicator,
-            DeclarationItem.ml_score,
-            ControlResult.is_inspected,
-            ControlResult.is_compliant,
-            ControlResult.revenue_recovered,
-        )
+        select(*(column for _name, column in _HISTORY_COLUMNS))
         .join(DeclarationItem, DeclarationItem.declaration_id == Declaration.id)
         .outerjoin(ControlResult, ControlResult.declaration_id == Declaration.id)
         .where(visible_clause(actor, Declaration))
@@ -156,35 +158,15 @@ def load_history(date_from=None, date_to=None, *, actor) -> History:
         stmt = stmt.where(Declaration.declaration_date >= date_from)
     if date_to:
         stmt = stmt.where(Declaration.declaration_date <= date_to)
-    columns = [
-        "declaration_id",
-        "date",
-        "office",
-        "procedure",
-        "import_type",
-        "import_use",
-        "payment_type",
-        "transport_mode",
-        "dispatch_country",
-        "declarant",
-        "importer",
-        "seller",
-        "courier",
-        "is_random",
-        "hs_code",
-        "origin",
-        "departure",
-        "value",
-        "mass",
-        "tax_rate",
-        "tax_type",
-        "origin_indicator",
-        "ml_score",
-        "inspected",
-        "compliant",
-        "revenue",
-    ]
-    raw = pd.DataFrame(db.session.execute(stmt).all(), columns=columns)
+    columns = [name for name, _column in _HISTORY_COLUMNS]
+    return pd.DataFrame(db.session.execute(stmt).all(), columns=columns)
+
+
+def load_history(date_from=None, date_to=None, *, actor) -> History:
+    """Declarations of the window (need-to-know applies) as an item frame."""
+    actor.require("risk.profile.view")
+    date_from, date_to = parse_window(date_from, date_to)
+    raw = _history_rows(actor, date_from, date_to)
     window = f"{date_from or 'start'} – {date_to or 'today'}"
     if raw.empty:
         raise ValidationError({"date_from": f"no declarations in the window {window}"})

@@ -176,11 +176,11 @@ def trail_verify(max_unsealed):
     Exits 1 if a row was altered, removed or reordered, if the trail was cut short or
     rewritten since a checkpoint (naming the checkpoint), or if a trigger is missing.
     """
-    from app.security import checkpoints
+    from app.security.trail_verify import verify_trail
 
     limit = timedelta(minutes=max_unsealed) if max_unsealed else None
     try:
-        report = checkpoints.verify_trail(max_unsealed=limit)
+        report = verify_trail(max_unsealed=limit)
     finally:
         db.session.rollback()
     for line in report.lines():

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
-from app.security import checkpoints, trail
+from app.security import checkpoints, trail, trail_verify
 from app.security.access import Actor
 from app.security.trail import AccessEvent
 
@@ -78,7 +78,7 @@ def archive_trail(before: datetime, archive: Path, *, reason: str, actor: Actor)
         errors["archive"] = f"{archive} already exists"
     if errors:
         raise ValidationError(errors)
-    report = checkpoints.verify_trail()
+    report = trail_verify.verify_trail()
     if not report.ok:
         raise ValidationError(
             {"trail": f"the trail does not verify, nothing was archived: {report.problems[0]}"}

@@ -257,68 +257,48 @@ def apply_fetch(feed: Feed, attempt: FetchAttempt, *, extractor=None) -> FeedFet
     )
     db.session.add(log)
     if attempt.error is not None:
-        err = attempt.error
-        log.outcome, log.http_status, log.message = "error", err.status, err.reason
-        feed.error_count += 1
-        feed.last_error = err.reason
-        # Only "no answer at all" counts towards disabling: a server answering 503 is alive.
-        feed.network_failures = (feed.network_failures or 0) + 1 if err.network else 0
-        if isinstance(err, fetcher.BlockedAddress):
-            _disable(feed, err.reason)
-        elif err.network and feed.network_failures >= _network_failure_limit():
-            _disable(
-                feed,
-                f"disabled after {feed.network_failures} polls in a row without an answer "
-                f"from the host; last: {err.reason}",
-            )
-        # Exponential back-off from the normal interval, capped at a day.
-        backoff = timedelta(
-            minutes=min(
-                MAX_INTERVAL_MINUTES, feed.interval_minutes * 2 ** min(feed.error_count, 10)
-            )
+        _failed(feed, log, attempt.error, now)
+    else:
+        _answered(feed, log, attempt.result, now, extractor)
+    db.session.flush()
+    return log
+
+
+def _failed(feed: Feed, log: FeedFetch, err, now) -> None:
+    """No document: count the failure, disable a blocked or long-silent host, back off."""
+    log.outcome, log.http_status, log.message = "error", err.status, err.reason
+    feed.error_count += 1
+    feed.last_error = err.reason
+    # Only "no answer at all" counts towards disabling: a server answering 503 is alive.
+    feed.network_failures = (feed.network_failures or 0) + 1 if err.network else 0
+    if isinstance(err, fetcher.BlockedAddress):
+        _disable(feed, err.reason)
+    elif err.network and feed.network_failures >= _network_failure_limit():
+        _disable(
+            feed,
+            f"disabled after {feed.network_failures} polls in a row without an answer "
+            f"from the host; last: {err.reason}",
         )
-        wait = max(backoff, _retry_delay(err.retry_after) or timedelta(0))
-        feed.next_poll_dt = now + wait
-        db.session.flush()
-        return log
-    result = attempt.result
+    # Exponential back-off from the normal interval, capped at a day.
+    backoff = timedelta(
+        minutes=min(MAX_INTERVAL_MINUTES, feed.interval_minutes * 2 ** min(feed.error_count, 10))
+    )
+    wait = max(backoff, _retry_delay(err.retry_after) or timedelta(0))
+    feed.next_poll_dt = now + wait
+
+
+def _answered(feed: Feed, log: FeedFetch, result, now, extractor) -> None:
+    """The host answered: import what changed, then adapt the interval (busy feeds are
+    polled more often, quiet ones less; never before the feed's own TTL or Retry-After)."""
     log.http_status = result.status
     feed.error_count = 0
     feed.network_failures = 0
-    etag, last_modified = result.headers.get("etag"), result.headers.get("last-modified")
-    new_count = 0
-    ttl_minutes = None
+    new_count, ttl_minutes = 0, None
     if result.not_modified:
         log.outcome = "not_modified"
         feed.last_success_dt = now
     else:
-        outcome = import_bytes(
-            result.body,
-            feed=feed,
-            source=result.url,
-            headers=result.headers,
-            extractor=extractor,
-            log=log,
-        )
-        if outcome.status == "rejected":
-            feed.parse_failures += 1
-            feed.last_error = outcome.reason
-            if feed.parse_failures >= PARSE_FAILURE_LIMIT:
-                _disable(
-                    feed,
-                    f"disabled after {feed.parse_failures} consecutive "
-                    f"documents that could not be parsed; last: "
-                    f"{outcome.reason}",
-                )
-        else:
-            feed.parse_failures = 0
-            feed.last_error = outcome.warning
-            feed.last_success_dt = now
-            new_count = outcome.new
-            ttl_minutes = outcome.ttl_minutes
-        if etag or last_modified:
-            feed.etag, feed.last_modified = (etag or None), (last_modified or None)
-    # Adaptive interval: busy feeds are polled more often, quiet ones less.
+        new_count, ttl_minutes = _import_answer(feed, log, result, now, extractor)
     if new_count:
         feed.interval_minutes = _interval(feed.interval_minutes // 2)
     else:
@@ -326,8 +306,40 @@ def apply_fetch(feed: Feed, attempt: FetchAttempt, *, extractor=None) -> FeedFet
     wait = timedelta(minutes=max(feed.interval_minutes, ttl_minutes or 0))
     wait = max(wait, _retry_delay(result.retry_after) or timedelta(0))
     feed.next_poll_dt = now + wait
-    db.session.flush()
-    return log
+
+
+def _import_answer(feed: Feed, log: FeedFetch, result, now, extractor) -> tuple:
+    """Import the document; a run of unparseable ones disables the feed. Returns (new
+    articles, the feed's TTL in minutes or None)."""
+    etag, last_modified = result.headers.get("etag"), result.headers.get("last-modified")
+    new_count, ttl_minutes = 0, None
+    outcome = import_bytes(
+        result.body,
+        feed=feed,
+        source=result.url,
+        headers=result.headers,
+        extractor=extractor,
+        log=log,
+    )
+    if outcome.status == "rejected":
+        feed.parse_failures += 1
+        feed.last_error = outcome.reason
+        if feed.parse_failures >= PARSE_FAILURE_LIMIT:
+            _disable(
+                feed,
+                f"disabled after {feed.parse_failures} consecutive "
+                f"documents that could not be parsed; last: "
+                f"{outcome.reason}",
+            )
+    else:
+        feed.parse_failures = 0
+        feed.last_error = outcome.warning
+        feed.last_success_dt = now
+        new_count = outcome.new
+        ttl_minutes = outcome.ttl_minutes
+    if etag or last_modified:
+        feed.etag, feed.last_modified = (etag or None), (last_modified or None)
+    return new_count, ttl_minutes
 
 
 # -- import of documents (polled bytes or saved files) ---------------------------------

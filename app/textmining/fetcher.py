@@ -151,6 +151,90 @@ def _abort(conn) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
+def _request_headers(etag: str | None, last_modified: str | None) -> dict:
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept-Encoding": "gzip, deflate",
+        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+        "text/xml;q=0.8, */*;q=0.5",
+    }
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def _checked_target(url: str, allowed_hosts):
+    """The URL's parts and the addresses it may be fetched from (each hop is checked: a
+    redirect to a private address is refused like the first URL)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise BlockedAddress(f"refused: scheme {parts.scheme or '(none)'!r} is not http(s)")
+    if not parts.hostname:
+        raise FetchError(f"no host in URL {url!r}")
+    if parts.username or parts.password:
+        raise FetchError("URLs with credentials are not accepted")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return parts, resolve_checked(parts.hostname, port, allowed_hosts)
+
+
+def _answer(response, current: str, max_bytes: int, deadline: float) -> FetchResult | str:
+    """The result of one response, or the URL a redirect points to."""
+    status = response.status
+    resp_headers = {k.lower(): v for k, v in response.getheaders()}
+    if status in (301, 302, 303, 307, 308):
+        location = resp_headers.get("location")
+        if not location:
+            raise FetchError(f"HTTP {status} redirect without a Location", status=status)
+        return urljoin(current, location)
+    retry_after = _parse_retry_after(resp_headers.get("retry-after"))
+    if status == 304:
+        return FetchResult(current, status, b"", resp_headers, retry_after)
+    if status >= 400:
+        raise FetchError(
+            f"HTTP {status} {response.reason}".strip(), status=status, retry_after=retry_after
+        )
+    body = _read_capped(
+        response, resp_headers.get("content-encoding", "").lower(), max_bytes, deadline
+    )
+    if time.monotonic() > deadline:
+        raise FetchError("timed out while reading the response", network=True)
+    if retry_after is None:
+        retry_after = _max_age(resp_headers.get("cache-control"))
+    return FetchResult(current, status, body, resp_headers, retry_after)
+
+
+def _hop(conn, parts, headers: dict, current: str, max_bytes: int, deadline: float, remaining):
+    """One request on an open connection: its result or the redirect's URL."""
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    # A watchdog closes the socket at the deadline: a server dripping one byte at a time
+    # would otherwise satisfy every per-read timeout forever.
+    watchdog = threading.Timer(remaining, _abort, args=(conn,))
+    watchdog.daemon = True
+    watchdog.start()
+    response = None
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        return _answer(response, current, max_bytes, deadline)
+    except TimeoutError as exc:
+        raise FetchError("timed out", network=True) from exc
+    except ssl.SSLError as exc:
+        raise FetchError(f"TLS error: {exc.reason or exc}", network=True) from exc
+    except (OSError, http.client.HTTPException) as exc:
+        if time.monotonic() >= deadline:
+            raise FetchError("timed out", network=True) from exc
+        raise FetchError(f"connection failed: {exc}", network=True) from exc
+    finally:
+        watchdog.cancel()
+        if response is not None:
+            response.close()
+        conn.close()
+
+
 def fetch(
     url: str,
     *,
@@ -164,79 +248,16 @@ def fetch(
     """GET ``url`` with conditional headers; raise FetchError (or BlockedAddress)."""
     deadline = time.monotonic() + timeout
     context = ssl.create_default_context()
+    headers = _request_headers(etag, last_modified)
     current = url
-    for _hop in range(max_redirects + 1):
-        parts = urlsplit(current)
-        if parts.scheme not in ("http", "https"):
-            raise BlockedAddress(f"refused: scheme {parts.scheme or '(none)'!r} is not http(s)")
-        if not parts.hostname:
-            raise FetchError(f"no host in URL {current!r}")
-        if parts.username or parts.password:
-            raise FetchError("URLs with credentials are not accepted")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = resolve_checked(parts.hostname, port, allowed_hosts)
+    for _hop_number in range(max_redirects + 1):
+        parts, addresses = _checked_target(current, allowed_hosts)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchError("timed out", network=True)
         conn = outbound.open_connection(parts, addresses, remaining, context)
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
-        headers = {
-            "User-Agent": USER_AGENT,
-            "Accept-Encoding": "gzip, deflate",
-            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-            "text/xml;q=0.8, */*;q=0.5",
-        }
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        # A watchdog closes the socket at the deadline: a server dripping one byte at a time
-        # would otherwise satisfy every per-read timeout forever.
-        watchdog = threading.Timer(remaining, _abort, args=(conn,))
-        watchdog.daemon = True
-        watchdog.start()
-        response = None
-        try:
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            status = response.status
-            resp_headers = {k.lower(): v for k, v in response.getheaders()}
-            if status in (301, 302, 303, 307, 308):
-                location = resp_headers.get("location")
-                if not location:
-                    raise FetchError(f"HTTP {status} redirect without a Location", status=status)
-                current = urljoin(current, location)
-                continue
-            retry_after = _parse_retry_after(resp_headers.get("retry-after"))
-            if status == 304:
-                return FetchResult(current, status, b"", resp_headers, retry_after)
-            if status >= 400:
-                raise FetchError(
-                    f"HTTP {status} {response.reason}".strip(),
-                    status=status,
-                    retry_after=retry_after,
-                )
-            body = _read_capped(
-                response, resp_headers.get("content-encoding", "").lower(), max_bytes, deadline
-            )
-            if time.monotonic() > deadline:
-                raise FetchError("timed out while reading the response", network=True)
-            if retry_after is None:
-                retry_after = _max_age(resp_headers.get("cache-control"))
-            return FetchResult(current, status, body, resp_headers, retry_after)
-        except TimeoutError as exc:
-            raise FetchError("timed out", network=True) from exc
-        except ssl.SSLError as exc:
-            raise FetchError(f"TLS error: {exc.reason or exc}", network=True) from exc
-        except (OSError, http.client.HTTPException) as exc:
-            if time.monotonic() >= deadline:
-                raise FetchError("timed out", network=True) from exc
-            raise FetchError(f"connection failed: {exc}", network=True) from exc
-        finally:
-            watchdog.cancel()
-            if response is not None:
-                response.close()
-            conn.close()
+        answer = _hop(conn, parts, headers, current, max_bytes, deadline, remaining)
+        if isinstance(answer, FetchResult):
+            return answer
+        current = answer
     raise FetchError(f"more than {max_redirects} redirects")

@@ -277,10 +277,10 @@ def _record_counts() -> dict:
         for line in Path(path).read_text().splitlines():
             number, _, when = line.partition(" ")
             answered[number] = when
-    from app.security import checkpoints
+    from app.security.trail_verify import verify_trail
 
     # The chain, every checkpoint the worker signed during the run, and the triggers.
-    verified = checkpoints.verify_trail()
+    verified = verify_trail()
     chain_ok, chain_rows = verified.ok, verified.rows
     chain_message = "; ".join(verified.lines())
     page_latency = _page_latency(answered)

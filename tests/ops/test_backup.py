@@ -238,6 +238,7 @@ def test_checkpoints_travel_with_the_backup_and_the_restore_is_signed(
     app, db, make, target, tmp_path, monkeypatch
 ):
     from app.security import checkpoints
+    from app.security.trail_verify import verify_trail
 
     key = tmp_path / "kept-apart" / "trail.key"
     _sign_into(app, monkeypatch, tmp_path / "live", key)
@@ -263,7 +264,7 @@ def test_checkpoints_travel_with_the_backup_and_the_restore_is_signed(
         ]
         assert [cp["kind"] for cp in lines] == ["checkpoint", "restore"]
         assert lines[-1]["head_seq"] == report.trail_rows
-        assert checkpoints.verify_trail().ok
+        assert verify_trail().ok
 
         # Work goes on, is checkpointed, and a restore of the same backup takes it back: the
         # checkpoint beyond the restored head describes discarded history, not a truncation.
@@ -272,6 +273,6 @@ def test_checkpoints_travel_with_the_backup_and_the_restore_is_signed(
         checkpoints.write()
         _db.session.rollback()
         backup.restore_backup(report.path, force=True)
-        result = checkpoints.verify_trail()
+        result = verify_trail()
         assert result.ok, result.problems
         assert any("1 discarded by a restore" in note for note in result.notes)
