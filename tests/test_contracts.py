@@ -80,3 +80,40 @@ def test_every_domain_is_under_the_import_contracts():
     layered = set(config["importlinter:contract:domain-layers"]["containers"].split())
     domains = set(DOMAINS) - core
     assert domains - listed == set() and domains - layered == set()
+
+
+def test_the_contracts_keep_the_domains_acyclic_and_operations_domain_free():
+    """Issue 21: the cycle intel -> alerts -> cases -> intel was broken through
+    app.core.records, and operations stopped importing each domain's retention module; these
+    two contracts keep it so (test_import_contracts_are_kept runs them)."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter")
+    acyclic = config["importlinter:contract:domains-acyclic"]
+    assert acyclic["type"] == "acyclic_siblings" and acyclic["ancestors"].split() == ["app"]
+    ops = config["importlinter:contract:ops-knows-no-domain"]
+    assert ops["source_modules"].split() == ["app.ops"]
+    assert {"app.cases", "app.intel", "app.risk", "app.textmining"} <= set(
+        ops["forbidden_modules"].split()
+    )
+
+
+def test_every_retention_source_is_declared_once_with_its_period_setting(app):
+    """One retention mechanism (app.core.retention): each domain's sources name the setting of
+    their review period, whose one default is app/config.py's (no second default in the
+    source), and the administrator page says the configured period."""
+    from app.config import ENVIRONMENT
+    from app.core.retention import retention_sources, setting_name
+
+    sources = retention_sources(app)
+    by_type = {s.record_type: s for s in sources}
+    assert {"case", "report", "entity", "declaration", "article", "access_event"} <= set(by_type)
+    assert sources[0].record_type == "access_event"  # the trail first, then by order
+    for source in sources:
+        if source.record_type == "access_event":
+            continue
+        assert source.setting, f"{source.record_type}: no period setting"
+        assert f"RETENTION_{source.setting}_DAYS" in ENVIRONMENT
+        name = setting_name(source.setting)
+        assert source.policy.startswith(f"Reviewed {app.config[name]} days {source.starts} ")

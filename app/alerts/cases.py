@@ -1,18 +1,15 @@
 """From alert to case (TheHive style): open a case from an alert or attach it to one,
-through the cases domain's service (its need-to-know and validation apply)."""
+through the record actions the cases domain registers (``app.core.records``: its
+need-to-know and validation apply). Alerts import nothing of cases: cases import intel,
+intel imports alerts (watches), so a direct import would close a cycle."""
 
 from app.alerts import service
 from app.alerts.subjects import model_for
 from app.alerts.text import alert_text
 from app.core.errors import ValidationError
+from app.core.records import create_record, find_record, link_record, note_on_record
 from app.extensions import db
 from app.security.access import Actor
-
-
-def _cases():
-    from app.cases import service as cases_service
-
-    return cases_service
 
 
 def _summary(actor: Actor, alert) -> str:
@@ -27,7 +24,6 @@ def _summary(actor: Actor, alert) -> str:
 
 def create_case_from_alert(actor: Actor, alert_id: int, *, kind: str, title: str):
     """Open a case prefilled from the alert (handling code C when the subject is C)."""
-    cases_service = _cases()
     actor.require("case.create")
     alert = service.get_alert(actor, alert_id, action="update", log=False)
     if alert.case_id is not None:
@@ -35,7 +31,8 @@ def create_case_from_alert(actor: Actor, alert_id: int, *, kind: str, title: str
     subject_model = model_for(alert.subject_type)
     subject = db.session.get(subject_model, alert.subject_id) if subject_model else None
     handling = "C" if getattr(subject, "handling_code", "P") == "C" else "P"
-    case = cases_service.open_case(
+    case = create_record(
+        "case",
         kind,
         actor=actor,
         title=title,
@@ -45,8 +42,13 @@ def create_case_from_alert(actor: Actor, alert_id: int, *, kind: str, title: str
         journal_text=f"Case opened from alert {alert.id} ({alert_text(actor, alert).source}).",
     )
     if alert.subject_type in ("declaration", "report", "case") and subject is not None:
-        cases_service.add_link(
-            case.id, alert.subject_type, str(subject.id), actor=actor, note=f"from alert {alert.id}"
+        link_record(
+            "case",
+            case.id,
+            alert.subject_type,
+            str(subject.id),
+            actor=actor,
+            note=f"from alert {alert.id}",
         )
     service.link_case(actor, alert.id, case.id, created=True)
     if alert.status == "new":
@@ -56,13 +58,12 @@ def create_case_from_alert(actor: Actor, alert_id: int, *, kind: str, title: str
 
 def attach_to_case(actor: Actor, alert_id: int, case_ref: str):
     """Record the alert in an existing case's journal and link the two."""
-    cases_service = _cases()
     actor.require("case.edit")
     alert = service.get_alert(actor, alert_id, action="update", log=False)
     # A reference of no case and one outside need-to-know answer alike (no existence oracle).
-    case = cases_service.case_for_reference(case_ref, actor=actor, field="case", id_allowed=True)
-    cases_service.add_journal_entry(
-        case.id, _summary(actor, alert).replace("Opened from", "Alert"), actor=actor
+    case = find_record("case", case_ref, actor=actor, field="case", id_allowed=True)
+    note_on_record(
+        "case", case.id, _summary(actor, alert).replace("Opened from", "Alert"), actor=actor
     )
     service.link_case(actor, alert.id, case.id, created=False)
     return case

@@ -107,7 +107,30 @@ def _add_jobs(app):
     )
 
 
+def _add_record_actions(app, service) -> None:
+    """Other domains open, find, create, link and note on cases through app.core.records
+    (intel's charts, alerts' "open a case from this alert"), importing nothing of cases."""
+    from app.core.records import RecordActions, add_record_actions
+
+    add_record_actions(
+        app,
+        RecordActions(
+            "case",
+            open=service.get_case,
+            note=service.add_journal_entry,
+            find=service.case_for_reference,
+            create=service.open_case,
+            link=service.add_link,
+        ),
+    )
+
+
 def init_app(app):
+    from app.cases import retention
+    from app.core.retention import register_sources
+
+    register_sources(app, retention.SOURCES)  # closed cases come up for review
+
     # CaseParty.entity_id points at the registry's table, so its models must be loaded too.
     from app.cases import (  # noqa: F401
         api,
@@ -121,17 +144,13 @@ def init_app(app):
         views_file,
         views_stats,
     )
-    from app.core.records import RecordActions, add_record_actions
     from app.intel import entity_types as _registry_models  # noqa: F401
     from app.search.registry import SearchSource, add_search_source
 
     app.register_blueprint(views.bp)
     api.init_app(app)
     receivers.connect()  # seizure cases from control results (app.core.signals)
-    # Other domains open a case and note on it through app.core.records (intel's charts).
-    add_record_actions(
-        app, RecordActions("case", open=service.get_case, note=service.add_journal_entry)
-    )
+    _add_record_actions(app, service)
     add_nav_item(
         app,
         NavItem(

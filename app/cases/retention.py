@@ -3,39 +3,23 @@ Anonymise removes its parties (the persons and companies named); the seizure fac
 statistics. Never deleted here. Sources write no trail rows: ``ops.retention.decide`` does."""
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 
-from app.core.retention import (
-    Overdue,
-    not_decided,
-    period_days,
-    register_sources,
-    reindex,
-    stored_name,
-)
+from app.core.retention import Overdue, RetentionSource, overdue, period, reindex, stored_name
 from app.extensions import db
 
 
 def _cases_overdue(now: datetime, limit: int) -> Iterable[Overdue]:
     from app.cases.models import Case
 
-    days = period_days("CASE", 3650)
-    stmt = (
-        select(Case)
-        .where(
-            Case.closed_dt.is_not(None),
-            Case.closed_dt < now - timedelta(days=days),
-            not_decided("case", Case.id),
-        )
-        .order_by(Case.closed_dt, Case.id)
-        .limit(limit)
-    )
-    for case in db.session.scalars(stmt):
+    days = period("CASE")
+    closed = (Case.closed_dt.is_not(None), Case.closed_dt < now - days)
+    for case in overdue(Case, "case", *closed, order_by=(Case.closed_dt, Case.id), limit=limit):
         yield Overdue(
             str(case.id),
-            case.closed_dt + timedelta(days=days),
+            case.closed_dt + days,
             f"{stored_name(case, case.reference)} · {case.kind} case closed "
             f"{case.closed_dt:%Y-%m-%d} · {len(case.parties)} parties",
         )
@@ -61,20 +45,16 @@ def _case_anonymise(record_id: str, actor) -> None:
     reindex("case", case.id)
 
 
-#: (record type, label, setting, default days, what starts the period, functions, policy)
 SOURCES = (
-    (
+    RetentionSource(
         "case",
         "Cases",
-        "CASE",
-        3650,
-        "after closing",
-        {"list_overdue": _cases_overdue, "anonymise": _case_anonymise},
-        "Anonymise removes the parties (persons and companies named); the seizure facts stay "
-        "for statistics. Cases are not deleted here.",
+        _cases_overdue,
+        anonymise=_case_anonymise,
+        setting="CASE",
+        starts="after closing",
+        order=10,
+        policy="Anonymise removes the parties (persons and companies named); the seizure facts "
+        "stay for statistics. Cases are not deleted here.",
     ),
 )
-
-
-def register(app) -> None:
-    register_sources(app, SOURCES)

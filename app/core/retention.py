@@ -1,22 +1,27 @@
-"""The retention-review extension point (LED 2016/680 Art. 5): a domain describes each kind of
-record it keeps personal data or intelligence in as a ``RetentionSource`` and registers it with
-``add_retention_source(app, source)``; the operations domain (``app.ops.retention``) queues
-overdue records and applies reviewers' decisions.
+"""The retention-review extension point (LED 2016/680 Art. 5): a domain declares each kind of
+record it keeps personal data or intelligence in as a ``RetentionSource`` in its own
+``app/<domain>/retention.py`` (``SOURCES``) and registers them in its ``init_app`` with
+``register_sources(app, SOURCES)``; the operations domain (``app.ops.retention``) queues
+overdue records and applies reviewers' decisions, importing no domain.
 
-Sources live in the domain that owns the records (``app/<domain>/retention.py``), so no domain
-reads another's tables. Two things they need from operations come through here:
-``not_decided`` (records a review already anonymised or deleted are not listed again) and
-``stored_name`` (a summary kept for nobody in particular names no restricted record).
+One mechanism for every source: its review period is the setting
+``TOLLGATE_RETENTION_<setting>_DAYS`` (declared once, with its default, in app/config.py);
+``overdue(model, record_type, *conditions, ...)`` selects the records past it that no review
+decision anonymised or deleted (``not_decided``, the filter operations registers);
+``stored_name`` names a record in a summary kept for nobody in particular; ``reindex`` asks
+search to re-read a changed record.
 """
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import true
+from sqlalchemy import select, true
 
 from app.core import signals
+from app.extensions import db
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,11 @@ class RetentionSource:
 
     ``list_overdue(now, limit)`` yields ``Overdue`` records whose review date is before ``now``.
     ``anonymise(record_id, actor)`` / ``delete(record_id, actor)`` apply a decision (flush,
-    never commit); None means the decision is not allowed for this kind of record. An
-    anonymised record must stop being listed as overdue (clear or move its review date).
-    ``set_review_date(record_id, when, actor)`` stores a new review date on the record; when
-    None, a "keep" decision holds the record out of the queue until ``when``.
+    never commit, write no trail row: ``app.ops.retention.decide`` writes the one row); None
+    means the decision is not allowed for this kind of record. An anonymised record must stop
+    being listed as overdue (clear or move its review date). ``set_review_date(record_id,
+    when, actor)`` stores a new review date on the record; when None, a "keep" decision holds
+    the record out of the queue until ``when``.
     """
 
     record_type: str
@@ -46,8 +52,14 @@ class RetentionSource:
     anonymise: Callable | None = None
     delete: Callable | None = None
     set_review_date: Callable | None = None
-    #: shown on the administrator page: how long, and why
+    #: shown on the administrator page: what a reviewer's decisions do, and why
     policy: str = ""
+    #: ``TOLLGATE_RETENTION_<setting>_DAYS``, the review period (None: the source's own rule)
+    setting: str | None = None
+    #: what starts the period ("after closing")
+    starts: str = ""
+    #: where the administrator page lists it
+    order: int = 100
 
     def allows(self, decision: str) -> bool:
         if decision == "keep":
@@ -55,12 +67,29 @@ class RetentionSource:
         return getattr(self, decision) is not None
 
 
+def setting_name(setting: str) -> str:
+    return f"TOLLGATE_RETENTION_{setting}_DAYS"
+
+
 def add_retention_source(app, source: RetentionSource) -> None:
     app.extensions.setdefault("tollgate_retention", {})[source.record_type] = source
 
 
+def register_sources(app, sources: Iterable[RetentionSource]) -> None:
+    """Register a domain's sources, each policy prefixed with its period as configured."""
+    for source in sources:
+        if source.setting is not None:
+            name = setting_name(source.setting)
+            days = int(app.config[name])
+            said = f"Reviewed {days} days {source.starts} ({name}). {source.policy}"
+            source = dataclasses.replace(source, policy=said)
+        add_retention_source(app, source)
+
+
 def retention_sources(app) -> list[RetentionSource]:
-    return list(app.extensions.get("tollgate_retention", {}).values())
+    """The registered sources in the administrator page's order."""
+    sources = app.extensions.get("tollgate_retention", {}).values()
+    return sorted(sources, key=lambda s: (s.order, s.record_type))
 
 
 def set_decided_filter(app, clause: Callable) -> None:
@@ -75,9 +104,21 @@ def not_decided(record_type: str, id_column):
     return true() if clause is None else clause(record_type, id_column)
 
 
-def period_days(setting: str, default: int) -> int:
+def period(setting: str) -> timedelta:
     """A source's review period, ``TOLLGATE_RETENTION_<setting>_DAYS`` (app/config.py)."""
-    return int(current_app.config.get(f"TOLLGATE_RETENTION_{setting}_DAYS", default) or default)
+    return timedelta(days=int(current_app.config[setting_name(setting)]))
+
+
+def overdue(model, record_type: str, *conditions, order_by, limit: int):
+    """The records of ``model`` meeting ``conditions`` that no review decision anonymised or
+    deleted, oldest first (``order_by``), at most ``limit``."""
+    stmt = (
+        select(model)
+        .where(*conditions, not_decided(record_type, model.id))
+        .order_by(*order_by)
+        .limit(limit)
+    )
+    return db.session.scalars(stmt)
 
 
 def stored_name(record, label: str) -> str:
@@ -90,20 +131,3 @@ def stored_name(record, label: str) -> str:
 
 def reindex(record_type: str, record_id) -> None:
     signals.search_index_requested.send(None, record_type=record_type, record_id=int(record_id))
-
-
-def register_sources(app, rows) -> None:
-    """Register ``rows`` of (record type, label, setting, default days, what starts the period,
-    functions, policy) with their periods from the configuration."""
-    for record_type, label, setting, default, start, functions, policy in rows:
-        days = int(app.config.get(f"TOLLGATE_RETENTION_{setting}_DAYS", default) or default)
-        add_retention_source(
-            app,
-            RetentionSource(
-                record_type=record_type,
-                label=label,
-                policy=f"Reviewed {days} days {start} (TOLLGATE_RETENTION_{setting}_DAYS). "
-                + policy,
-                **functions,
-            ),
-        )

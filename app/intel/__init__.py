@@ -13,6 +13,11 @@ from app.core.registry import (
 
 
 def init_app(app):
+    from app.core.retention import register_sources
+    from app.intel import retention
+
+    register_sources(app, retention.SOURCES)  # reports and entities come up for review
+
     from app.intel import (  # noqa: F401
         api,
         models,  # noqa: F401  (tables)

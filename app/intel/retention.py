@@ -10,40 +10,26 @@
 Sources write no trail rows: ``ops.retention.decide`` does."""
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_
 
-from app.core.retention import (
-    Overdue,
-    not_decided,
-    period_days,
-    register_sources,
-    reindex,
-    stored_name,
-)
+from app.core.retention import Overdue, RetentionSource, overdue, period, reindex, stored_name
 from app.extensions import db
 
 
 def _reports_overdue(now: datetime, limit: int) -> Iterable[Overdue]:
     from app.intel.models import IntelReport
 
-    period = timedelta(days=period_days("REPORT", 1825))
-    stmt = (
-        select(IntelReport)
-        .where(
-            IntelReport.status != "disposed",
-            or_(IntelReport.review_date < now.date(), IntelReport.updated_dt < now - period),
-            not_decided("report", IntelReport.id),
-        )
-        .order_by(IntelReport.id)
-        .limit(limit)
-    )
-    for report in db.session.scalars(stmt):
+    days = period("REPORT")
+    due = or_(IntelReport.review_date < now.date(), IntelReport.updated_dt < now - days)
+    live = IntelReport.status != "disposed"
+    order = (IntelReport.id,)
+    for report in overdue(IntelReport, "report", live, due, order_by=order, limit=limit):
         own = datetime.combine(report.review_date, datetime.min.time(), tzinfo=now.tzinfo)
         yield Overdue(
             str(report.id),
-            min(own, report.updated_dt + period),
+            min(own, report.updated_dt + days),
             f"{stored_name(report, report.reference)} · graded {report.grade} · "
             f"review date {report.review_date}",
         )
@@ -68,21 +54,13 @@ def _report_review_date(record_id: str, when: datetime, actor) -> None:
 def _entities_overdue(now: datetime, limit: int) -> Iterable[Overdue]:
     from app.intel.models import Entity
 
-    period = timedelta(days=period_days("ENTITY", 1825))
-    stmt = (
-        select(Entity)
-        .where(
-            Entity.merged_into_id.is_(None),
-            Entity.updated_dt < now - period,
-            not_decided("entity", Entity.id),
-        )
-        .order_by(Entity.updated_dt, Entity.id)
-        .limit(limit)
-    )
-    for entity in db.session.scalars(stmt):
+    days = period("ENTITY")
+    live = (Entity.merged_into_id.is_(None), Entity.updated_dt < now - days)
+    order = (Entity.updated_dt, Entity.id)
+    for entity in overdue(Entity, "entity", *live, order_by=order, limit=limit):
         yield Overdue(
             str(entity.id),
-            entity.updated_dt + period,
+            entity.updated_dt + days,
             f"{entity.type_label} #{entity.id} · last changed {entity.updated_dt:%Y-%m-%d}",
         )
 
@@ -111,34 +89,28 @@ def forget_mentions(record_type: str, record_id: int) -> None:
     )
 
 
-#: (record type, label, setting, default days, what starts the period, functions, policy)
 SOURCES = (
-    (
+    RetentionSource(
         "report",
         "Intelligence reports",
-        "REPORT",
-        1825,
-        "after the last change, or at the report's own review date",
-        {
-            "list_overdue": _reports_overdue,
-            "anonymise": _report_anonymise,
-            "set_review_date": _report_review_date,
-        },
-        "Anonymise disposes of the report: title, text and sanitised text removed, entity "
-        "mentions dropped, the reference kept. Keep sets the report's own review date.",
+        _reports_overdue,
+        anonymise=_report_anonymise,
+        set_review_date=_report_review_date,
+        setting="REPORT",
+        starts="after the last change, or at the report's own review date",
+        order=20,
+        policy="Anonymise disposes of the report: title, text and sanitised text removed, "
+        "entity mentions dropped, the reference kept. Keep sets the report's own review date.",
     ),
-    (
+    RetentionSource(
         "entity",
         "Registry entities",
-        "ENTITY",
-        1825,
-        "after the last change",
-        {"list_overdue": _entities_overdue, "anonymise": _entity_anonymise},
-        "Anonymise replaces the name and removes aliases, identifiers and attributes; its "
-        "links and case roles stay, anonymous.",
+        _entities_overdue,
+        anonymise=_entity_anonymise,
+        setting="ENTITY",
+        starts="after the last change",
+        order=30,
+        policy="Anonymise replaces the name and removes aliases, identifiers and attributes; "
+        "its links and case roles stay, anonymous.",
     ),
 )
-
-
-def register(app) -> None:
-    register_sources(app, SOURCES)

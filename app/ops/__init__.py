@@ -6,15 +6,13 @@ from app.core.registry import NavItem, add_nav_item
 def init_app(app):
     from app.jobs.registry import JobSpec, add_job
     from app.ops import cli, models, views  # noqa: F401  (models: tables)
-    from app.ops.retention import add_retention_source, run_review_job, trail_source
+    from app.ops.retention import init_sources, run_review_job
 
     app.register_blueprint(views.bp)
     cli.init_app(app)
     add_nav_item(app, NavItem("Retention", "ops.retention_page", "admin.reference", order=960))
-    add_retention_source(app, trail_source(app.config))
-    from app.ops import retention_sources
-
-    retention_sources.register(app)  # cases, reports, entities, declarations, articles
+    # the trail's own source; each domain registers its records' sources (app.core.retention)
+    init_sources(app)
     add_job(
         app,
         JobSpec(

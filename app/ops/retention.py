@@ -1,6 +1,7 @@
 """Retention and review (LED 2016/680 Art. 5; CJIS Security Policy §5.4).
 
-Domains register a ``RetentionSource`` per kind of record that carries a review date. The
+Domains register a ``RetentionSource`` per kind of record that carries a review date
+(``app.core.retention``, from their own ``retention.py``; operations imports no domain). The
 scheduled job ``ops.retention-review`` puts overdue records into the review queue; a reviewer
 keeps (with a new review date), anonymises or deletes each one, with a reason. The decision is
 recorded on the queue item and in the access trail, in the same transaction as its effect.
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 
 from app.core import signals
 from app.core.errors import ValidationError
@@ -22,6 +23,7 @@ from app.core.retention import (  # noqa: F401  (the extension point, re-exporte
     RetentionSource,
     add_retention_source,
     retention_sources,
+    set_decided_filter,
 )
 from app.core.time import now_utc
 from app.extensions import db
@@ -35,6 +37,22 @@ log = logging.getLogger(__name__)
 
 #: how many overdue records one run of the job queues per source (the rest come next run)
 QUEUE_BATCH = 500
+
+
+def _not_decided(record_type: str, id_column):
+    """Records not already anonymised or deleted by a review decision (``not_decided`` of
+    app.core.retention: a source lists such a record no more)."""
+    done = select(ReviewItem.record_id).where(
+        ReviewItem.record_type == record_type,
+        ReviewItem.status.in_(("anonymised", "deleted")),
+    )
+    return cast(id_column, String).not_in(done)
+
+
+def init_sources(app) -> None:
+    """The decided-records filter and the access trail's own source (listed first)."""
+    set_decided_filter(app, _not_decided)
+    add_retention_source(app, trail_source(app.config))
 
 
 def _source(record_type: str) -> RetentionSource:
@@ -195,6 +213,7 @@ def trail_source(config) -> RetentionSource:
         record_type="access_event",
         label="Access trail",
         list_overdue=_trail_overdue,
+        order=0,
         policy=(
             f"Kept at least {days} days (CJIS §5.4: at least one year); append-only, "
             "hash-chained and checkpointed. The application never edits or deletes trail rows; "

@@ -5,6 +5,11 @@ from app.core.registry import DemoLoader, NavItem, add_demo_loader, add_nav_item
 
 
 def init_app(app):
+    from app.core.retention import register_sources
+    from app.risk import retention
+
+    register_sources(app, retention.SOURCES)  # declarations come up for review
+
     from app.jobs.registry import JobSpec, add_job
     from app.risk import api, cli, models, parties, views, views_kpis, views_profiles  # noqa: F401
     from app.risk.demo import load_risk_demo

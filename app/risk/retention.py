@@ -5,18 +5,11 @@ and control results stay (profile statistics, ML training).
 Sources write no trail rows: ``ops.retention.decide`` does."""
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
-from app.core.retention import (
-    Overdue,
-    not_decided,
-    period_days,
-    register_sources,
-    reindex,
-    stored_name,
-)
+from app.core.retention import Overdue, RetentionSource, overdue, period, reindex, stored_name
 from app.extensions import db
 
 _TRADERS = ("declarant", "importer", "seller", "courier")
@@ -25,23 +18,15 @@ _TRADERS = ("declarant", "importer", "seller", "courier")
 def _declarations_overdue(now: datetime, limit: int) -> Iterable[Overdue]:
     from app.risk.models import Declaration
 
-    days = period_days("DECLARATION", 1825)
+    days = period("DECLARATION")
     named = or_(*(getattr(Declaration, f"{role}_code").is_not(None) for role in _TRADERS))
-    stmt = (
-        select(Declaration)
-        .where(
-            Declaration.declaration_date < (now - timedelta(days=days)).date(),
-            named,
-            not_decided("declaration", Declaration.id),
-        )
-        .order_by(Declaration.declaration_date, Declaration.id)
-        .limit(limit)
-    )
-    for decl in db.session.scalars(stmt):
+    old = Declaration.declaration_date < (now - days).date()
+    order = (Declaration.declaration_date, Declaration.id)
+    for decl in overdue(Declaration, "declaration", old, named, order_by=order, limit=limit):
         start = datetime.combine(decl.declaration_date, datetime.min.time(), tzinfo=now.tzinfo)
         yield Overdue(
             str(decl.id),
-            start + timedelta(days=days),
+            start + days,
             f"{stored_name(decl, f'Declaration {decl.number}')} of {decl.declaration_date} "
             f"at {decl.office}",
         )
@@ -65,20 +50,16 @@ def _declaration_anonymise(record_id: str, actor) -> None:
     reindex("declaration", decl.id)
 
 
-#: (record type, label, setting, default days, what starts the period, functions, policy)
 SOURCES = (
-    (
+    RetentionSource(
         "declaration",
         "Declarations",
-        "DECLARATION",
-        1825,
-        "after the declaration date",
-        {"list_overdue": _declarations_overdue, "anonymise": _declaration_anonymise},
-        "Anonymise removes the trader codes and their registry links; items, channel and "
+        _declarations_overdue,
+        anonymise=_declaration_anonymise,
+        setting="DECLARATION",
+        starts="after the declaration date",
+        order=40,
+        policy="Anonymise removes the trader codes and their registry links; items, channel and "
         "control results stay for profile statistics and ML training.",
     ),
 )
-
-
-def register(app) -> None:
-    register_sources(app, SOURCES)

@@ -12,6 +12,11 @@ from app.core.registry import (
 
 
 def init_app(app):
+    from app.core.retention import register_sources
+    from app.textmining import retention
+
+    register_sources(app, retention.SOURCES)  # articles come up for review
+
     from app.jobs.registry import JobSpec, add_job
     from app.search.registry import add_search_source
     from app.textmining import cli, models, views, views_admin  # noqa: F401 - tables, routes

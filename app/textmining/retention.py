@@ -3,34 +3,23 @@ collected. Delete removes it and its mentions (public text).
 Sources write no trail rows: ``ops.retention.decide`` does."""
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select
-
-from app.core.retention import (
-    Overdue,
-    not_decided,
-    period_days,
-    register_sources,
-    reindex,
-)
+from app.core.retention import Overdue, RetentionSource, overdue, period, reindex
 from app.extensions import db
 
 
 def _articles_overdue(now: datetime, limit: int) -> Iterable[Overdue]:
     from app.textmining.models import Article
 
-    period = timedelta(days=period_days("ARTICLE", 365))
-    stmt = (
-        select(Article)
-        .where(Article.created_dt < now - period, not_decided("article", Article.id))
-        .order_by(Article.created_dt, Article.id)
-        .limit(limit)
-    )
-    for article in db.session.scalars(stmt):
+    days = period("ARTICLE")
+    old = Article.created_dt < now - days
+    for article in overdue(
+        Article, "article", old, order_by=(Article.created_dt, Article.id), limit=limit
+    ):
         yield Overdue(
             str(article.id),
-            article.created_dt + period,
+            article.created_dt + days,
             f"Article #{article.id} collected {article.created_dt:%Y-%m-%d}: {article.title}",
         )
 
@@ -42,19 +31,15 @@ def _article_delete(record_id: str, actor) -> None:
     reindex("article", record_id)
 
 
-#: (record type, label, setting, default days, what starts the period, functions, policy)
 SOURCES = (
-    (
+    RetentionSource(
         "article",
         "Open-source articles",
-        "ARTICLE",
-        365,
-        "after it was collected",
-        {"list_overdue": _articles_overdue, "delete": _article_delete},
-        "Delete removes the article and its mentions (public text, kept only while useful).",
+        _articles_overdue,
+        delete=_article_delete,
+        setting="ARTICLE",
+        starts="after it was collected",
+        order=50,
+        policy="Delete removes the article and its mentions (public text, kept only while useful).",
     ),
 )
-
-
-def register(app) -> None:
-    register_sources(app, SOURCES)
