@@ -4,17 +4,12 @@ import logging
 from dataclasses import replace
 
 from sqlalchemy import select
-from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core import signals
-from app.core.bulk import send_safely
 from app.core.database import lock_rows
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
-from app.risk import providers, rules
-from app.risk.engine import get_engine
-from app.risk.evaluation import evaluate
+from app.risk import rules
 from app.risk.intake import MAX_ITEMS as MAX_ITEMS  # re-exported (the API schema)
 from app.risk.intake import Codes, parse_declaration, wanted_codes
 from app.risk.models import (
@@ -22,8 +17,6 @@ from app.risk.models import (
     CHANNELS,
     ChannelRaise,
     Declaration,
-    DeclarationItem,
-    ProfileHit,
 )
 from app.security import trail
 from app.security.access import Actor, get_for
@@ -93,24 +86,19 @@ def submit_declarations(
 
 
 def _store_and_assess_batch(parsed, *, actor, unit_id, source, links_pending):
-    """The bulk path (multi-row INSERTs, history looked up once, one flush): what one
-    ``submit_declaration`` per body gives (tests/risk/test_bulk.py), in a fraction of the
-    time - express consignments arrive in batches of hundreds."""
+    """Assessed first, then written by multi-row INSERTs that hold the assessment
+    (``bulk.submit_new``: no ORM flush, no reload, history looked up once): one
+    declaration and a batch of express consignments take the same path."""
     from app.core.bulk import request_index_many
     from app.risk import bulk
 
-    ids = bulk.store_declarations(
+    decls = bulk.submit_new(
         parsed, actor=actor, unit_id=unit_id, source=source, links_pending=links_pending
     )
-    decls = bulk.load_declarations(ids)
-    for decl in decls:  # new: no control result yet (say so, rather than ask the database)
-        set_committed_value(decl, "control_result", None)
-    bulk.assess_stored(decls, actor=actor)
-    request_index_many("declaration", ids)
+    request_index_many("declaration", [d.id for d in decls])
     for decl in decls:
         _record_creation(decl, actor)
-    by_id = {d.id: d for d in decls}
-    return [by_id[i] for i in ids]
+    return decls
 
 
 def submit_declaration(
@@ -132,15 +120,13 @@ def submit_declaration(
     # Registering the traders (entity resolution, mentions, their trail rows) is not needed
     # for the channel: the worker does it moments later (``link_pending_parties``), so the
     # declaration system's request stays short.
-    decl = _store(
-        data,
+    (decl,) = _store_and_assess_batch(
+        [data],
         actor=actor,
         unit_id=owning_unit_id(actor, unit_id),
         source=source,
         links_pending=link_entities,
     )
-    assess_declaration(decl, actor=actor)
-    _record_creation(decl, actor)
     return decl
 
 
@@ -148,39 +134,6 @@ def _record_creation(decl: Declaration, actor: Actor) -> None:
     """The trail row, added last: it is chained (under a database lock) only when the
     request commits, so concurrent assessments do not queue behind each other."""
     trail.record(actor, "create", "declaration", decl.id, details={"channel": decl.channel})
-
-
-def _store(data, *, actor, unit_id, source, links_pending=False) -> Declaration:
-    decl = Declaration(
-        number=data["number"],
-        declaration_date=data["declaration_date"],
-        office=data["office"],
-        procedure=data["procedure"],
-        import_type=data["import_type"],
-        import_use=data["import_use"],
-        payment_type=data["payment_type"],
-        transport_mode=data["transport_mode"],
-        dispatch_country=data["dispatch_country"],
-        declarant_code=data["declarant"],
-        importer_code=data["importer"],
-        seller_code=data["seller"],
-        courier_code=data["courier"],
-        source=source,
-        links_pending=links_pending,
-        unit_id=unit_id,
-        handling_code="P",
-        created_by_id=actor.user_id,
-        api_client_id=actor.api_client_id,
-        items=[DeclarationItem(**item) for item in data["items"]],
-    )
-    if data.get("parties"):
-        from app.risk.parties import party_rows
-
-        decl.named_parties = party_rows(data["parties"])
-    # Added, not flushed: the assessment fills in the channel first, so the declaration is
-    # written by one INSERT rather than an INSERT and an UPDATE (assess_declaration flushes).
-    db.session.add(decl)
-    return decl
 
 
 #: declarations linked per transaction: small, because on SQLite a transaction holds the one
@@ -226,44 +179,6 @@ def _link_parties(decl: Declaration, actor: Actor) -> None:
 
 
 # --- assessment ---------------------------------------------------------------------------
-
-
-def assess_declaration(decl: Declaration, *, actor: Actor) -> dict:
-    """Evaluate the active profiles, the ML score and the random draw; store the channel.
-
-    ``decl`` is new (added by ``_store``, not yet written): its queries run without autoflush
-    and one flush at the end writes the declaration, its items and its hits together."""
-    with db.session.no_autoflush:
-        assessment, hits, profiles = _evaluate(decl)
-    db.session.flush()
-    # A new declaration has no control result yet: say so, rather than ask the database.
-    set_committed_value(decl, "control_result", None)
-    signals.search_index_requested.send(None, record_type="declaration", record_id=decl.id)
-    for entry, (p, _) in zip(profiles, hits, strict=True):
-        if p.is_sensitive:
-            from app.risk.models import RiskProfile
-
-            send_safely(
-                signals.sensitive_profile_hit,
-                declaration=decl,
-                profile=db.session.get(RiskProfile, p.id),
-                matched=entry["matched"],
-                actor=actor,
-            )
-    send_safely(signals.declaration_assessed, declaration=decl, assessment=assessment, actor=actor)
-    return assessment
-
-
-def _evaluate(decl: Declaration):
-    """The assessment of a new declaration, set on it with its hits; nothing written yet."""
-    engine = get_engine()
-    items = list(decl.items)
-    ratings = providers.ratings_for([decl.importer_code]) if decl.importer_code else {}
-    ml = providers.ml_scores_for(decl, items)
-    outcome = evaluate(engine, decl, items, ratings=ratings, ml=ml)
-    for row in outcome.hit_rows:
-        db.session.add(ProfileHit(declaration=decl, **row))
-    return outcome.assessment, outcome.hits, outcome.assessment["profiles"]
 
 
 def reproduce_draw(decl: Declaration) -> float:

@@ -1,15 +1,20 @@
-"""Bulk storage and assessment of declarations: API batches (express and postal
-consignments), demo traffic.
+"""Bulk storage and assessment of declarations: every declaration submitted (one, or an
+API batch of express and postal consignments), demo traffic.
 
-``store_declarations`` writes parsed declarations, their items and parties with multi-row
-INSERTs; ``assess_stored`` assesses them in id order with the compiled engine in this
-process, exactly as ``assessment.assess_declaration`` does one at a time (same inputs,
-same assessment, channel, profile hits and signals), but with the history look-ups made
-once for the whole batch and one flush at the end instead of one per declaration.
+New declarations (``submit_new``) are assessed BEFORE anything is written: built as
+objects outside the session, assessed with the history looked up once for the batch,
+then written with multi-row Core INSERTs that already hold the assessment (declarations,
+items, named parties, profile hits) and put in the session as loaded rows - no ORM flush,
+no reload, no UPDATE. ``store_declarations`` + ``assess_stored`` assess rows already
+written (the demo loader, whose history must be stored first). Both go through
+``evaluation.evaluate``, the one source of the stored assessment.
 """
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import selectinload
+from functools import cache
+
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.orm import make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import signals
 from app.core.bulk import send_each
@@ -19,10 +24,184 @@ from app.risk import providers
 from app.risk.engine import get_engine
 from app.risk.evaluation import FIRST_CHAPTER, evaluate
 from app.risk.models import Declaration, DeclarationItem, ProfileHit, RiskProfile
-from app.risk.parties import insert_parties
+from app.risk.parties import DeclarationParty, insert_parties
 from app.security.access import Actor
 
 _CHUNK = 1000
+
+
+# --- new declarations: assessed, then written once ------------------------------------------
+
+
+def submit_new(parsed: list[dict], *, actor: Actor, unit_id, source, links_pending) -> list:
+    """Assess and store declarations parsed by ``intake.parse_declaration`` (numbers new
+    and distinct); returns them, persistent, in the order given. Signals are sent after
+    everything is written (one record's receivers may autoflush, as the services' do)."""
+    decls = [
+        new_declaration(d, actor=actor, unit_id=unit_id, source=source, links_pending=links_pending)
+        for d in parsed
+    ]
+    outcomes = _assess_new(decls)
+    _write_new(decls, outcomes)
+    _send_signals(
+        [(d, o.assessment, o.hits) for d, o in zip(decls, outcomes, strict=True)],
+        actor,
+        autoflush=len(decls) == 1,
+    )
+    return decls
+
+
+def new_declaration(data, *, actor, unit_id, source, links_pending=False) -> Declaration:
+    """A declaration with its items and named parties, outside the session."""
+    return Declaration(
+        number=data["number"],
+        declaration_date=data["declaration_date"],
+        office=data["office"],
+        procedure=data["procedure"],
+        import_type=data["import_type"],
+        import_use=data["import_use"],
+        payment_type=data["payment_type"],
+        transport_mode=data["transport_mode"],
+        dispatch_country=data["dispatch_country"],
+        declarant_code=data["declarant"],
+        importer_code=data["importer"],
+        seller_code=data["seller"],
+        courier_code=data["courier"],
+        source=source,
+        links_pending=links_pending,
+        unit_id=unit_id,
+        handling_code="P",
+        created_by_id=actor.user_id,
+        api_client_id=actor.api_client_id,
+        created_dt=now_utc(),
+        items=[DeclarationItem(**item) for item in data["items"]],
+        named_parties=[DeclarationParty(**p) for p in data.get("parties") or ()],
+    )
+
+
+def _assess_new(decls: list[Declaration]) -> list:
+    engine = get_engine()
+    codes = sorted({d.importer_code for d in decls if d.importer_code})
+    ratings = providers.ratings_for(codes) if codes else {}
+    pairs = [(decl, list(decl.items)) for decl in decls]
+    # every stored declaration is earlier than these
+    needs_first = FIRST_CHAPTER in engine.needs
+    first = _first_for_chapter(decls, None) if needs_first else [()] * len(decls)
+    scored = zip(pairs, providers.ml_scores_many(pairs), first, strict=True)
+    return [
+        evaluate(engine, decl, items, ratings=ratings, ml=ml, first_chapter=first_chapter)
+        for (decl, items), ml, first_chapter in scored
+    ]
+
+
+@cache
+def _columns(model) -> tuple:
+    """(attribute key, column, Python default or None) of the model's columns but its id."""
+    out = []
+    for attr in inspect(model).column_attrs:
+        column = attr.columns[0]
+        if column.primary_key:
+            continue
+        default = column.default
+        if default is not None and not (default.is_scalar or default.is_callable):
+            default = None
+        out.append((attr.key, column.key, default))
+    return tuple(out)
+
+
+def _row(obj) -> dict:
+    """The INSERT's values of a new object: what it holds, else its column's default (also
+    set on the object, which becomes a loaded row without reading it back)."""
+    held = obj.__dict__
+    row = {}
+    for key, column, default in _columns(type(obj)):
+        if key in held:
+            value = held[key]
+        elif default is None:
+            value = None
+        else:
+            value = default.arg if default.is_scalar else default.arg(None)
+        if key not in held:
+            setattr(obj, key, value)
+        row[column] = value
+    return row
+
+
+def _write_new(decls: list[Declaration], outcomes: list) -> None:
+    """Multi-row INSERTs of the assessed declarations, their items, parties and hits; the
+    objects join the session as rows already loaded."""
+    ids = _insert_declarations([_row(d) for d in decls])
+    for decl, decl_id in zip(decls, ids, strict=True):
+        decl.id = decl_id
+        for child in (*decl.items, *decl.named_parties):
+            child.declaration_id = decl_id
+    _insert_children(DeclarationItem, [i for d in decls for i in d.items], ("line_no",))
+    _insert_children(DeclarationParty, [p for d in decls for p in d.named_parties], ("position",))
+    hits = [
+        {**row, "declaration_id": decl.id}
+        for decl, outcome in zip(decls, outcomes, strict=True)
+        for row in outcome.hit_rows
+    ]
+    for start in range(0, len(hits), _CHUNK):
+        db.session.execute(insert(ProfileHit.__table__), hits[start : start + _CHUNK])
+    for decl in decls:
+        for child in (*decl.items, *decl.named_parties):
+            make_transient_to_detached(child)
+        make_transient_to_detached(decl)
+        # new: no control result yet (say so, rather than ask the database)
+        set_committed_value(decl, "control_result", None)
+        set_committed_value(decl, "control_versions", [])
+        db.session.add(decl)  # detached with its identity: joins as persistent, no INSERT
+
+
+def _insert_declarations(rows: list[dict]) -> list[int]:
+    """Their ids, in the order given."""
+    table = Declaration.__table__
+    if len(rows) == 1:
+        return [db.session.execute(insert(table).returning(table.c.id), rows[0]).scalar_one()]
+    # Plain multi-row INSERTs, then the ids by number (unique): RETURNING in parameter order
+    # would be one statement per row on SQLite.
+    for start in range(0, len(rows), _CHUNK):
+        db.session.execute(insert(table), rows[start : start + _CHUNK])
+    numbers = [r["number"] for r in rows]
+    by_number = {}
+    for start in range(0, len(numbers), _CHUNK):
+        by_number.update(
+            db.session.execute(
+                select(table.c.number, table.c.id).where(
+                    table.c.number.in_(numbers[start : start + _CHUNK])
+                )
+            ).all()
+        )
+    return [by_number[n] for n in numbers]
+
+
+def _insert_children(model, objects: list, unique: tuple[str]) -> None:
+    """Insert rows of a declaration's children and give each object its id (read back by
+    the declaration and the column unique within it: the line number, the position)."""
+    if not objects:
+        return
+    table = model.__table__
+    rows = [_row(o) for o in objects]
+    for start in range(0, len(rows), _CHUNK):
+        db.session.execute(insert(table), rows[start : start + _CHUNK])
+    (key,) = unique
+    parents = sorted({o.declaration_id for o in objects})
+    found = {}
+    for start in range(0, len(parents), _CHUNK):
+        found.update(
+            ((parent, at), row_id)
+            for row_id, parent, at in db.session.execute(
+                select(table.c.id, table.c.declaration_id, table.c[key]).where(
+                    table.c.declaration_id.in_(parents[start : start + _CHUNK])
+                )
+            )
+        )
+    for obj in objects:
+        obj.id = found[(obj.declaration_id, getattr(obj, key))]
+
+
+# --- declarations already stored (the demo loader) ----------------------------------------
 
 
 def store_declarations(
@@ -58,21 +237,7 @@ def store_declarations(
         }
         for d in parsed
     ]
-    # Plain multi-row INSERTs, then the ids by number (unique): RETURNING in parameter order
-    # would be one statement per row on SQLite.
-    for start in range(0, len(rows), _CHUNK):
-        db.session.execute(insert(Declaration), rows[start : start + _CHUNK])
-    numbers = [d["number"] for d in parsed]
-    by_number = {}
-    for start in range(0, len(numbers), _CHUNK):
-        by_number.update(
-            db.session.execute(
-                select(Declaration.number, Declaration.id).where(
-                    Declaration.number.in_(numbers[start : start + _CHUNK])
-                )
-            ).all()
-        )
-    ids = [by_number[n] for n in numbers]
+    ids = _insert_declarations(rows)
     items = [
         {**item, "declaration_id": decl_id}
         for decl_id, d in zip(ids, parsed, strict=True)
@@ -102,31 +267,27 @@ def load_declarations(ids) -> list[Declaration]:
     return out
 
 
-def _first_for_chapter(decls: list[Declaration]) -> dict[int, list[bool]]:
-    """Per declaration, per item: the importer has no earlier declaration (lower id) with an
-    item in this HS chapter (``derived.is_first_for_chapter``, for the whole batch at once)."""
+def _first_for_chapter(decls: list[Declaration], first_id: int | None) -> list[list[bool]]:
+    """Per declaration, per item: the importer has no earlier declaration with an item in
+    this HS chapter (``derived.is_first_for_chapter``, for the whole batch at once). Earlier:
+    stored with an id below ``first_id`` (None: every stored one), or before in ``decls``."""
     importers = sorted({d.importer_code for d in decls if d.importer_code})
     seen: set[tuple[str, str]] = set()
-    if importers and decls:
-        first_id = decls[0].id
-        for start in range(0, len(importers), _CHUNK):
-            seen.update(
-                (code, hs[:2])
-                for code, hs in db.session.execute(
-                    select(Declaration.importer_code, DeclarationItem.hs_code)
-                    .join(Declaration, Declaration.id == DeclarationItem.declaration_id)
-                    .where(
-                        Declaration.importer_code.in_(importers[start : start + _CHUNK]),
-                        Declaration.id < first_id,
-                    )
-                    .distinct()
-                )
-            )
-    out = {}
-    for decl in decls:  # id order: each declaration sees only the ones before it
+    for start in range(0, len(importers), _CHUNK):
+        stmt = (
+            select(Declaration.importer_code, DeclarationItem.hs_code)
+            .join(Declaration, Declaration.id == DeclarationItem.declaration_id)
+            .where(Declaration.importer_code.in_(importers[start : start + _CHUNK]))
+            .distinct()
+        )
+        if first_id is not None:
+            stmt = stmt.where(Declaration.id < first_id)
+        seen.update((code, hs[:2]) for code, hs in db.session.execute(stmt))
+    out = []
+    for decl in decls:  # in order: each declaration sees only the ones before it
         code = decl.importer_code
         chapters = [item.hs_code[:2] for item in decl.items]
-        out[decl.id] = [bool(code) and (code, ch) not in seen for ch in chapters]
+        out.append([bool(code) and (code, ch) not in seen for ch in chapters])
         if code:
             seen.update((code, ch) for ch in chapters)
     return out
@@ -135,8 +296,8 @@ def _first_for_chapter(decls: list[Declaration]) -> dict[int, list[bool]]:
 def assess_stored(declarations: list[Declaration], *, actor: Actor) -> list[dict]:
     """Assess stored declarations in id order; returns their assessments in that order.
 
-    The same ``evaluation.evaluate`` as ``assessment.assess_declaration`` (a test compares
-    them), with the history look-ups made once for the batch. Receivers of
+    The same ``evaluation.evaluate`` as new declarations get (``submit_new``; a test
+    compares them), with the history look-ups made once for the batch. Receivers of
     ``sensitive_profile_hit`` and ``declaration_assessed`` are sent after the batch is
     written, in one savepoint.
     """
@@ -144,13 +305,13 @@ def assess_stored(declarations: list[Declaration], *, actor: Actor) -> list[dict
     decls = sorted(declarations, key=lambda d: d.id)
     codes = sorted({d.importer_code for d in decls if d.importer_code})
     ratings = providers.ratings_for(codes) if codes else {}
-    first = _first_for_chapter(decls) if FIRST_CHAPTER in engine.needs else {}
+    needs_first = FIRST_CHAPTER in engine.needs and decls
+    first = _first_for_chapter(decls, decls[0].id) if needs_first else [()] * len(decls)
     hit_rows, to_signal = [], []
     pairs = [(decl, list(decl.items)) for decl in decls]
-    for (decl, items), ml in zip(pairs, providers.ml_scores_many(pairs), strict=True):
-        outcome = evaluate(
-            engine, decl, items, ratings=ratings, ml=ml, first_chapter=first.get(decl.id, ())
-        )
+    scored = zip(pairs, providers.ml_scores_many(pairs), first, strict=True)
+    for (decl, items), ml, first_chapter in scored:
+        outcome = evaluate(engine, decl, items, ratings=ratings, ml=ml, first_chapter=first_chapter)
         hit_rows += [{**row, "declaration_id": decl.id} for row in outcome.hit_rows]
         to_signal.append((decl, outcome.assessment, outcome.hits))
     db.session.flush()
@@ -160,13 +321,21 @@ def assess_stored(declarations: list[Declaration], *, actor: Actor) -> list[dict
     return [assessment for _, assessment, _ in to_signal]
 
 
-def _send_signals(to_signal, actor) -> None:
+def _send_signals(to_signal, actor, *, autoflush: bool = False) -> None:
+    """``sensitive_profile_hit`` per sensitive profile fired, ``declaration_assessed`` per
+    declaration; each receiver in a savepoint (``app.core.bulk.send_each``)."""
     sensitive_ids = {p.id for _, _, hits in to_signal for p, _ in hits if p.is_sensitive}
     # Held here so receivers' look-ups of the same rows hit the identity map.
-    profiles = {
-        p.id: p
-        for p in db.session.scalars(select(RiskProfile).where(RiskProfile.id.in_(sensitive_ids)))
-    }
+    profiles = (
+        {
+            p.id: p
+            for p in db.session.scalars(
+                select(RiskProfile).where(RiskProfile.id.in_(sensitive_ids))
+            )
+        }
+        if sensitive_ids
+        else {}
+    )
     keep = _receiver_rows() if sensitive_ids else []
     sensitive = []
     for decl, assessment, hits in to_signal:
@@ -180,10 +349,11 @@ def _send_signals(to_signal, actor) -> None:
                         "actor": actor,
                     }
                 )
-    send_each(signals.sensitive_profile_hit, sensitive)
+    send_each(signals.sensitive_profile_hit, sensitive, autoflush=autoflush)
     send_each(
         signals.declaration_assessed,
         [{"declaration": d, "assessment": a, "actor": actor} for d, a, _ in to_signal],
+        autoflush=autoflush,
     )
     del keep
 

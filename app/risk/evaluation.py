@@ -1,10 +1,11 @@
 """The assessment of one declaration from its inputs - the one source of the stored
 assessment, its channel columns and its profile hits.
 
-Both paths call ``evaluate``: the service (``assessment.assess_declaration``, one new
-declaration, not yet written) and the bulk path (``bulk.assess_stored``: API batches,
-demo traffic), which looks the history up once for the whole batch and passes the
-results in (ratings, ML scores, the importer's first declaration in a chapter).
+Both paths call ``evaluate``: new declarations, one or a batch, not yet written
+(``bulk.submit_new``, the API and the service) and declarations already stored
+(``bulk.assess_stored``: demo traffic); both look the history up once for the whole
+batch and pass the results in (ratings, ML scores, the importer's first declaration in
+a chapter).
 """
 
 from dataclasses import dataclass
