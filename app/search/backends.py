@@ -341,10 +341,9 @@ class WhooshBackend(SearchBackend):
             dates = DateRange("date", _naive_utc(date_from), _naive_utc(date_to))
             parts.append(ConstantScoreQuery(dates, 0.0))
         hits = searcher.search(And(parts) if len(parts) > 1 else parts[0], limit=limit)
-        reader = searcher.reader()
-        if reader.has_column("key"):
+        keys = vocabulary.keys()
+        if keys is not None:
             # the key column avoids unpickling stored fields for up to ``limit`` hits
-            keys = reader.column_reader("key")
             out = []
             for _score, docnum in hits.top_n:
                 record_type, _, record_id = keys[docnum].partition(":")
@@ -392,6 +391,14 @@ class _WhooshVocabulary:
     def __init__(self, directory: str, reader):
         self.directory = directory
         self.reader = reader
+        self._keys = None
+
+    def keys(self):
+        """The ``key`` column's reader, opened once per searcher: opening it reads every
+        document's offset (14 ms a query at 10,000 documents, growing with the index)."""
+        if self._keys is None and self.reader.has_column("key"):
+            self._keys = self.reader.column_reader("key")
+        return self._keys
 
     def close(self, token: str) -> list[str]:
         if not max_edits(token):
