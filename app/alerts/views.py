@@ -257,18 +257,18 @@ def feedback(alert_id):
 def create_case(alert_id):
     form = CaseFromAlertForm()
     if form.validate_on_submit():
-        try:
-            case = alert_cases.create_case_from_alert(
-                g.actor, alert_id, kind=form.kind.data, title=form.title.data
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            service.get_alert(g.actor, alert_id, log=False)
-            forms.flash_errors(exc)
-        else:
-            flash(f"Case {case.reference} opened from this alert.", "info")
+        done = _refusable(
+            form,
+            lambda f: alert_cases.create_case_from_alert(
+                g.actor, alert_id, kind=f.kind.data, title=f.title.data
+            ),
+            alert_id,
+        )
+        if done:
+            flash(f"Case {done.value.reference} opened from this alert.", "info")
             return redirect(
-                url_for_subject("case", case.id) or url_for("alerts.detail", alert_id=alert_id)
+                url_for_subject("case", done.value.id)
+                or url_for("alerts.detail", alert_id=alert_id)
             )
     else:
         service.get_alert(g.actor, alert_id, log=False)
@@ -276,19 +276,28 @@ def create_case(alert_id):
     return redirect(url_for("alerts.detail", alert_id=alert_id))
 
 
+def _refusable(form, action, alert_id):
+    """A case action from an alert; refused, the alert is read again first (need-to-know:
+    an alert the user may not see is a 404, whatever the form said)."""
+    return forms.submit(
+        form,
+        action,
+        validate=False,
+        redirecting=True,
+        on_error=lambda: service.get_alert(g.actor, alert_id, log=False),
+    )
+
+
 @bp.post("/<int:alert_id>/attach")
 @permission_required("case.edit")
 def attach_case(alert_id):
     form = AttachCaseForm()
     if form.validate_on_submit():
-        try:
-            case = alert_cases.attach_to_case(g.actor, alert_id, form.case.data)
-        except ValidationError as exc:
-            db.session.rollback()
-            service.get_alert(g.actor, alert_id, log=False)
-            forms.flash_errors(exc)
-        else:
-            flash(f"Alert recorded in case {case.reference}.", "info")
+        done = _refusable(
+            form, lambda f: alert_cases.attach_to_case(g.actor, alert_id, f.case.data), alert_id
+        )
+        if done:
+            flash(f"Alert recorded in case {done.value.reference}.", "info")
     else:
         service.get_alert(g.actor, alert_id, log=False)
         flash("Name the case to attach the alert to.", "error")

@@ -154,23 +154,30 @@ def selection_view(selection_id):
     )
 
 
+def _act(form, action):
+    """A validated form's service call; a refusal rolls back and is flashed (redirect)."""
+    return forms.submit(form, action, validate=False, redirecting=True)
+
+
 @bp.post("/selection/<int:selection_id>/confirm")
 @permission_required("audit.select")
 def selection_confirm(selection_id):
-    ConfirmForm().validate_on_submit() or abort(400)
+    form = ConfirmForm()
+    form.validate_on_submit() or abort(400)
     line_ids = request.form.getlist("line")
     areas = {}
     for key in request.form:
         if key.startswith("areas-"):
             areas[key[6:]] = request.form.getlist(key)
-    try:
-        confirmed = selection.confirm(
+    done = _act(
+        form,
+        lambda f: selection.confirm(
             selection_id, actor=g.actor, line_ids=line_ids, risk_areas=areas
-        )
-    except ValidationError as exc:
-        flash(str(exc), "error")
+        ),
+    )
+    if not done:
         return redirect(url_for("audit.selection_view", selection_id=selection_id))
-    opened = sum(1 for line in confirmed.lines if line.case_id)
+    opened = sum(1 for line in done.value.lines if line.case_id)
     flash(f"{opened} audit case{'s' if opened != 1 else ''} opened.", "info")
     return redirect(url_for("audit.selection_view", selection_id=selection_id))
 
@@ -208,13 +215,15 @@ def model_train():
     if not form.validate_on_submit():
         flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
         return redirect(url_for("audit.models"))
-    try:
-        model = lifecycle.train_from_history(
-            actor=g.actor, test_share=float(form.test_share.data), note=form.note.data or None
-        )
-    except ValidationError as exc:
-        flash(str(exc), "error")
+    done = _act(
+        form,
+        lambda f: lifecycle.train_from_history(
+            actor=g.actor, test_share=float(f.test_share.data), note=f.note.data or None
+        ),
+    )
+    if not done:
         return redirect(url_for("audit.models"))
+    model = done.value
     flash(
         f"Model v{model.version} trained: precision at 5% "
         f"{model.metrics['precision_at_5']:.2f} on the held-out period.",
@@ -235,13 +244,11 @@ def model_activate(version):
 @bp.post("/models/rollback")
 @permission_required("risk.model.manage")
 def model_rollback():
-    ConfirmForm().validate_on_submit() or abort(400)
-    try:
-        model = lifecycle.rollback_model(actor=g.actor)
-    except ValidationError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(f"Rolled back: model v{model.version} is active again.", "info")
+    form = ConfirmForm()
+    form.validate_on_submit() or abort(400)
+    done = _act(form, lambda f: lifecycle.rollback_model(actor=g.actor))
+    if done:
+        flash(f"Rolled back: model v{done.value.version} is active again.", "info")
     return redirect(url_for("audit.models"))
 
 
@@ -252,16 +259,15 @@ def settings_update():
     if not form.validate_on_submit():
         flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
         return redirect(url_for("audit.models"))
-    try:
-        service.update_settings(
+    if _act(
+        form,
+        lambda f: service.update_settings(
             actor=g.actor,
-            exploration_share=float(form.exploration_share.data),
-            recent_audit_months=form.recent_audit_months.data,
-            rating_window_months=form.rating_window_months.data,
-        )
-    except ValidationError as exc:
-        flash(str(exc), "error")
-    else:
+            exploration_share=float(f.exploration_share.data),
+            recent_audit_months=f.recent_audit_months.data,
+            rating_window_months=f.rating_window_months.data,
+        ),
+    ):
         flash("Settings saved.", "info")
     return redirect(url_for("audit.models"))
 

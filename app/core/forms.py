@@ -31,6 +31,7 @@ class Submitted:
     ok: bool
     value: Any = None
     errors: dict[str, list[str]] = field(default_factory=dict)
+    error: ValidationError | None = None  # the service's refusal (a subclass says more)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -72,7 +73,7 @@ def submit(
         elif show:
             for message in attach_errors(form, fields, label=label):
                 flash(message, "error")
-        return Submitted(False, errors={k: [v] for k, v in fields.items()})
+        return Submitted(False, errors={k: [v] for k, v in fields.items()}, error=exc)
     return Submitted(True, value=value)
 
 

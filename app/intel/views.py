@@ -1,5 +1,7 @@
 """Entity registry pages and the JSON look-up used by entity pickers in other domains."""
 
+from dataclasses import dataclass
+
 from flask import (
     Blueprint,
     abort,
@@ -14,6 +16,7 @@ from flask import (
 )
 from sqlalchemy import select
 
+from app.core import forms
 from app.core.errors import ValidationError
 from app.core.pagination import keyset_paginate
 from app.core.params import id_value
@@ -26,17 +29,6 @@ from app.search.registry import search_sources
 from app.security.access import NotFound
 
 bp = Blueprint("intel", __name__, url_prefix="/intel")
-
-
-def form_errors(form, exc: ValidationError) -> None:
-    """Show service errors next to the form field they name (or at the top)."""
-    for key, message in exc.fields.items():
-        name = key.split(".")[0].split("[")[0]
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*list(field.errors), f"{key}: {message}" if key != name else message]
-        else:
-            flash(f"{key}: {message}", "error")
 
 
 @bp.get("/entities/lookup")
@@ -94,42 +86,50 @@ def entities():
 def entity_new():
     form = EntityForm()
     existing = None
-    if form.validate_on_submit():
-        try:
-            values = {
-                "entity_type": form.entity_type.data,
-                "name": form.name.data,
-                "aliases": form.aliases.data.splitlines() if form.aliases.data else (),
-                "identifiers": parse_pairs(form.identifiers.data, "identifiers"),
-                "attributes": parse_pairs(form.attributes.data, "attributes"),
-                "handling_code": form.handling_code.data,
-                "handling_conditions": form.handling_conditions.data,
-            }
-            if request.form.get("action") == "merge":
-                # an identifier already held: the record joins the existing entity (a merge)
-                merge = resolution.register_into(
-                    id_value(request.form.get("existing_id"), "existing_id"),
-                    actor=g.actor,
-                    reason=form.duplicate_reason.data,
-                    **values,
-                )
-                flash("Merged into the existing entity; undo it from its merge history.", "info")
-                return redirect(url_for("intel.entity_detail", entity_id=merge.survivor_id))
-            entity = service.create_entity(
-                actor=g.actor, duplicate_reason=form.duplicate_reason.data, **values
-            )
-        except service.DuplicateIdentifier as exc:
-            db.session.rollback()
-            existing = service.get_entity(exc.existing.id, actor=g.actor, log=False)
-            form.identifiers.errors = [*form.identifiers.errors, *exc.fields.values()]
-        except ValidationError as exc:
-            db.session.rollback()
-            form_errors(form, exc)
-            existing = _offered(request.form.get("existing_id"))
-        else:
-            flash(f"{entity.type_label} {entity.name} registered.", "info")
-            return redirect(url_for("intel.entity_detail", entity_id=entity.id))
+    done = forms.submit(form, _register)
+    if done and done.value.kind == "merge":
+        flash("Merged into the existing entity; undo it from its merge history.", "info")
+        return redirect(url_for("intel.entity_detail", entity_id=done.value.id))
+    if done:
+        flash(f"{done.value.label} registered.", "info")
+        return redirect(url_for("intel.entity_detail", entity_id=done.value.id))
+    if isinstance(done.error, service.DuplicateIdentifier):
+        existing = service.get_entity(done.error.existing.id, actor=g.actor, log=False)
+    elif done.error is not None:
+        existing = _offered(request.form.get("existing_id"))
     return render_template("intel/entity_form.html", form=form, entity=None, existing=existing)
+
+
+@dataclass
+class _Registered:
+    kind: str  # "merge": joined an existing entity; "new"
+    id: int
+    label: str = ""
+
+
+def _register(form) -> _Registered:
+    values = {
+        "entity_type": form.entity_type.data,
+        "name": form.name.data,
+        "aliases": form.aliases.data.splitlines() if form.aliases.data else (),
+        "identifiers": parse_pairs(form.identifiers.data, "identifiers"),
+        "attributes": parse_pairs(form.attributes.data, "attributes"),
+        "handling_code": form.handling_code.data,
+        "handling_conditions": form.handling_conditions.data,
+    }
+    if request.form.get("action") == "merge":
+        # an identifier already held: the record joins the existing entity (a merge)
+        merge = resolution.register_into(
+            id_value(request.form.get("existing_id"), "existing_id"),
+            actor=g.actor,
+            reason=form.duplicate_reason.data,
+            **values,
+        )
+        return _Registered("merge", merge.survivor_id)
+    entity = service.create_entity(
+        actor=g.actor, duplicate_reason=form.duplicate_reason.data, **values
+    )
+    return _Registered("new", entity.id, f"{entity.type_label} {entity.name}")
 
 
 def _offered(existing_id):
@@ -216,13 +216,9 @@ def entity_watch(entity_id):
     from app.alerts import watches
 
     entity = service.get_entity(entity_id, actor=g.actor, log=False)
-    ConfirmForm().validate_on_submit() or abort(400)
-    try:
-        watches.watch_entity(g.actor, entity.id)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash("; ".join(exc.fields.values()), "error")
-    else:
+    form = ConfirmForm()
+    form.validate_on_submit() or abort(400)
+    if _act(form, lambda f: watches.watch_entity(g.actor, entity.id)):
         flash(f"You now watch {entity.name}: new records and links raise an alert.", "info")
     return redirect(url_for("intel.entity_detail", entity_id=entity_id))
 
@@ -237,25 +233,24 @@ def entity_edit(entity_id):
         form.aliases.data = "\n".join(entity.aliases or [])
         form.identifiers.data = format_pairs(entity.identifiers)
         form.attributes.data = format_pairs(entity.attributes)
-    if form.validate_on_submit():
-        try:
-            service.update_entity(
-                entity,
-                actor=g.actor,
-                name=form.name.data,
-                aliases=form.aliases.data.splitlines() if form.aliases.data else [],
-                identifiers=parse_pairs(form.identifiers.data, "identifiers"),
-                attributes=parse_pairs(form.attributes.data, "attributes"),
-                handling_code=form.handling_code.data,
-                handling_conditions=form.handling_conditions.data or "",
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            entity = service.get_entity(entity_id, actor=g.actor, log=False)
-            form_errors(form, exc)
-        else:
-            flash("Entity saved.", "info")
-            return redirect(url_for("intel.entity_detail", entity_id=entity.id))
+    done = forms.submit(
+        form,
+        lambda f: service.update_entity(
+            entity,
+            actor=g.actor,
+            name=f.name.data,
+            aliases=f.aliases.data.splitlines() if f.aliases.data else [],
+            identifiers=parse_pairs(f.identifiers.data, "identifiers"),
+            attributes=parse_pairs(f.attributes.data, "attributes"),
+            handling_code=f.handling_code.data,
+            handling_conditions=f.handling_conditions.data or "",
+        ),
+    )
+    if done:
+        flash("Entity saved.", "info")
+        return redirect(url_for("intel.entity_detail", entity_id=entity.id))
+    if done.error is not None:  # rolled back: the page shows the entity as stored
+        entity = service.get_entity(entity_id, actor=g.actor, log=False)
     return render_template("intel/entity_form.html", form=form, entity=entity)
 
 
@@ -270,26 +265,25 @@ def link_add(entity_id):
     source, target = entity.id, form.target_id.data
     if form.direction.data == "in":
         source, target = target, source
-    try:
+
+    def add(f):
         prov_type, prov_id = provenance.checked(
-            g.actor, form.provenance_type.data or None, form.provenance_id.data
+            g.actor, f.provenance_type.data or None, f.provenance_id.data
         )
         service.add_link(
             source,
             target,
-            form.link_type.data,
+            f.link_type.data,
             actor=g.actor,
             provenance_type=prov_type,
             provenance_id=prov_id,
-            start_date=form.start_date.data,
-            end_date=form.end_date.data,
-            grade=form.grade.data,
-            handling_code=form.handling_code.data,
+            start_date=f.start_date.data,
+            end_date=f.end_date.data,
+            grade=f.grade.data,
+            handling_code=f.handling_code.data,
         )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+
+    if _act(form, add):
         flash("Link added.", "info")
     return redirect(url_for("intel.entity_detail", entity_id=entity_id))
 
@@ -307,25 +301,24 @@ def link_edit(link_id):
     if not form.validate_on_submit():
         flash("; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items()), "error")
         return redirect(back)
-    try:
-        if form.action.data == "end":
+
+    def change(f):
+        if f.action.data == "end":
             link_service.end_link(
-                link.id, actor=g.actor, reason=form.reason.data, end_date=form.end_date.data
+                link.id, actor=g.actor, reason=f.reason.data, end_date=f.end_date.data
             )
         else:
             link_service.update_link(
                 link.id,
                 actor=g.actor,
-                reason=form.reason.data,
-                link_type=form.link_type.data,
-                start_date=form.start_date.data,
-                end_date=form.end_date.data,
-                grade=form.grade.data or None,
+                reason=f.reason.data,
+                link_type=f.link_type.data,
+                start_date=f.start_date.data,
+                end_date=f.end_date.data,
+                grade=f.grade.data or None,
             )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+
+    if _act(form, change):
         flash("Link ended." if form.action.data == "end" else "Link corrected.", "info")
     return redirect(back)
 
@@ -333,15 +326,19 @@ def link_edit(link_id):
 @bp.post("/merges/<int:merge_id>/undo")
 @permission_required("entity.merge")
 def merge_undo(merge_id):
-    ConfirmForm().validate_on_submit() or abort(400)
-    try:
-        row = resolution.undo_merge(merge_id, actor=g.actor)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    form = ConfirmForm()
+    form.validate_on_submit() or abort(400)
+    done = _act(form, lambda f: resolution.undo_merge(merge_id, actor=g.actor))
+    if not done:
         return redirect(url_for("intel.resolution_queue"))
+    row = done.value
     flash("Merge undone: links, aliases and identifiers are back where they were.", "info")
     return redirect(url_for("intel.entity_detail", entity_id=row.merged_id))
+
+
+def _act(form, action):
+    """A validated form's service call; a refusal is flashed (the view redirects)."""
+    return forms.submit(form, action, validate=False, redirecting=True)
 
 
 def entity_names(ids) -> dict[int, str]:
@@ -360,20 +357,23 @@ def import_csv():
     form = ImportForm()
     summary, row_errors = None, None
     if form.validate_on_submit():
-        try:
-            summary = importer.import_csv(
-                form.file.data.read(),
-                form.kind.data,
+        # The rows' errors are listed by the page (show=False).
+        done = forms.submit(
+            form,
+            lambda f: importer.import_csv(
+                f.file.data.read(),
+                f.kind.data,
                 actor=g.actor,
-                mapping=importer.parse_mapping(form.mapping.data),
-                default_type=form.entity_type.data,
-                handling_code=form.handling_code.data,
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            row_errors = exc.fields
-            summary = None
-        else:
+                mapping=importer.parse_mapping(f.mapping.data),
+                default_type=f.entity_type.data,
+                handling_code=f.handling_code.data,
+            ),
+            validate=False,
+            show=False,
+        )
+        summary = done.value
+        row_errors = {key: messages[0] for key, messages in done.errors.items()} or None
+        if done:
             flash(
                 f"Imported {summary.rows} rows: {len(summary.created)} new entities, "
                 f"{len(summary.reused)} matched by identifier, {len(summary.links)} links, "

@@ -8,7 +8,6 @@ from app.core.errors import ValidationError
 from app.core.pagination import paginate
 from app.core.params import id_arg, id_value, whole_number
 from app.core.web import permission_required
-from app.extensions import db
 from app.intel import report_versions, reports, service
 from app.intel.forms import DisseminateForm, ReportEditForm, ReportForm, ReviewForm
 from app.intel.models import IntelReport
@@ -126,21 +125,22 @@ def report_disseminate(report_id):
     form = _disseminate_form(report)
     if not form.validate_on_submit():
         abort(400)
-    try:
-        row = reports.disseminate(
+    done = forms.submit(
+        form,
+        lambda f: reports.disseminate(
             report_id,
-            form.recipient.data,
-            form.purpose.data,
+            f.recipient.data,
+            f.purpose.data,
             actor=g.actor,
-            sanitised=form.version.data == "sanitised",
-            unit_id=id_value(form.unit.data, "unit", strict=True) if form.unit.data else None,
-            until=form.until.data,
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        flash(f"Dissemination to {row.recipient} recorded in the access trail.", "info")
+            sanitised=f.version.data == "sanitised",
+            unit_id=id_value(f.unit.data, "unit", strict=True) if f.unit.data else None,
+            until=f.until.data,
+        ),
+        validate=False,
+        redirecting=True,
+    )
+    if done:
+        flash(f"Dissemination to {done.value.recipient} recorded in the access trail.", "info")
     return redirect(url_for("intel.report_detail", report_id=report_id))
 
 
@@ -158,14 +158,14 @@ def report_review(report_id):
     form = ReviewForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        reports.review_report(
-            report_id, form.outcome.data, actor=g.actor, next_review=form.next_review.data
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    if forms.submit(
+        form,
+        lambda f: reports.review_report(
+            report_id, f.outcome.data, actor=g.actor, next_review=f.next_review.data
+        ),
+        validate=False,
+        redirecting=True,
+    ):
         flash("Review recorded.", "info")
     return redirect(
         request.form.get("back") == "queue"

@@ -2,10 +2,10 @@
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from app.core import forms
 from app.core.errors import ValidationError
 from app.core.params import id_arg, id_value
 from app.core.web import permission_required
-from app.extensions import db
 from app.intel import resolution, service
 from app.intel.forms import ConfirmForm, DecisionForm
 from app.intel.views import bp
@@ -42,12 +42,9 @@ def resolution_queue():
     )
 
 
-@bp.post("/resolution/decide")
-@permission_required("entity.merge")
-def resolution_decide():
-    form = DecisionForm()
-    if not form.validate_on_submit():
-        abort(400)
+def _pair(form) -> tuple[int, int, int | None]:
+    """The ids the queue page wrote in hidden inputs: one that is not an id is a forged
+    request (400), not something the analyst can correct."""
     try:
         a = id_value(form.entity_a.data, "entity_a", strict=True)
         b = id_value(form.entity_b.data, "entity_b", strict=True)
@@ -56,12 +53,25 @@ def resolution_decide():
         abort(400)
     if a is None or b is None:
         abort(400)
-    try:
-        result = resolution.decide(a, b, form.judgement.data, actor=g.actor, survivor_id=survivor)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    return a, b, survivor
+
+
+@bp.post("/resolution/decide")
+@permission_required("entity.merge")
+def resolution_decide():
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    a, b, survivor = _pair(form)
+    done = forms.submit(
+        form,
+        lambda f: resolution.decide(a, b, f.judgement.data, actor=g.actor, survivor_id=survivor),
+        validate=False,
+        redirecting=True,
+    )
+    if not done:
         return redirect(url_for("intel.resolution_queue"))
+    result = done.value
     if form.judgement.data == "merge":
         flash(
             "Merged. Every link, alias and identifier moved; the merge can be undone from "

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from sqlalchemy import select
 
-from app.core.errors import ValidationError
+from app.core import forms
 from app.core.web import permission_required
 from app.extensions import db
 from app.ops import retention
@@ -59,13 +59,16 @@ def decide(item_id):
         if form.next_review.data
         else None
     )
-    try:
-        retention.decide(
-            item, form.decision.data, form.reason.data, actor=g.actor, next_review_dt=next_review
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(f"Decision not recorded: {exc}", "error")
+    done = forms.submit(
+        form,
+        lambda f: retention.decide(
+            item, f.decision.data, f.reason.data, actor=g.actor, next_review_dt=next_review
+        ),
+        validate=False,
+        redirecting=True,
+        label=lambda key: f"Decision not recorded: {key}",
+    )
+    if not done:
         return redirect(url_for("ops.retention_page"))
     flash(f"{item.record_type} {item.record_id}: {item.status}.", "info")
     return redirect(url_for("ops.retention_page"))

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 
-from app.core.errors import ValidationError
+from app.core import forms
 from app.core.web import permission_required
 from app.extensions import db
 from app.reference import service
@@ -22,15 +22,6 @@ def _spec_or_404(list_name):
 
 def _data(form) -> dict:
     return {name: getattr(form, name).data for name in _FORM_FIELDS}
-
-
-def _show_errors(form, exc: ValidationError) -> None:
-    for name, message in exc.fields.items():
-        target = getattr(form, name, None)
-        if target is not None and hasattr(target, "errors"):
-            target.errors = [*target.errors, message]
-        else:
-            flash(f"{name}: {message}", "error")
 
 
 @bp.get("/")
@@ -70,14 +61,13 @@ def add(list_name):
     form = EntryForm()
     if not form.validate_on_submit():
         return _render_list(list_name, form, 422)
-    try:
-        row = service.add_entry(list_name, _data(form), actor=g.actor)
-    except ValidationError as exc:
-        db.session.rollback()
-        _show_errors(form, exc)
+    done = forms.submit(
+        form, lambda f: service.add_entry(list_name, _data(f), actor=g.actor), validate=False
+    )
+    if not done:
         return _render_list(list_name, form, 422)
     db.session.commit()
-    flash(f"{row.code} added.", "info")
+    flash(f"{done.value.code} added.", "info")
     return redirect(url_for("reference.list_page", list_name=list_name))
 
 
@@ -90,16 +80,14 @@ def edit(entry_id):
     status = 200
     if form.is_submitted():
         status = 422
-        if form.validate():
-            try:
-                service.update_entry(entry_id, _data(form), actor=g.actor)
-            except ValidationError as exc:
-                db.session.rollback()
-                _show_errors(form, exc)
-            else:
-                db.session.commit()
-                flash(f"{row.code} saved.", "info")
-                return redirect(url_for("reference.list_page", list_name=row.list_name))
+        if form.validate() and forms.submit(
+            form,
+            lambda f: service.update_entry(entry_id, _data(f), actor=g.actor),
+            validate=False,
+        ):
+            db.session.commit()
+            flash(f"{row.code} saved.", "info")
+            return redirect(url_for("reference.list_page", list_name=row.list_name))
     return render_template("reference/edit.html", row=row, spec=spec, form=form), status
 
 
@@ -127,14 +115,17 @@ def load(list_name):
         return redirect(url_for("reference.list_page", list_name=list_name))
     try:
         text = form.file.data.read().decode("utf-8")
-        report = service.load_rows(list_name, text, actor=g.actor)
     except UnicodeDecodeError:
         flash("Not loaded: the file is not UTF-8 text.", "error")
-    except ValidationError as exc:
-        db.session.rollback()
-        for where, message in exc.fields.items():
-            flash(f"Not loaded: {where}: {message}", "error")
-    else:
+        return redirect(url_for("reference.list_page", list_name=list_name))
+    done = forms.submit(
+        form,
+        lambda f: service.load_rows(list_name, text, actor=g.actor),
+        validate=False,
+        redirecting=True,
+        label=lambda where: f"Not loaded: {where}",
+    )
+    if done:
         db.session.commit()
-        flash(f"{report['added']} added, {report['updated']} updated.", "info")
+        flash(f"{done.value['added']} added, {done.value['updated']} updated.", "info")
     return redirect(url_for("reference.list_page", list_name=list_name))

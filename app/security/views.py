@@ -16,6 +16,7 @@ from flask import (
 )
 from sqlalchemy import select
 
+from app.core import forms
 from app.core.exports import csv_response
 from app.core.pagination import paginate
 from app.core.params import add_days
@@ -118,29 +119,30 @@ def _fill_user_form(form):
     ]
 
 
+def _create_user(form):
+    user = service.create_user(
+        form.username.data,
+        form.password.data or "",
+        full_name=form.full_name.data,
+        unit=db.session.get(Unit, form.unit_id.data),
+        roles=form.roles.data,
+        email=form.email.data or None,
+        actor=g.actor,
+    )
+    if form.supervisor_id.data:
+        user.supervisor_id = form.supervisor_id.data
+    return user
+
+
 @bp.route("/admin/users/new", methods=["GET", "POST"])
 @permission_required("admin.users")
 def admin_user_new():
     form = UserForm()
     _fill_user_form(form)
-    if form.validate_on_submit():
-        try:
-            user = service.create_user(
-                form.username.data,
-                form.password.data or "",
-                full_name=form.full_name.data,
-                unit=db.session.get(Unit, form.unit_id.data),
-                roles=form.roles.data,
-                email=form.email.data or None,
-                actor=g.actor,
-            )
-            if form.supervisor_id.data:
-                user.supervisor_id = form.supervisor_id.data
-        except service.ValidationError as exc:
-            getattr(form, exc.field, form.username).errors.append(exc.message)
-        else:
-            flash(f"User {user.username} created.", "info")
-            return redirect(url_for("security.admin_users"))
+    done = forms.submit(form, _create_user)
+    if done:
+        flash(f"User {done.value.username} created.", "info")
+        return redirect(url_for("security.admin_users"))
     return render_template("security/user_form.html", form=form, user=None)
 
 
@@ -153,26 +155,23 @@ def admin_user_edit(user_id):
     if request.method == "GET":
         form.roles.data = user.roles
         form.supervisor_id.data = user.supervisor_id or 0
-    if form.validate_on_submit():
-        try:
-            service.update_user(
-                user,
-                actor=g.actor,
-                full_name=form.full_name.data,
-                email=form.email.data,
-                unit=db.session.get(Unit, form.unit_id.data),
-                roles=form.roles.data,
-                is_active=form.is_active.data,
-                password=form.password.data or None,
-                supervisor=db.session.get(User, form.supervisor_id.data)
-                if form.supervisor_id.data
-                else None,
-            )
-        except service.ValidationError as exc:
-            getattr(form, exc.field, form.username).errors.append(exc.message)
-        else:
-            flash(f"User {user.username} saved.", "info")
-            return redirect(url_for("security.admin_users"))
+    done = forms.submit(
+        form,
+        lambda f: service.update_user(
+            user,
+            actor=g.actor,
+            full_name=f.full_name.data,
+            email=f.email.data,
+            unit=db.session.get(Unit, f.unit_id.data),
+            roles=f.roles.data,
+            is_active=f.is_active.data,
+            password=f.password.data or None,
+            supervisor=db.session.get(User, f.supervisor_id.data) if f.supervisor_id.data else None,
+        ),
+    )
+    if done:
+        flash(f"User {user.username} saved.", "info")
+        return redirect(url_for("security.admin_users"))
     return render_template("security/user_form.html", form=form, user=user)
 
 
@@ -190,14 +189,11 @@ def admin_user_unlock(user_id):
 @permission_required("admin.users")
 def admin_unit_new():
     form = UnitForm()
-    if form.validate_on_submit():
-        try:
-            service.create_unit(form.code.data, form.name.data, form.kind.data, actor=g.actor)
-        except service.ValidationError as exc:
-            form.code.errors.append(exc.message)
-        else:
-            flash("Unit created.", "info")
-            return redirect(url_for("security.admin_users"))
+    if forms.submit(
+        form, lambda f: service.create_unit(f.code.data, f.name.data, f.kind.data, actor=g.actor)
+    ):
+        flash("Unit created.", "info")
+        return redirect(url_for("security.admin_users"))
     return render_template("security/unit_form.html", form=form)
 
 
@@ -207,16 +203,14 @@ def admin_clients():
     form = ApiClientForm()
     form.unit_id.choices = _unit_choices()
     new_token = None
-    if form.validate_on_submit():
-        try:
-            client, new_token = service.create_api_client(
-                form.name.data,
-                db.session.get(Unit, form.unit_id.data),
-                form.scopes.data,
-                actor=g.actor,
-            )
-        except service.ValidationError as exc:
-            getattr(form, exc.field, form.name).errors.append(exc.message)
+    done = forms.submit(
+        form,
+        lambda f: service.create_api_client(
+            f.name.data, db.session.get(Unit, f.unit_id.data), f.scopes.data, actor=g.actor
+        ),
+    )
+    if done:
+        _client, new_token = done.value
     clients = db.session.scalars(select(ApiClient).order_by(ApiClient.created_dt.desc())).all()
     return render_template(
         "security/admin_clients.html",

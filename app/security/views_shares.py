@@ -7,6 +7,7 @@ from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.core import forms
 from app.core.errors import ValidationError
 from app.core.params import id_value
 from app.core.web import permission_required
@@ -97,20 +98,23 @@ def share_create(record_type, record_id):
         problems = "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
         flash(f"Share not made: {problems}", "error")
         return _back(record_type, record_id)
-    try:
-        share = shares.create_share(
+    done = forms.submit(
+        form,
+        lambda f: shares.create_share(
             record_type,
             record_id,
             actor=g.actor,
-            reason=form.reason.data,
-            expires=form.ends.data,
-            unit_id=id_value(form.unit.data, "unit_id", strict=True) if form.unit.data else None,
-            user_id=_user_id(form.username.data) if form.username.data else None,
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(f"Share not made: {exc}", "error")
-    else:
+            reason=f.reason.data,
+            expires=f.ends.data,
+            unit_id=id_value(f.unit.data, "unit_id", strict=True) if f.unit.data else None,
+            user_id=_user_id(f.username.data) if f.username.data else None,
+        ),
+        validate=False,
+        redirecting=True,
+        label=lambda key: f"Share not made: {key}",
+    )
+    if done:
+        share = done.value
         who = share.unit.code if share.unit else share.user.username
         flash(f"Shared with {who} until {share.expires_dt:%Y-%m-%d %H:%M} UTC.", "info")
     return _back(record_type, record_id)
@@ -124,12 +128,13 @@ def share_revoke(share_id):
     form = RevokeShareForm(prefix="revoke")
     if not form.validate_on_submit():
         abort(400)
-    try:
-        shares.revoke_share(share_id, actor=g.actor, reason=form.reason.data)
-    except ValidationError as exc:
-        db.session.rollback()
-        flash(f"Share not revoked: {exc}", "error")
-    else:
+    if forms.submit(
+        form,
+        lambda f: shares.revoke_share(share_id, actor=g.actor, reason=f.reason.data),
+        validate=False,
+        redirecting=True,
+        label=lambda key: f"Share not revoked: {key}",
+    ):
         flash("Share revoked: the recipient can no longer open the record.", "info")
     return _back(record_type, record_id)
 
