@@ -105,6 +105,17 @@ def skeleton(token: str) -> str:
     return out or token
 
 
+@lru_cache(maxsize=65536)
+def transposed_skeletons(token: str) -> tuple[str, ...]:
+    """The skeletons of ``token`` with two adjacent letters swapped (the commonest typing
+    slip), those differing from its own skeleton."""
+    own = skeleton(token)
+    out = {skeleton(token[:i] + token[i + 1] + token[i] + token[i + 2 :])
+           for i in range(len(token) - 1) if token[i] != token[i + 1]}  # fmt: skip
+    out.discard(own)
+    return tuple(sorted(out))
+
+
 def identifier(value: str) -> str | None:
     """An identifier as compared: upper case letters and digits, a kind label dropped.
 

@@ -15,3 +15,24 @@ def test_birth_years_are_keys_when_the_dates_come_as_json_text():
     keys = set(segment.key_ids)
     assert "@1952" in keys
     assert not [k for k in keys if k.startswith("@") and len(k) != 5], keys
+
+
+def _namesakes(n: int) -> list[tuple]:
+    import random
+
+    rng = random.Random(5)
+    words = {"".join(rng.choices("bdfgklmnprstvz", k=7)) for _ in range(n)}
+    return [_row(f"n{i}", f"michael {w}", "[]") for i, w in enumerate(sorted(words))]
+
+
+def test_a_swapped_consonant_pair_is_found_among_a_thousand_namesakes_of_the_first_name():
+    """ "Michael Bortel" for the listed "Michael Botrel": the swap changes the surname's
+    skeleton (brtl / btrl), so the name shares only its common first name with the entry;
+    the index also looks the word up with adjacent letters swapped back, and the entry is
+    scored instead of being left to chance among 1,000 Michaels."""
+    from app.screening.service import ListMeta, PartyQuery, ScreeningIndex
+
+    rows = _namesakes(1000) + [_row("botrel", "michael botrel", '["1970-01-01"]')]
+    index = ScreeningIndex({1: Segment(1, (), rows)}, {1: ListMeta(1, "L", "v", "P", 0.7)})
+    matches = index.screen(PartyQuery("Michael Bortel", "Person"), cache=False)
+    assert [m.entry_id for m in matches][:1] == ["botrel"], matches
