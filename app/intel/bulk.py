@@ -21,10 +21,10 @@ from app.core import signals
 from app.core.bulk import request_index_many, send_each, trail_many
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.intel.fingerprints import blocking_tokens, fingerprint
+from app.intel.fingerprints import blocking_tokens
 from app.intel.models import Entity, EntityIdentifier, EntityToken, Link
-from app.intel.service import canonical
-from app.intel.validation import clean_entity, clean_link
+from app.intel.service import canonical, same_assertion
+from app.intel.validation import new_entity, new_link_values
 from app.security.access import Actor, can_see
 
 
@@ -45,83 +45,20 @@ class EntityBatch:
         self.entities: list[Entity] = []
         self.links: list[_Link] = []
 
-    def entity(
-        self,
-        entity_type,
-        name,
-        *,
-        aliases=(),
-        identifiers=None,
-        attributes=None,
-        unit_id=None,
-        handling_code="P",
-        handling_conditions=None,
-        provenance=None,
-        roles=None,
-    ) -> Entity:
-        """A validated, not yet written entity (``id`` is None until ``write``)."""
-        values = clean_entity(
-            entity_type,
-            name,
-            default_unit_id=self.actor.unit_id,
-            aliases=aliases,
-            identifiers=identifiers,
-            attributes=attributes,
-            unit_id=unit_id,
-            handling_code=handling_code,
-            handling_conditions=handling_conditions,
-            roles=roles,
-        )
-        prov_type, prov_id = provenance if provenance else (None, None)
-        entity = Entity(
-            **values,
-            fingerprint=fingerprint(values["name"]),
-            provenance_type=prov_type,
-            provenance_id=prov_id,
-            created_by_id=self.actor.user_id,
-        )
+    def entity(self, entity_type, name, *, provenance=None, **fields) -> Entity:
+        """A validated, not yet written entity (``id`` is None until ``write``); ``fields``
+        as for ``service.create_entity`` (``validation.clean_entity``)."""
+        entity = new_entity(entity_type, name, actor=self.actor, provenance=provenance, **fields)
         self.entities.append(entity)
         return entity
 
-    def link(
-        self,
-        source,
-        target,
-        link_type,
-        *,
-        provenance_type=None,
-        provenance_id=None,
-        start_date=None,
-        end_date=None,
-        grade=None,
-        handling_code="P",
-        unit_id=None,
-    ) -> None:
-        """Queue a link between two entities (of this batch or already stored)."""
-        values = clean_link(
-            link_type,
-            default_unit_id=self.actor.unit_id,
-            start_date=start_date,
-            end_date=end_date,
-            grade=grade,
-            unit_id=unit_id,
-            handling_code=handling_code,
-        )
+    def link(self, source, target, link_type, **fields) -> None:
+        """Queue a link between two entities (of this batch or already stored); ``fields``
+        as for ``service.add_link`` (provenance, dates, grade, owner: ``validation``)."""
+        values = new_link_values(link_type, actor=self.actor, **fields)
         if source is target:
             raise ValidationError({"target_id": "an entity cannot be linked to itself"})
-        self.links.append(
-            _Link(
-                source,
-                target,
-                values.pop("link_type"),
-                {
-                    **values,
-                    "provenance_type": provenance_type,
-                    "provenance_id": provenance_id,
-                    "created_by_id": self.actor.user_id,
-                },
-            )
-        )
+        self.links.append(_Link(source, target, values.pop("link_type"), values))
 
     def _stored_end(self, entity, field_name) -> Entity:
         """An end that was stored before this batch: visible and followed through merges."""
@@ -196,14 +133,6 @@ class EntityBatch:
 
 def _link_exists(source_id, target_id, link_type, provenance_type, provenance_id) -> bool:
     stmt = select(Link.id).where(
-        Link.source_id == source_id,
-        Link.target_id == target_id,
-        Link.link_type == link_type,
-        Link.provenance_type.is_(None)
-        if provenance_type is None
-        else Link.provenance_type == provenance_type,
-        Link.provenance_id.is_(None)
-        if provenance_id is None
-        else Link.provenance_id == provenance_id,
+        same_assertion(source_id, target_id, link_type, provenance_type, provenance_id)
     )
     return db.session.scalar(stmt.limit(1)) is not None

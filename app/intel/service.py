@@ -100,45 +100,23 @@ def create_entity(
     name,
     *,
     actor: Actor,
-    aliases=(),
-    identifiers=None,
-    attributes=None,
-    unit_id=None,
-    handling_code="P",
-    handling_conditions=None,
     provenance=None,
-    roles=None,
     propose=True,
     duplicate_reason=None,
+    **fields,
 ) -> Entity:
     """Register an entity (validated identifiers) and propose resolution candidates.
 
     An identifier already held by an entity the actor may see raises DuplicateIdentifier
-    unless ``duplicate_reason`` says why a second entity is wanted (kept in the trail)."""
+    unless ``duplicate_reason`` says why a second entity is wanted (kept in the trail).
+    ``fields``: ``aliases``, ``identifiers``, ``attributes``, ``roles``, ``unit_id``,
+    ``handling_code``, ``handling_conditions`` (validated by ``validation.clean_entity``)."""
     actor.require("entity.edit")
-    values = validation.clean_entity(
-        entity_type,
-        name,
-        default_unit_id=actor.unit_id,
-        aliases=aliases,
-        identifiers=identifiers,
-        attributes=attributes,
-        unit_id=unit_id,
-        handling_code=handling_code,
-        handling_conditions=handling_conditions,
-        roles=roles,
-    )
+    entity = validation.new_entity(entity_type, name, actor=actor, provenance=provenance, **fields)
     duplicate_reason = " ".join(str(duplicate_reason or "").split())[:500]
-    held = registered_holder(values["identifiers"], actor=actor)
+    held = registered_holder(entity.identifiers, actor=actor)
     if held is not None and not duplicate_reason:
         raise DuplicateIdentifier(held[1], held[0])
-    prov_type, prov_id = provenance if provenance else (None, None)
-    entity = Entity(
-        **values,
-        provenance_type=prov_type,
-        provenance_id=prov_id,
-        created_by_id=actor.user_id,
-    )
     db.session.add(entity)
     db.session.flush()
     _sync_index_rows(entity)
@@ -316,6 +294,21 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def same_assertion(source_id, target_id, link_type, provenance_type, provenance_id):
+    """The links saying the same thing from the same provenance (kept once)."""
+    return and_(
+        Link.source_id == source_id,
+        Link.target_id == target_id,
+        Link.link_type == link_type,
+        Link.provenance_type.is_(None)
+        if provenance_type is None
+        else Link.provenance_type == provenance_type,
+        Link.provenance_id.is_(None)
+        if provenance_id is None
+        else Link.provenance_id == provenance_id,
+    )
+
+
 def add_link(
     source_id,
     target_id,
@@ -324,13 +317,11 @@ def add_link(
     actor: Actor,
     provenance_type=None,
     provenance_id=None,
-    start_date=None,
-    end_date=None,
-    grade=None,
-    handling_code="P",
-    unit_id=None,
+    **fields,
 ) -> Link:
-    """Link two visible entities; the same assertion from the same provenance is kept once."""
+    """Link two visible entities; the same assertion from the same provenance is kept once.
+    ``fields``: ``start_date``, ``end_date``, ``grade``, ``unit_id``, ``handling_code``
+    (validated by ``validation.clean_link``)."""
     actor.require("entity.edit")
     validation.check_link_type(link_type)  # the type first, then the ends, then the rest
     errors = {}
@@ -345,40 +336,29 @@ def add_link(
         raise ValidationError(errors)
     if ends["source_id"].id == ends["target_id"].id:
         raise ValidationError({"target_id": "an entity cannot be linked to itself"})
-    values = validation.clean_link(
+    values = validation.new_link_values(
         link_type,
-        default_unit_id=actor.unit_id,
-        start_date=start_date,
-        end_date=end_date,
-        grade=grade,
-        unit_id=unit_id,
-        handling_code=handling_code,
+        actor=actor,
+        provenance_type=provenance_type,
+        provenance_id=provenance_id,
+        **fields,
     )
     existing = db.session.scalar(
         select(Link)
         .where(
-            Link.source_id == ends["source_id"].id,
-            Link.target_id == ends["target_id"].id,
-            Link.link_type == link_type,
-            Link.provenance_type.is_(provenance_type)
-            if provenance_type is None
-            else Link.provenance_type == provenance_type,
-            Link.provenance_id.is_(None)
-            if provenance_id is None
-            else Link.provenance_id == provenance_id,
+            same_assertion(
+                ends["source_id"].id,
+                ends["target_id"].id,
+                link_type,
+                provenance_type,
+                provenance_id,
+            )
         )
         .limit(1)
     )
     if existing is not None:
         return existing
-    link = Link(
-        source_id=ends["source_id"].id,
-        target_id=ends["target_id"].id,
-        provenance_type=provenance_type,
-        provenance_id=provenance_id,
-        created_by_id=actor.user_id,
-        **values,
-    )
+    link = Link(source_id=ends["source_id"].id, target_id=ends["target_id"].id, **values)
     db.session.add(link)
     db.session.flush()
     trail.record(actor, "create", "link", link.id)

@@ -1,8 +1,9 @@
 """One source for validating an entity or a link before it is stored.
 
 ``service.create_entity``, ``bulk.EntityBatch`` and the FollowTheMoney import
-(``app.exchange``) all build their records from ``clean_entity`` / ``clean_link``, so a rule
-(a scheme that does not apply to a type, the name's length, code C needing a unit) is written
+(``app.exchange``) all build their records with ``new_entity`` / ``new_link_values`` (on
+``clean_entity`` / ``clean_link``), so a rule (a scheme that does not apply to a type, the
+name's length, code C needing a unit, the owner defaulting to the actor's unit) is written
 once and holds for every way into the registry.
 """
 
@@ -10,7 +11,8 @@ from datetime import date
 
 from app.core.errors import ValidationError
 from app.intel import grading, identifiers
-from app.intel.models import ENTITY_TYPES, LINK_TYPES
+from app.intel.fingerprints import fingerprint
+from app.intel.models import ENTITY_TYPES, LINK_TYPES, Entity
 
 #: identifier schemes that make sense per entity type (others are refused)
 SCHEMES_BY_TYPE = {
@@ -137,16 +139,22 @@ def clean_entity(
 
 
 def clean_link(
-    link_type, *, default_unit_id, start_date=None, end_date=None, grade=None, **owner
+    link_type,
+    *,
+    default_unit_id,
+    start_date=None,
+    end_date=None,
+    grade=None,
+    unit_id=None,
+    handling_code="P",
 ) -> dict:
     """The validated values of a new link other than its ends: type, dates, grade, and the
-    owning unit and handling code (``owner``: ``unit_id``, ``handling_code``)."""
+    owning unit (``unit_id``, else ``default_unit_id``) and handling code."""
     link_type = check_link_type(link_type)
     start = check_date(start_date, "start_date")
     end = check_date(end_date, "end_date")
     if start and end and end < start:
         raise ValidationError({"end_date": "is before the start date"})
-    unit_id = owner.get("unit_id")
     unit_id = unit_id if unit_id is not None else default_unit_id
     return {
         "link_type": link_type,
@@ -154,5 +162,34 @@ def clean_link(
         "end_date": end,
         "grade": grading.parse_link_grade(grade),
         "unit_id": unit_id,
-        "handling_code": check_handling(owner.get("handling_code", "P"), unit_id),
+        "handling_code": check_handling(handling_code, unit_id),
+    }
+
+
+def new_entity(entity_type, name, *, actor, provenance=None, **fields) -> Entity:
+    """A validated entity, not yet added to the session: owned by ``fields["unit_id"]`` or
+    the actor's unit, created by the actor, from ``provenance`` ((record type, id) or None).
+    ``fields``: those of ``clean_entity``."""
+    values = clean_entity(entity_type, name, default_unit_id=actor.unit_id, **fields)
+    prov_type, prov_id = provenance if provenance else (None, None)
+    return Entity(
+        **values,
+        fingerprint=fingerprint(values["name"]),
+        provenance_type=prov_type,
+        provenance_id=prov_id,
+        created_by_id=actor.user_id,
+    )
+
+
+def new_link_values(
+    link_type, *, actor, provenance_type=None, provenance_id=None, **fields
+) -> dict:
+    """The column values of a new link but its ends (``Link(source_id=..., target_id=...,
+    **values)``): ``clean_link``'s, the provenance and the creator."""
+    values = clean_link(link_type, default_unit_id=actor.unit_id, **fields)
+    return {
+        **values,
+        "provenance_type": provenance_type,
+        "provenance_id": provenance_id,
+        "created_by_id": actor.user_id,
     }
