@@ -3,7 +3,7 @@
 import logging
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.core.database import lock_rows
 from app.core.errors import ValidationError
@@ -24,6 +24,8 @@ from app.security.access import Actor, get_for
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+#: built once: asked for every declaration submitted
+_ID_BY_NUMBER = select(Declaration.id).where(Declaration.number == bindparam("number"))
 _PARTY_COLUMNS = {
     "declarant": "declarant_code",
     "importer": "importer_code",
@@ -113,7 +115,7 @@ def submit_declaration(
     link traders, assess."""
     actor.require("risk.declaration.view")
     data = parse_declaration(body)
-    if db.session.scalar(select(Declaration.id).where(Declaration.number == data["number"])):
+    if db.session.scalar(_ID_BY_NUMBER, {"number": data["number"]}):
         raise ValidationError({"number": f"declaration {data['number']} was already submitted"})
     from app.risk.service import owning_unit_id
 

@@ -12,7 +12,7 @@ written (the demo loader, whose history must be stored first). Both go through
 
 from functools import cache
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import bindparam, insert, inspect, select
 from sqlalchemy.orm import make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -28,6 +28,17 @@ from app.risk.parties import DeclarationParty, insert_parties
 from app.security.access import Actor
 
 _CHUNK = 1000
+
+# Built once (construction and cache key are paid per statement object, not per execution).
+_DECLARATION = Declaration.__table__
+_INSERT_ONE = insert(_DECLARATION).returning(_DECLARATION.c.id)
+_INSERT = {
+    model: insert(model.__table__)
+    for model in (Declaration, DeclarationItem, DeclarationParty, ProfileHit)
+}
+_IDS_BY_NUMBER = select(_DECLARATION.c.number, _DECLARATION.c.id).where(
+    _DECLARATION.c.number.in_(bindparam("numbers", expanding=True))
+)
 
 
 # --- new declarations: assessed, then written once ------------------------------------------
@@ -143,7 +154,7 @@ def _write_new(decls: list[Declaration], outcomes: list) -> None:
         for row in outcome.hit_rows
     ]
     for start in range(0, len(hits), _CHUNK):
-        db.session.execute(insert(ProfileHit.__table__), hits[start : start + _CHUNK])
+        db.session.execute(_INSERT[ProfileHit], hits[start : start + _CHUNK])
     for decl in decls:
         for child in (*decl.items, *decl.named_parties):
             make_transient_to_detached(child)
@@ -156,24 +167,26 @@ def _write_new(decls: list[Declaration], outcomes: list) -> None:
 
 def _insert_declarations(rows: list[dict]) -> list[int]:
     """Their ids, in the order given."""
-    table = Declaration.__table__
     if len(rows) == 1:
-        return [db.session.execute(insert(table).returning(table.c.id), rows[0]).scalar_one()]
+        return [db.session.execute(_INSERT_ONE, rows[0]).scalar_one()]
     # Plain multi-row INSERTs, then the ids by number (unique): RETURNING in parameter order
     # would be one statement per row on SQLite.
     for start in range(0, len(rows), _CHUNK):
-        db.session.execute(insert(table), rows[start : start + _CHUNK])
+        db.session.execute(_INSERT[Declaration], rows[start : start + _CHUNK])
     numbers = [r["number"] for r in rows]
     by_number = {}
     for start in range(0, len(numbers), _CHUNK):
-        by_number.update(
-            db.session.execute(
-                select(table.c.number, table.c.id).where(
-                    table.c.number.in_(numbers[start : start + _CHUNK])
-                )
-            ).all()
-        )
+        chunk = numbers[start : start + _CHUNK]
+        by_number.update(db.session.execute(_IDS_BY_NUMBER, {"numbers": chunk}).all())
     return [by_number[n] for n in numbers]
+
+
+@cache
+def _ids_of_children(model, key: str):
+    table = model.__table__
+    return select(table.c.id, table.c.declaration_id, table.c[key]).where(
+        table.c.declaration_id.in_(bindparam("parents", expanding=True))
+    )
 
 
 def _insert_children(model, objects: list, unique: tuple[str]) -> None:
@@ -181,20 +194,18 @@ def _insert_children(model, objects: list, unique: tuple[str]) -> None:
     the declaration and the column unique within it: the line number, the position)."""
     if not objects:
         return
-    table = model.__table__
     rows = [_row(o) for o in objects]
     for start in range(0, len(rows), _CHUNK):
-        db.session.execute(insert(table), rows[start : start + _CHUNK])
+        db.session.execute(_INSERT[model], rows[start : start + _CHUNK])
     (key,) = unique
     parents = sorted({o.declaration_id for o in objects})
     found = {}
     for start in range(0, len(parents), _CHUNK):
+        chunk = parents[start : start + _CHUNK]
         found.update(
             ((parent, at), row_id)
             for row_id, parent, at in db.session.execute(
-                select(table.c.id, table.c.declaration_id, table.c[key]).where(
-                    table.c.declaration_id.in_(parents[start : start + _CHUNK])
-                )
+                _ids_of_children(model, key), {"parents": chunk}
             )
         )
     for obj in objects:

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, literal, or_, select, update
+from sqlalchemy import bindparam, case, literal, or_, select, update
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.errors import ValidationError as CoreValidationError
@@ -371,12 +372,21 @@ def revoke_api_client(client: ApiClient, *, actor: Actor) -> None:
         trail.record(actor, "update", "api_client", client.id, details={"changed": ["revoked"]})
 
 
+#: built once: this runs for every API request (the declaration system posts hundreds a
+#: second); the unit is not read on that path, so it is not joined in (loaded if asked for)
+_CLIENT_BY_PREFIX = (
+    select(ApiClient)
+    .where(ApiClient.token_prefix == bindparam("prefix"))
+    .options(lazyload(ApiClient.unit))
+)
+
+
 def client_for_token(token: str | None) -> ApiClient | None:
     """The active client owning ``token``, compared in constant time."""
     if not token or not token.startswith("tg_") or token.count("_") < 2:
         return None
     _, prefix, secret = token.split("_", 2)
-    client = db.session.scalar(select(ApiClient).where(ApiClient.token_prefix == prefix))
+    client = db.session.scalar(_CLIENT_BY_PREFIX, {"prefix": prefix})
     if client is None or client.revoked_dt is not None:
         return None
     if not secrets.compare_digest(client.token_hash, _token_hash(secret)):
