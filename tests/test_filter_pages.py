@@ -40,6 +40,15 @@ PAGES = {
     "/audit/?band=high": [("band", "high")],
     "/trail?outcome=denied&action=view": [("outcome", "denied"), ("action", "view")],
     "/news/?language=en": [("language", "en")],
+    "/news/network?scope=sentence&category_a=person": [
+        ("scope", "sentence"),
+        ("category_a", "person"),
+    ],
+    "/news/network/compare?scope=sentence&category_b=vessel": [
+        ("scope", "sentence"),
+        ("category_b", "vessel"),
+    ],
+    "/news/workbench?category=vessel": [("category", "vessel")],
 }
 
 
