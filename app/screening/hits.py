@@ -13,6 +13,7 @@ by holders of ``screening.confidential`` (``seams.list_entry_label``).
 
 import hashlib
 import json
+from functools import lru_cache
 
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -77,12 +78,24 @@ def party_data(name, kind=None, country=None, identifiers=(), birth_date=None) -
 
 def party_version(data: dict) -> str:
     """A hash of what is screened: any change to the party makes a new version."""
+    return _version(
+        str(data.get("name") or ""),
+        data.get("kind"),
+        data.get("country"),
+        tuple(str(i) for i in data["identifiers"]),
+        data.get("birth_date"),
+    )
+
+
+@lru_cache(maxsize=50_000)
+def _version(name, kind, country, identifiers, birth_date) -> str:
+    # cached: a declaration's party is hashed several times on its path, and traders repeat
     canonical = {
-        "name": " ".join(str(data.get("name") or "").split()).casefold(),
-        "kind": data.get("kind"),
-        "country": data.get("country"),
-        "identifiers": sorted(" ".join(str(i).split()).upper() for i in data["identifiers"]),
-        "birth_date": data.get("birth_date"),
+        "name": " ".join(name.split()).casefold(),
+        "kind": kind,
+        "country": country,
+        "identifiers": sorted(" ".join(i.split()).upper() for i in identifiers),
+        "birth_date": birth_date,
     }
     raw = json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha1(raw, usedforsecurity=False).hexdigest()

@@ -216,6 +216,12 @@ def active_index() -> ScreeningIndex:
     if current is None or current_app.testing:
         with _build_lock:
             return _refresh()
+    # the check itself is one small query here; a thread is started only for a re-read (a
+    # thread's start and its query competing for the GIL made a declaration every
+    # CHECK_SECONDS pay several ms)
+    if not _changed(current, _list_states()):
+        _state["checked"] = time.monotonic()
+        return current
     if _build_lock.acquire(blocking=False):  # at most one rebuild at a time; else serve current
         _state["checked"] = time.monotonic()
         app = current_app._get_current_object()

@@ -62,3 +62,20 @@ def test_a_load_in_this_process_is_screened_at_once(app, db, monkeypatch):
     service.invalidate()
     [hit] = screen(PartyQuery("Vektor Trading", "Company"))
     assert hit.entry_id == "os-vektor"
+
+
+def test_the_periodic_check_starts_no_thread_when_nothing_changed(app, db, monkeypatch):
+    """Every CHECK_SECONDS a declaration's screening checks the lists' versions: with none
+    changed that is one small query in the caller, not a background thread (whose start
+    and query competed with the declaration for the GIL)."""
+    import threading
+
+    load_ftm([ROMASHKA])
+    db.session.commit()
+    first = active_index()
+    _served_as_in_production(app, monkeypatch)
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    for _ in range(3):
+        assert active_index() is first
+    assert started == []
