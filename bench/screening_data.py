@@ -10,6 +10,14 @@ names are common (large posting lists) and the tail is long, as in real lists.
 ``generate(n, path, seed)`` writes FtM JSON lines and returns nothing; ``parties(...)`` yields
 (PartyQuery, expected entry id or None) for variants of listed entries (re-ordered, Cyrillic
 or Arabic script, a typo, another company form) and for unlisted parties.
+
+Two name pools (``use_pools``): "diverse" (the default) draws surnames, Arabic family names,
+company words and vessel names from pools of hundreds of thousands (syllable- and root-built,
+Zipf-weighted: a few common, a long tail), as a real sanctions/PEP list of a million entries
+has (OpenSanctions' default collection: most surnames and company names are rare; given names
+and generic company words such as "Trading" are common). "small" is the first generator's
+hard case: pools of a few thousand, so that at a million entries most unlisted names have an
+exact namesake on the list (no real list looks like that). The pool is part of the file name.
 """
 
 import itertools
@@ -91,10 +99,93 @@ _WEST_SURNAMES = [
 _VOCAB = list(_WORDS) + [(a + b + c).lower() for a in _SYL for b in _SYL for c in _SYL[:12]]
 
 
+#: which pools ``entity`` draws from: "diverse" (a real list's variety) or "small" (hard case)
+POOLS = {"name": "diverse"}
+
+
+def use_pools(name: str) -> None:
+    if name not in ("diverse", "small"):
+        raise ValueError(f"unknown pools {name!r}")
+    POOLS["name"] = name
+
+
+def _diverse() -> bool:
+    return POOLS["name"] == "diverse"
+
+
+_CYR_C = "бвгдзклмнпрстфхчшж"
+_CYR_V = "аоеиу"
+#: ~50,000 roots (consonant-vowel-consonant, with a second syllable for a third of them)
+_RU_ROOTS_BIG = [
+    (a + v + b).capitalize() for a in _CYR_C for v in _CYR_V for b in _CYR_C
+] + [(a + v + b + w + c).capitalize() for a in _CYR_C for v in _CYR_V for b in _CYR_C
+     for w in _CYR_V[:3] for c in "вклнрт"]  # fmt: skip
+_AR_C = "بتثجحخدذرزسشصضطظعغفقكلمنهو"
+#: family-name patterns over a three-letter root (C = a root letter): Qasimi, Haddad, Mansour
+_AR_PATTERNS = ("CاCC", "CCيC", "CاCCي", "CCاC", "مCCوC", "CوCC", "CCCي", "CاCCان")
+_WEST_FIRST_BIG = _WEST_FIRST + _w(
+    "Adam Alan Albert Alex Andrew Anthony Antonio Arnaud Bernard Bruno Charles Christian "
+    "Christopher Daniel Dennis Dieter Edward Emil Eric Fabio Felix Francesco Frank Fritz Georg "
+    "George Gerhard Henri Henry Hugo Ian Jacques Jan Jens Joseph Karl Kevin Lars Louis Lukas "
+    "Manuel Martin Matthias Max Nicolas Oliver Olivier Pablo Patrick Philippe Rafael Richard "
+    "Roberto Rolf Sebastian Simon Stefan Steven Thierry Tobias Uwe Victor Walter Werner "
+    "Alice Andrea Anne Barbara Carla Catherine Chiara Christine Diana Eva Francesca Hanna "
+    "Isabel Jessica Karin Katarina Lucia Marie Monika Nathalie Paola Petra Sabine Sandra "
+    "Sara Silvia Susanne Valentina Victoria"
+)
+#: syllables with varied consonants (onset, vowel, coda): the matcher's blocking key is a
+#: word's consonant skeleton, and "ba be bi bo" share one; real names' skeletons vary more
+_ONSETS = _w("b br d dr f fl g gr h k kr l m n p pr r s st t tr v z sh ch j sk pl gl")
+_CODAS = ("", "", "n", "r", "l", "s", "m", "k", "t", "nd", "rt")
+_SYL_BIG = [o + v + c for o in _ONSETS for v in "aeiou" for c in _CODAS]
+#: generic words of company names: few, and on a large share of names (the common tokens)
+_GENERIC = _WORDS
+
+
+#: ~2,000,000 words of two syllables and more (drawn lazily: the product is not built)
+def _big_word(rng, s: float = 0.5) -> str:
+    return "".join(_zipf(rng, _SYL_BIG, s) for _ in range(rng.choice((2, 2, 3))))
+
+
+def _ru_surname(rng) -> str:
+    if not _diverse():
+        return _zipf(rng, _RU_SURNAMES, 0.6)
+    return _zipf(rng, _RU_ROOTS_BIG, 0.5) + rng.choice(("", *_RU_MIDS)) + rng.choice(_RU_ENDS)
+
+
+def _ar_family(rng) -> str:
+    if not _diverse():
+        return _zipf(rng, _AR_FAMILY_ROOTS) + rng.choice(("", "ي", "ان"))
+    root = iter([_zipf(rng, _AR_C, 0.5) for _ in range(3)])
+    return "".join(next(root) if ch == "C" else ch for ch in rng.choice(_AR_PATTERNS))
+
+
+def _west_surname(rng) -> str:
+    if not _diverse():
+        return _zipf(rng, _WEST_SURNAMES, 0.5)
+    return (_big_word(rng, 0.6) + rng.choice(("", "s", "er", "el", "son", "mann"))).capitalize()
+
+
+def _company_words(rng) -> list[str]:
+    if not _diverse():
+        return [_zipf(rng, _VOCAB, 0.7) for _ in range(rng.choice((1, 2, 2, 3)))]
+    # a distinctive name (one or two syllable-built words) and, on two
+    # names in three, generic words ("Trading", "Global Shipping")
+    words = [_big_word(rng) for _ in range(rng.choice((1, 1, 2)))]
+    words += [_zipf(rng, _GENERIC, 0.8) for _ in range(rng.choice((0, 1, 1, 2)))]
+    return words
+
+
+def _vessel_name(rng) -> str:
+    if not _diverse():
+        return " ".join(_zipf(rng, _VOCAB, 0.8).capitalize() for _ in range(2))
+    return " ".join(w.capitalize() for w in _company_words(rng))
+
+
 def _russian(rng, i):
     first = _zipf(rng, _RU_FIRST)
     father = _zipf(rng, _RU_FIRST[:40])
-    surname = _zipf(rng, _RU_SURNAMES, 0.6)
+    surname = _ru_surname(rng)
     female = first[-1] in "ая"
     patr = father.rstrip("йь") + ("овна" if female else "ович")
     if female and surname.endswith(("ов", "ев", "ин")):
@@ -106,7 +197,7 @@ def _russian(rng, i):
 def _arab(rng, i):
     k = rng.randrange(len(_AR_FIRST))
     j = rng.randrange(len(_AR_FIRST))
-    fam = _zipf(rng, _AR_FAMILY_ROOTS) + rng.choice(("", "ي", "ان"))
+    fam = _ar_family(rng)
     ar = f"{_AR_FIRST[k]} {_AR_FIRST[j]} {fam}"
     lat = f"{_AR_LAT[k]} {_AR_LAT[j]} Al-{_translit_ar(fam)}"
     return {"name": [lat], "alias": [ar]}, rng.choice(("sy", "ir", "iq", "lb", "ye", "ae"))
@@ -119,8 +210,8 @@ def _translit_ar(text):
 
 
 def _western(rng, i):
-    first = _zipf(rng, _WEST_FIRST)
-    return {"name": [f"{first} {_zipf(rng, _WEST_SURNAMES, 0.5)}"]}, rng.choice(
+    first = _zipf(rng, _WEST_FIRST_BIG if _diverse() else _WEST_FIRST)
+    return {"name": [f"{first} {_west_surname(rng)}"]}, rng.choice(
         ("gb", "de", "fr", "it", "es", "us")
     )
 
@@ -132,7 +223,7 @@ def _chinese(rng, i):
 
 def _company(rng, i):
     country = rng.choice(tuple(_FORMS))
-    words = [_zipf(rng, _VOCAB, 0.7) for _ in range(rng.choice((1, 2, 2, 3)))]
+    words = _company_words(rng)
     form = rng.choice(_FORMS[country])
     props = {"name": [" ".join(w.capitalize() for w in words) + " " + form]}
     if country == "ru":
@@ -157,8 +248,7 @@ def entity(rng: random.Random, i: int) -> dict:
         schema, props = _company(rng, i)
     else:
         schema = "Vessel"
-        props = {"name": [" ".join(_zipf(rng, _VOCAB, 0.8).capitalize() for _ in range(2))],
-                 "imoNumber": [f"IMO{9000000 + i}"]}  # fmt: skip
+        props = {"name": [_vessel_name(rng)], "imoNumber": [f"IMO{9000000 + i}"]}
     return {"id": f"syn-{i}", "schema": schema, "properties": props}
 
 

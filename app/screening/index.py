@@ -69,6 +69,13 @@ def _union(lists) -> np.ndarray:
     return merged[keep]
 
 
+def _both(lists) -> np.ndarray | None:
+    """The entries on both of the two shortest (sorted) lists; None when none is."""
+    short, other = lists[0], lists[1]
+    both = short[_member(other, short).astype(bool)]
+    return both if len(both) else None
+
+
 @dataclass(slots=True)
 class Candidate:
     position: int
@@ -177,9 +184,14 @@ class Segment:
         if rare or not name_lists:
             found = _union(rare + ident_lists)
         else:
-            # every key is common ("Ali Hussein"): start from the words as written, if rarer
+            # every key is common ("Ali Hussein"): start from the words as written, if rarer,
+            # else from the entries sharing the two rarest keys (ranking tens of thousands
+            # of namesakes of one word cost ~5 ms at a million entries)
             small = [p for p in exact_lists if len(p) <= COMMON_KEY]
-            found = _union((small or name_lists[:1]) + ident_lists)
+            both = _both(name_lists) if not small and len(name_lists) > 1 else None
+            found = _union(
+                (small or ([both] if both is not None else name_lists[:1])) + ident_lists
+            )
         counts = np.zeros(len(found), dtype=np.int32)
         for other in name_lists:
             counts += _member(other, found)
