@@ -17,6 +17,7 @@ from app.audit.models import RiskModel
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
+from app.risk.fields import DECLARATION_FIELDS, SCORED_ITEM_FIELDS
 from app.security.access import Actor, NotFound
 
 #: the live scorer re-checks which version is active at most this often (seconds)
@@ -194,36 +195,11 @@ def item_rows(declaration, items) -> list[dict]:
     def get(obj, name):
         return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
-    head = {
-        c: get(declaration, c)
-        for c in (
-            "number",
-            "declaration_date",
-            "office",
-            "procedure",
-            "import_type",
-            "import_use",
-            "payment_type",
-            "transport_mode",
-            "declarant_code",
-            "importer_code",
-            "seller_code",
-            "courier_code",
-        )
-    }
+    head = {c: get(declaration, c) for c in DECLARATION_FIELDS}
     rows = []
     for item in items:
         row = dict(head)
-        for c in (
-            "hs_code",
-            "departure_country",
-            "origin_country",
-            "tax_rate",
-            "tax_type",
-            "origin_indicator",
-            "mass_kg",
-            "value",
-        ):
+        for c in SCORED_ITEM_FIELDS:
             row[c] = get(item, c)
         rows.append(row)
     return rows

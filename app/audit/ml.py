@@ -18,40 +18,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from app.risk.fields import DECLARATION_FIELDS, HEADER_CODES, SCORED_ITEM_FIELDS
+
 #: the columns a frame of declaration items has (one row per item)
-COLUMNS = (
-    "number",
-    "declaration_date",
-    "office",
-    "procedure",
-    "import_type",
-    "import_use",
-    "payment_type",
-    "transport_mode",
-    "declarant_code",
-    "importer_code",
-    "seller_code",
-    "courier_code",
-    "hs_code",
-    "departure_country",
-    "origin_country",
-    "tax_rate",
-    "tax_type",
-    "origin_indicator",
-    "mass_kg",
-    "value",
-)
+COLUMNS = (*DECLARATION_FIELDS, *SCORED_ITEM_FIELDS)
 CATEGORICAL = (
-    "office",
-    "procedure",
-    "import_type",
-    "import_use",
-    "payment_type",
-    "transport_mode",
-    "declarant_code",
-    "importer_code",
-    "seller_code",
-    "courier_code",
+    *HEADER_CODES,
     "hs6",
     "departure_country",
     "origin_country",
@@ -138,16 +110,7 @@ def normalise_frame(frame: pd.DataFrame) -> pd.DataFrame:
             raise ValueError(f"frame lacks the column {col!r}")
     for col in (
         "number",
-        "office",
-        "procedure",
-        "import_type",
-        "import_use",
-        "payment_type",
-        "transport_mode",
-        "declarant_code",
-        "importer_code",
-        "seller_code",
-        "courier_code",
+        *HEADER_CODES,
         "departure_country",
         "origin_country",
         "tax_type",

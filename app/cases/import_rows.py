@@ -8,10 +8,9 @@ import re
 from app.cases import catalog, fields, places
 from app.cases import import_columns as columns
 from app.cases.goods import parse_item
+from app.core.csv_cells import cell_problem
 from app.core.errors import ValidationError
 
-NOT_UTF8 = re.compile(r"[\udc80-\udcff]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])(:[0-5][0-9])?")
 _ASCII_HS = re.compile(r"[0-9\s.]*")
 _DIGITS = re.compile(r"[0-9]+")
@@ -20,14 +19,7 @@ _GROUP = re.compile(r"[0-9]{3}")
 
 def _cell_problem(raw: str) -> str | None:
     """Why a cell cannot be imported whatever its column, or None."""
-    if found := NOT_UTF8.search(raw):
-        byte = ord(found.group()) - 0xDC00
-        return f"is not UTF-8 text (byte 0x{byte:02x}); save the file as CSV UTF-8"
-    if "\x00" in raw:
-        return "must not contain NUL characters"
-    if _CONTROL.search(raw):
-        return "must not contain control characters"
-    return None
+    return cell_problem(raw)
 
 
 def _number_problem(raw: str | None) -> str | None:

@@ -21,6 +21,7 @@ from app.cases import catalog, import_rows, places
 from app.cases.import_columns import TARGETS
 from app.cases.models import Case
 from app.cases.service import open_with_reserved_ref
+from app.core.csv_cells import header_not_utf8
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.security.access import Actor
@@ -66,7 +67,7 @@ def read_header(data: bytes) -> list[str]:
     except csv.Error as exc:
         raise ValidationError({"file": f"row 1: {exc}"}) from None
     for n, name in enumerate(header or [], start=1):
-        if import_rows.NOT_UTF8.search(name) or "\x00" in name:
+        if header_not_utf8(name):
             raise ValidationError(
                 {"file": f"is not UTF-8 text (row 1, column {n}); save it as CSV UTF-8"}
             )

@@ -3,6 +3,7 @@
 from app.cases import fields
 from app.cases.goods import refresh_totals
 from app.cases.models import Case, CaseLink, JournalEntry
+from app.cases.seizures import MOVEMENT_FIELDS
 from app.cases.service import (
     _case_for_edit,
     _request_index,
@@ -24,14 +25,7 @@ _FILLABLE = (
     "place_type",
     "place",
     "place_ref",
-    "direction",
-    "transport_mode",
-    "conveyance",
-    "route_origin",
-    "route_transit",
-    "route_destination",
-    "detection_method",
-    "concealment_method",
+    *MOVEMENT_FIELDS,
     "declaration_number",
     "legal_provision",
     "evaded_duties",

@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 
 from app.cases import catalog, fields
 from app.cases.models import Case
+from app.cases.seizures import MOVEMENT_FIELDS
 from app.core.errors import ValidationError
 from app.core.pagination import DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, _int_arg, keyset_paginate
 from app.core.params import add_days, id_value
@@ -246,14 +247,7 @@ EXPORT_HEADER = [
     "opened_utc",
     "place_type",
     "place",
-    "direction",
-    "transport_mode",
-    "conveyance",
-    "route_origin",
-    "route_transit",
-    "route_destination",
-    "detection_method",
-    "concealment_method",
+    *MOVEMENT_FIELDS,
     "commodity_area",
     "total_value_eur",
     "declaration_number",

@@ -18,10 +18,8 @@ A date in the future is refused by the field parser itself (``fields.not_future`
 
 from app.core.errors import ValidationError
 
-#: the fields of a seizure record beyond the fields every case has (title, summary ...)
-RECORD_FIELDS = (
-    "event_dt",
-    "place_ref",
+#: how the goods moved and were found (a seizure's movement: the list, the export, a merge)
+MOVEMENT_FIELDS = (
     "direction",
     "transport_mode",
     "conveyance",
@@ -30,8 +28,10 @@ RECORD_FIELDS = (
     "route_destination",
     "detection_method",
     "concealment_method",
-    "declaration_number",
 )
+
+#: the fields of a seizure record beyond the fields every case has (title, summary ...)
+RECORD_FIELDS = ("event_dt", "place_ref", *MOVEMENT_FIELDS, "declaration_number")
 
 #: the fields of the seizure form (the case's own, then the record's)
 FORM_FIELDS = ("title", "summary", "priority", "handling_conditions", *RECORD_FIELDS)

@@ -13,9 +13,9 @@ are errors of their row and column, not silently dropped or merged.
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 
+from app.core.csv_cells import cell_problem, header_not_utf8
 from app.core.errors import ValidationError
 from app.extensions import db
 from app.intel import service
@@ -26,8 +26,6 @@ from app.security.access import Actor
 MAX_ROWS = 50_000
 MAX_BYTES = 20 * 1024 * 1024
 MAX_CELL = 4000
-_NOT_UTF8 = re.compile(r"[\udc80-\udcff]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ENTITY_FIELDS = {"type", "name", "aliases", "handling_code"}
 LINK_FIELDS = {
     "link_type",
@@ -79,16 +77,7 @@ def _valid_field(name: str, kind: str) -> bool:
 
 def _cell_problem(raw: str) -> str | None:
     """Why a cell cannot be imported whatever its field, or None."""
-    if found := _NOT_UTF8.search(raw):
-        byte = ord(found.group()) - 0xDC00
-        return f"is not UTF-8 text (byte 0x{byte:02x}); save the file as CSV UTF-8"
-    if "\x00" in raw:
-        return "must not contain NUL characters"
-    if _CONTROL.search(raw):
-        return "must not contain control characters"
-    if len(raw) > MAX_CELL:
-        return f"is longer than {MAX_CELL} characters"
-    return None
+    return cell_problem(raw, max_len=MAX_CELL)
 
 
 def read_rows(data: bytes, kind: str, mapping: dict[str, str]):
@@ -104,7 +93,7 @@ def read_rows(data: bytes, kind: str, mapping: dict[str, str]):
     except csv.Error as exc:
         raise ValidationError({"file": f"row 1 is not valid CSV ({exc})"}) from None
     for number, name in enumerate(header, start=1):
-        if _NOT_UTF8.search(name) or "\x00" in name:
+        if header_not_utf8(name):
             raise ValidationError(
                 {"file": f"not UTF-8 text (row 1, column {number}); save it as CSV UTF-8"}
             )

@@ -29,9 +29,11 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from app.core.csv_cells import cell_problem
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
+from app.risk.fields import DECLARATION_FIELDS, ITEM_FIELDS
 from app.risk.intake import Codes, date_problem, number_problem
 from app.risk.models import ControlResult, Declaration, DeclarationItem
 from app.security import trail
@@ -66,33 +68,6 @@ FIELDS = {
     "fraud_type": ("Fraud Type", "fraud_type", False),
     "revenue_recovered": ("Revenue Recovered", "number", False),
 }
-DECLARATION_FIELDS = (
-    "number",
-    "declaration_date",
-    "office",
-    "procedure",
-    "import_type",
-    "import_use",
-    "payment_type",
-    "transport_mode",
-    "declarant_code",
-    "importer_code",
-    "seller_code",
-    "courier_code",
-)
-ITEM_FIELDS = (
-    "hs_code",
-    "departure_country",
-    "origin_country",
-    "tax_rate",
-    "tax_type",
-    "origin_indicator",
-    "mass_kg",
-    "value",
-    "description",
-    "quantity",
-    "quantity_unit",
-)
 MAX_ERRORS = 50
 INDEX_PER_RECORD_LIMIT = 5000
 #: numbers (values, masses, rates) beyond this are typing errors, not customs data
@@ -107,7 +82,6 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMBER = re.compile(
     r"[+]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?"
 )
-_NOT_UTF8 = re.compile(r"[\udc80-\udcff]")
 #: the columns that mark a file as a KCS file (its codes are the shipped ``kcs`` set)
 KCS_MARK = ("Declaration ID", "Office ID", "HS6 Code", "Item Price")
 
@@ -205,13 +179,9 @@ def _shown(text: str) -> str:
 
 
 def _cell_problem(raw: str) -> str | None:
-    """Why a cell cannot be stored whatever its column, or None."""
-    if found := _NOT_UTF8.search(raw):
-        byte = ord(found.group()) - 0xDC00
-        return f"is not UTF-8 text (byte 0x{byte:02x}); save the file as CSV UTF-8"
-    if "\x00" in raw:
-        return "must not contain NUL characters"
-    return None
+    """Why a cell cannot be stored whatever its column, or None (control characters are
+    judged per column, by ``_parse``)."""
+    return cell_problem(raw, controls=False)
 
 
 def _parse_date(text: str) -> date:

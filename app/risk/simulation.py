@@ -19,17 +19,13 @@ from app.core.errors import ValidationError
 from app.extensions import db
 from app.risk import providers, rules
 from app.risk.derived import cached_peer_medians
+from app.risk.fields import PROCEDURE_CODES
 from app.risk.models import CHANNEL_RANK, CHANNELS, ControlResult, Declaration, DeclarationItem
 
 #: fewer inspected random-stratum declarations than this: fall back to all inspected ones
 MIN_RANDOM_STRATUM = 30
 _CATEGORICAL = (
-    "office",
-    "procedure",
-    "import_type",
-    "import_use",
-    "payment_type",
-    "transport_mode",
+    *PROCEDURE_CODES,
     "dispatch_country",
     "declarant",
     "importer",
