@@ -40,7 +40,8 @@ def test_an_ml_threshold_of_1_5_is_refused_with_the_reason_next_to_it(client, lo
     resp = client.post("/risk/settings", data=_form(ml_threshold="1.5"))
     assert resp.status_code == 422
     text = resp.get_data(as_text=True)
-    assert 'id="ml_threshold-error"' in text
+    assert 'id="ml_threshold-error-1"' in text
+    assert 'aria-describedby="ml_threshold-error-1"' in text and 'aria-invalid="true"' in text
     assert "must be a score between 0 and 1" in text
     assert 'id="settings-errors"' in text and "not saved" in text
     db.session.rollback()
@@ -106,5 +107,6 @@ def test_a_rate_out_of_range_or_not_a_number_is_named_next_to_its_field(client, 
     resp = client.post("/risk/settings", data=_form(target_red="150", random_yellow="lots"))
     assert resp.status_code == 422
     text = resp.get_data(as_text=True)
-    assert 'id="target_red-error"' in text and "must be between 0 and 100 %" in text
-    assert 'id="random_yellow-error"' in text
+    assert 'id="target_red-error-1"' in text and "must be between 0 and 100 %" in text
+    assert 'id="random_yellow-error-1"' in text
+    assert 'aria-describedby="target_red-error-1"' in text
