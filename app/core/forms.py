@@ -11,6 +11,9 @@ A view that redirects after the POST (the form is not shown again) passes ``redi
 the messages are flashed instead, the form's own ones included. ``on_error`` runs after the
 roll-back and before anything is shown, for a check that must come first (need-to-know: an
 outsider learns nothing, not even that the form was wrong).
+
+A view does not catch ``ValidationError`` itself: tests/test_form_path.py names the few that do
+(a GET page's query string, JSON endpoints) and why.
 """
 
 from collections.abc import Callable
