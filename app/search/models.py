@@ -1,6 +1,7 @@
 """The index update queue (applied by the one worker) and the PostgreSQL search documents."""
 
 from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.time import now_utc
@@ -41,6 +42,9 @@ class SearchDocument(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     date = mapped_column(UTCDateTime, index=True)
     facets: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: to_tsvector of title, names and body, kept so ranking does not recompute it for
+    #: every match (PostgreSQL; unused text on SQLite)
+    fts = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"), nullable=True)
 
 
 class SearchTerm(db.Model):
