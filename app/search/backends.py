@@ -96,12 +96,14 @@ def _whoosh_schema():
         #: stored only: never searched (the key column finds hits), and its eight numeric
         #: terms per document made a tenth of the rebuild's postings
         record_id=STORED(),
-        title=TEXT(analyzer=analyzer, field_boost=2.0, phrase=False),
+        #: title and body in one field: a query word is one term to match, not one per
+        #: field (a broad misspelled query walked six unions per word), and a word in both
+        #: is one posting; the title is written twice so it still weighs more
+        text=TEXT(analyzer=analyzer, phrase=False),
         names=TEXT(analyzer=analyzer, field_boost=2.0, phrase=False),
         #: identifiers and other words with digits: matched exactly or by prefix, kept out of
         #: the names lexicon that fuzzy matching walks
         idents=TEXT(analyzer=analyzer, field_boost=2.0, phrase=False),
-        body=TEXT(analyzer=analyzer, phrase=False),
         date=DATETIME(),
         facets=KEYWORD(commas=False, lowercase=True),
     )
@@ -146,14 +148,14 @@ class WhooshBackend(SearchBackend):
     @staticmethod
     def _fields(doc) -> dict:
         folded_names = fold(" ".join(doc.names))
+        title = fold(doc.title)
         return {
             "key": f"{doc.record_type}:{doc.record_id}",
             "record_type": doc.record_type,
             "record_id": doc.record_id,
-            "title": fold(doc.title),
+            "text": f"{title} {title} {fold(doc.body)}",
             "names": " ".join(w for w in WORD.findall(folded_names) if not has_digit(w)),
             "idents": " ".join(identifier_terms(doc.names)),
-            "body": fold(doc.body),
             "date": _naive_utc(doc.date),
             "facets": " ".join(f"{k}={v}" for k, v in (doc.facets or {}).items()),
         }
@@ -286,7 +288,7 @@ class WhooshBackend(SearchBackend):
     def _ident_query(self, vocabulary, ident):
         from whoosh.query import Or, Term
 
-        options = [Term("idents", ident, boost=1.5), Term("title", ident), Term("body", ident)]
+        options = [Term("idents", ident, boost=1.5), Term("text", ident)]
         if len(ident) >= 4:
             options += self._prefix(vocabulary, "idents", ident, 0.7)
         return Or(options)
@@ -294,7 +296,7 @@ class WhooshBackend(SearchBackend):
     def _word_query(self, vocabulary, tok):
         from whoosh.query import Or, Term
 
-        options = [Term("title", tok), Term("names", tok, boost=1.5), Term("body", tok)]
+        options = [Term("text", tok), Term("names", tok, boost=1.5)]
         for word in vocabulary.close(tok):
             options += [Term(name, word, boost=0.8 * boost) for name, boost in _FIELD_BOOST]
         if len(tok) >= 4:
@@ -352,7 +354,7 @@ class WhooshBackend(SearchBackend):
         return [(hit["record_type"], int(hit["record_id"])) for hit in hits]
 
 
-_FIELD_BOOST = (("title", 1.0), ("names", 1.5), ("body", 1.0))
+_FIELD_BOOST = (("text", 1.0), ("names", 1.5))
 
 
 #: typo vocabulary of each index segment (immutable, so read once per process)
