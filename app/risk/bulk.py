@@ -36,6 +36,12 @@ _INSERT = {
     model: insert(model.__table__)
     for model in (Declaration, DeclarationItem, DeclarationParty, ProfileHit)
 }
+#: PostgreSQL returns the ids of a multi-row INSERT in parameter order (insertmanyvalues);
+#: SQLite would send one statement per row for that, so it reads them back instead
+_RETURNING = {
+    model: insert(model.__table__).returning(model.__table__.c.id, sort_by_parameter_order=True)
+    for model in (Declaration, DeclarationItem, DeclarationParty)
+}
 _IDS_BY_NUMBER = select(_DECLARATION.c.number, _DECLARATION.c.id).where(
     _DECLARATION.c.number.in_(bindparam("numbers", expanding=True))
 )
@@ -188,6 +194,8 @@ def _insert_declarations(rows: list[dict]) -> list[int]:
     """Their ids, in the order given."""
     if len(rows) == 1:
         return [db.session.execute(_INSERT_ONE, rows[0]).scalar_one()]
+    if _ids_in_order():
+        return _insert_returning(Declaration, rows)
     # Plain multi-row INSERTs, then the ids by number (unique): RETURNING in parameter order
     # would be one statement per row on SQLite.
     for start in range(0, len(rows), _CHUNK):
@@ -198,6 +206,17 @@ def _insert_declarations(rows: list[dict]) -> list[int]:
         chunk = numbers[start : start + _CHUNK]
         by_number.update(db.session.execute(_IDS_BY_NUMBER, {"numbers": chunk}).all())
     return [by_number[n] for n in numbers]
+
+
+def _ids_in_order() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def _insert_returning(model, rows: list[dict]) -> list[int]:
+    ids = []
+    for start in range(0, len(rows), _CHUNK):
+        ids += db.session.execute(_RETURNING[model], rows[start : start + _CHUNK]).scalars()
+    return ids
 
 
 @cache
@@ -214,6 +233,10 @@ def _insert_children(model, objects: list, unique: tuple[str]) -> None:
     if not objects:
         return
     rows = [_row(o) for o in objects]
+    if _ids_in_order():
+        for obj, row_id in zip(objects, _insert_returning(model, rows), strict=True):
+            obj.id = row_id
+        return
     for start in range(0, len(rows), _CHUNK):
         db.session.execute(_INSERT[model], rows[start : start + _CHUNK])
     (key,) = unique
