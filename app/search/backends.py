@@ -180,10 +180,11 @@ class WhooshBackend(SearchBackend):
         first PARALLEL_FROM documents are held until it is clear whether the rebuild is big
         enough for ``procs`` writer processes (forking costs more than a small index)."""
         fields = [self._fields(doc) for doc in docs]
+        count = len(fields)  # this call's documents (held ones were counted when given)
         if self._bulk is None:
             self._held = (self._held or []) + fields
             if self.procs < 2 or len(self._held) < PARALLEL_FROM:
-                return len(fields)
+                return count
             self._bulk = self._bulk_writer(self.procs)
             fields, self._held = self._held, None
         try:
@@ -193,7 +194,7 @@ class WhooshBackend(SearchBackend):
             self.abort_rebuild()
             raise
         self._bulk_count += len(fields)
-        return len(fields)
+        return count
 
     def _bulk_writer(self, procs: int):
         from whoosh.codec.whoosh3 import W3Codec
