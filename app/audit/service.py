@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy import and_, bindparam, func, or_, select, true, update
 
 from app.audit.models import BANDS, TRADER_ROLES, AuditSettings, RiskModel, TraderRating
 from app.core.errors import ValidationError
@@ -407,16 +407,23 @@ def trader_names(entity_ids, *, actor: Actor) -> dict[int, str]:
     return {i: f["name"] for i, f in intel.trader_facts(entity_ids, actor=actor).items()}
 
 
+#: built once: asked for every declaration assessed
+_CURRENT_RATINGS = (
+    select(TraderRating.trader_code, func.max(TraderRating.score))
+    .where(
+        TraderRating.is_current.is_(True),
+        TraderRating.trader_code.in_(bindparam("codes", expanding=True)),
+    )
+    .group_by(TraderRating.trader_code)
+)
+
+
 def current_ratings_for(codes: list[str]) -> dict[str, float]:
     """Rating provider for the selectivity engine: code -> highest current score."""
     codes = [c for c in dict.fromkeys(codes) if c]
     if not codes:
         return {}
-    rows = db.session.execute(
-        select(TraderRating.trader_code, func.max(TraderRating.score))
-        .where(TraderRating.is_current.is_(True), TraderRating.trader_code.in_(codes))
-        .group_by(TraderRating.trader_code)
-    ).all()
+    rows = db.session.execute(_CURRENT_RATINGS, {"codes": codes}).all()
     return {code: float(score) for code, score in rows}
 
 

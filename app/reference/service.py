@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 
 from app.core.errors import ValidationError
 from app.core.time import now_utc
@@ -149,19 +149,34 @@ def lookup_many(wanted: dict[str, set[str]]) -> dict[tuple[str, str], Entry]:
     """(list, code) -> entry for the codes asked of each list (active or not), in one query;
     a code that is not listed is absent. For checking one declaration: reading whole lists
     cost more than the rest of the request."""
-    clauses = []
+    asked = {}
     for list_name, codes_ in wanted.items():
         _spec(list_name)
         if codes_:
-            clauses.append(
-                and_(ReferenceEntry.list_name == list_name, ReferenceEntry.code.in_(sorted(codes_)))
-            )
-    if not clauses:
+            asked[list_name] = sorted(codes_)
+    if not asked:
         return {}
-    rows = db.session.execute(
-        select(*(getattr(ReferenceEntry, f) for f in _ENTRY_COLUMNS)).where(or_(*clauses))
-    )
+    names = tuple(sorted(asked))
+    params = {f"codes_{n}": asked[name] for n, name in enumerate(names)}
+    rows = db.session.execute(_lookup_statement(names), params)
     return {(row.list_name, row.code): Entry(*row) for row in rows}
+
+
+@functools.cache
+def _lookup_statement(names: tuple[str, ...]):
+    """Built once per set of lists (every declaration asks the same ones): building and
+    keying the statement cost more than running it."""
+    return select(*(getattr(ReferenceEntry, f) for f in _ENTRY_COLUMNS)).where(
+        or_(
+            *(
+                and_(
+                    ReferenceEntry.list_name == name,
+                    ReferenceEntry.code.in_(bindparam(f"codes_{n}", expanding=True)),
+                )
+                for n, name in enumerate(names)
+            )
+        )
+    )
 
 
 def places() -> list[Entry]:
