@@ -36,3 +36,17 @@ def test_a_swapped_consonant_pair_is_found_among_a_thousand_namesakes_of_the_fir
     index = ScreeningIndex({1: Segment(1, (), rows)}, {1: ListMeta(1, "L", "v", "P", 0.7)})
     matches = index.screen(PartyQuery("Michael Bortel", "Person"), cache=False)
     assert [m.entry_id for m in matches][:1] == ["botrel"], matches
+
+
+def test_a_common_word_beside_a_word_no_entry_has_brings_no_namesakes_to_score():
+    """ "John Detrolflors" against a list of 1,000 Johns (none called anything like
+    Detrolflors): an entry sharing only "John" scores below any threshold, so none is
+    scored; the name written out with a listed surname still finds its entry."""
+    from app.screening.service import PartyQuery, prepare
+
+    rows = _namesakes(1000) + [_row("botrel", "john botrel", "[]")]
+    rows = [(r[0], r[1], r[2], r[3].replace("michael", "john"), *r[4:]) for r in rows]
+    segment = Segment(1, (), rows)
+    assert len(segment.candidates(prepare(PartyQuery("John Detrolflors", "Person")))) == 0
+    found = segment.candidates(prepare(PartyQuery("John Botrel", "Person"))).tolist()
+    assert segment.entry_ids.index("botrel") in found
