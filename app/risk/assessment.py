@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from sqlalchemy import bindparam, select
 
+from app.core import signals
 from app.core.database import lock_rows
 from app.core.errors import ValidationError
 from app.core.time import now_utc
@@ -97,7 +98,12 @@ def _store_and_assess_batch(parsed, *, actor, unit_id, source, links_pending):
     decls = bulk.submit_new(
         parsed, actor=actor, unit_id=unit_id, source=source, links_pending=links_pending
     )
-    request_index_many("declaration", [d.id for d in decls])
+    if len(decls) == 1:
+        # As one declaration always was: queued without a savepoint per receiver (two
+        # savepoints cost more than the rest of writing it); a batch's are isolated.
+        signals.search_index_requested.send(None, record_type="declaration", record_id=decls[0].id)
+    else:
+        request_index_many("declaration", [d.id for d in decls])
     for decl in decls:
         _record_creation(decl, actor)
     return decls
