@@ -42,6 +42,7 @@ _RETURNING = {
     model: insert(model.__table__).returning(model.__table__.c.id, sort_by_parameter_order=True)
     for model in (Declaration, DeclarationItem, DeclarationParty)
 }
+_RETURNING_MAX = 20
 _IDS_BY_NUMBER = select(_DECLARATION.c.number, _DECLARATION.c.id).where(
     _DECLARATION.c.number.in_(bindparam("numbers", expanding=True))
 )
@@ -194,7 +195,7 @@ def _insert_declarations(rows: list[dict]) -> list[int]:
     """Their ids, in the order given."""
     if len(rows) == 1:
         return [db.session.execute(_INSERT_ONE, rows[0]).scalar_one()]
-    if _ids_in_order():
+    if _ids_in_order(len(rows)):
         return _insert_returning(Declaration, rows)
     # Plain multi-row INSERTs, then the ids by number (unique): RETURNING in parameter order
     # would be one statement per row on SQLite.
@@ -208,8 +209,10 @@ def _insert_declarations(rows: list[dict]) -> list[int]:
     return [by_number[n] for n in numbers]
 
 
-def _ids_in_order() -> bool:
-    return db.engine.dialect.name == "postgresql"
+def _ids_in_order(n: int) -> bool:
+    # A batch reads its ids back: ordered RETURNING of 500 rows cost ~1 ms of CPU per
+    # declaration on PostgreSQL (sentinel matching), against ~0.3 ms for the SELECT path.
+    return n <= _RETURNING_MAX and db.engine.dialect.name == "postgresql"
 
 
 def _insert_returning(model, rows: list[dict]) -> list[int]:
@@ -233,7 +236,7 @@ def _insert_children(model, objects: list, unique: tuple[str]) -> None:
     if not objects:
         return
     rows = [_row(o) for o in objects]
-    if _ids_in_order():
+    if _ids_in_order(len(rows)):
         for obj, row_id in zip(objects, _insert_returning(model, rows), strict=True):
             obj.id = row_id
         return
