@@ -43,6 +43,7 @@ ENVIRONMENT: dict[str, object] = {
     "EVIDENCE_DIR": None,
     "SEARCH_DIR": None,
     "SEARCH_BACKEND": "auto",
+    "SEARCH_REINDEX_PROCS": None,
     "EVADED_DUTY_THRESHOLD": "5000",
     "NUMBER_LOCALE": "en",
     "NUMBER_LOCALES": "en,de,fr,sr_Latn",
@@ -244,6 +245,9 @@ SETTINGS: tuple[Setting, ...] = (
     _t("EVIDENCE_DIR", fallback=_in_instance("evidence")),
     _t("SEARCH_DIR", fallback=_in_instance("search")),
     _t("SEARCH_BACKEND"),
+    # Whoosh indexes in pure Python: a full rebuild of 20,000 documents or more is written
+    # by this many processes (unset: one per core, at most two; app/search/backends.py).
+    _t("SEARCH_REINDEX_PROCS", int, fallback=lambda _path: min(2, os.cpu_count() or 1)),
     _t("EVADED_DUTY_THRESHOLD", float),
     # Amounts typed in forms are read in the locale the browser asks for (Accept-Language)
     # when it is one of NUMBER_LOCALES, else in NUMBER_LOCALE: "12,500" is 12500 in en,

@@ -5,7 +5,6 @@ Index writes never happen in web requests: a changed record sends
 ``apply_index_queue`` job (or ``tollgate search reindex``) writes the index.
 """
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,9 +42,8 @@ def get_backend(name: str | None = None) -> SearchBackend:
         if db.engine.dialect.name != "postgresql":
             raise ValueError("the postgres search backend needs a PostgreSQL database")
         return PostgresBackend()
-    # a big rebuild is written by one process per core (two by default: the worker's
-    # machine also serves requests)
-    procs = current_app.config.get("TOLLGATE_SEARCH_REINDEX_PROCS") or min(2, os.cpu_count() or 1)
+    # a big rebuild is written by several processes (app/config.py: one per core, at most 2)
+    procs = current_app.config.get("TOLLGATE_SEARCH_REINDEX_PROCS") or 1
     return WhooshBackend(current_app.config["TOLLGATE_SEARCH_DIR"], procs=int(procs))
 
 
