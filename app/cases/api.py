@@ -9,7 +9,7 @@ from app.cases import parties as case_parties
 from app.cases.models import Case
 from app.core.api import json_body, require_scope
 from app.core.errors import ValidationError
-from app.core.openapi import ERROR_RESPONSES, add_paths, page_parameters
+from app.core.openapi import ERROR_RESPONSES, add_paths, cursor_parameters, page_parameters
 from app.core.pagination import page_args
 from app.extensions import csrf, db
 from app.security import trail
@@ -438,17 +438,7 @@ PATHS = {
             ]
             + [
                 *page_parameters(),
-                *(
-                    {
-                        "name": name,
-                        "in": "query",
-                        "required": False,
-                        "description": f"cursor from {field} of a page (keyset paging: a "
-                        "deep page costs what page 1 costs); 422 if not one",
-                        "schema": {"type": "string"},
-                    }
-                    for name, field in (("after", "next_after"), ("before", "prev_before"))
-                ),
+                *cursor_parameters(),
             ],
             "responses": {
                 "200": {

@@ -99,9 +99,7 @@ def import_run():
         validate=False,
         show=False,
     )
-    report = done.value or importer.ImportReport(
-        errors={key: messages[0] for key, messages in done.errors.items()}
-    )
+    report = done.value or importer.ImportReport(errors=done.first_errors() or {})
     if report.errors or report.dry_run:
         db.session.rollback()
         if not report.errors:

@@ -39,6 +39,11 @@ class Submitted:
     def __bool__(self) -> bool:
         return self.ok
 
+    def first_errors(self) -> dict[str, str] | None:
+        """Each field's (or row's) first message, for a page that lists them in a report of
+        its own (an import); None when there are none."""
+        return {key: messages[0] for key, messages in self.errors.items()} or None
+
 
 def submit(
     form,

@@ -77,6 +77,22 @@ def page_parameters(max_per_page: int = MAX_PER_PAGE) -> list[dict]:
     ]
 
 
+def cursor_parameters() -> list[dict]:
+    """The ``after``/``before`` query parameters of a list with keyset paging
+    (``app.core.pagination.keyset_paginate``): the cursors a page answers with."""
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": f"cursor from {field} of a page (keyset paging: a deep page costs "
+            "what page 1 costs); 422 if not one",
+            "schema": {"type": "string"},
+        }
+        for name, field in (("after", "next_after"), ("before", "prev_before"))
+    ]
+
+
 def add_paths(app, paths: dict, schemas: dict | None = None) -> None:
     """Called by a domain's ``init_app`` with its OpenAPI path items and schemas."""
     spec = app.extensions.setdefault("tollgate_openapi", {"paths": {}, "schemas": {}})

@@ -4,7 +4,7 @@ from flask import Blueprint, g, jsonify, request
 
 from app.core.api import json_body, require_scope
 from app.core.errors import ValidationError
-from app.core.openapi import ERROR_RESPONSES, add_paths, page_parameters
+from app.core.openapi import ERROR_RESPONSES, add_paths, cursor_parameters, page_parameters
 from app.core.pagination import keyset_paginate, paginate
 from app.extensions import csrf
 from app.intel import links, provenance, report_versions, reports, service
@@ -432,20 +432,6 @@ def _page_of(name, *, cursors=False):
     return {"type": "object", "properties": properties}
 
 
-#: keyset paging's query parameters (as the case API's)
-_CURSORS = [
-    {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": f"cursor from {field} of a page (keyset paging: a deep page costs "
-        "what page 1 costs); 422 if not one",
-        "schema": {"type": "string"},
-    }
-    for name, field in (("after", "next_after"), ("before", "prev_before"))
-]
-
-
 OPENAPI = {
     "/api/v1/entities": {
         "get": {
@@ -458,7 +444,7 @@ OPENAPI = {
                     "schema": {"type": "string", "enum": list(ENTITY_TYPES)},
                 },
                 *_PAGE,
-                *_CURSORS,
+                *cursor_parameters(),
             ],
             "responses": {
                 "200": {"description": "Entities", **_json(_page_of("Entity", cursors=True))},

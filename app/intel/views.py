@@ -372,7 +372,7 @@ def import_csv():
             show=False,
         )
         summary = done.value
-        row_errors = {key: messages[0] for key, messages in done.errors.items()} or None
+        row_errors = done.first_errors()
         if done:
             flash(
                 f"Imported {summary.rows} rows: {len(summary.created)} new entities, "

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.risk import providers
 from app.risk.engine import get_engine
 from app.risk.evaluation import FIRST_CHAPTER, evaluate
+from app.risk.fields import DECLARATION_FIELDS, TRADER_CODES
 from app.risk.models import Declaration, DeclarationItem, ProfileHit, RiskProfile
 from app.risk.parties import DeclarationParty, insert_parties
 from app.security.access import Actor
@@ -73,28 +74,14 @@ def new_declaration(data, *, actor, unit_id, source, links_pending=False) -> Dec
     """A declaration with its items and named parties, outside the session."""
     decl = _fresh(
         Declaration,
-        {
-            "number": data["number"],
-            "declaration_date": data["declaration_date"],
-            "office": data["office"],
-            "procedure": data["procedure"],
-            "import_type": data["import_type"],
-            "import_use": data["import_use"],
-            "payment_type": data["payment_type"],
-            "transport_mode": data["transport_mode"],
-            "dispatch_country": data["dispatch_country"],
-            "declarant_code": data["declarant"],
-            "importer_code": data["importer"],
-            "seller_code": data["seller"],
-            "courier_code": data["courier"],
-            "source": source,
-            "links_pending": links_pending,
-            "unit_id": unit_id,
-            "handling_code": "P",
-            "created_by_id": actor.user_id,
-            "api_client_id": actor.api_client_id,
-            "created_dt": now_utc(),
-        },
+        declaration_row(
+            data,
+            actor=actor,
+            unit_id=unit_id,
+            source=source,
+            links_pending=links_pending,
+            now=now_utc(),
+        ),
     )
     for key, model, rows in (
         ("items", DeclarationItem, data["items"]),
@@ -105,6 +92,26 @@ def new_declaration(data, *, actor, unit_id, source, links_pending=False) -> Dec
             set_committed_value(child, "declaration", decl)
         set_committed_value(decl, key, children)
     return decl
+
+
+def declaration_row(data, *, actor, unit_id, source, links_pending, now) -> dict:
+    """A parsed declaration's header as its stored columns: the one list the new path and the
+    stored path (the demo loader) both write. The parsed trader keys (``importer``) are
+    stored as codes (``importer_code``); a new declaration is public (code P) until a
+    service raises it."""
+    row = {field: data[field] for field in DECLARATION_FIELDS if field not in TRADER_CODES}
+    row.update({code: data[code.removesuffix("_code")] for code in TRADER_CODES})
+    row["dispatch_country"] = data["dispatch_country"]
+    return {
+        **row,
+        "source": source,
+        "links_pending": links_pending,
+        "unit_id": unit_id,
+        "handling_code": "P",
+        "created_by_id": actor.user_id,
+        "api_client_id": actor.api_client_id,
+        "created_dt": now,
+    }
 
 
 def _fresh(model, values: dict):
@@ -269,28 +276,9 @@ def store_declarations(
         return []
     now = now_utc()
     rows = [
-        {
-            "number": d["number"],
-            "declaration_date": d["declaration_date"],
-            "office": d["office"],
-            "procedure": d["procedure"],
-            "import_type": d["import_type"],
-            "import_use": d["import_use"],
-            "payment_type": d["payment_type"],
-            "transport_mode": d["transport_mode"],
-            "dispatch_country": d["dispatch_country"],
-            "declarant_code": d["declarant"],
-            "importer_code": d["importer"],
-            "seller_code": d["seller"],
-            "courier_code": d["courier"],
-            "source": source,
-            "links_pending": links_pending,
-            "unit_id": unit_id,
-            "handling_code": "P",
-            "created_by_id": actor.user_id,
-            "api_client_id": actor.api_client_id,
-            "created_dt": now,
-        }
+        declaration_row(
+            d, actor=actor, unit_id=unit_id, source=source, links_pending=links_pending, now=now
+        )
         for d in parsed
     ]
     ids = _insert_declarations(rows)

@@ -304,7 +304,7 @@ def import_page():
             show=False,
         )
         report = done.value
-        errors = {key: messages[0] for key, messages in done.errors.items()} or None
+        errors = done.first_errors()
         if done:
             flash(
                 ("Checked: " if report.dry_run else "Imported: ")
