@@ -246,7 +246,7 @@ SETTINGS: tuple[Setting, ...] = (
     _t("SEARCH_DIR", fallback=_in_instance("search")),
     _t("SEARCH_BACKEND"),
     # Whoosh indexes in pure Python: a full rebuild of 20,000 documents or more is written
-    # by this many processes (unset: one per core, at most two; app/search/backends.py).
+    # by this many processes (unset: one per core, at most two; app/search/backend_whoosh.py).
     _t("SEARCH_REINDEX_PROCS", int, fallback=lambda _path: min(2, os.cpu_count() or 1)),
     _t("EVADED_DUTY_THRESHOLD", float),
     # Amounts typed in forms are read in the locale the browser asks for (Accept-Language)

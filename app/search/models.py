@@ -27,7 +27,7 @@ class SearchDocument(db.Model):
     """One indexed record for the PostgreSQL full-text backend (unused with Whoosh).
 
     Text is stored folded to lower-case ASCII; the full-text and trigram indexes are created
-    by ``app.search.backends.PostgresBackend.ensure_schema`` (PostgreSQL only).
+    by ``app.search.backend_postgres.PostgresBackend.ensure_schema`` (PostgreSQL only).
     """
 
     __tablename__ = "search_document"

@@ -13,7 +13,9 @@ from sqlalchemy import delete, select
 
 from app.core.errors import ValidationError
 from app.extensions import db
-from app.search.backends import PostgresBackend, SearchBackend, WhooshBackend
+from app.search.backend_postgres import PostgresBackend
+from app.search.backend_whoosh import WhooshBackend
+from app.search.backends import SearchBackend
 from app.search.models import SearchQueueItem
 from app.search.registry import SearchDoc, search_sources
 from app.security import trail

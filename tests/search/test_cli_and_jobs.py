@@ -31,7 +31,7 @@ def test_cli_reindex_apply_status(runner, make, db, app):
 def test_a_big_rebuild_is_written_by_two_processes_and_loses_nothing(make, db, app, monkeypatch):
     """Whoosh indexes in pure Python: a rebuild of PARALLEL_FROM documents or more is
     written by ``procs`` processes, one segment each; every document is found after it."""
-    from app.search import backends
+    from app.search import backend_whoosh as backends
 
     _, actor = officer(make)
     ids = [
