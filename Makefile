@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 export PLAYWRIGHT_BROWSERS_PATH := 0
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test test-fast install lint format test-sqlite test-postgres bench clean audit fuzz soak
+.PHONY: run test test-fast test-repeat install lint format test-sqlite test-postgres bench clean audit fuzz soak
 
 # uv installs the pinned wheels in seconds (pip takes over a minute): `make run` must be quick.
 UV := $(VENV)/bin/uv
@@ -90,6 +90,21 @@ test: lint audit
 	echo "=== SQLite run ==="; cat .test-logs/sqlite.log; \
 	echo "=== PostgreSQL run ==="; cat .test-logs/postgres.log; \
 	test "$$(cat .test-logs/sqlite.rc)" = 0 && test "$$(cat .test-logs/postgres.rc)" = 0
+
+# Flakiness check (issue 21): the whole SQLite suite, then its browser tests, RUNS times in a row
+# with no retry (--reruns 0), each run in a new random order; stops at the first failing run and
+# names its seed. Logs in .test-logs/repeat-N.log. About 18 minutes a run on two quiet cores.
+RUNS ?= 10
+test-repeat: install
+	@mkdir -p .test-logs
+	@for i in $$(seq 1 $(RUNS)); do \
+		start=$$(date +%s); \
+		TOLLGATE_TEST_DB=sqlite $(VENV)/bin/pytest -q --reruns 0 -rfEs -m "not browser" > .test-logs/repeat-$$i.log 2>&1 \
+		&& TOLLGATE_TEST_DB=sqlite $(VENV)/bin/pytest -q --reruns 0 -rfEs -m browser >> .test-logs/repeat-$$i.log 2>&1; \
+		rc=$$?; seeds=$$(grep -o 'randomly-seed=[0-9]*' .test-logs/repeat-$$i.log | sort -u | tr '\n' ' '); \
+		echo "run $$i of $(RUNS): rc=$$rc, $$(( $$(date +%s) - start )) s, $$seeds"; \
+		if [ $$rc != 0 ]; then grep -E '^(FAILED|ERROR)' .test-logs/repeat-$$i.log; exit 1; fi; \
+	done; echo "$(RUNS) runs in a row passed with --reruns 0"
 
 bench: install
 	$(PY) bench/bench_pages.py
