@@ -5,13 +5,14 @@ TOLLGATE_TEST_POSTGRES_URL names a server: the tests then create a database of t
 that server and drop it afterwards.
 """
 
+import functools
 import os
 import secrets
 import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
@@ -74,25 +75,124 @@ def app(database_url, tmp_path_factory):
     with application.app_context():
         _db.create_all()
         _seed_reference_lists()
+        _take_baseline(_db.engine)
     yield application
     with application.app_context():
         _db.engine.dispose()
 
 
-def _wipe(engine) -> None:
-    """Empty every table (the trail's append-only triggers are bypassed only here)."""
-    tables = [t for t in reversed(_db.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS access_event_no_delete")
-            for table in tables:
-                conn.execute(table.delete())
-            from app.security.trail import _SQLITE_TRIGGERS
+# What every test starts with: the rows the app fixture seeds (the reference lists), by table,
+# and on PostgreSQL the position of each table's id sequence. Teardown puts back only the tables
+# a test changed: emptying all 78 tables and seeding again cost ~25 ms a test on SQLite and, with
+# TRUNCATE's new files per table, 1-2 s on PostgreSQL under load (issue 21, the fast lane and CI).
+_BASELINE: dict[str, list] = {}
+_SEQUENCES: dict[str, tuple[str, int | None]] = {}
 
+
+@functools.cache
+def _rows_statement(table):
+    return select(table).order_by(*table.primary_key.columns)
+
+
+def _rows(conn, table) -> list:
+    return conn.execute(_rows_statement(table)).all()
+
+
+@functools.cache
+def _non_empty_statement():
+    """One query naming every non-empty table, built once (building and compiling a union of
+    78 selects for each test cost more than running it)."""
+    return text(
+        " UNION ALL ".join(
+            f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM \"{t.name}\")"
+            for t in _db.metadata.sorted_tables
+        )
+    )
+
+
+def _sequence_positions(conn) -> dict[str, tuple[str, int | None]]:
+    """Each table's owned sequence and where it stands (None: not used since its restart)."""
+    return {
+        table: (sequence, at)
+        for table, sequence, at in conn.execute(
+            text(
+                "SELECT t.relname, q.sequencename, q.last_value FROM pg_sequences q"
+                " JOIN pg_class s ON s.relname = q.sequencename AND s.relkind = 'S'"
+                " JOIN pg_depend d ON d.objid = s.oid AND d.deptype IN ('a', 'i')"
+                " JOIN pg_class t ON t.oid = d.refobjid"
+                " WHERE q.schemaname = current_schema()"
+            )
+        )
+    }
+
+
+def _take_baseline(engine) -> None:
+    with engine.connect() as conn:
+        _BASELINE.clear()
+        for table in _db.metadata.sorted_tables:
+            if rows := _rows(conn, table):
+                _BASELINE[table.name] = rows
+        if engine.dialect.name == "postgresql":
+            _SEQUENCES.clear()
+            _SEQUENCES.update(_sequence_positions(conn))
+
+
+def _changed_tables(conn) -> set[str]:
+    """Tables that differ from the baseline: rows where it has none, rows other than its own,
+    or (PostgreSQL) an id sequence that moved; and the baseline's tables referencing those."""
+    tables = _db.metadata.sorted_tables
+    probe = _non_empty_statement()
+    changed = {name for name in conn.execute(probe).scalars() if name not in _BASELINE}
+    changed |= {
+        t.name for t in tables if t.name in _BASELINE and _rows(conn, t) != _BASELINE[t.name]
+    }
+    if conn.dialect.name == "postgresql":
+        changed |= {
+            name for name, at in _sequence_positions(conn).items() if at != _SEQUENCES.get(name)
+        }
+    grew = True
+    while grew:  # a baseline row referencing a row to delete is deleted and put back too
+        referencing = {
+            t.name
+            for t in tables
+            if t.name in _BASELINE and any(fk.column.table.name in changed for fk in t.foreign_keys)
+        }
+        grew = not referencing <= changed
+        changed |= referencing
+    return changed
+
+
+def _wipe(engine) -> None:
+    """Put the database back as the app fixture left it, touching only the tables that changed.
+
+    DELETE, child tables first, rather than TRUNCATE: on PostgreSQL a TRUNCATE writes new files
+    for the table and every table referencing it (nearly all reference the user table), 0.4 s a
+    test. The trail's append-only triggers are bypassed only here."""
+    from app.security.trail import _SQLITE_TRIGGERS
+
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        changed = _changed_tables(conn)
+        ordered = [t for t in reversed(_db.metadata.sorted_tables) if t.name in changed]
+        if "access_event" in changed:
+            if postgres:  # its row trigger refuses DELETE; TRUNCATE fires no row trigger
+                conn.execute(text('TRUNCATE "access_event" CASCADE'))
+            else:
+                conn.exec_driver_sql("DROP TRIGGER IF EXISTS access_event_no_delete")
+        for table in ordered:
+            if not (postgres and table.name == "access_event"):
+                conn.execute(table.delete())
+        if "access_event" in changed and not postgres:
             conn.exec_driver_sql(_SQLITE_TRIGGERS[1])
+        for table in reversed(ordered):
+            if rows := _BASELINE.get(table.name):
+                conn.execute(table.insert(), [row._asdict() for row in rows])
+        for name in changed & _SEQUENCES.keys():
+            sequence, at = _SEQUENCES[name]
+            if at is None:
+                conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+            else:
+                conn.execute(text("SELECT setval(:s, :at)"), {"s": f'"{sequence}"', "at": at})
 
 
 def _seed_reference_lists() -> None:
@@ -113,7 +213,6 @@ def db(app):
         _db.session.rollback()
         _db.session.remove()
         _wipe(_db.engine)
-        _seed_reference_lists()
 
 
 @pytest.fixture

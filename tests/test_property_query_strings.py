@@ -29,7 +29,7 @@ from app.extensions import db as _db
 from app.security.roles import API_SCOPES
 from tests import factories
 from tests.access.test_access_matrix import SPECS, World, _spec_modules
-from tests.conftest import _seed_reference_lists, _wipe
+from tests.conftest import _wipe
 
 EXAMPLES = int(os.environ.get("TOLLGATE_QUERY_EXAMPLES", "4"))
 RANDOM = os.environ.get("TOLLGATE_QUERY_RANDOM", "") not in ("", "0")
@@ -190,7 +190,6 @@ def world(app):
             _db.session.rollback()
             _db.session.remove()
             _wipe(_db.engine)
-            _seed_reference_lists()  # as the db fixture leaves it for the next test
 
 
 @pytest.fixture(autouse=True)

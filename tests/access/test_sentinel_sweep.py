@@ -22,7 +22,7 @@ from tests import factories
 from tests.access import sweep
 from tests.access.sweep_world import PREFIX, SweepWorld, evidence, sentinels_in
 from tests.alerts.conftest import WEBHOOK_SECRET, SmtpSink, WebhookReceiver
-from tests.conftest import _seed_reference_lists, _wipe
+from tests.conftest import _wipe
 
 APP_DIR = Path(__file__).resolve().parents[2] / "app"
 
@@ -50,7 +50,6 @@ def sweep_env(app):
         _db.session.rollback()
         _db.session.remove()
         _wipe(_db.engine)
-        _seed_reference_lists()  # as the db fixture leaves it for the next test
         ctx.pop()
         smtp.stop()
         hook.stop()
