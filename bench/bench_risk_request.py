@@ -185,8 +185,12 @@ def _one_item_bodies(rng, n, tag):
 
 
 def measure_requests(url, token, n):
-    """Full request against the floor, interleaved; medians of CPU and wall time."""
+    """Full request against the floor, interleaved; medians of CPU and wall time. The app is
+    readied as a gunicorn worker readies it (warm-ups, then gc.freeze: app.wsgi)."""
+    from app.core.registry import ready_worker
+
     app = _app(url)
+    ready_worker(app)
     client = app.test_client()
     floor, floor_engine = floor_app(url)
     floor_client = floor.test_client()

@@ -259,9 +259,10 @@ def on_search_index_requested(sender, record_type=None, record_id=None, **_):
     tx = db.session().get_transaction()
     memo = db.session.info.get(_SAVED_SEARCHES)
     if memo is None or memo[0] is not tx:
-        active = db.session.scalar(
-            db.select(SavedSearch.id).where(SavedSearch.is_active.is_(True)).limit(1)
-        )
+        with db.session.no_autoflush:  # the sender's rows flush once, at its commit
+            active = db.session.scalar(
+                db.select(SavedSearch.id).where(SavedSearch.is_active.is_(True)).limit(1)
+            )
         memo = db.session.info[_SAVED_SEARCHES] = (tx, active is not None)
     if not memo[1]:
         return

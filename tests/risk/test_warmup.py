@@ -104,3 +104,20 @@ def test_without_background_rebuild_the_change_applies_to_the_next_declaration(c
         headers={"Authorization": f"Bearer {token}"},
     )
     assert resp.json["channel"] == "red" and resp.json["engine_version"] > old.version
+
+
+def test_a_readied_worker_has_its_warm_objects_frozen_out_of_the_collector(app, db):
+    """app.wsgi readies a gunicorn worker with ready_worker: the warm-ups, then gc.freeze,
+    so a full collection does not walk the engine, the model and the imported modules."""
+    import gc
+
+    from app.core.registry import ready_worker
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    try:
+        ready_worker(app)
+        assert engine_mod.get_engine() is not None
+        assert gc.get_freeze_count() > 10_000  # the modules alone hold more objects than this
+    finally:
+        gc.unfreeze()
