@@ -10,6 +10,10 @@ ratings (``bench_risk._prepare_database`` plus a trained model):
 - ``floor_cpu_ms``: the same for a bare Flask view (its own Flask app, no Tollgate code) that
   parses the same JSON and inserts the declaration and its items with SQLAlchemy Core in one
   transaction - the floor; the two are interleaved request by request;
+- ``request_share_<step>``: the share of a request's CPU in each step (token, parse, reference
+  check, engine, ML score, all of the assessment, the inserts, the signals, the commit with the
+  trail's chain), under cProfile: what the request spends beyond its floor, and where (the
+  engine and the ML score are parts of the assessment; the rest do not overlap);
 - ``batch_declarations_per_s``: batches of 500 one-item declarations through the same API
   (wall time of the POST, median of the batches);
 - ``first_after_start_ms`` / ``first_after_activation_ms``: the first declaration of a fresh
@@ -223,6 +227,49 @@ def measure_requests(url, token, n):
     }
 
 
+#: where a request's CPU goes: (name, file ending, function) whose cumulative time is reported
+STEPS = (
+    ("token", "app/security/service.py", "client_for_token"),
+    ("parse", "app/risk/intake.py", "parse_declaration"),
+    ("reference_check", "app/risk/intake.py", "prefetch"),
+    ("engine", "app/risk/evaluation.py", "evaluate"),
+    ("ml_score", "app/risk/providers.py", "ml_scores_many"),
+    ("assess_all", "app/risk/bulk.py", "_assess_new"),
+    ("insert", "app/risk/bulk.py", "_write_new"),
+    ("signals", "app/risk/bulk.py", "_send_signals"),
+    ("commit_trail", "app/core/web.py", "_finish"),
+)
+
+
+def request_breakdown(app, token, n):
+    """Shares of a request's CPU by step, under cProfile (which slows every call alike, so
+    the shares hold, not the times): what the request spends beyond its floor, and where."""
+    import cProfile
+    import pstats
+
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    rng = random.Random(11)
+    bodies = [_body(rng, 10_000 + k) for k in range(n)]
+    profile = cProfile.Profile()
+    c0 = time.thread_time()
+    profile.enable()
+    for body in bodies:
+        client.post("/api/v1/declarations", data=body, headers=headers)
+    profile.disable()
+    total = time.thread_time() - c0
+    stats = pstats.Stats(profile).stats
+    out = {}
+    for name, ending, function in STEPS:
+        cumulative = sum(
+            row[3]
+            for (path, _line, fn), row in stats.items()
+            if fn == function and path.endswith(ending)
+        )
+        out[f"request_share_{name}"] = round(cumulative / total, 3)
+    return out
+
+
 def measure_batches(app, token, batches, size=500):
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -346,6 +393,7 @@ def run(backend="sqlite", quick=False, n_profiles=500):
         out.update(first_declarations(url, token, warm=False))
         app, figures = measure_requests(url, token, 100 if quick else 400)
         out.update(figures)
+        out.update(request_breakdown(app, token, 50 if quick else 200))
         out.update(measure_batches(app, token, 2 if quick else 5))
         with app.app_context():
             from app.extensions import db
