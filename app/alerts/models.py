@@ -18,6 +18,7 @@ SOURCE_KINDS = {
     "term": "Watched term",
     "saved_search": "Saved search",
     "task": "Task assigned",
+    "screening": "Screening of a new registry entity",
 }
 EMAIL_MODES = {
     "immediate": "Immediately, one e-mail per alert",

@@ -241,6 +241,32 @@ def on_network_edge_grew(source, target, before, after, article_id=None, actor=N
         )
 
 
+@_guarded
+def on_screening_entity_hit(hit, entity, name=None, actor=None, **_):
+    """A new registry entity matched a screening list entry: the sanctions desk (whoever
+    judges screening hits) is told, each recipient only if they may open the hit. The alert
+    names the entity by reference and neither the list nor its entry: a confidential list's
+    entries are read on the hit's page, under its own check."""
+    from app.security.roles import ROLE_PERMISSIONS
+
+    entity_ref = name_of("entity", entity.id, name)
+    routing.raise_alert(
+        source_kind="screening",
+        source_id=hit.list_id,
+        source_label="Screening of new registry entities",
+        subject_type="screening_hit",
+        subject_id=hit.id,
+        subject_label=phrase("screening hit on ", entity_ref),
+        title=phrase("New registry entity ", entity_ref, " matches a screening list entry"),
+        reasons=[f"match score {hit.score:.2f} at the list's threshold {hit.threshold:.2f}"],
+        severity="high",
+        recipients={
+            "roles": sorted(r for r, p in ROLE_PERMISSIONS.items() if "screening.judge" in p)
+        },
+        actor=actor,
+    )
+
+
 _SAVED_SEARCHES = "tollgate_saved_searches"
 
 
@@ -279,6 +305,7 @@ def connect() -> None:
     signals.case_assigned.connect(on_case_assigned)
     signals.search_index_requested.connect(on_search_index_requested)
     signals.network_edge_grew.connect(on_network_edge_grew)
+    signals.screening_entity_hit.connect(on_screening_entity_hit)
     from sqlalchemy import event
 
     from app.alerts.models import SavedSearch

@@ -45,3 +45,8 @@ entity_created = _signals.signal("entity-created")
 #: (``app.ops.retention.decide``), so other domains forget what they copied of it.
 #: kwargs: record_type, record_id (str), decision ("anonymise" or "delete"), actor
 record_forgotten = _signals.signal("record-forgotten")
+#: A new registry entity matched an entry of an active screening list
+#: (``app.screening.receivers``, after the hits' flush): the sanctions desk is alerted.
+#: kwargs: hit (the best match, a ``ScreeningHit``), entity, name (what was screened),
+#: actor
+screening_entity_hit = _signals.signal("screening-entity-hit")

@@ -28,6 +28,17 @@ def init_app(app):
 
     receivers.connect()
     views_hits.init_app(app)
+    # An alert about a hit (a new registry entity on a list) reaches only who may open the hit.
+    from app.alerts.subjects import register_subject
+
+    register_subject(
+        app,
+        "screening_hit",
+        "screening.view",
+        can_open=judgements.may_open,
+        url=views_hits.hit_url,
+        handling=judgements.hit_handling,
+    )
     # after the risk demo (order 40): its profiles and selectivity settings exist
     add_demo_loader(app, DemoLoader("screening and the sanctions desk", load_screening_demo, 45))
     app.cli.add_command(cli.screening_group)

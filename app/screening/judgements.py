@@ -131,12 +131,31 @@ def get_hit(hit_id, *, actor: Actor, action="view", log=True) -> ScreeningHit:
     hit = get_for(
         actor, ScreeningHit, hit_id, permission="screening.view", action=action, log=False
     )
-    if hit.sensitivity == "C" and not actor.can("screening.confidential"):
+    if not _list_readable(actor, hit):
         event = trail.record(actor, action, "screening_hit", hit.id, outcome="denied")
         raise NotFound(trail_event=event)
     if log:
         trail.record(actor, action, "screening_hit", hit.id)
     return hit
+
+
+def _list_readable(actor: Actor, hit: ScreeningHit) -> bool:
+    return hit.sensitivity != "C" or actor.can("screening.confidential")
+
+
+def may_open(actor: Actor, hit_id: int) -> bool:
+    """``get_hit``'s need-to-know as a question, with no trail row: whom an alert about the hit
+    may reach (registered with ``app.alerts.subjects`` by ``app.screening.init_app``, which
+    checks the ``screening.view`` permission first)."""
+    hit = db.session.get(ScreeningHit, hit_id)
+    return hit is not None and can_see(actor, hit) and _list_readable(actor, hit)
+
+
+def hit_handling(hit_id: int) -> str:
+    """ "C" when the hit's subject or its list is confidential: its details stay out of e-mail
+    and webhooks (``app.alerts.subjects.subject_handling``)."""
+    hit = db.session.get(ScreeningHit, hit_id)
+    return "C" if hit is None or "C" in (hit.handling_code, hit.sensitivity) else "P"
 
 
 def judge(hit_id, verdict: str, note: str = "", *, actor: Actor, merge: bool = False):

@@ -208,7 +208,7 @@ def on_declaration_assessed(sender, declaration=None, assessment=None, **_):
         )
 
 
-def on_entity_created(sender, entity=None, **_):
+def on_entity_created(sender, entity=None, actor=None, **_):
     """Screen a new registry entity against the active lists; its hits are recorded.
     A fault is logged and undone (a savepoint): screening must not refuse the registration."""
     from app.screening.service import active_index
@@ -219,29 +219,36 @@ def on_entity_created(sender, entity=None, **_):
     key = party_key(data, entity.id)
     if db.session().in_nested_transaction():
         # a bulk load sends its entities in one savepoint of its own (app.core.bulk.send_each)
-        _record_entity_hits(entity, data, key)
+        _record_entity_hits(entity, data, key, actor)
         return
     try:
         with db.session.begin_nested():
-            _record_entity_hits(entity, data, key)
+            _record_entity_hits(entity, data, key, actor)
     except Exception:
         log.exception("screening the new entity %s failed", entity.id)
 
 
-def _record_entity_hits(entity, data, key) -> None:
+def _record_entity_hits(entity, data, key, actor) -> None:
     matches, _cleared, _more = screen_parties([(None, data, key)])
-    for m in matches:
-        db.session.add(
-            hit_from_match(
-                m,
-                subject=entity,
-                subject_type="entity",
-                role=None,
-                data=data,
-                key=key,
-                version=m["party_version"],
-            )
+    hits = [
+        hit_from_match(
+            m,
+            subject=entity,
+            subject_type="entity",
+            role=None,
+            data=data,
+            key=key,
+            version=m["party_version"],
         )
+        for m in matches
+    ]
+    if not hits:
+        return
+    db.session.add_all(hits)
+    db.session.flush()  # the best hit's id: the sanctions desk's alert is about it
+    signals.screening_entity_hit.send(
+        None, hit=hits[0], entity=entity, name=data["name"], actor=actor
+    )
 
 
 def on_record_forgotten(sender, record_type=None, record_id=None, decision=None, **_):

@@ -30,6 +30,10 @@ class JudgeForm(FlaskForm):
     merge = BooleanField("Merge the list entry into the registry entity (true match only)")
 
 
+def hit_url(hit_id: int) -> str:
+    return url_for("screening_hits.hit", hit_id=hit_id)
+
+
 def hit_json(hit, reader) -> dict:
     """A hit as ``reader`` may read it (the subject named through the seam)."""
     return {
