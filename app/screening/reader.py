@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from app.core.errors import ValidationError
-from app.core.ftm import model
+from app.core.ftm import FtmLineError, check_shape, load_line, model
 from app.screening import normalize
 
 #: FtM schemata that are screened, and the schema the matcher treats them as
@@ -95,16 +95,16 @@ def _first_names(props: dict) -> list[str]:
 
 
 def _ftm_record(line: int, data) -> EntryRecord | None:
-    if not isinstance(data, dict):
-        raise RowError(line, "is not a JSON object")
-    entity_id, schema_name, props = data.get("id"), data.get("schema"), data.get("properties", {})
-    if not isinstance(entity_id, str) or not entity_id.strip() or len(entity_id) > 200:
-        raise RowError(line, "has no id (a string of at most 200 characters)")
-    schema = model.get(schema_name) if isinstance(schema_name, str) else None
-    if schema is None:
-        raise RowError(line, f"entity {entity_id}: unknown schema {schema_name!r}")
-    if not isinstance(props, dict):
-        raise RowError(line, f"entity {entity_id}: properties is not an object")
+    """``data``: a line that passed ``check_shape`` (an object with an id, a schema and
+    properties); its properties are checked here, without building an FtM proxy (a third of
+    the load time of a million entries)."""
+    entity_id, schema_name, props = check_shape(data, line)
+    if len(entity_id) > 200:
+        raise RowError(line, "has an id longer than 200 characters")
+    schema = model.get(schema_name)
+    if schema is None or schema.abstract:
+        what = "unknown" if schema is None else "abstract"
+        raise RowError(line, f"entity {entity_id}: {what} schema {schema_name!r}")
     countries: list[str] = []
     identifiers: list[list[str]] = []
     for name, values in props.items():
@@ -146,16 +146,16 @@ def _ftm_record(line: int, data) -> EntryRecord | None:
 
 
 def read_ftm(stream: io.BufferedIOBase) -> Iterator[tuple[int, EntryRecord | None | RowError]]:
+    """Each line read as the registry import reads it (``app.core.ftm.load_line``: size,
+    UTF-8, nesting, JSON, no NUL or lone surrogate), then checked as a list entry."""
     for number, raw in enumerate(stream, start=1):
         if not raw.strip():
             continue
         try:
-            data = json.loads(raw.decode("utf-8"))
-            yield number, _ftm_record(number, data)
-        except UnicodeDecodeError:
-            yield number, RowError(number, "is not UTF-8 text")
-        except json.JSONDecodeError as exc:
-            yield number, RowError(number, f"is not JSON ({exc.msg} at column {exc.colno})")
+            yield number, _ftm_record(number, load_line(raw, number))
+        except FtmLineError as exc:
+            where = f"entity {exc.entity_id}: " if exc.entity_id else ""
+            yield number, RowError(number, where + exc.reason)
         except RowError as exc:
             yield number, exc
 

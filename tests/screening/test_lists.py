@@ -91,7 +91,22 @@ def test_reload_stores_added_removed_changed_and_the_index_follows(db):
             '{"id": "x2", "schema": "Spaceship", "properties": {"name": ["B"]}}',
             "unknown schema 'Spaceship'",
         ),
-        ('{"id": "x3", "schema": "Company", "properties": {"name": ["C"]', "is not JSON"),
+        ('{"id": "x3", "schema": "Company", "properties": {"name": ["C"]', "is not valid JSON"),
+        # read as the registry import reads a line (app.core.ftm.load_line): PostgreSQL text
+        # holds no NUL, UTF-8 no lone surrogate; an unknown top-level key is named, not dropped
+        (
+            '{"id": "x5", "schema": "Person", "properties": {"name": ["NUL\\u0000Name"]}}',
+            "value.properties.name[0] must not contain NUL characters",
+        ),
+        (
+            '{"id": "x6", "schema": "Person", "properties": {"name": ["\\ud800"]}}',
+            "value.properties.name[0] must not contain a lone surrogate",
+        ),
+        (
+            '{"id": "x7", "schema": "Person", "colour": "red", "properties": {"name": ["F"]}}',
+            "entity x7: unknown key 'colour'",
+        ),
+        ('{"id": "x8", "schema": "Thing", "properties": {"name": ["G"]}}', "abstract schema"),
         (
             '{"id": "x4", "schema": "Person", "properties": {"name": ["D"], "birthDate": ["x"]}}',
             "birthDate 'x' is not a valid date",
