@@ -7,9 +7,10 @@ left unpaired are also tried as one word: "Nasr Allah"). A pair scores its edit 
 share a consonant skeleton (the transliteration variants "Qadhafi"/"Gaddafi"), and 0 below
 MIN_PAIR. The name score is the length-weighted share of paired characters; a query token
 left unpaired counts in full (the party is called something the entry is not), an entry token
-left unpaired too, except a patronymic (UNPAIRED_PATRONYMIC: lists carry patronymics a
-declaration leaves out); a token unpaired on both sides (a substitution) costs
-SUBSTITUTION_FACTOR more.
+left unpaired too, except a patronymic when the party's every token is paired
+(UNPAIRED_PATRONYMIC: lists carry patronymics a declaration leaves out); a token unpaired on
+both sides (a substitution) costs SUBSTITUTION_FACTOR more. A shared skeleton counts only for
+spellings of about the same length and at least SKELETON_MIN_EDIT alike.
 
 Then the other properties, after yente's logic-v1: an identifier (IMO, LEI, tax or
 registration number) both sides carry lifts the score to IDENTIFIER_SCORE; countries that do
@@ -28,6 +29,10 @@ _PATRONYMIC = re.compile(r"(.{3}(ovich|evich|ovych|evych|ovna|evna|ivna|yich)|og
 
 MIN_PAIR = 0.75
 SKELETON_SIM = 0.85
+#: a shared skeleton counts only where the spellings are this close too: "Qadhafi"/"Gaddafi"
+#: (0.71) and "Mohamed"/"Muhammad" (0.62) are one name; "Gokgrocho"/"Krarkok" (0.22) is not,
+#: nor "Penghu"/"Peng" (0.67, but a third longer); "Janukowitsch"/"Yanukovych" are (0.58)
+SKELETON_MIN_EDIT = 0.55
 PREFIX_SIM = 0.8
 #: weight of an entry's patronymic the party's name leaves out ("Vladimirovich")
 UNPAIRED_PATRONYMIC = 0.3
@@ -59,7 +64,14 @@ def token_sim(a: str, b: str, prefix: bool = False) -> float:
     if a == b:
         return 1.0
     sim = OSA.normalized_similarity(a, b, score_cutoff=MIN_PAIR)
-    if sim < SKELETON_SIM and len(a) > 2 and len(b) > 2 and skeleton(a) == skeleton(b):
+    if (
+        sim < SKELETON_SIM
+        and len(a) > 2
+        and len(b) > 2
+        and abs(len(a) - len(b)) <= max(1, max(len(a), len(b)) // 5)
+        and skeleton(a) == skeleton(b)
+        and OSA.normalized_similarity(a, b) >= SKELETON_MIN_EDIT
+    ):
         sim = SKELETON_SIM
     if (
         prefix
@@ -129,11 +141,16 @@ def name_score(query: tuple[str, ...], entry: list[str], prefix: bool = False) -
     if used_q != full_q and used_e != full_e and len(query) + len(entry) > 2:
         used_q, used_e, weight = _merge_pass(query, entry, prefix, used_q, used_e, weight)
     total = sum(len(q) for q in query)
+    # the discount is for a patronymic the party's name leaves out, not for a surname ending
+    # like one ("Pukenovich") that the party's own surname ("Guzinuk") fails to pair with
+    query_whole = used_q == full_q
     for j, token in enumerate(entry):
         if used_e & (1 << j):
             total += len(token)
+        elif query_whole and _PATRONYMIC.search(token):
+            total += len(token) * UNPAIRED_PATRONYMIC
         else:
-            total += len(token) * (UNPAIRED_PATRONYMIC if _PATRONYMIC.search(token) else 1.0)
+            total += len(token)
     score = weight / total
     if used_q != full_q and used_e != full_e:
         score *= SUBSTITUTION_FACTOR

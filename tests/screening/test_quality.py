@@ -191,6 +191,10 @@ NEAR_MISSES = [
     (PartyQuery("Hassan Rouhani", P), "p-nasrallah"),
     (PartyQuery("Roman Abramov", P), "p-abramovich"),
     (PartyQuery("Roman Abramovich", P, birth_date="1990-01-15"), "p-abramovich"),
+    # a surname ending like a patronymic is not one when the party's surname is unpaired
+    (PartyQuery("Roman Arkadyevich Gusev", P), "p-abramovich"),
+    # one consonant skeleton (p-t-n), spellings half apart: another name
+    (PartyQuery("Vladimir Patton", P), "p-putin"),
     (PartyQuery("Alisher Usmonov", P, birth_date="1985-02-02"), "p-usmanov"),
     (PartyQuery("Igor Sechenov", P), "p-sechin"),
     (PartyQuery("Viktor Yushchenko", P), "p-yanukovych"),
