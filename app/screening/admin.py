@@ -9,9 +9,12 @@ from app.security import trail
 
 
 def lists() -> list[dict]:
+    # the current versions' rows: a version being loaded writes its own beside them
     sizes = dict(
         db.session.execute(
-            select(ScreeningEntry.list_id, func.count()).group_by(ScreeningEntry.list_id)
+            select(ScreeningEntry.list_id, func.count())
+            .join(ScreeningList, ScreeningList.current_version_id == ScreeningEntry.version_id)
+            .group_by(ScreeningEntry.list_id)
         ).all()
     )
     out = []

@@ -1,17 +1,26 @@
-"""Loading a version of a list: check the whole file, then store what it adds, removes, changes.
+"""Loading a version of a list: check the whole file, then stage it, then switch to it.
 
 A file is read twice from disk. The first pass checks every line (the FtM model's schemata and
 properties, or the CSV mapping's columns) and keeps only each entry's id and version key; a
-single wrong line refuses the file before anything is written. The second pass writes the
-entries that are new or changed in batches and deletes the ones the new version dropped, all in
-the caller's transaction, so a failure leaves the previous version in place.
+single wrong line refuses the file before anything is written. The second pass writes the new
+version's entries beside the current version's, committing every BATCH rows: a list of a
+million entries takes minutes to write, and one transaction would hold SQLite's write lock
+(every declaration waiting on it) for all of them. The list then switches to the new version
+in one short transaction (its counts, its diff against the previous version, the trail row),
+and the previous version's rows are deleted, again in short transactions. Until the switch
+the screener reads the previous version only; a load that fails leaves it in place, its
+version marked "failed" and its staged rows deleted (a crashed process's are deleted by the
+next load of the list).
+
+``load_list`` commits: the caller's session must hold nothing else pending.
 """
 
 import hashlib
+import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from app.core.errors import ValidationError
 from app.extensions import db
@@ -20,6 +29,9 @@ from app.screening.models import ScreeningEntry, ScreeningList, ScreeningListVer
 from app.security import trail
 
 BATCH = 2000
+#: a pause after each committed batch on SQLite, so that writers waiting on the busy handler
+#: (which polls every few ms up to 100 ms) take the write lock between two batches
+SQLITE_YIELD_S = 0.02
 #: how many ids of each kind the stored diff names (the counts are complete)
 DIFF_SAMPLE = 500
 MAX_ERRORS = 20
@@ -149,37 +161,99 @@ def load_list(
     )
     db.session.add(version)
     db.session.flush()
-    diff = _store(path, file_format, mapping, lst.id, version.id, keys)
+    list_id, version_id, previous_id = lst.id, version.id, lst.current_version_id
+    db.session.commit()  # the version exists, "loading": its rows are invisible to screening
+    _drop_rows(list_id, keep=previous_id, but=version_id)
+    try:
+        diff = _stage(path, file_format, mapping, list_id, version_id, previous_id, keys)
+        staged = db.session.scalar(
+            select(func.count()).where(ScreeningEntry.version_id == version_id)
+        )
+        if staged != len(keys):  # another load of the list deleted them: do not switch
+            raise ValidationError({"file": "the load was interrupted; load the file again"})
+    except BaseException:
+        db.session.rollback()
+        _fail(version_id)
+        raise
+    version, lst = (
+        db.session.get(ScreeningListVersion, version_id),
+        db.session.get(ScreeningList, list_id),
+    )
     version.entry_count = len(keys)
     version.added, version.removed, version.changed = (diff["counts"][k] for k in
                                                        ("added", "removed", "changed"))  # fmt: skip
     version.diff = {k: diff[k] for k in ("added", "removed", "changed")}
-    lst.current_version_id = version.id
-    db.session.flush()
+    version.status = "loaded"
+    lst.current_version_id = version_id
     trail.record(
-        actor, "update", "screening_list", lst.id,
-        details={"version": version.id, "entries": len(keys), "added": version.added,
+        actor, "update", "screening_list", list_id,
+        details={"version": version_id, "entries": len(keys), "added": version.added,
                  "removed": version.removed, "changed": version.changed},
     )  # fmt: skip
+    db.session.commit()
+    _drop_rows(list_id, keep=version_id)
     return version
 
 
-def _store(path, file_format, mapping, list_id, version_id, keys) -> dict:
-    """Pass 2: insert the new, update the changed, delete the dropped entries."""
+def _commit_batch() -> None:
+    db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        time.sleep(SQLITE_YIELD_S)
+
+
+def _drop_rows(list_id: int, keep: int | None, but: int | None = None) -> None:
+    """Delete the list's rows of versions other than ``keep`` (and ``but``: a load's own),
+    BATCH at a time; a version left "loading" by a stopped process is marked failed."""
+    others = select(ScreeningListVersion.id).where(
+        ScreeningListVersion.list_id == list_id,
+        ScreeningListVersion.id.not_in([v for v in (keep, but) if v is not None]),
+    )
+    db.session.execute(
+        update(ScreeningListVersion)
+        .where(ScreeningListVersion.id.in_(others), ScreeningListVersion.status == "loading")
+        .values(status="failed")
+    )
+    db.session.commit()
+    while True:
+        ids = db.session.scalars(
+            select(ScreeningEntry.id)
+            .where(ScreeningEntry.list_id == list_id, ScreeningEntry.version_id.in_(others))
+            .limit(BATCH)
+        ).all()
+        if not ids:
+            return
+        db.session.execute(delete(ScreeningEntry).where(ScreeningEntry.id.in_(ids)))
+        _commit_batch()
+
+
+def _fail(version_id: int) -> None:
+    """A load that stopped: its version marked failed, its staged rows deleted."""
+    version = db.session.get(ScreeningListVersion, version_id)
+    version.status = "failed"
+    db.session.commit()
+    _drop_rows(
+        version.list_id, keep=db.session.get(ScreeningList, version.list_id).current_version_id
+    )
+
+
+def _stage(path, file_format, mapping, list_id, version_id, previous_id, keys) -> dict:
+    """Pass 2: write every entry of the new version, committing each BATCH; the diff against
+    the previous version (new entries, changed entries, entries it dropped)."""
     old = {
-        entry_id: (row_id, key, caption)
-        for row_id, entry_id, key, caption in db.session.execute(
+        entry_id: (key, first, changed, caption)
+        for entry_id, key, first, changed, caption in db.session.execute(
             select(
-                ScreeningEntry.id,
                 ScreeningEntry.entry_id,
                 ScreeningEntry.version_key,
+                ScreeningEntry.first_version_id,
+                ScreeningEntry.changed_version_id,
                 ScreeningEntry.caption,
-            ).where(ScreeningEntry.list_id == list_id)
+            ).where(ScreeningEntry.version_id == previous_id)
         )
-    }
+    } if previous_id is not None else {}  # fmt: skip
     diff = {"added": [], "removed": [], "changed": [], "counts": dict.fromkeys(
         ("added", "removed", "changed"), 0)}  # fmt: skip
-    inserts, updates = [], []
+    rows = []
 
     def note(kind, entry_id, caption):
         diff["counts"][kind] += 1
@@ -192,29 +266,26 @@ def _store(path, file_format, mapping, list_id, version_id, keys) -> dict:
         if isinstance(record, reader.RowError) or record.entry_id not in keys:
             raise ValidationError({f"line {line}": "the file changed while it was loaded"})
         key = keys[record.entry_id]
+        row = _row(record, list_id, version_id, key) | {"version_id": version_id}
         previous = old.get(record.entry_id)
         if previous is None:
-            inserts.append(
-                _row(record, list_id, version_id, key) | {"first_version_id": version_id}
-            )
+            row["first_version_id"] = version_id
             note("added", record.entry_id, record.caption)
-        elif previous[1] != key:
-            updates.append(_row(record, list_id, version_id, key) | {"id": previous[0]})
-            note("changed", record.entry_id, record.caption)
-        if len(inserts) >= BATCH:
-            db.session.execute(ScreeningEntry.__table__.insert(), inserts)
-            inserts = []
-        if len(updates) >= BATCH:
-            db.session.execute(update(ScreeningEntry), updates)
-            updates = []
-    if inserts:
-        db.session.execute(ScreeningEntry.__table__.insert(), inserts)
-    if updates:
-        db.session.execute(update(ScreeningEntry), updates)
-    gone = [(entry_id, v[0], v[2]) for entry_id, v in old.items() if entry_id not in keys]
-    for entry_id, _row_id, caption in gone:
-        note("removed", entry_id, caption)
-    for start in range(0, len(gone), BATCH):
-        ids = [row_id for _e, row_id, _c in gone[start : start + BATCH]]
-        db.session.execute(delete(ScreeningEntry).where(ScreeningEntry.id.in_(ids)))
+        else:
+            row["first_version_id"] = previous[1]
+            if previous[0] != key:
+                note("changed", record.entry_id, record.caption)
+            else:
+                row["changed_version_id"] = previous[2]
+        rows.append(row)
+        if len(rows) >= BATCH:
+            db.session.execute(ScreeningEntry.__table__.insert(), rows)
+            _commit_batch()
+            rows = []
+    if rows:
+        db.session.execute(ScreeningEntry.__table__.insert(), rows)
+        db.session.commit()
+    for entry_id, (_key, _first, _changed, caption) in old.items():
+        if entry_id not in keys:
+            note("removed", entry_id, caption)
     return diff

@@ -1,4 +1,8 @@
-"""Tables of screening: lists, their loaded versions, and their current entries."""
+"""Tables of screening: lists, their loaded versions, and the entries of each version.
+
+A version's entries are written beside the current version's (``ScreeningEntry.version_id``)
+and become the list's when ``ScreeningList.current_version_id`` moves to it, in one short
+transaction; the previous version's rows are deleted after (``app.screening.loader``)."""
 
 from sqlalchemy import (
     JSON,
@@ -56,6 +60,9 @@ class ScreeningListVersion(db.Model):
     added: Mapped[int] = mapped_column(Integer, default=0)
     removed: Mapped[int] = mapped_column(Integer, default=0)
     changed: Mapped[int] = mapped_column(Integer, default=0)
+    #: "loading" while its entries are written, "loaded" once it became the list's current
+    #: version, "failed" when the load stopped (its entries deleted)
+    status: Mapped[str] = mapped_column(String(10), default="loaded")
     #: entities of other schemata in the file (addresses, sanctions, links): read, not screened
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     #: {"added": [[entry_id, caption], ...], "removed": [...], "changed": [...]}, first 500 each
@@ -66,13 +73,17 @@ class ScreeningListVersion(db.Model):
 
 
 class ScreeningEntry(db.Model):
-    """A person, company, organisation or vessel on a list, as its current version has it."""
+    """A person, company, organisation or vessel on a list, as one version has it (the
+    list's current version, or one being loaded)."""
 
     __tablename__ = "screening_entry"
-    __table_args__ = (UniqueConstraint("list_id", "entry_id", name="uq_screening_entry_id"),)
+    __table_args__ = (
+        UniqueConstraint("version_id", "entry_id", name="uq_screening_entry_version_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("screening_list.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("screening_list_version.id"), index=True)
     #: the list's own id of the entry (an OpenSanctions id such as "NK-...")
     entry_id: Mapped[str] = mapped_column(String(200))
     #: FtM schema: Person, Company, Organization, LegalEntity, Vessel

@@ -193,7 +193,8 @@ def load_segment(list_id: int, signature: tuple) -> Segment:
             cast(ScreeningEntry.birth_dates, Text),
             ScreeningEntry.version_key,
         )
-        .where(ScreeningEntry.list_id == list_id)
+        # the current version's rows (signature[0]): a version being loaded is not read
+        .where(ScreeningEntry.list_id == list_id, ScreeningEntry.version_id == signature[0])
         .order_by(ScreeningEntry.id)
         .execution_options(yield_per=10_000)
     )
