@@ -44,7 +44,79 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def build(entries: int, workdir: Path | None = None, figures: dict | None = None):
+#: another process writing to the database while the list loads, as a web worker storing
+#: declarations does: a short write transaction every 100 ms, each one's wait for the write
+#: lock timed (busy timeout 30 s, the platform's), until the stop file appears
+_WRITER = """
+import json, os, sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], timeout=30, isolation_level=None)
+conn.execute("CREATE TABLE IF NOT EXISTS bench_probe (n INTEGER)")
+waits, failed = [], 0
+while not os.path.exists(sys.argv[2]):
+    t0 = time.perf_counter()
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        waits.append(time.perf_counter() - t0)
+        conn.execute("INSERT INTO bench_probe VALUES (1)")
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError:
+        failed += 1
+    time.sleep(0.1)
+print(json.dumps({"writes": len(waits), "failed": failed, "waits": waits}))
+"""
+
+
+def _start_writer(db_path: Path):
+    import subprocess
+
+    stop = db_path.with_suffix(".stop")
+    stop.unlink(missing_ok=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(db_path), str(stop)], stdout=subprocess.PIPE, text=True
+    )
+    return proc, stop
+
+
+def _writer_figures(proc, stop: Path) -> dict:
+    stop.touch()
+    out = json.loads(proc.communicate()[0])
+    waits = [w * 1000 for w in out["waits"]] or [0.0]
+    return {
+        "writer_during_load_writes": out["writes"],
+        "writer_during_load_failed": out["failed"],
+        "writer_wait_ms_p50": round(statistics.median(waits), 1),
+        "writer_wait_ms_p99": round(_pct(waits, 99), 1),
+        "writer_wait_ms_max": round(max(waits), 1),
+    }
+
+
+def _baseline_reload(path: Path, db_path: Path) -> dict:
+    """The same file loaded again as a new version the way the loader did before it staged
+    versions: every batch in one transaction (``_commit_batch`` does not commit), the writer
+    waiting meanwhile. Then the staged loader once more, so both reloads are side by side."""
+    from app.extensions import db
+    from app.screening import loader
+    from app.security.access import Actor
+
+    out = {}
+    for name, commit in (("one_transaction", lambda: None), ("staged", loader._commit_batch)):
+        saved, loader._commit_batch = loader._commit_batch, commit
+        proc = _start_writer(db_path)
+        t0 = time.perf_counter()
+        try:
+            loader.load_list(path, name="Synthetic sanctions", source="bench",
+                             version_date=date(2026, 12, 2), sensitivity="P",
+                             actor=Actor.system("bench"))  # fmt: skip
+            db.session.commit()
+        finally:
+            loader._commit_batch = saved
+        out[f"reload_{name}_s"] = round(time.perf_counter() - t0, 1)
+        out.update({f"reload_{name}_{k}": v for k, v in _writer_figures(*proc).items()})
+    return out
+
+
+def build(entries: int, workdir: Path | None = None, figures: dict | None = None,
+          writer: bool = False):  # fmt: skip
     """An app on a fresh SQLite database holding a list of ``entries``, its index warm
     (names from ``screening_data``'s current pools, which name the file)."""
     from app import create_app
@@ -67,6 +139,7 @@ def build(entries: int, workdir: Path | None = None, figures: dict | None = None
                       "INSTANCE_PATH": str(tmp), "SECRET_KEY": "bench"})  # fmt: skip
     with app.app_context():
         db.create_all()
+        writer_proc = _start_writer(tmp / "bench.db") if writer else None
         t0, c0 = time.perf_counter(), time.process_time()
         version = loader.load_list(path, name="Synthetic sanctions", source="bench",
                                    version_date=date(2026, 12, 1), sensitivity="P",
@@ -75,6 +148,9 @@ def build(entries: int, workdir: Path | None = None, figures: dict | None = None
         figures["load_s"] = round(time.perf_counter() - t0, 1)
         # CPU seconds of this process: the wall time on a shared machine is an upper bound
         figures["load_cpu_s"] = round(time.process_time() - c0, 1)
+        if writer_proc is not None:
+            figures.update(_writer_figures(*writer_proc))
+            figures.update(_baseline_reload(path, tmp / "bench.db"))
         figures["entries"] = version.entry_count
         figures["rss_before_index_mib"] = round(rss_mib(), 1)
         t0, c0 = time.perf_counter(), time.process_time()
@@ -198,6 +274,9 @@ def main():
     parser.add_argument("--reuse", type=Path, help="a --keep folder: its database as it is")
     parser.add_argument("--pools", choices=("diverse", "small"), default="diverse",
                         help="name pools of the synthetic list; small: the hard case")  # fmt: skip
+    parser.add_argument(
+        "--writer", action="store_true", help="another process writes every 100 ms meanwhile"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     screening_data.use_pools(args.pools)
@@ -206,7 +285,7 @@ def main():
     if args.reuse:
         app, index = reuse(args.reuse, figures)
     else:
-        app, index, _tmp = build(args.entries, args.keep, figures)
+        app, index, _tmp = build(args.entries, args.keep, figures, writer=args.writer)
     parties = screening_data.parties(args.parties, args.entries)
     with app.app_context():
         figures.update(measure(index, parties))
