@@ -10,6 +10,8 @@ ratings (``bench_risk._prepare_database`` plus a trained model):
 - ``floor_cpu_ms``: the same for a bare Flask view (its own Flask app, no Tollgate code) that
   parses the same JSON and inserts the declaration and its items with SQLAlchemy Core in one
   transaction - the floor; the two are interleaved request by request;
+- ``request_statements`` / ``floor_statements``: SQL statements per request (COMMIT not
+  counted), counted after the timed loop;
 - ``request_share_<step>``: the share of a request's CPU in each step (token, parse, reference
   check, engine, ML score, all of the assessment, the inserts, the signals, the commit with the
   trail's chain), under cProfile: what the request spends beyond its floor, and where (the
@@ -214,6 +216,7 @@ def measure_requests(url, token, n):
         if k >= 20:  # both warm
             full.append((cpu, wall))
             bare.append((fcpu, fwall))
+    statements = _statements(app, client, floor_engine, floor_client, headers, rng)
     floor_engine.dispose()
     request_cpu = statistics.median(c for c, _ in full)
     floor_cpu = statistics.median(c for c, _ in bare)
@@ -224,6 +227,40 @@ def measure_requests(url, token, n):
         "floor_cpu_ms": round(floor_cpu, 3),
         "floor_wall_ms": round(statistics.median(w for _, w in bare), 3),
         "request_to_floor_cpu": round(request_cpu / floor_cpu, 2),
+        **statements,
+    }
+
+
+def _statements(app, client, floor_engine, floor_client, headers, rng, n=20) -> dict:
+    """SQL statements per request, full and floor (counted after the timed loop: the
+    listener's own cost stays out of the times)."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    counts = {"full": 0, "floor": 0}
+
+    def counter(kind):
+        def count(*_args):
+            counts[kind] += 1
+
+        return count
+
+    listeners = [(engine, counter("full")), (floor_engine, counter("floor"))]
+    for target, fn in listeners:
+        event.listen(target, "before_cursor_execute", fn)
+    try:
+        for k in range(n):
+            client.post("/api/v1/declarations", data=_body(rng, 50_000 + k), headers=headers)
+            floor_client.post("/floor", data=_body(rng, 60_000 + k), headers=headers)
+    finally:
+        for target, fn in listeners:
+            event.remove(target, "before_cursor_execute", fn)
+    return {
+        "request_statements": round(counts["full"] / n, 1),
+        "floor_statements": round(counts["floor"] / n, 1),
     }
 
 
