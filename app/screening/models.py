@@ -83,7 +83,8 @@ class ScreeningEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("screening_list.id"), index=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("screening_list_version.id"), index=True)
+    #: indexed by the unique constraint (version_id first): no index of its own to maintain
+    version_id: Mapped[int] = mapped_column(ForeignKey("screening_list_version.id"))
     #: the list's own id of the entry (an OpenSanctions id such as "NK-...")
     entry_id: Mapped[str] = mapped_column(String(200))
     #: FtM schema: Person, Company, Organization, LegalEntity, Vessel

@@ -34,9 +34,6 @@ def upgrade():
         batch_op.create_unique_constraint(
             "uq_screening_entry_version_id", ["version_id", "entry_id"]
         )
-        batch_op.create_index(
-            batch_op.f("ix_screening_entry_version_id"), ["version_id"], unique=False
-        )
         batch_op.create_foreign_key(
             "fk_screening_entry_version_id", "screening_list_version", ["version_id"], ["id"]
         )
@@ -49,7 +46,6 @@ def downgrade():
     )
     with op.batch_alter_table("screening_entry", schema=None) as batch_op:
         batch_op.drop_constraint("fk_screening_entry_version_id", type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_screening_entry_version_id"))
         batch_op.drop_constraint("uq_screening_entry_version_id", type_="unique")
         batch_op.create_unique_constraint("uq_screening_entry_id", ["list_id", "entry_id"])
         batch_op.drop_column("version_id")
