@@ -16,6 +16,9 @@ ratings (``bench_risk._prepare_database`` plus a trained model):
   check, engine, ML score, all of the assessment, the inserts, the signals, the commit with the
   trail's chain), under cProfile: what the request spends beyond its floor, and where (the
   engine and the ML score are parts of the assessment; the rest do not overlap);
+- ``whatif_no_trail_no_queue_*``: the request with no trail row and no search-queue row
+  written at all, with its own floor (run last, monkeypatched): the bound on what optimising
+  those two rows can give;
 - ``batch_declarations_per_s``: batches of 500 one-item declarations through the same API
   (wall time of the POST, median of the batches);
 - ``first_after_start_ms`` / ``first_after_activation_ms``: the first declaration of a fresh
@@ -307,6 +310,36 @@ def request_breakdown(app, token, n):
     return out
 
 
+def bound_without_trail_and_queue(url, token, n) -> dict:
+    """What-if, run last: the same request with no trail row and no search-queue row written
+    at all (``trail.record`` a no-op, ``search_index_requested`` with no receivers) - the most
+    any optimisation of those two rows could save. The platform may write neither less."""
+    from app.core import signals
+    from app.security import trail
+
+    saved_record = trail.record
+    saved_receivers = dict(signals.search_index_requested.receivers)
+    trail.record = lambda *a, **k: None
+    signals.search_index_requested.receivers.clear()
+    try:
+        app, figures = measure_requests(url, token, n)
+        batches = measure_batches(app, token, 3)
+    finally:
+        trail.record = saved_record
+        signals.search_index_requested.receivers.update(saved_receivers)
+    with app.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()
+    return {
+        "whatif_no_trail_no_queue_cpu_ms": figures["request_cpu_ms"],
+        "whatif_no_trail_no_queue_floor_cpu_ms": figures["floor_cpu_ms"],
+        "whatif_no_trail_no_queue_to_floor_cpu": figures["request_to_floor_cpu"],
+        "whatif_no_trail_no_queue_batch_per_s": batches["batch_declarations_per_s"],
+        "whatif_no_trail_no_queue_batch_cpu_ms": batches["batch_cpu_ms_per_declaration"],
+    }
+
+
 def measure_batches(app, token, batches, size=500):
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
@@ -436,6 +469,7 @@ def run(backend="sqlite", quick=False, n_profiles=500):
             from app.extensions import db
 
             db.engine.dispose()
+        out.update(bound_without_trail_and_queue(url, token, 100 if quick else 400))
         return {f"{k}_{backend}" if backend != "sqlite" else k: v for k, v in out.items()}
     finally:
         cleanup()

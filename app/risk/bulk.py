@@ -198,6 +198,14 @@ def _write_new(decls: list[Declaration], outcomes: list) -> None:
         db.session.add(decl)  # detached with its identity: joins as persistent, no INSERT
 
 
+def warm_hit_insert(profile_id: int, declaration_id: int) -> None:
+    """A worker's warm-up (``app.risk.warmup``): one profile hit row through the statement
+    the path inserts hits with, in a transaction the caller rolls back."""
+    row = {"profile_id": profile_id, "declaration_id": declaration_id, "profile_version": 1,
+           "channel": "yellow", "item_lines": [1], "hit_dt": now_utc()}  # fmt: skip
+    db.session.execute(_INSERT[ProfileHit], [row])
+
+
 def _insert_declarations(rows: list[dict]) -> list[int]:
     """Their ids, in the order given."""
     if len(rows) == 1:
