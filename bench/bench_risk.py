@@ -22,6 +22,7 @@ Usage: python bench/bench_risk.py [--json] [--skip-http] [--quick]
 """
 
 import argparse
+import collections
 import json
 import os
 import random
@@ -574,14 +575,26 @@ def bench_http(rate, duration, n_profiles, workers=4):
                         skipped[0] += 1
                     continue
                 sent = time.perf_counter()
-                try:
-                    conn.request("POST", "/api/v1/declarations", body=bodies[k], headers=headers)
-                    resp = conn.getresponse()
-                    resp.read()
-                    status = resp.status
-                except OSError as exc:
-                    status = str(exc)
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                for _attempt in (1, 2):
+                    try:
+                        conn.request(
+                            "POST", "/api/v1/declarations", body=bodies[k], headers=headers
+                        )
+                        resp = conn.getresponse()
+                        resp.read()
+                        status = resp.status
+                        break
+                    except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                        # the server closed an idle keep-alive connection (gunicorn: after 2 s;
+                        # at low rates each client thread waits longer between requests): the
+                        # request never reached it, so a new connection sends it, as HTTP
+                        # clients do; the time of both attempts is counted
+                        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                        status = "connection closed twice"
+                    except OSError as exc:
+                        status = str(exc)
+                        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                        break
                 # Open loop: latency from the scheduled send (no coordinated omission).
                 elapsed = (time.perf_counter() - scheduled) * 1000
                 with lock:
@@ -612,6 +625,8 @@ def bench_http(rate, duration, n_profiles, workers=4):
             "http_p50_ms": round(percentile(latencies, 50), 2),
             "http_p99_ms": round(percentile(latencies, 99), 2),
             "http_errors": len(errors),
+            # what the errors were (status codes, or the connection's error), most common first
+            "http_error_kinds": dict(collections.Counter(map(str, errors)).most_common(5)),
             "http_workers": workers,
         }
     finally:

@@ -80,6 +80,30 @@ def test_the_first_declaration_after_the_warm_up_compiles_no_statement(app, clie
     assert new == []
 
 
+def test_the_warm_up_locks_no_real_client_row(app, make, db):
+    """Workers warm up while requests arrive: a request holds its client's row (last-used
+    time) and then waits for the trail's lock, which a warm-up holds from its dry run on. A
+    warm-up that then updated that row deadlocked (seen on PostgreSQL, four workers)."""
+    from sqlalchemy import event
+
+    client, _token = make.api_client(["declarations:write"])
+    db.session.commit()
+    client_id = client.id
+    updates = []
+
+    def watch(conn, cursor, statement, params, context, executemany):
+        if statement.lstrip().upper().startswith("UPDATE API_CLIENT"):
+            updates.append(params)
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        warm_up(app)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+    assert updates, "the last-used UPDATE is compiled on a client of the warm-up's own"
+    assert all(client_id not in (p.values() if isinstance(p, dict) else p) for p in updates)
+
+
 def test_after_an_activation_the_engine_in_use_serves_until_the_new_one_is_in(
     app, client, make, db
 ):
