@@ -55,10 +55,12 @@ def require_scope(scope: str):
                 permissions |= SCOPE_PERMISSIONS.get(s, set())
             # At most once a minute: writing it on every request serialises all of a client's
             # requests on its row lock (the declaration system posts hundreds per second).
-            now = now_utc()
+            # Written after the request's commit, in a transaction of its own (web._finish).
             last = client.last_used_dt
-            if last is None or (now - as_utc(last)).total_seconds() > 60:
-                client.last_used_dt = now
+            if last is None or (now_utc() - as_utc(last)).total_seconds() > (
+                service.CLIENT_TOUCH_SECONDS
+            ):
+                g.touch_api_client = client.id
             g.actor = Actor.for_client(client, permissions, client_addr=request.remote_addr)
             return view(*args, **kwargs)
 

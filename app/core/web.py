@@ -113,8 +113,25 @@ def _finish(response):
         db.session.commit()
     else:
         db.session.rollback()
+    client_id = g.pop("touch_api_client", None)
+    if client_id is not None:
+        _touch_api_client(client_id)
     _security_headers(response)
     return response
+
+
+def _touch_api_client(client_id: int) -> None:
+    """The API client's last-used time, after its request (app.security.service.touch_client);
+    a failure to write it is logged and does not fail the request."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.security import service
+
+    try:
+        service.touch_client(client_id)
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.warning("could not record API client %s's last use", client_id)
 
 
 def _security_headers(response):

@@ -77,26 +77,17 @@ def _warm_code_checks() -> None:
 def _warm_api_statements(declaration_id: int) -> None:
     """The statements a declaration from the API runs that the service's dry run does not:
     the token look-up, the client's last-used time, a profile hit's row (compiled on the first
-    request they cost it 3-5 ms; all of it rolled back with the dry run)."""
+    request they cost it 3-5 ms; all of it rolled back with the dry run). The last-used UPDATE
+    matches no row: a real client's row locked here would wait on the requests that hold it."""
     from sqlalchemy import select
 
     from app.risk import bulk
     from app.risk.models import ProfileHit, RiskProfile
     from app.security import service as security
-    from app.security.models import ApiClient, Unit
 
     security.client_for_token("tg_warmup_x")  # no client has this prefix
-    # The last-used time's UPDATE, on a client of the warm-up's own (rolled back): a real
-    # client's row is locked by the requests that touch it, which then wait for the trail's
-    # lock this transaction holds (a deadlock, seen with four workers starting under load).
-    unit_id = db.session.scalar(select(Unit.id).limit(1))
-    if unit_id is not None:
-        client = ApiClient(name="warm-up", unit_id=unit_id, token_hash="0" * 64,
-                           token_prefix="wu" + uuid.uuid4().hex[:14])  # fmt: skip
-        db.session.add(client)
-        db.session.flush()
-        client.last_used_dt = now_utc()
-        db.session.flush()
+    # the last-used time's UPDATE (written after a request), on no client's row
+    db.session.execute(security.client_touch_statement(-1, now_utc()))
     hit = db.session.scalar(select(ProfileHit.id).filter_by(declaration_id=declaration_id))
     profile_id = db.session.scalar(select(RiskProfile.id).limit(1))
     if hit is None and profile_id is not None:  # (a hit of the dry run compiled it already)

@@ -394,6 +394,33 @@ def client_for_token(token: str | None) -> ApiClient | None:
     return client
 
 
+#: a client's last-used time is written at most this often (seconds)
+CLIENT_TOUCH_SECONDS = 60
+
+
+def client_touch_statement(client_id: int, now):
+    """The last-used time's UPDATE: only if it is older than CLIENT_TOUCH_SECONDS, so that of
+    a client's concurrent requests one writes it (the others match no row)."""
+    cutoff = now - timedelta(seconds=CLIENT_TOUCH_SECONDS)
+    return (
+        update(ApiClient)
+        .where(
+            ApiClient.id == client_id,
+            or_(ApiClient.last_used_dt.is_(None), ApiClient.last_used_dt < cutoff),
+        )
+        .values(last_used_dt=now)
+    )
+
+
+def touch_client(client_id: int) -> None:
+    """Write a client's last-used time in a transaction of its own, after its request's:
+    updated inside the request, the client's row stayed locked to its end, and a request
+    waiting for that row while holding the trail's lock deadlocked with one holding the row
+    and waiting for the trail's lock (PostgreSQL)."""
+    db.session.execute(client_touch_statement(client_id, now_utc()))
+    db.session.commit()
+
+
 def require_active_user(user: User | None) -> User:
     if user is None or not user.is_active:
         raise AccessDenied("Sign in required", status=401)

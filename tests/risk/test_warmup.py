@@ -100,7 +100,7 @@ def test_the_warm_up_locks_no_real_client_row(app, make, db):
         warm_up(app)
     finally:
         event.remove(db.engine, "before_cursor_execute", watch)
-    assert updates, "the last-used UPDATE is compiled on a client of the warm-up's own"
+    assert updates, "the last-used UPDATE is compiled, on no client's row"
     assert all(client_id not in (p.values() if isinstance(p, dict) else p) for p in updates)
 
 
