@@ -3,7 +3,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# what the install depends on: the dependencies, and the one C module built by setup.py
+BUILD_INPUTS := pyproject.toml setup.py app/screening/_align.c
+BUILD_HASH := $(shell cat $(BUILD_INPUTS) | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(BUILD_HASH)
 export PLAYWRIGHT_BROWSERS_PATH := 0
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
@@ -12,7 +15,7 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 # uv installs the pinned wheels in seconds (pip takes over a minute): `make run` must be quick.
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
-RUN_STAMP := $(VENV)/.run-$(shell sha1sum pyproject.toml | cut -c1-12)
+RUN_STAMP := $(VENV)/.run-$(BUILD_HASH)
 
 $(UV):
 	python3 -m venv $(VENV)
@@ -22,12 +25,12 @@ $(UV):
 	@# and setuptools back at current releases in the development install).
 	$(UV) pip uninstall --quiet --python $(VENV)/bin/python pip setuptools
 
-$(RUN_STAMP): pyproject.toml | $(UV)
+$(RUN_STAMP): $(BUILD_INPUTS) | $(UV)
 	$(UV) pip install --quiet --python $(PY) -e .
 	@rm -f $(VENV)/.run-*
 	@touch $@
 
-$(STAMP): pyproject.toml | $(UV)
+$(STAMP): $(BUILD_INPUTS) | $(UV)
 	$(UV) pip install --quiet --python $(PY) -e '.[dev]'
 	@rm -f $(VENV)/.installed-* $(VENV)/.run-*
 	@touch $@ $(RUN_STAMP)

@@ -224,8 +224,12 @@ class Segment:
 
     def score(self, query, positions: np.ndarray, floor: float = 0.0) -> list[Candidate]:
         """The candidates scored; those below ``floor`` may come without reasons."""
+        positions = positions.tolist()
+        bests = matcher.best_names(
+            query.tokens, [self.names[pos] for pos in positions], not query.person
+        )
         out = []
-        for pos in positions.tolist():
+        for pos, best in zip(positions, bests, strict=True):
             score, reasons = matcher.score_entry(
                 query.tokens,
                 query.idents,
@@ -237,6 +241,7 @@ class Segment:
                 self.countries[pos],
                 self.births[pos],
                 floor,
+                best,
             )
             out.append(Candidate(pos, score, reasons))
         return out

@@ -15,6 +15,10 @@ spellings of about the same length and at least SKELETON_MIN_EDIT alike.
 Then the other properties, after yente's logic-v1: an identifier (IMO, LEI, tax or
 registration number) both sides carry lifts the score to IDENTIFIER_SCORE; countries that do
 not overlap and birth dates that disagree lower it. Every step adds a reason.
+
+The index scores a party's candidates with ``best_names``: the same alignment compiled
+(``_align.c``, built by ``make install``), this module being its reference; its results are
+compared with this module's in tests/screening/test_align.py.
 """
 
 import re
@@ -147,7 +151,7 @@ def name_score(query: tuple[str, ...], entry: list[str], prefix: bool = False) -
     for j, token in enumerate(entry):
         if used_e & (1 << j):
             total += len(token)
-        elif query_whole and _PATRONYMIC.search(token):
+        elif query_whole and _patronymic(token):
             total += len(token) * UNPAIRED_PATRONYMIC
         else:
             total += len(token)
@@ -166,6 +170,38 @@ def best_name(query: tuple[str, ...], encoded: str, prefix=False) -> tuple[float
         if score > best[0]:
             best = (score, paired, len(tokens), line)
     return best
+
+
+def _compiled():
+    """The C alignment (app/screening/_align.c) if it is built and has these constants."""
+    try:
+        from app.screening import _align
+    except ImportError:
+        return None
+    same = all(
+        getattr(_align, name) == globals()[name]
+        for name in ("MIN_PAIR", "SKELETON_SIM", "SKELETON_MIN_EDIT", "PREFIX_SIM",
+                     "UNPAIRED_PATRONYMIC", "SUBSTITUTION_FACTOR")
+    )  # fmt: skip
+    return _align if same else None
+
+
+_ALIGN = _compiled()
+
+
+@lru_cache(maxsize=1 << 16)
+def _patronymic(token: str) -> bool:
+    return _PATRONYMIC.search(token) is not None
+
+
+def best_names(query: tuple[str, ...], names: list[str], prefix=False) -> list[tuple]:
+    """``best_name`` of each entry's encoded names, compiled where it is built (a party's
+    twenty candidates: ~0.3 ms in Python, ~0.02 ms in C)."""
+    if _ALIGN is not None:
+        out = _ALIGN.best_names(query, names, prefix, skeleton, _patronymic)
+        if out is not None:
+            return out
+    return [best_name(query, encoded, prefix) for encoded in names]
 
 
 def _birth_adjust(query_date: str, dates: str) -> tuple[float, str | None]:
@@ -195,10 +231,12 @@ def score_entry(
     countries: str | None,
     births: str | None,
     floor: float = 0.0,
+    best: tuple | None = None,
 ) -> tuple[float, tuple[str, ...]]:
     """(score, reasons); below ``floor`` on the name alone, with no identifier to lift it,
-    the score is returned without reasons (country and birth date only lower it)."""
-    score, paired, entry_len, line = best_name(q_tokens, names, prefix=not q_person)
+    the score is returned without reasons (country and birth date only lower it).
+    ``best``: the entry's ``best_name``, when computed already (``best_names``)."""
+    score, paired, entry_len, line = best or best_name(q_tokens, names, prefix=not q_person)
     if score < floor and not (idents and q_ids):
         return score, ()
     reasons = [f"name tokens {paired}/{max(len(q_tokens), entry_len)} ({line}) {score:.2f}"]
