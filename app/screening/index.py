@@ -10,6 +10,7 @@ scores only the best MAX_CANDIDATES entries in Python.
 """
 
 import json
+import threading
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,9 +48,19 @@ _SCHEMA_OK = {codes: np.isin(np.arange(8), codes) for codes in set(matcher.COMPA
 
 
 def _member(sorted_list: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """1 where a value is in the sorted posting list, else 0 (int32)."""
-    if not len(values):
-        return np.zeros(0, dtype=np.int32)
+    """1 where a value (sorted, distinct) is in the sorted posting list, else 0 (int32).
+
+    The shorter side is searched in the longer: 45,000 namesakes of "Liu" looked up in the
+    770 entries with "Lu" as written cost ~0.5 ms, the 770 looked up in the 45,000 ~0.02."""
+    if not len(values) or not len(sorted_list):
+        return np.zeros(len(values), dtype=np.int32)
+    if len(sorted_list) < len(values):
+        out = np.zeros(len(values), dtype=np.int32)
+        at = np.searchsorted(values, sorted_list)
+        inside = at < len(values)
+        at, listed = at[inside], sorted_list[inside]
+        out[at[values[at] == listed]] = 1
+        return out
     hit = np.searchsorted(sorted_list, values)
     hit[hit >= len(sorted_list)] = 0
     return (sorted_list[hit] == values).astype(np.int32)
@@ -69,13 +80,6 @@ def _union(lists) -> np.ndarray:
     return merged[keep]
 
 
-def _both(lists) -> np.ndarray | None:
-    """The entries on both of the two shortest (sorted) lists; None when none is."""
-    short, other = lists[0], lists[1]
-    both = short[_member(other, short).astype(bool)]
-    return both if len(both) else None
-
-
 @dataclass(slots=True)
 class Candidate:
     position: int
@@ -90,6 +94,7 @@ class Segment:
         """rows: (entry_id, caption, schema, match_names, match_ids, countries, births, key)."""
         self.list_id = list_id
         self.signature = signature
+        self._marks = threading.local()
         self.entry_ids: list[str] = []
         self.captions: list[str] = []
         self.names: list[str] = []
@@ -137,6 +142,19 @@ class Segment:
     def __len__(self) -> int:
         return len(self.entry_ids)
 
+    def _both(self, short: np.ndarray, other: np.ndarray) -> np.ndarray | None:
+        """The entries on both (sorted) lists; None when none is. Through a mark per entry
+        (a byte array of the segment's size, one per thread, left clean): two common words
+        ("Trading", "Oil": 73,000 and 45,000 entries at a million) met by binary search
+        cost ~1 ms, a tenth of it marked."""
+        marks = getattr(self._marks, "array", None)
+        if marks is None:
+            marks = self._marks.array = np.zeros(len(self.entry_ids), dtype=np.bool_)
+        marks[short] = True
+        both = other[marks[other]]
+        marks[short] = False
+        return both if len(both) else None
+
     def _postings(self, key: str) -> np.ndarray | None:
         kid = self.key_ids.get(key)
         if kid is None:
@@ -181,6 +199,7 @@ class Segment:
         first = name_lists[: len(prepared.keys) - need + 1]
         rare = [p for p in first if len(p) <= COMMON_KEY]
         exact_lists = [p for p in map(self._postings, prepared.exact_keys) if p is not None]
+        within: list = []  # posting lists holding every entry found (no look-up needed)
         if rare or not name_lists:
             found = _union(rare + ident_lists)
         else:
@@ -188,9 +207,14 @@ class Segment:
             # else from the entries sharing the two rarest keys (ranking tens of thousands
             # of namesakes of one word cost ~5 ms at a million entries)
             small = [p for p in exact_lists if len(p) <= COMMON_KEY]
-            both = _both(name_lists) if not small and len(name_lists) > 1 else None
+            both = (
+                self._both(name_lists[0], name_lists[1])
+                if not small and len(name_lists) > 1
+                else None
+            )
             if small or both is not None:
                 found = _union((small or [both]) + ident_lists)
+                within = [] if small or ident_lists else name_lists[:2]
             elif len(name_lists) < len(prepared.keys):
                 # one common word and a word no entry has ("John Detrolflors"): its namesakes
                 # share the common word only and score below any threshold (27,889 Johns
@@ -198,9 +222,11 @@ class Segment:
                 found = _union(ident_lists)
             else:
                 found = _union(name_lists[:1] + ident_lists)
-        counts = np.zeros(len(found), dtype=np.int32)
+                within = [] if ident_lists else name_lists[:1]
+        counts = np.full(len(found), len(within), dtype=np.int32)
         for other in name_lists:
-            counts += _member(other, found)
+            if not any(other is known for known in within):
+                counts += _member(other, found)
         keep = counts >= need
         if ident_lists:
             ident_hit = np.zeros(len(found), dtype=bool)

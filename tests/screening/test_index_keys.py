@@ -50,3 +50,22 @@ def test_a_common_word_beside_a_word_no_entry_has_brings_no_namesakes_to_score()
     assert len(segment.candidates(prepare(PartyQuery("John Detrolflors", "Person")))) == 0
     found = segment.candidates(prepare(PartyQuery("John Botrel", "Person"))).tolist()
     assert segment.entry_ids.index("botrel") in found
+
+
+def test_membership_and_intersection_agree_with_numpy_whichever_side_is_longer():
+    """_member searches the shorter side in the longer, Segment._both marks entries: both
+    give numpy's answer, and the marks are left clean for the next query."""
+    import numpy as np
+
+    from app.screening.index import _member
+
+    rng = np.random.default_rng(3)
+    segment = Segment(1, (), [_row(f"e{i}", "ivan petrov", "[]") for i in range(5000)])
+    for a_size, b_size in ((5, 4000), (4000, 5), (0, 10), (10, 0), (2500, 2500)):
+        a = np.sort(rng.choice(5000, a_size, replace=False)).astype(np.int32)
+        b = np.sort(rng.choice(5000, b_size, replace=False)).astype(np.int32)
+        assert _member(a, b).tolist() == np.isin(b, a).astype(np.int32).tolist()
+        both = segment._both(a, b)
+        expected = np.intersect1d(a, b)
+        assert (both is None and not len(expected)) or both.tolist() == expected.tolist()
+        assert not segment._marks.array.any()
