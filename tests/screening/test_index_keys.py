@@ -69,3 +69,16 @@ def test_membership_and_intersection_agree_with_numpy_whichever_side_is_longer()
         expected = np.intersect1d(a, b)
         assert (both is None and not len(expected)) or both.tolist() == expected.tolist()
         assert not segment._marks.array.any()
+
+
+def test_the_index_columns_are_not_walked_by_the_cyclic_collector():
+    """A million-entry index's string columns, kept in lists, were walked by every full
+    collection (~470 ms of a 590 ms pause): kept in tuples of strings, the collector stops
+    tracking them at its first pass."""
+    import gc
+
+    segment = Segment(1, (), [_row(f"e{i}", "ivan petrov", '["1970"]') for i in range(50)])
+    gc.collect()
+    for column in ("entry_ids", "captions", "names", "idents", "countries", "births"):
+        assert not gc.is_tracked(getattr(segment, column)), column
+    assert not gc.is_tracked(segment.key_ids)
