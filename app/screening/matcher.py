@@ -21,6 +21,7 @@ The index scores a party's candidates with ``best_names``: the same alignment co
 compared with this module's in tests/screening/test_align.py.
 """
 
+import importlib
 import re
 from functools import lru_cache
 
@@ -175,7 +176,8 @@ def best_name(query: tuple[str, ...], encoded: str, prefix=False) -> tuple[float
 def _compiled():
     """The C alignment (app/screening/_align.c) if it is built and has these constants."""
     try:
-        from app.screening import _align
+        # by name: "from app.screening import _align" imports the package (its views too)
+        _align = importlib.import_module(f"{__package__}._align")
     except ImportError:
         return None
     same = all(
