@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 # what the install depends on: the dependencies, and the one C module built by setup.py
-BUILD_INPUTS := pyproject.toml setup.py app/screening/_align.c
+BUILD_INPUTS := pyproject.toml setup.py app/screening/_align.c app/screening/_blocking.c
 BUILD_HASH := $(shell cat $(BUILD_INPUTS) | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(BUILD_HASH)
 export PLAYWRIGHT_BROWSERS_PATH := 0

@@ -5,8 +5,9 @@ key in numpy arrays; empty identifier/country/date fields share one None) and an
 index from blocking keys (token skeletons, ``=`` tokens as written, ``#`` identifiers, ``@``
 birth years) to entry positions in
 CSR form: a dict of keys to numbers, an offsets array and one int32 postings array. A query
-looks up its keys, counts shared keys per entry with numpy over the rarer posting lists, and
-scores only the best MAX_CANDIDATES entries in Python.
+looks up its keys, counts shared keys per entry over the rarer posting lists, and scores only
+the best MAX_CANDIDATES entries. The counting is compiled (``_blocking.c``, built by ``make
+install``) where it is built; ``Segment.candidates_py`` is its reference, in numpy.
 """
 
 import json
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.screening import matcher
-from app.screening.normalize import skeleton, transposed_skeletons
+from app.screening.normalize import _BLOCKING, skeleton, transposed_skeletons
 
 #: entries scored per query and list (those sharing most keys with it)
 MAX_CANDIDATES = 20
@@ -45,6 +46,7 @@ def _strings(value) -> list[str]:
 
 
 _SCHEMA_OK = {codes: np.isin(np.arange(8), codes) for codes in set(matcher.COMPATIBLE.values())}
+_SCHEMA_MASK = {codes: ok.astype(np.uint8).tobytes() for codes, ok in _SCHEMA_OK.items()}
 
 
 def _member(sorted_list: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -166,34 +168,61 @@ class Segment:
             return None
         return self.postings[self.offsets[kid] : self.offsets[kid + 1]]
 
-    def _name_lists(self, prepared) -> list[np.ndarray]:
-        """One posting list per name key of the query. A word whose skeleton is rare or on no
-        entry also brings the entries having the skeleton of the word with two adjacent
-        letters swapped back ("Bortel" for "Botrel"): a typing slip of two consonants changes
-        the skeleton, and beside a common first name the entry was left to chance."""
-        lists = {}
+    def _name_groups(self, prepared) -> list[list[int]]:
+        """Per name key of the query, the ids of the posting lists that make its list. A word
+        whose skeleton is rare or on no entry also brings the entries having the skeleton of
+        the word with two adjacent letters swapped back ("Bortel" for "Botrel"): a typing
+        slip of two consonants changes the skeleton, and beside a common first name the
+        entry was left to chance."""
+        groups = {}
+        key_id = self.key_ids.get
         for token in prepared.tokens:
             key = skeleton(token) if len(token) > 1 else None
-            if key is None or key in lists:
+            if key is None or key in groups:
                 continue
-            own = self._postings(key)
-            if len(token) >= 4 and (own is None or len(own) <= TYPO_PROBE):
-                found = [
-                    p for p in map(self._postings, transposed_skeletons(token)) if p is not None
-                ]
-                if found:
-                    own = _union(found + ([own] if own is not None else []))
-            if own is not None:
-                lists[key] = own
-        return list(lists.values())
+            own = key_id(key)
+            ids = [] if own is None else [own]
+            if len(token) >= 4 and (own is None or self._length(own) <= TYPO_PROBE):
+                ids += [k for k in map(key_id, transposed_skeletons(token)) if k is not None]
+            if ids:
+                groups[key] = ids
+        return list(groups.values())
 
-    def candidates(self, prepared) -> np.ndarray:
+    def _length(self, kid: int) -> int:
+        return int(self.offsets[kid + 1] - self.offsets[kid])
+
+    def _by_id(self, kid: int) -> np.ndarray:
+        return self.postings[self.offsets[kid] : self.offsets[kid + 1]]
+
+    def candidates(self, prepared) -> list[int] | np.ndarray:
+        """Positions of the entries sharing most blocking keys with the query (see
+        ``candidates_py``), compiled where ``_blocking.c`` is built: the same entries."""
+        if _BLOCKING is None:
+            return self.candidates_py(prepared)
+        key_id = self.key_ids.get
+        return _BLOCKING.candidates(
+            self.postings,
+            self.offsets,
+            self.schemas,
+            self._name_groups(prepared),
+            len(prepared.keys),
+            [k for k in map(key_id, prepared.ident_keys) if k is not None],
+            [k for k in map(key_id, prepared.exact_keys) if k is not None],
+            key_id(prepared.year_key, -1) if prepared.year_key else -1,
+            _SCHEMA_MASK[prepared.schema_ok],
+            MAX_CANDIDATES,
+            COMMON_KEY,
+            IDENT_WEIGHT,
+        )
+
+    def candidates_py(self, prepared) -> np.ndarray:
         """Positions of the entries sharing most blocking keys with the query.
 
         An entry is a candidate when it shares an identifier, or all the name's keys but one
         (a consonant typo changes a skeleton; a vowel typo does not), or one of a name of one
-        or two tokens. Candidates rank by name keys shared, then by the birth year."""
-        name_lists = self._name_lists(prepared)
+        or two tokens. Candidates rank by name keys shared, then by the birth year; of equal
+        rank, the earlier entries."""
+        name_lists = [_union([self._by_id(k) for k in ids]) for ids in self._name_groups(prepared)]
         ident_lists = [p for p in map(self._postings, prepared.ident_keys) if p is not None]
         if not name_lists and not ident_lists:
             return np.empty(0, dtype=np.int32)
@@ -249,13 +278,17 @@ class Segment:
             year = self._postings(prepared.year_key) if prepared.year_key else None
             if year is not None:
                 counts += _member(year, found)
-            best = np.argpartition(-counts, MAX_CANDIDATES)[:MAX_CANDIDATES]
-            found = found[best]
+            # the MAX_CANDIDATES best; of equal counts the earlier entries (found is sorted)
+            kth = np.partition(counts, len(counts) - MAX_CANDIDATES)[len(counts) - MAX_CANDIDATES]
+            take = counts > kth
+            take[np.flatnonzero(counts == kth)[: MAX_CANDIDATES - int(take.sum())]] = True
+            found = found[take]
         return found
 
     def score(self, query, positions: np.ndarray, floor: float = 0.0) -> list[Candidate]:
         """The candidates scored; those below ``floor`` may come without reasons."""
-        positions = positions.tolist()
+        if isinstance(positions, np.ndarray):
+            positions = positions.tolist()
         bests = matcher.best_names(
             query.tokens, [self.names[pos] for pos in positions], not query.person
         )

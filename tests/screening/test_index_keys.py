@@ -48,7 +48,7 @@ def test_a_common_word_beside_a_word_no_entry_has_brings_no_namesakes_to_score()
     rows = [(r[0], r[1], r[2], r[3].replace("michael", "john"), *r[4:]) for r in rows]
     segment = Segment(1, (), rows)
     assert len(segment.candidates(prepare(PartyQuery("John Detrolflors", "Person")))) == 0
-    found = segment.candidates(prepare(PartyQuery("John Botrel", "Person"))).tolist()
+    found = list(segment.candidates(prepare(PartyQuery("John Botrel", "Person"))))
     assert segment.entry_ids.index("botrel") in found
 
 
