@@ -231,7 +231,9 @@ def measure(bodies: list[dict]) -> dict:
     gc.callbacks.append(pauses)
     for i, body in enumerate(bodies):
         mode = "on" if i % 2 == 0 else "off"
-        providers.register_party_screener(screener if mode == "on" else None)
+        providers.register_party_screener(
+            screener if mode == "on" else None, record=receivers.record_declaration_hits
+        )
         t0, c0 = time.perf_counter(), time.thread_time()
         decl = submit_declaration(body, actor=actor, link_entities=False)
         # the declaration's rows (and its hits) are written by the assessment's own flush
@@ -247,7 +249,9 @@ def measure(bodies: list[dict]) -> dict:
             db.session.commit()
     db.session.commit()
     gc.callbacks.remove(pauses)
-    providers.register_party_screener(receivers.screen_declaration)
+    providers.register_party_screener(
+        receivers.screen_declaration, record=receivers.record_declaration_hits
+    )
     out = {}
     for mode in ("off", "on"):
         for name, values in ((f"assess_{mode}", times[mode]), (f"assess_{mode}_cpu", cpu[mode])):

@@ -172,8 +172,9 @@ def _row(obj) -> dict:
 
 
 def _write_new(decls: list[Declaration], outcomes: list) -> None:
-    """Multi-row INSERTs of the assessed declarations, their items, parties and hits; the
-    objects join the session as rows already loaded."""
+    """Multi-row INSERTs of the assessed declarations, their items, parties and hits
+    (profile hits here, screening hits by the screener's recorder); the objects join the
+    session as rows already loaded."""
     ids = _insert_declarations([_row(d) for d in decls])
     for decl, decl_id in zip(decls, ids, strict=True):
         decl.id = decl_id
@@ -188,6 +189,9 @@ def _write_new(decls: list[Declaration], outcomes: list) -> None:
     ]
     for start in range(0, len(hits), _CHUNK):
         db.session.execute(_INSERT[ProfileHit], hits[start : start + _CHUNK])
+    providers.record_screening(
+        [(d, o.assessment.get("screening")) for d, o in zip(decls, outcomes, strict=True)]
+    )
     for decl in decls:
         for child in (*decl.items, *decl.named_parties):
             make_transient_to_detached(child)
@@ -369,6 +373,7 @@ def assess_stored(declarations: list[Declaration], *, actor: Actor) -> list[dict
     db.session.flush()
     for start in range(0, len(hit_rows), _CHUNK):
         db.session.execute(insert(ProfileHit), hit_rows[start : start + _CHUNK])
+    providers.record_screening([(d, a.get("screening")) for d, a, _ in to_signal])
     _send_signals(to_signal, actor)
     return [assessment for _, assessment, _ in to_signal]
 

@@ -19,6 +19,7 @@ _ml_scorer: Callable | None = None
 #: (scorer, batch scorer) registered together
 _ml_many: tuple | None = None
 _party_screener: Callable | None = None
+_screening_recorder: Callable | None = None
 
 
 class ListNames(frozenset):
@@ -130,15 +131,28 @@ def _checked_scores(raw, items) -> list[dict] | None:
     return scores
 
 
-def register_party_screener(fn: Callable | None) -> None:
+def register_party_screener(fn: Callable | None, record: Callable | None = None) -> None:
     """``fn(declaration) -> {"fields": {"party_screening_score": float | None,
     "party_on_list": frozenset of list names}, "summary": dict} | None``.
 
     Called for every new declaration before the rules run (its named parties are on
     ``declaration.named_parties``, not yet written); ``summary`` is kept in the stored
-    assessment under ``"screening"``. None unregisters (tests, benchmarks)."""
-    global _party_screener
-    _party_screener = fn
+    assessment under ``"screening"``. ``record([(declaration, summary), ...])`` writes what
+    the screener found (its hits) once the declarations are written, in their transaction:
+    a sanctions match is part of the assessment's record, stored with it or not at all.
+    None unregisters (tests, benchmarks)."""
+    global _party_screener, _screening_recorder
+    _party_screener, _screening_recorder = fn, record if fn is not None else None
+
+
+def record_screening(pairs) -> None:
+    """The screener's ``record`` for the (declaration, screening summary) pairs with a match
+    (the declarations written: their ids are known)."""
+    if _screening_recorder is None:
+        return
+    found = [(decl, summary) for decl, summary in pairs if summary and summary.get("matches")]
+    if found:
+        _screening_recorder(found)
 
 
 def has_party_screener() -> bool:

@@ -15,7 +15,7 @@ import hashlib
 import json
 from functools import lru_cache
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.time import now_utc
@@ -109,26 +109,44 @@ def party_key(data: dict, entity_id: int | None = None) -> str:
     return f"party:{party_version(data)}"
 
 
-def hit_from_match(match, *, subject, subject_type, role, data, key, version) -> ScreeningHit:
-    """A hit row for a ``screening.service.Match`` (or its summary dict)."""
+def hit_row(match, *, subject, subject_type, role, data, key, version) -> dict:
+    """A hit's column values for a ``screening.service.Match`` (or its summary dict)."""
     get = match.get if isinstance(match, dict) else lambda k: getattr(match, k)
-    return ScreeningHit(
-        subject_type=subject_type,
-        subject_id=subject.id,
-        role=role,
-        party_key=key,
-        party_version=version,
-        party=data,
-        list_id=get("list_id"),
-        list_name=get("list_name"),
-        list_version=str(get("list_version")),
-        sensitivity=get("sensitivity") or "P",
-        entry_id=get("entry_id"),
-        entry_caption=get("entry_caption"),
-        entry_version_key=str(get("entry_version_key")),
-        score=float(get("score")),
-        threshold=float(get("threshold")),
-        reasons=list(get("reasons") or ()),
-        unit_id=subject.unit_id,
-        handling_code=subject.handling_code or "P",
-    )
+    return {
+        "subject_type": subject_type,
+        "subject_id": subject.id,
+        "role": role,
+        "party_key": key,
+        "party_version": version,
+        "party": data,
+        "list_id": get("list_id"),
+        "list_name": get("list_name"),
+        "list_version": str(get("list_version")),
+        "sensitivity": get("sensitivity") or "P",
+        "entry_id": get("entry_id"),
+        "entry_caption": get("entry_caption"),
+        "entry_version_key": str(get("entry_version_key")),
+        "score": float(get("score")),
+        "threshold": float(get("threshold")),
+        "reasons": list(get("reasons") or ()),
+        "unit_id": subject.unit_id,
+        "handling_code": subject.handling_code or "P",
+    }
+
+
+def hit_from_match(match, **kwargs) -> ScreeningHit:
+    """A hit row object for a match (``hit_row``'s arguments)."""
+    return ScreeningHit(**hit_row(match, **kwargs))
+
+
+#: the table's INSERT, not the ORM's bulk insert of the mapped class (~0.5 ms a call more)
+_INSERT = insert(ScreeningHit.__table__)
+
+
+def insert_hits(rows: list[dict]) -> None:
+    """Hits of a declaration's assessment, in one INSERT and no object in the session
+    (nothing reads them back in the request): a flush of ORM objects cost ~0.6 ms a
+    declaration with a match."""
+    if rows:
+        now = now_utc()
+        db.session.execute(_INSERT, [{"created_dt": now, **r} for r in rows])

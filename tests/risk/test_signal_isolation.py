@@ -1,5 +1,6 @@
 """A receiver that fails does not silence the others (one declaration or a batch): the alert
-queue being down must not drop the screening hits, whatever order the receivers are in."""
+queue being down must not drop another receiver's work, whatever order the receivers are in.
+(The screening hits are no receiver's: they are written with the declaration's rows.)"""
 
 from app.core import signals
 from tests.risk.factories import body, item, no_random

@@ -261,3 +261,43 @@ def test_a_party_keeps_its_five_best_matches(db):
     assert len(screening["matches"]) == 5 and screening["more"] == 2
     assert len(hits_of(db, decl)) == 5
     assert decl.channel == "red"
+
+
+def test_a_batch_and_stored_declarations_record_each_ones_hits_with_it(db, listed):
+    """The hits are written with the declarations' own rows (one INSERT for a batch), each
+    under its declaration, whether new (``submit_declarations``) or stored first and
+    assessed after (``bulk.assess_stored``); rolled back with the declarations, nothing of
+    them stays (one transaction, no savepoint of their own)."""
+    from app.risk.assessment import submit_declarations
+    from app.risk.bulk import assess_stored, load_declarations, store_declarations
+    from app.risk.intake import parse_declaration
+    from app.risk.service import owning_unit_id
+
+    on_list_profile()
+    system = Actor.system("test")
+    decls = submit_declarations(
+        [
+            body("B-1", parties=[importer("Stroytekhimport LLC")]),
+            body("B-2", parties=[importer("Northwind Traders Ltd")]),
+            body("B-3", parties=[importer("Acme Dual Use Trading FZE")]),
+        ],
+        actor=system,
+        link_entities=False,
+    )
+    got = {d.number: [h.entry_id for h in hits_of(db, d)] for d in decls}
+    assert got == {"B-1": ["NK-stroy"], "B-2": [], "B-3": ["NK-acme"]}
+    ids = store_declarations(
+        [parse_declaration(body("S-1", parties=[importer("Stroytekhimport LLC")]))],
+        actor=system,
+        unit_id=owning_unit_id(system),
+        source="api",
+    )
+    [stored] = load_declarations(ids)
+    assess_stored([stored], actor=system)
+    assert [(h.entry_id, h.role) for h in hits_of(db, stored)] == [("NK-stroy", "importer")]
+    db.session.commit()
+
+    submit_declarations([body("B-4", parties=[importer("Stroytekhimport LLC")])], actor=system)
+    assert db.session.scalar(select(func.count()).select_from(ScreeningHit)) == 4
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(ScreeningHit)) == 3
