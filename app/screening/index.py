@@ -286,7 +286,9 @@ class Segment:
         return found
 
     def score(self, query, positions: np.ndarray, floor: float = 0.0) -> list[Candidate]:
-        """The candidates scored; those below ``floor`` may come without reasons."""
+        """The candidates scored, but those below ``floor`` on the name with no identifier
+        on both sides (the country and the birth date only lower a score): most of a
+        party's candidates, and ``score_entry``'s call was the most of their cost."""
         if isinstance(positions, np.ndarray):
             positions = positions.tolist()
         bests = matcher.best_names(
@@ -294,6 +296,8 @@ class Segment:
         )
         out = []
         for pos, best in zip(positions, bests, strict=True):
+            if best[0] < floor and not (query.idents and self.idents[pos]):
+                continue
             score, reasons = matcher.score_entry(
                 query.tokens,
                 query.idents,
