@@ -333,7 +333,8 @@ static PyObject *candidates(PyObject *self, PyObject *args) {
     List *names = calloc(ng + 1, sizeof(List)), *ident = calloc(ni + 1, sizeof(List));
     List *exact = calloc(ne + 1, sizeof(List)), *parts = NULL, both = {NULL, 0, NULL};
     List found = {NULL, 0, NULL};
-    int32_t *counts = NULL, *flag = NULL, *order = NULL;
+    int32_t *counts = NULL, *flag = NULL, *order = NULL, *taken_pos = NULL;
+    Py_ssize_t *hist = NULL;
     Py_ssize_t n_names = 0, n_ident = 0, n_exact = 0;
     if (!names || !ident || !exact || bok.len < 8) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "bad candidate search arguments");
@@ -409,15 +410,16 @@ static PyObject *candidates(PyObject *self, PyObject *args) {
     if (union_of(parts, np_, &found) < 0) goto done;
     Py_ssize_t nf = found.n;
     counts = malloc(sizeof(int32_t) * (nf ? nf : 1));
-    flag = calloc(nf ? nf : 1, sizeof(int32_t));
-    if (!counts || !flag) {
+    flag = n_ident ? calloc(nf ? nf : 1, sizeof(int32_t)) : NULL;
+    if (!counts || (n_ident && !flag)) {
         PyErr_NoMemory();
         goto done;
     }
     for (Py_ssize_t i = 0; i < nf; i++) counts[i] = (int32_t)n_within;
     for (Py_ssize_t i = n_within; i < n_names; i++) member_add(&names[i], found.p, nf, counts, 1);
     for (Py_ssize_t i = 0; i < n_ident; i++) member_add(&ident[i], found.p, nf, flag, 1);
-    /* keep: enough name keys, or an identifier (then ranked above any name) */
+    /* keep: enough name keys, or an identifier (then ranked above any name); the rank:
+     * skeletons shared, then words shared as written, then the birth year */
     Py_ssize_t kept = 0;
     int32_t *fpos = malloc(sizeof(int32_t) * (nf ? nf : 1));
     if (!fpos) {
@@ -425,48 +427,62 @@ static PyObject *candidates(PyObject *self, PyObject *args) {
         goto done;
     }
     for (Py_ssize_t i = 0; i < nf; i++) {
-        if (counts[i] >= need || flag[i]) {
+        int f = flag && flag[i];
+        if (counts[i] >= need || f) {
             fpos[kept] = found.p[i];
-            counts[kept++] = counts[i] + (flag[i] ? (int32_t)ident_weight : 0);
+            counts[kept++] = (counts[i] + (f ? (int32_t)ident_weight : 0)) * 16;
         }
     }
     free(found.owned);
     found.owned = fpos;
-    /* rank: skeletons shared, then words shared as written, then the birth year; then walk
-     * the ranks from the top, ties in position order, taking the entries of a compatible
-     * schema until max_cand are taken: the same entries as filtering on the schema first and
-     * ranking what is left (Segment.candidates_py), but reading the schema of the entries in
-     * contention only (of 45,000 namesakes of "Li", the schema of each is a cache miss) */
-    for (Py_ssize_t i = 0; i < kept; i++) counts[i] *= 16;
     for (Py_ssize_t i = 0; i < n_exact; i++) member_add(&exact[i], fpos, kept, counts, 2);
     if (year_id >= 0) {
         List year;
         if (posting(&ix, year_id, &year) < 0) goto done;
         member_add(&year, fpos, kept, counts, 1);
     }
+    /* The best max_cand of a compatible schema, ties in position order: the same entries as
+     * filtering on the schema first and ranking what is left (Segment.candidates_py), but
+     * the schema is read of the entries in contention only (of 45,000 namesakes of "Li",
+     * each one's is a cache miss). From the top rank down, a band of ranks holding enough
+     * entries for the places left is sorted (counting sort, stable) and walked; a lower band
+     * only when too many of the band are of another schema. */
     int32_t top = 0;
     for (Py_ssize_t i = 0; i < kept; i++)
         if (counts[i] > top) top = counts[i];
-    /* a counting sort by rank, highest first, stable (position order within a rank) */
-    Py_ssize_t *start = calloc((size_t)top + 2, sizeof(Py_ssize_t));
+    hist = calloc((size_t)top + 1, sizeof(Py_ssize_t));
     order = malloc(sizeof(int32_t) * (kept ? kept : 1));
-    if (!start || !order) {
-        free(start);
+    taken_pos = malloc(sizeof(int32_t) * (max_cand > 0 ? max_cand : 1));
+    if (!hist || !order || !taken_pos) {
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t i = 0; i < kept; i++) start[top - counts[i] + 1]++;
-    for (int32_t r = 1; r <= top + 1; r++) start[r] += start[r - 1];
-    for (Py_ssize_t i = 0; i < kept; i++) order[start[top - counts[i]]++] = (int32_t)i;
-    free(start);
+    for (Py_ssize_t i = 0; i < kept; i++) hist[counts[i]]++;
     Py_ssize_t taken = 0;
-    for (Py_ssize_t k = 0; k < kept && taken < max_cand; k++) {
-        int32_t e = fpos[order[k]];
-        uint8_t code = e >= 0 && e < n_entries ? schemas[e] : 255;
-        if (code < 8 && schema_ok[code]) order[taken++] = e;
+    int32_t upper = top + 1; /* ranks >= upper are walked */
+    while (taken < max_cand && upper > 0) {
+        Py_ssize_t in_band = 0;
+        int32_t lower = upper;
+        while (lower > 0 && in_band < max_cand - taken) in_band += hist[--lower];
+        /* offsets of each rank in the band, highest first */
+        Py_ssize_t width = upper - lower, *start = calloc((size_t)width + 1, sizeof(Py_ssize_t));
+        if (!start) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (int32_t r = upper - 1, k = 0; r >= lower; r--, k++) start[k + 1] = start[k] + hist[r];
+        for (Py_ssize_t i = 0; i < kept; i++)
+            if (counts[i] >= lower && counts[i] < upper) order[start[upper - 1 - counts[i]]++] = (int32_t)i;
+        free(start);
+        for (Py_ssize_t k = 0; k < in_band && taken < max_cand; k++) {
+            int32_t e = fpos[order[k]];
+            uint8_t code = e >= 0 && e < n_entries ? schemas[e] : 255;
+            if (code < 8 && schema_ok[code]) taken_pos[taken++] = e;
+        }
+        upper = lower;
     }
     kept = taken;
-    fpos = order;
+    fpos = taken_pos;
     result = PyList_New(kept);
     for (Py_ssize_t i = 0; result && i < kept; i++) {
         PyObject *v = PyLong_FromLong(fpos[i]);
@@ -484,6 +500,8 @@ done:
     free(counts);
     free(flag);
     free(order);
+    free(taken_pos);
+    free(hist);
     PyBuffer_Release(&bp);
     PyBuffer_Release(&bo);
     PyBuffer_Release(&bs);
