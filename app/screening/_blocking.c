@@ -95,13 +95,31 @@ static Py_ssize_t skeleton_of(const char *token, Py_ssize_t n, char *out) {
     return m;
 }
 
+/* the text of a plain token; NULL with *n -1 when the argument is none (the caller returns
+ * None: Python handles it), NULL with *n 0 on an error */
+static const char *plain_text(PyObject *arg, Py_ssize_t *n) {
+    *n = -1;
+    if (!PyUnicode_Check(arg) || !PyUnicode_IS_ASCII(arg)) return NULL;
+    const char *s = PyUnicode_AsUTF8AndSize(arg, n);
+    if (!s) {
+        *n = 0;
+        return NULL;
+    }
+    if (!plain(s, *n)) {
+        *n = -1;
+        return NULL;
+    }
+    return s;
+}
+
 static PyObject *skeleton(PyObject *self, PyObject *arg) {
     (void)self;
-    if (!PyUnicode_Check(arg) || !PyUnicode_IS_ASCII(arg)) Py_RETURN_NONE;
     Py_ssize_t n;
-    const char *s = PyUnicode_AsUTF8AndSize(arg, &n);
-    if (!s) return NULL;
-    if (!plain(s, n)) Py_RETURN_NONE;
+    const char *s = plain_text(arg, &n);
+    if (!s) {
+        if (n < 0) Py_RETURN_NONE;
+        return NULL;
+    }
     char out[2 * MAX_TOKEN];
     return PyUnicode_FromStringAndSize(out, skeleton_of(s, n, out));
 }
@@ -123,11 +141,12 @@ static int key_order(const void *x, const void *y) {
  * (different) letters swapped, other than its own, sorted */
 static PyObject *transposed(PyObject *self, PyObject *arg) {
     (void)self;
-    if (!PyUnicode_Check(arg) || !PyUnicode_IS_ASCII(arg)) Py_RETURN_NONE;
     Py_ssize_t n;
-    const char *s = PyUnicode_AsUTF8AndSize(arg, &n);
-    if (!s) return NULL;
-    if (!plain(s, n)) Py_RETURN_NONE;
+    const char *s = plain_text(arg, &n);
+    if (!s) {
+        if (n < 0) Py_RETURN_NONE;
+        return NULL;
+    }
     Key own, *keys = malloc(sizeof(Key) * (n > 1 ? n - 1 : 1));
     if (!keys) return PyErr_NoMemory();
     own.len = skeleton_of(s, n, own.text);

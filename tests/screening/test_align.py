@@ -5,23 +5,19 @@ declaration path (issue 20: a party's twenty candidates cost ~0.3 ms in Python).
 every query of the quality set against every entry of its list, and on generated names
 built to reach each branch: shared skeletons, prefixes, joined words, patronymics, ties."""
 
-import os
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.screening import matcher, normalize
+from tests.screening.factories import require_compiled
 from tests.screening.test_quality import ENTRIES, NEAR_MISSES, VARIANTS
 
 ALIGN = matcher._ALIGN
 
 
 def _require_built():
-    if ALIGN is None:
-        if os.environ.get("CI"):
-            pytest.fail("app/screening/_align.c is not built (make install builds it)")
-        pytest.skip("app/screening/_align.c is not built here: matcher.py scores in Python")
+    require_compiled(ALIGN, "_align.c", "matcher.py scores in Python")
 
 
 def _python(query, names, prefix):

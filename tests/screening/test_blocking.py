@@ -8,7 +8,6 @@ entries (met through the words as written, or through the two rarest keys), a co
 beside a word no entry has, identifiers, birth years, typing slips, more than
 MAX_CANDIDATES candidates ranked with ties, and schemata a query may not match."""
 
-import os
 import random
 
 import pytest
@@ -19,15 +18,13 @@ from app.screening import index as index_module
 from app.screening import normalize
 from app.screening.index import Segment
 from app.screening.service import PartyQuery, prepare
+from tests.screening.factories import require_compiled
 
 BLOCKING = normalize._BLOCKING
 
 
 def _require_built():
-    if BLOCKING is None:
-        if os.environ.get("CI"):
-            pytest.fail("app/screening/_blocking.c is not built (make install builds it)")
-        pytest.skip("app/screening/_blocking.c is not built here: the index searches in numpy")
+    require_compiled(BLOCKING, "_blocking.c", "the index searches in numpy")
 
 
 # syllables that reach every digraph, letter class, doubled letter and the "Ja-" rule
