@@ -9,8 +9,6 @@ from blinker import Namespace
 
 _signals = Namespace()
 
-#: A declaration was assessed. kwargs: declaration, assessment (dict), actor
-declaration_assessed = _signals.signal("declaration-assessed")
 #: A sensitive risk profile fired. kwargs: declaration, profile, matched (list of str), actor
 sensitive_profile_hit = _signals.signal("sensitive-profile-hit")
 #: A control result was recorded (first or corrected). kwargs: declaration, result,

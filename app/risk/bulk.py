@@ -353,9 +353,9 @@ def assess_stored(declarations: list[Declaration], *, actor: Actor) -> list[dict
     """Assess stored declarations in id order; returns their assessments in that order.
 
     The same ``evaluation.evaluate`` as new declarations get (``submit_new``; a test
-    compares them), with the history look-ups made once for the batch. Receivers of
-    ``sensitive_profile_hit`` and ``declaration_assessed`` are sent after the batch is
-    written, in one savepoint.
+    compares them), with the history look-ups made once for the batch. The screening hits
+    are written with the profile hits; ``sensitive_profile_hit`` is sent after the batch is
+    written, each receiver in one savepoint.
     """
     engine = get_engine()
     decls = sorted(declarations, key=lambda d: d.id)
@@ -379,8 +379,9 @@ def assess_stored(declarations: list[Declaration], *, actor: Actor) -> list[dict
 
 
 def _send_signals(to_signal, actor, *, autoflush: bool = False) -> None:
-    """``sensitive_profile_hit`` per sensitive profile fired, ``declaration_assessed`` per
-    declaration; each receiver in a savepoint (``app.core.bulk.send_each``)."""
+    """``sensitive_profile_hit`` per sensitive profile fired; each receiver in a savepoint
+    (``app.core.bulk.send_each``). (A signal per declaration assessed had one receiver, the
+    screening hits, now written with the declaration's rows: ``providers.record_screening``.)"""
     sensitive_ids = {p.id for _, _, hits in to_signal for p, _ in hits if p.is_sensitive}
     # Held here so receivers' look-ups of the same rows hit the identity map.
     profiles = (
@@ -407,11 +408,6 @@ def _send_signals(to_signal, actor, *, autoflush: bool = False) -> None:
                     }
                 )
     send_each(signals.sensitive_profile_hit, sensitive, autoflush=autoflush)
-    send_each(
-        signals.declaration_assessed,
-        [{"declaration": d, "assessment": a, "actor": actor} for d, a, _ in to_signal],
-        autoflush=autoflush,
-    )
     del keep
 
 

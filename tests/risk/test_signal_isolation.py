@@ -3,24 +3,31 @@ queue being down must not drop another receiver's work, whatever order the recei
 (The screening hits are no receiver's: they are written with the declaration's rows.)"""
 
 from app.core import signals
-from tests.risk.factories import body, item, no_random
+from tests.risk.factories import body, cond, item, no_random, profile, tree
 
 
 def _connected_broken_first(calls):
     def broken(sender, **kw):
         raise RuntimeError("alert queue down")
 
-    def recorder(sender, declaration, assessment, actor):
+    def recorder(sender, declaration, profile, matched, actor):
         calls.append(declaration.number)
 
     # blinker calls receivers in the order they were connected: the broken one goes first
-    signals.declaration_assessed.connect(broken)
-    signals.declaration_assessed.connect(recorder)
+    signals.sensitive_profile_hit.connect(broken)
+    signals.sensitive_profile_hit.connect(recorder)
     return broken, recorder
 
 
 def test_a_failing_receiver_does_not_silence_the_next(client, make, db):
     no_random()
+    sup = make.user(roles=["supervisor"])
+    profile(
+        conditions=tree(cond("hs_code", "prefix", ["8517"])),
+        channel="red",
+        is_sensitive=True,
+        recipients={"users": [sup.id]},
+    )
     calls = []
     broken, recorder = _connected_broken_first(calls)
     try:
@@ -33,8 +40,8 @@ def test_a_failing_receiver_does_not_silence_the_next(client, make, db):
             headers=headers,
         )
     finally:
-        signals.declaration_assessed.disconnect(broken)
-        signals.declaration_assessed.disconnect(recorder)
+        signals.sensitive_profile_hit.disconnect(broken)
+        signals.sensitive_profile_hit.disconnect(recorder)
     assert one.status_code == 201, one.json
     assert batch.status_code == 201, batch.json
     assert calls == ["ISO-1", "ISO-2", "ISO-3"]
