@@ -21,6 +21,7 @@ from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.core.types import UTCDateTime
 from app.extensions import db
+from app.screening import watcher
 from app.screening.hits import ScreeningHit
 from app.security import trail
 from app.security.access import Actor, NotFound, can_see, get_for
@@ -70,7 +71,8 @@ class Verdict:
 #: every pair's latest judgement, kept in memory: the look-up is on each screened declaration's
 #: path (one query with a tuple IN list cost ~0.3 ms there), judgements are few (an analyst's
 #: act each) and change rarely. One small query (count, last id, last time) every
-#: CHECK_SECONDS tells whether to re-read; a judgement recorded here is seen at once.
+#: CHECK_SECONDS tells whether to re-read (in a worker, its watcher's); a judgement recorded
+#: here is seen at once.
 _cache: dict = {"mark": None, "checked": float("-inf"), "latest": {}}
 _cache_lock = threading.Lock()
 
@@ -83,9 +85,19 @@ def _check_seconds() -> float:
 
 
 def _all_latest() -> dict[tuple, Verdict]:
-    now = time.monotonic()
-    if now - _cache["checked"] < _check_seconds():
+    period = _check_seconds()
+    # a worker's watcher checks off the declarations' path (app.screening.watcher); a
+    # judgement recorded in this process (forget_cached) is read here at once
+    if time.monotonic() - _cache["checked"] < period or (
+        period and _cache["checked"] != float("-inf") and watcher.covers()
+    ):
         return _cache["latest"]
+    return check()
+
+
+def check() -> dict[tuple, Verdict]:
+    """Re-read the latest judgements if any changed (one small query to tell)."""
+    now = time.monotonic()
     j = ScreeningJudgement
     mark = tuple(
         db.session.execute(select(func.count(j.id), func.max(j.id), func.max(j.judged_dt))).one()

@@ -4,7 +4,8 @@
 threshold, best first, each with its reasons. The index is built in memory from the database
 on first use and kept warm; every CHECK_SECONDS (``TOLLGATE_SCREENING_CHECK_SECONDS``, default
 2) one small query compares the lists' current versions with the index's, and only a list
-whose version changed is re-read (a threshold or activation change needs no re-read). A load
+whose version changed is re-read (a threshold or activation change needs no re-read). In a
+web worker the check is its watcher's (``app.screening.watcher``), not a declaration's. A load
 in this process is seen at once (``invalidate()`` re-reads in the caller).
 """
 
@@ -19,7 +20,7 @@ from sqlalchemy import Text, cast, select
 
 from app.config import env_setting
 from app.extensions import db
-from app.screening import matcher, normalize
+from app.screening import matcher, normalize, watcher
 from app.screening.index import Segment
 from app.screening.models import ScreeningEntry, ScreeningList, ScreeningListVersion
 
@@ -212,14 +213,24 @@ def active_index() -> ScreeningIndex:
     current = _state["index"]
     # tests empty the database between cases: every call checks there, and builds in place
     period = 0.0 if current_app.testing else CHECK_SECONDS
-    if current is not None and time.monotonic() - _state["checked"] < period:
-        return current
+    if current is not None and (
+        time.monotonic() - _state["checked"] < period or (period and watcher.covers())
+    ):
+        return current  # a worker's watcher checks off this path (app.screening.watcher)
     if current is None or current_app.testing:
         with _build_lock:
             return _refresh()
-    # the check itself is one small query here; a thread is started only for a re-read (a
-    # thread's start and its query competing for the GIL made a declaration every
-    # CHECK_SECONDS pay several ms)
+    return check_lists()
+
+
+def check_lists() -> ScreeningIndex | None:
+    """Compare the lists' versions with the index's (one small query) and start a re-read in
+    the background where one changed; the index to serve meanwhile. The watcher's check, and
+    a declaration's where no watcher covers it. (A thread is started only for a re-read: a
+    thread's start and its query competing for the GIL made a declaration pay several ms.)"""
+    current = _state["index"]
+    if current is None:
+        return None
     if not _changed(current, _list_states()):
         _state["checked"] = time.monotonic()
         return current
@@ -266,7 +277,8 @@ def _refresh_in_background(app) -> None:
 
 def warm_up(app) -> None:
     """Build the active lists' index before a web worker takes its first request
-    (``app.core.registry.add_warm_up``): the first declaration does not pay for it."""
+    (``app.core.registry.add_warm_up``): the first declaration does not pay for it. Then
+    start the worker's watcher (``app.screening.watcher``)."""
     with app.app_context():
         try:
             active_index()
@@ -274,6 +286,7 @@ def warm_up(app) -> None:
             log.exception("warming the screening index failed; the first screening will build it")
         finally:
             db.session.remove()
+    watcher.start(app)  # the versions' and judgements' checks, off the declarations' path
 
 
 def _changed(index: ScreeningIndex, states: dict) -> bool:
