@@ -107,20 +107,20 @@ def _registry_party(code: str, entity_id: int | None):
     return found
 
 
-def declaration_parties(decl) -> list[tuple[str, dict, str]]:
-    """(role, party data, party key) of each party of a declaration to screen."""
+def declaration_parties(decl) -> list[tuple[str, dict, int | None]]:
+    """(role, party data, registry entity id or None) of each party of a declaration to
+    screen."""
     out = []
     named_roles = set()
     for p in decl.named_parties:
-        data = p.as_dict()
         named_roles.add(p.role)
-        out.append((p.role, data, party_key(data)))
+        out.append((p.role, p.as_dict(), None))
     for role, code, entity_id in decl.parties():
         if not code or role in named_roles:
             continue
         found_id, data = _registry_party(code, entity_id)
         if data is not None:
-            out.append((role, data, party_key(data, found_id)))
+            out.append((role, data, found_id))
     return out
 
 
@@ -144,19 +144,21 @@ def _match_doc(match, role, data, key, version) -> dict:
 
 
 def screen_parties(parties) -> tuple[list[dict], list[dict], int]:
-    """(matches, cleared, more) of ``(role, data, key)`` parties: the match documents (at
-    most MAX_MATCHES_PER_PARTY best per party, as yente's default limit), the judged false
-    positives left out, and how many weaker matches were not kept."""
+    """(matches, cleared, more) of ``(role, data, entity id or None)`` parties: the match
+    documents (at most MAX_MATCHES_PER_PARTY best per party, as yente's default limit), the
+    judged false positives left out, and how many weaker matches were not kept."""
     from app.screening.service import active_index
 
     index = active_index()
     if not index.segments:
         return [], [], 0
     found = []
-    for n, (role, data, key) in enumerate(parties):
-        version = party_version(data)
-        for match in index.screen(_query(data)):
-            found.append((n, _match_doc(match, role, data, key, version)))
+    for n, (role, data, entity_id) in enumerate(parties):
+        matches = index.screen(_query(data))
+        if not matches:
+            continue  # most parties: their key and version (a JSON text's hash) are not needed
+        key, version = party_key(data, entity_id), party_version(data)
+        found.extend((n, _match_doc(m, role, data, key, version)) for m in matches)
     if not found:
         return [], [], 0
     latest = judgements.latest_judgements(
@@ -230,20 +232,19 @@ def on_entity_created(sender, entity=None, actor=None, **_):
     data = entity_party(entity) if entity is not None else None
     if data is None or not active_index().segments:
         return
-    key = party_key(data, entity.id)
     if db.session().in_nested_transaction():
         # a bulk load sends its entities in one savepoint of its own (app.core.bulk.send_each)
-        _record_entity_hits(entity, data, key, actor)
+        _record_entity_hits(entity, data, actor)
         return
     try:
         with db.session.begin_nested():
-            _record_entity_hits(entity, data, key, actor)
+            _record_entity_hits(entity, data, actor)
     except Exception:
         log.exception("screening the new entity %s failed", entity.id)
 
 
-def _record_entity_hits(entity, data, key, actor) -> None:
-    matches, _cleared, _more = screen_parties([(None, data, key)])
+def _record_entity_hits(entity, data, actor) -> None:
+    matches, _cleared, _more = screen_parties([(None, data, entity.id)])
     hits = [
         hit_from_match(
             m,
@@ -251,7 +252,7 @@ def _record_entity_hits(entity, data, key, actor) -> None:
             subject_type="entity",
             role=None,
             data=data,
-            key=key,
+            key=m["party_key"],
             version=m["party_version"],
         )
         for m in matches
