@@ -9,6 +9,9 @@
  *
  * skeleton(token: str) -> str | None
  * transposed(token: str) -> tuple[str, ...] | None
+ * query_keys(key_ids, offsets, tokens, typo_probe) -> (n_keys, name_groups, exact_ids) | None
+ *   a query's keys in one segment (index.Segment._name_groups; the ids of its words as
+ *   written; the number of its name keys); None where a token is not plain
  * candidates(postings, offsets, schemas, name_groups, n_keys, ident_ids, exact_ids, year_id,
  *            schema_ok, max_candidates, common_key, ident_weight) -> list[int]
  *   postings (int32), offsets (int64), schemas (uint8): the segment's arrays; name_groups:
@@ -137,18 +140,11 @@ static int key_order(const void *x, const void *y) {
     return (a->len > b->len) - (a->len < b->len);
 }
 
-/* normalize.transposed_skeletons: the distinct skeletons of the token with two adjacent
- * (different) letters swapped, other than its own, sorted */
-static PyObject *transposed(PyObject *self, PyObject *arg) {
-    (void)self;
-    Py_ssize_t n;
-    const char *s = plain_text(arg, &n);
-    if (!s) {
-        if (n < 0) Py_RETURN_NONE;
-        return NULL;
-    }
-    Key own, *keys = malloc(sizeof(Key) * (n > 1 ? n - 1 : 1));
-    if (!keys) return PyErr_NoMemory();
+/* normalize.transposed_skeletons of a plain token into keys (room for n - 1): the distinct
+ * skeletons of the token with two adjacent (different) letters swapped, other than its own,
+ * sorted; their number */
+static Py_ssize_t transposed_of(const char *s, Py_ssize_t n, Key *keys) {
+    Key own;
     own.len = skeleton_of(s, n, own.text);
     char swapped[MAX_TOKEN];
     Py_ssize_t count = 0;
@@ -165,6 +161,20 @@ static PyObject *transposed(PyObject *self, PyObject *arg) {
     Py_ssize_t distinct = 0;
     for (Py_ssize_t i = 0; i < count; i++)
         if (!distinct || key_order(&keys[i], &keys[distinct - 1]) != 0) keys[distinct++] = keys[i];
+    return distinct;
+}
+
+static PyObject *transposed(PyObject *self, PyObject *arg) {
+    (void)self;
+    Py_ssize_t n;
+    const char *s = plain_text(arg, &n);
+    if (!s) {
+        if (n < 0) Py_RETURN_NONE;
+        return NULL;
+    }
+    Key *keys = malloc(sizeof(Key) * (n > 1 ? n - 1 : 1));
+    if (!keys) return PyErr_NoMemory();
+    Py_ssize_t distinct = transposed_of(s, n, keys);
     PyObject *out = PyTuple_New(distinct);
     for (Py_ssize_t i = 0; out && i < distinct; i++) {
         PyObject *t = PyUnicode_FromStringAndSize(keys[i].text, keys[i].len);
@@ -173,6 +183,118 @@ static PyObject *transposed(PyObject *self, PyObject *arg) {
     }
     free(keys);
     return out;
+}
+
+/* ---- a query's keys (index.Segment._name_groups) ---- */
+
+/* the id of a key in the segment's dict (key_ids), -1 where no entry has it, -2 on an error */
+static long key_id(PyObject *key_ids, const char *text, Py_ssize_t len) {
+    PyObject *key = PyUnicode_FromStringAndSize(text, len);
+    if (!key) return -2;
+    PyObject *v = PyDict_GetItemWithError(key_ids, key); /* borrowed */
+    Py_DECREF(key);
+    if (!v) return PyErr_Occurred() ? -2 : -1;
+    long id = PyLong_AsLong(v);
+    return id == -1 && PyErr_Occurred() ? -2 : id;
+}
+
+static int append_id(PyObject *list, long id) {
+    PyObject *v = PyLong_FromLong(id);
+    if (!v) return -1;
+    int rc = PyList_Append(list, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+/* query_keys(key_ids, offsets, tokens, typo_probe) -> (n_keys, name_groups, exact_ids) | None
+ * of a query's tokens in one segment, as index.Segment._name_groups, len(prepared.keys) and
+ * the ids of prepared.exact_keys give them: a party's words looked up here rather than in a
+ * Python loop of dict look-ups (with a numpy scalar read per word); None where a token is not
+ * plain (Python does those). */
+static PyObject *query_keys(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *key_ids, *tokens;
+    Py_buffer bo;
+    Py_ssize_t typo_probe;
+    if (!PyArg_ParseTuple(args, "O!y*O!n", &PyDict_Type, &key_ids, &bo, &PyTuple_Type, &tokens,
+                          &typo_probe))
+        return NULL;
+    const int64_t *offsets = bo.buf;
+    Py_ssize_t n_lists = bo.len / (Py_ssize_t)sizeof(int64_t) - 1;
+    Py_ssize_t nt = PyTuple_GET_SIZE(tokens), n_keys = 0;
+    PyObject *result = NULL, *groups = PyList_New(0), *exact = PyList_New(0), *ids = NULL;
+    Key *seen = malloc(sizeof(Key) * (nt ? nt : 1)), *swapped = NULL;
+    const char **texts = malloc(sizeof(char *) * (nt ? nt : 1));
+    Py_ssize_t *lens = malloc(sizeof(Py_ssize_t) * (nt ? nt : 1)), longest = 1;
+    if (!groups || !exact || !seen || !texts || !lens) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < nt; t++) {
+        const char *s = plain_text(PyTuple_GET_ITEM(tokens, t), &lens[t]);
+        if (!s) {
+            if (lens[t] < 0) result = Py_NewRef(Py_None); /* not plain: the Python path */
+            goto done;
+        }
+        texts[t] = s;
+        if (lens[t] > longest) longest = lens[t];
+    }
+    swapped = malloc(sizeof(Key) * longest); /* a word's typing slips: fewer than its letters */
+    if (!swapped) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < nt; t++) {
+        const char *s = texts[t];
+        Py_ssize_t n = lens[t];
+        if (n <= 1) continue; /* initials are no key */
+        int repeated = 0;
+        for (Py_ssize_t u = 0; u < t && !repeated; u++)
+            repeated = lens[u] == n && memcmp(texts[u], s, n) == 0;
+        if (repeated) continue;
+        /* the word as written ("=word") */
+        char written[MAX_TOKEN + 1];
+        written[0] = '=';
+        memcpy(written + 1, s, n);
+        long id = key_id(key_ids, written, n + 1);
+        if (id == -2 || (id >= 0 && append_id(exact, id) < 0)) goto done;
+        /* its skeleton, once per query */
+        Key *key = &seen[n_keys];
+        key->len = skeleton_of(s, n, key->text);
+        int known = 0;
+        for (Py_ssize_t k = 0; k < n_keys && !known; k++) known = key_order(&seen[k], key) == 0;
+        if (known) continue;
+        n_keys++;
+        long own = key_id(key_ids, key->text, key->len);
+        if (own == -2) goto done;
+        if (own >= n_lists) {
+            PyErr_SetString(PyExc_IndexError, "posting list id out of range");
+            goto done;
+        }
+        ids = PyList_New(0);
+        if (!ids || (own >= 0 && append_id(ids, own) < 0)) goto done;
+        /* a rare word or one no entry has: its typing slips too (Segment._name_groups) */
+        if (n >= 4 && (own < 0 || offsets[own + 1] - offsets[own] <= typo_probe)) {
+            Py_ssize_t count = transposed_of(s, n, swapped);
+            for (Py_ssize_t k = 0; k < count; k++) {
+                long other = key_id(key_ids, swapped[k].text, swapped[k].len);
+                if (other == -2 || (other >= 0 && append_id(ids, other) < 0)) goto done;
+            }
+        }
+        if (PyList_GET_SIZE(ids) && PyList_Append(groups, ids) < 0) goto done;
+        Py_CLEAR(ids);
+    }
+    result = Py_BuildValue("(nOO)", n_keys, groups, exact);
+done:
+    Py_XDECREF(ids);
+    Py_XDECREF(groups);
+    Py_XDECREF(exact);
+    free(seen);
+    free(swapped);
+    free(texts);
+    free(lens);
+    PyBuffer_Release(&bo);
+    return result;
 }
 
 /* ---- candidates (index.Segment.candidates_py) ---- */
@@ -531,6 +653,7 @@ done:
 static PyMethodDef methods[] = {
     {"skeleton", skeleton, METH_O, "normalize.skeleton_py of a plain token, else None"},
     {"transposed", transposed, METH_O, "normalize.transposed_skeletons of a plain token, else None"},
+    {"query_keys", query_keys, METH_VARARGS, "index.Segment._name_groups and the query's key ids"},
     {"candidates", candidates, METH_VARARGS, "index.Segment.candidates_py on the segment's arrays"},
     {NULL, NULL, 0, NULL},
 };

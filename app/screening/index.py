@@ -200,14 +200,22 @@ class Segment:
         if _BLOCKING is None:
             return self.candidates_py(prepared)
         key_id = self.key_ids.get
+        keys = _BLOCKING.query_keys(self.key_ids, self.offsets, prepared.tokens, TYPO_PROBE)
+        if keys is None:  # a token that is not plain [a-z0-9]: its keys in Python
+            keys = (
+                len(prepared.keys),
+                self._name_groups(prepared),
+                [k for k in map(key_id, prepared.exact_keys) if k is not None],
+            )
+        n_keys, name_groups, exact_ids = keys
         return _BLOCKING.candidates(
             self.postings,
             self.offsets,
             self.schemas,
-            self._name_groups(prepared),
-            len(prepared.keys),
+            name_groups,
+            n_keys,
             [k for k in map(key_id, prepared.ident_keys) if k is not None],
-            [k for k in map(key_id, prepared.exact_keys) if k is not None],
+            exact_ids,
             key_id(prepared.year_key, -1) if prepared.year_key else -1,
             _SCHEMA_MASK[prepared.schema_ok],
             MAX_CANDIDATES,

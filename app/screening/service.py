@@ -14,6 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 
 from flask import current_app
 from sqlalchemy import Text, cast, select
@@ -71,12 +72,27 @@ class _Prepared:
     country: str | None
     birth_date: str | None
     schema_ok: tuple[int, ...]
-    #: blocking keys: the name's skeletons, the identifiers ("#..."), the birth year ("@1952")
-    keys: tuple[str, ...]
-    exact_keys: tuple[str, ...]
+    #: blocking keys of the identifiers ("#...") and the birth year ("@1952")
     ident_keys: tuple[str, ...]
     year_key: str | None
     person: bool
+
+    # The name's keys are read where the compiled search is not (Segment.candidates_py, a
+    # token that is not plain): computed on first use, not for every party.
+    @cached_property
+    def keys(self) -> tuple[str, ...]:
+        """The name's skeletons; initials ("M/V", "V.") are no key: lists write names out."""
+        return tuple(sorted({normalize.skeleton(t) for t in self.tokens if len(t) > 1}))
+
+    @cached_property
+    def exact_keys(self) -> tuple[str, ...]:
+        """The name's words as written ("=petrov")."""
+        return tuple(sorted({"=" + t for t in self.tokens if len(t) > 1}))
+
+    @property
+    def named(self) -> bool:
+        """Whether the name has a word (not initials only) to look up."""
+        return any(len(t) > 1 for t in self.tokens)
 
 
 def prepare(query: PartyQuery) -> _Prepared:
@@ -86,9 +102,6 @@ def prepare(query: PartyQuery) -> _Prepared:
     birth = (query.birth_date or "").strip()[:10] or None
     return _Prepared(
         tokens, idents, normalize.country(query.country), birth, matcher.COMPATIBLE[schema],
-        # initials ("M/V", "V.") are no key: lists write names out
-        tuple(sorted({normalize.skeleton(t) for t in tokens if len(t) > 1})),
-        tuple(sorted({"=" + t for t in tokens if len(t) > 1})),
         tuple(sorted("#" + i for i in idents)),
         "@" + birth[:4] if birth else None,
         schema == "Person",
@@ -127,7 +140,7 @@ class ScreeningIndex:
 
     def _screen(self, query: PartyQuery, wanted) -> list[Match]:
         prepared = prepare(query)
-        if not prepared.keys and not prepared.ident_keys:
+        if not prepared.named and not prepared.ident_keys:
             return []
         out = []
         for list_id, segment in self.segments.items():

@@ -1,6 +1,6 @@
 """The compiled candidate search and skeletons (app/screening/_blocking.c) give the Python
-reference's results exactly: ``Segment.candidates_py``, ``normalize.skeleton_py`` and
-``normalize.transposed_skeletons_py``.
+reference's results exactly: ``Segment.candidates_py``, ``Segment._name_groups``,
+``normalize.skeleton_py`` and ``normalize.transposed_skeletons_py``.
 
 The candidate search is compared on a generated list small enough to build here and
 crowded enough to reach each of its paths: rare keys, keys common to more than COMMON_KEY
@@ -100,6 +100,43 @@ def _queries(n: int, rng: random.Random) -> list[PartyQuery]:
         birth = f"{rng.randint(1950, 1990)}-01-01" if rng.random() < 0.3 else None
         out.append(PartyQuery(" ".join(tokens), schema, None, idents, birth))
     return out
+
+
+def test_a_querys_keys_are_the_same():
+    """``query_keys`` gives what ``Segment._name_groups``, ``len(prepared.keys)`` and the ids
+    of ``prepared.exact_keys`` give: typing slips probed for rare and unknown words, a
+    repeated word and initials once or not at all."""
+    _require_built()
+    rng = random.Random(21)
+    segment = Segment(1, (), _rows(3000, rng))
+    queries = _queries(1500, rng) + [
+        PartyQuery("Trading Trading Oil", "Company"),
+        PartyQuery("J. R. Petrov", "Person"),
+        PartyQuery("Botrel Bortel", "Person"),
+        PartyQuery("x", "Person"),
+    ]
+    probed = 0
+    for query in queries:
+        prepared = prepare(query)
+        n_keys, groups, exact = BLOCKING.query_keys(
+            segment.key_ids, segment.offsets, prepared.tokens, index_module.TYPO_PROBE
+        )
+        reference = segment._name_groups(prepared)
+        assert n_keys == len(prepared.keys), query
+        assert [sorted(g) for g in groups] == [sorted(g) for g in reference], query
+        exact_ids = [segment.key_ids[k] for k in prepared.exact_keys if k in segment.key_ids]
+        assert sorted(exact) == sorted(exact_ids), query
+        probed += any(len(g) > 1 for g in groups)
+    assert probed > 50  # the typing slips were reached
+
+
+def test_a_query_with_a_token_that_is_not_plain_is_left_to_python():
+    _require_built()
+    segment = Segment(1, (), _rows(50, random.Random(1)))
+    assert BLOCKING.query_keys(segment.key_ids, segment.offsets, ("ivan", "é"), 50) is None
+    assert BLOCKING.query_keys(segment.key_ids, segment.offsets, ("x" * 300,), 50) is None
+    with pytest.raises(TypeError):
+        BLOCKING.query_keys(segment.key_ids, segment.offsets, ["ivan"], 50)
 
 
 @pytest.mark.parametrize("common_key", [index_module.COMMON_KEY, 40])
