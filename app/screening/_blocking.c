@@ -530,7 +530,8 @@ static PyObject *candidates(PyObject *self, PyObject *args) {
         for (Py_ssize_t i = 0; i < n_exact; i++)
             if (exact[i].n <= common_key) parts[np_++] = exact[i];
         int small = np_ > 0;
-        if (!small && n_names > 1) {
+        /* a word no entry has (n_names < n_keys): not from the common words' namesakes */
+        if (!small && n_names > 1 && n_names >= n_keys) {
             if (both_of(&names[0], &names[1], &both) < 0) goto done;
             if (both.n) parts[np_++] = both;
         }

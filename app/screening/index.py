@@ -249,18 +249,21 @@ class Segment:
             # else from the entries sharing the two rarest keys (ranking tens of thousands
             # of namesakes of one word cost ~5 ms at a million entries)
             small = [p for p in exact_lists if len(p) <= COMMON_KEY]
+            unknown = len(name_lists) < len(prepared.keys)  # a word no entry has
             both = (
                 self._both(name_lists[0], name_lists[1])
-                if not small and len(name_lists) > 1
+                if not small and len(name_lists) > 1 and not unknown
                 else None
             )
             if small or both is not None:
                 found = _union((small or [both]) + ident_lists)
                 within = [] if small or ident_lists else name_lists[:2]
-            elif len(name_lists) < len(prepared.keys):
-                # one common word and a word no entry has ("John Detrolflors"): its namesakes
-                # share the common word only and score below any threshold (27,889 Johns
-                # ranked to score 20 of them was the 1M matcher's CPU p99, ~6 ms)
+            elif unknown:
+                # common words and a word no entry has ("John Detrolflors", "Gamjundkit
+                # Trading Holding"): their namesakes share the common words only, and which
+                # twenty of thousands were scored was down to their order (27,889 Johns
+                # ranked was the 1M matcher's CPU p99, ~6 ms; 5,000 "Trading Holding"s
+                # intersected and ranked, ~0.5 ms)
                 found = _union(ident_lists)
             else:
                 found = _union(name_lists[:1] + ident_lists)

@@ -52,6 +52,31 @@ def test_a_common_word_beside_a_word_no_entry_has_brings_no_namesakes_to_score()
     assert segment.entry_ids.index("botrel") in found
 
 
+def test_common_words_beside_a_word_no_entry_has_bring_no_namesakes_to_score():
+    """ "Gamjundkit Trading Holding" against 1,000 "... Trading Holding" companies (none
+    called anything like Gamjundkit): which of them the common words brought to be scored
+    was down to their order, and intersecting and ranking thousands of them was the
+    candidate search's p99 at a million entries. None is scored, in C and in numpy; the
+    name with a listed word still finds its entry."""
+    import random
+
+    from app.screening.service import PartyQuery, prepare
+
+    rng = random.Random(6)
+    words = sorted({"".join(rng.choices("bdfgklmnprstvz", k=8)) for _ in range(1000)})
+    rows = [(f"c{i}", f"{w} trading holding", "Company", f"{w} trading holding", None, "[]",
+             "[]", 1) for i, w in enumerate(words)]  # fmt: skip
+    rows.append(("dalnir", "dalnir trading holding", "Company", "dalnir trading holding",
+                 None, "[]", "[]", 1))  # fmt: skip
+    segment = Segment(1, (), rows)
+    unknown = prepare(PartyQuery("Gamjundkit Trading Holding Ltd", "Company"))
+    assert list(segment.candidates(unknown)) == []
+    assert len(segment.candidates_py(unknown)) == 0
+    listed = prepare(PartyQuery("Dalnir Trading Holding Ltd", "Company"))
+    assert segment.entry_ids.index("dalnir") in list(segment.candidates(listed))
+    assert segment.entry_ids.index("dalnir") in segment.candidates_py(listed).tolist()
+
+
 def test_membership_and_intersection_agree_with_numpy_whichever_side_is_longer():
     """_member searches the shorter side in the longer, Segment._both marks entries: both
     give numpy's answer, and the marks are left clean for the next query."""
