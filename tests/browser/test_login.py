@@ -1,6 +1,7 @@
 """Sign in, see the home page, sign out, and the lockout, in a real Chromium."""
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -24,13 +25,18 @@ def test_lockout_after_five_failures(page, make, db):
         page.goto("/login")
         page.fill("#username", user.username)
         page.fill("#password", "definitely wrong")
-        page.click("button[type=submit]")
-        assert "Sign-in failed" in page.content()
+        # A refused sign-in answers the POST on the same URL, so there is no URL to
+        # wait for: wait for the page's load instead, else content() may read the
+        # blank document of a navigation still under way.
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        expect(page.locator("body")).to_contain_text("Sign-in failed")
     # The right password no longer works.
     page.fill("#username", user.username)
     page.fill("#password", "correct horse battery")
-    page.click("button[type=submit]")
-    assert "Sign-in failed" in page.content()
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    expect(page.locator("body")).to_contain_text("Sign-in failed")
     assert "/login" in page.url
     db.session.rollback()  # end the test thread's read snapshot to see the server's writes
     assert user.locked_until_dt is not None
