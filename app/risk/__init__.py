@@ -14,7 +14,7 @@ def init_app(app):
     from app.risk import api, cli, models, parties, views, views_kpis, views_profiles  # noqa: F401
     from app.risk.demo import load_risk_demo
     from app.risk.search import SOURCE
-    from app.risk.tasks import link_parties_job, refresh_peer_medians_job
+    from app.risk.tasks import link_parties_job, refresh_peer_medians_job, screening_hits_job
     from app.risk.warmup import warm_up
     from app.search.registry import add_search_source
 
@@ -52,6 +52,16 @@ def init_app(app):
             "interval",
             {"seconds": 10},
             "Register the traders of newly submitted declarations in the entity registry",
+        ),
+    )
+    add_job(
+        app,
+        JobSpec(
+            "risk-screening-hits",
+            screening_hits_job,
+            "interval",
+            {"seconds": 5},
+            "Record the screening hits of newly assessed declarations for the analysts",
         ),
     )
     add_job(

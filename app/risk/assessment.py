@@ -3,14 +3,14 @@
 import logging
 from dataclasses import replace
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 
 from app.core import signals
 from app.core.database import lock_rows
 from app.core.errors import ValidationError
 from app.core.time import now_utc
 from app.extensions import db
-from app.risk import rules
+from app.risk import providers, rules
 from app.risk.intake import MAX_ITEMS as MAX_ITEMS  # re-exported (the API schema)
 from app.risk.intake import Codes, parse_declaration, wanted_codes
 from app.risk.models import (
@@ -165,6 +165,68 @@ def link_pending_parties(limit: int = LINK_BATCH) -> int:
         decl.links_pending = False
     db.session.commit()
     return len(decls)
+
+
+#: declarations whose screening hits are written per transaction (a few hits each)
+SCREENING_BATCH = 100
+#: claims declarations whose hits are pending, in one statement: a claimed one is no longer
+#: pending for anyone else (PostgreSQL re-checks the flag of a row another claim updated)
+_CLAIM_SCREENING = (
+    update(Declaration)
+    .where(
+        Declaration.screening_pending,
+        Declaration.id.in_(
+            select(Declaration.id)
+            .where(Declaration.screening_pending)
+            .order_by(Declaration.id)
+            .limit(bindparam("limit"))
+            .scalar_subquery()
+        ),
+    )
+    .values(screening_pending=False)
+    .returning(Declaration.id)
+    .execution_options(synchronize_session=False)
+)
+_ANY_SCREENING_PENDING = select(Declaration.id).where(Declaration.screening_pending).limit(1)
+
+
+def record_pending_screening(limit: int = SCREENING_BATCH) -> int:
+    """Write the screening hits of declarations assessed since the last run (the worker's
+    ``risk-screening-hits`` job); returns how many declarations were done.
+
+    The assessment stored with each declaration holds its matches, so the declaration's
+    request writes only a flag and the hits follow moments later: what the channel and
+    the sanctions desk's alert need is in the assessment, and a hit row is what an analyst
+    judges. Claimed, written and un-flagged in one transaction."""
+    if not providers.has_party_screener():
+        return 0
+    if db.session.scalar(_ANY_SCREENING_PENDING) is None:
+        return 0  # the common case: a read of an (almost) empty partial index, no write
+    ids = sorted(db.session.scalars(_CLAIM_SCREENING, {"limit": limit}))
+    if not ids:
+        db.session.rollback()
+        return 0
+    decls = db.session.scalars(select(Declaration).where(Declaration.id.in_(ids))).all()
+    pairs = [(d, (d.assessment or {}).get("screening")) for d in sorted(decls, key=lambda d: d.id)]
+    try:
+        with db.session.begin_nested():
+            providers.record_screening(pairs)
+    except Exception:
+        # One declaration's hits that cannot be written must not hold up the others' or
+        # come back every run: each is tried alone, and one that fails is logged once (it
+        # stays claimed); its matches stay in its assessment, on its page.
+        for pair in pairs:
+            try:
+                with db.session.begin_nested():
+                    providers.record_screening([pair])
+            except Exception:
+                log.exception(
+                    "the screening hits of declaration %s could not be written; its "
+                    "assessment keeps its matches",
+                    pair[0].number,
+                )
+    db.session.commit()
+    return len(ids)
 
 
 def _link_parties(decl: Declaration, actor: Actor) -> None:

@@ -12,6 +12,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -48,6 +50,16 @@ class Declaration(Restricted, db.Model):
 
     __tablename__ = "risk_declaration"
     __record_type__ = "declaration"
+    __table_args__ = (
+        # Partial: only the few declarations whose hits are still to be written are in it,
+        # so the other declarations' INSERTs pay no index entry for the flag.
+        Index(
+            "ix_risk_declaration_screening_pending",
+            "id",
+            sqlite_where=text("screening_pending = 1"),
+            postgresql_where=text("screening_pending"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the declaration system's number (KCS: Declaration ID)
@@ -78,6 +90,9 @@ class Declaration(Restricted, db.Model):
     #: the traders still have to be registered in the entity registry: done by the worker's
     #: ``risk-link-parties`` job, so the declaration system's request waits only for the channel
     links_pending: Mapped[bool] = mapped_column(default=False, index=True)
+    #: the screening found matches that are still to be written as hits (by the worker's
+    #: ``risk-screening-hits`` job: the assessment holds them, stored with the declaration)
+    screening_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     #: green, blue, yellow, orange, red (None until assessed)
     channel: Mapped[str | None] = mapped_column(String(10), index=True)

@@ -138,11 +138,18 @@ def register_party_screener(fn: Callable | None, record: Callable | None = None)
     Called for every new declaration before the rules run (its named parties are on
     ``declaration.named_parties``, not yet written); ``summary`` is kept in the stored
     assessment under ``"screening"``. ``record([(declaration, summary), ...])`` writes what
-    the screener found (its hits) once the declarations are written, in their transaction:
-    a sanctions match is part of the assessment's record, stored with it or not at all.
-    None unregisters (tests, benchmarks)."""
+    the screener found (its hits) from the stored summaries: for new declarations, by the
+    worker moments later (``assessment.record_pending_screening``; the declaration's row
+    carries ``screening_pending`` until then), for the demo's stored ones in their
+    transaction. The matches themselves are the assessment's record, stored with it or
+    not at all. None unregisters (tests, benchmarks)."""
     global _party_screener, _screening_recorder
     _party_screener, _screening_recorder = fn, record if fn is not None else None
+
+
+def screening_found(summary) -> bool:
+    """The screener's summary holds matches (hits to record)."""
+    return bool(summary and summary.get("matches"))
 
 
 def record_screening(pairs) -> None:
@@ -150,7 +157,7 @@ def record_screening(pairs) -> None:
     (the declarations written: their ids are known)."""
     if _screening_recorder is None:
         return
-    found = [(decl, summary) for decl, summary in pairs if summary and summary.get("matches")]
+    found = [(decl, summary) for decl, summary in pairs if screening_found(summary)]
     if found:
         _screening_recorder(found)
 

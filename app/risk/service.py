@@ -1,5 +1,7 @@
 """Risk services shared by the importer, the engine, the views and the API."""
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from app.core.errors import ValidationError
@@ -85,3 +87,20 @@ def visible_declaration_ids(actor, start, end) -> set[int]:
             )
         )
     )
+
+
+def screening_pending(actor) -> tuple[int, datetime | None]:
+    """Of the declarations ``actor`` may see, how many have screening hits the worker has
+    still to write (``assessment.record_pending_screening``), and when the oldest of them
+    was assessed: the hits list says so, and says when the worker has fallen behind."""
+    from sqlalchemy import func
+
+    from app.risk.models import Declaration
+    from app.security.access import visible_clause
+
+    count, oldest = db.session.execute(
+        select(func.count(), func.min(Declaration.assessed_dt)).where(
+            Declaration.screening_pending, visible_clause(actor, Declaration)
+        )
+    ).one()
+    return count or 0, oldest

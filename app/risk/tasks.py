@@ -26,3 +26,20 @@ def link_parties_job() -> None:
     while link_pending_parties() == LINK_BATCH:
         if time.monotonic() - started > LINK_RUN_SECONDS:
             break
+
+
+#: a run of the screening hits job stops taking new batches after this long
+SCREENING_RUN_SECONDS = 4.0
+
+
+def screening_hits_job() -> None:
+    """Every few seconds: write the screening hits of newly assessed declarations (their
+    assessments hold the matches), a batch at a time (each batch commits)."""
+    import time
+
+    from app.risk.assessment import SCREENING_BATCH, record_pending_screening
+
+    started = time.monotonic()
+    while record_pending_screening() == SCREENING_BATCH:
+        if time.monotonic() - started > SCREENING_RUN_SECONDS:
+            break

@@ -129,9 +129,16 @@ def latest_judgements(pairs) -> dict[tuple, Verdict]:
 
 def is_cleared(judgement, party_version: str, entry_version_key: str) -> bool:
     """A false positive judged on exactly these versions of the party and the entry."""
+    return judges(judgement, party_version, entry_version_key) and (
+        judgement.verdict == "false_positive"
+    )
+
+
+def judges(judgement, party_version: str, entry_version_key: str) -> bool:
+    """A judgement (any verdict) made on exactly these versions of the party and the entry:
+    a hit of them is judged by it (as ``judge`` marks the hits it finds)."""
     return (
         judgement is not None
-        and judgement.verdict == "false_positive"
         and judgement.party_version == party_version
         and judgement.entry_version_key == str(entry_version_key)
     )
@@ -283,6 +290,25 @@ def hits_query(actor: Actor, *, status: str = "open", subject_type: str | None =
             raise ValidationError({"subject": "must be declaration or entity"})
         stmt = stmt.where(ScreeningHit.subject_type == subject_type)
     return stmt.order_by(ScreeningHit.created_dt.desc(), ScreeningHit.id.desc())
+
+
+#: hits still unwritten this long after their declaration's assessment: the worker (its
+#: ``risk-screening-hits`` job, every 5 s) has stopped or fallen behind, and the list says so
+PENDING_LATE_SECONDS = 120
+
+
+def pending_hits(actor: Actor) -> dict | None:
+    """The declarations ``actor`` may see whose hits the worker has still to write: how
+    many, since when, and whether that is late (None: none pending)."""
+    from app.core.time import as_utc, now_utc
+    from app.risk import service as risk
+
+    count, oldest = risk.screening_pending(actor)
+    if not count:
+        return None
+    oldest = as_utc(oldest) if oldest is not None else None
+    late = oldest is not None and (now_utc() - oldest).total_seconds() > PENDING_LATE_SECONDS
+    return {"count": count, "oldest": oldest, "late": late}
 
 
 def record_list(actor: Actor, status: str, count: int) -> None:

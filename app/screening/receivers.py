@@ -7,8 +7,8 @@ every new registry entity.
   ``party_screening_score`` and ``party_on_list`` and returns the matches (list entry,
   score, reasons) that the assessment keeps under ``"screening"``. Matches judged false
   positives on unchanged data are left out (``judgements.is_cleared``).
-* ``record_declaration_hits`` records the assessment's matches as hits, with the
-  declaration's rows.
+* ``record_declaration_hits`` records the assessment's matches as hits (for a new
+  declaration, the worker does, moments after its assessment was stored).
 * ``on_entity_created`` screens a new registry entity and records its hits.
 """
 
@@ -203,25 +203,30 @@ def screen_declaration(decl) -> dict | None:
 
 def record_declaration_hits(pairs) -> None:
     """The party screener's recorder (``providers.register_party_screener``): the matches
-    of each (declaration, screening summary) as hits, in one INSERT with the declarations'
-    own rows (not in a signal's savepoint afterwards: a SAVEPOINT, the hits' INSERT and
-    its RELEASE cost ~0.4 ms a declaration with a match; and a hit is part of the
-    assessment's record, stored with it or not at all)."""
-    insert_hits(
-        [
-            hit_row(
+    of each (declaration, stored screening summary) as hits, in one INSERT. For a new
+    declaration the worker calls it moments after the assessment was stored
+    (``risk.assessment.record_pending_screening``), so a hit says when it was screened
+    (the assessment's time, not the writing's), is judged already if an analyst judged
+    the same party and entry, on the same versions, in between, and holds no party data
+    if a retention review anonymised the declaration in between."""
+    latest = judgements.check()  # off the declarations' path: read now, not as cached
+    rows = []
+    for decl, summary in pairs:
+        screened = decl.assessed_dt or decl.created_dt
+        for m in summary["matches"]:
+            row = hit_row(
                 m,
                 subject=decl,
                 subject_type="declaration",
                 role=m["role"],
-                data=m["party"],
+                data=m["party"] if m.get("party") is not None else party_data(None),
                 key=m["party_key"],
                 version=m["party_version"],
             )
-            for decl, summary in pairs
-            for m in summary["matches"]
-        ]
-    )
+            j = latest.get((m["party_key"], m["list_id"], m["entry_id"]))
+            judged = judgements.judges(j, m["party_version"], m["entry_version_key"])
+            rows.append({**row, "judgement_id": j.id if judged else None, "created_dt": screened})
+    insert_hits(rows)
 
 
 def on_entity_created(sender, entity=None, actor=None, **_):

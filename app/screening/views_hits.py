@@ -92,6 +92,7 @@ def hits():
         statuses=judgements.HIT_STATUSES,
         labels={h.id: judgements.subject_label(g.actor, h) for h in page.items},
         list_label=list_entry_label,
+        pending=judgements.pending_hits(g.actor),
     )
 
 
@@ -148,11 +149,13 @@ def api_hits():
     stmt = judgements.hits_query(g.actor, status=status)
     page = paginate(stmt, request.args, strict=True)
     judgements.record_list(g.actor, status, page.total)
+    pending = judgements.pending_hits(g.actor)
     return jsonify(
         items=[hit_json(h, g.actor) for h in page.items],
         total=page.total,
         page=page.page,
         per_page=page.per_page,
+        pending=pending and {**pending, "oldest": pending["oldest"].isoformat()},
     )
 
 
@@ -239,7 +242,11 @@ OPENAPI_PATHS = {
     "/api/v1/screening/hits": {
         "get": {
             "summary": "Screening hits the client may read (newest first)",
-            "description": "Scope screening:read.",
+            "description": "Scope screening:read. A declaration's hits are written by the "
+            "worker seconds after its assessment (which holds its matches at once): "
+            "``pending`` says how many of the declarations the client may read still "
+            "have theirs to come, since when, and whether that is ``late`` (the worker "
+            "has stopped or fallen behind); null when none.",
             "parameters": [_STATUS, *page_parameters()],
             "responses": {
                 "200": _json({"type": "object"}),

@@ -16,6 +16,7 @@ from app.alerts.models import Alert
 from app.risk.models import Declaration
 from app.screening.hits import ScreeningHit
 from tests.risk import factories as rf
+from tests.screening.factories import record_hits
 
 pytestmark = pytest.mark.browser
 
@@ -110,6 +111,10 @@ def test_listed_importer_goes_red_desk_alerted_false_positive_does_not_fire_agai
     assert first["channel"] == "red"
     matched = {m["entry_id"]: m for m in first["screening"]["matches"]}
     assert set(matched) == {"eu-stroy", "eu-acme"}
+    # the worker writes the hits moments later (its risk-screening-hits job); the test's
+    # session first ends its read snapshot to see the server's writes
+    db.session.rollback()
+    record_hits()
 
     # 3. the sanctions desk: the alert, and the declaration page naming the list entry
     desk_page = _as(page, live_server, desk_officer)
@@ -149,6 +154,7 @@ def test_listed_importer_goes_red_desk_alerted_false_positive_does_not_fire_agai
     assert second["screening"]["matches"] == []
     assert second["screening"]["cleared"] == 1
     db.session.rollback()
+    record_hits()
     assert db.session.scalar(select(func.count(ScreeningHit.id))) == hits_before
     assert db.session.scalar(select(func.count(Alert.id))) == alerts_before
     decl = db.session.scalar(select(Declaration).where(Declaration.number == "SCR-E2E-2"))

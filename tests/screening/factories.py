@@ -68,3 +68,21 @@ def require_compiled(module, source: str, fallback: str) -> None:
         if os.environ.get("CI"):
             pytest.fail(f"app/screening/{source} is not built (make install builds it)")
         pytest.skip(f"app/screening/{source} is not built here: {fallback}")
+
+
+def record_hits() -> None:
+    """The worker's ``risk-screening-hits`` job: writes the screening hits of the
+    declarations assessed since its last run (it commits)."""
+    from app.risk.tasks import screening_hits_job
+
+    screening_hits_job()
+
+
+def submit(data, actor=None):
+    """A declaration submitted (``tests.risk.factories.submit``), then the worker's run that
+    writes its screening hits, as moments later in production."""
+    from tests.risk import factories
+
+    decl = factories.submit(data, actor)
+    record_hits()
+    return decl

@@ -12,8 +12,8 @@ from app.risk import providers, rules
 from app.risk.assessment import fields_catalogue
 from app.screening.hits import ScreeningHit
 from app.security.access import Actor
-from tests.risk.factories import body, cond, no_random, profile, submit, tree
-from tests.screening.factories import company, load_ftm, person
+from tests.risk.factories import body, cond, no_random, profile, tree
+from tests.screening.factories import company, load_ftm, person, record_hits, submit
 
 LIST = "Test sanctions"
 ENTRIES = [
@@ -263,15 +263,21 @@ def test_a_party_keeps_its_five_best_matches(db):
     assert decl.channel == "red"
 
 
-def test_a_batch_and_stored_declarations_record_each_ones_hits_with_it(db, listed):
-    """The hits are written with the declarations' own rows (one INSERT for a batch), each
-    under its declaration, whether new (``submit_declarations``) or stored first and
-    assessed after (``bulk.assess_stored``); rolled back with the declarations, nothing of
-    them stays (one transaction, no savepoint of their own)."""
+def test_a_batch_is_flagged_and_the_worker_writes_each_ones_hits_under_it(db, listed):
+    """A request writes no hit row: a declaration with a match carries
+    ``screening_pending``, and the worker's run writes each one's hits under it (the
+    matches are in the stored assessment) and clears the flag; a second run writes
+    nothing twice. Declarations stored first and assessed after (``bulk.assess_stored``,
+    the demo) have theirs written in their own transaction. A submission rolled back
+    leaves nothing pending and no hit."""
     from app.risk.assessment import submit_declarations
     from app.risk.bulk import assess_stored, load_declarations, store_declarations
     from app.risk.intake import parse_declaration
+    from app.risk.models import Declaration
     from app.risk.service import owning_unit_id
+
+    def hit_count():
+        return db.session.scalar(select(func.count()).select_from(ScreeningHit))
 
     on_list_profile()
     system = Actor.system("test")
@@ -284,8 +290,24 @@ def test_a_batch_and_stored_declarations_record_each_ones_hits_with_it(db, liste
         actor=system,
         link_entities=False,
     )
+    assert [d.screening_pending for d in decls] == [True, False, True]
+    assert hit_count() == 0
+    record_hits()
     got = {d.number: [h.entry_id for h in hits_of(db, d)] for d in decls}
     assert got == {"B-1": ["NK-stroy"], "B-2": [], "B-3": ["NK-acme"]}
+    for decl in decls:
+        [match] = decl.assessment["screening"]["matches"] or [None]
+        hits = hits_of(db, decl)
+        assert [(h.entry_id, h.score, h.reasons) for h in hits] == (
+            [(match["entry_id"], match["score"], match["reasons"])] if match else []
+        )
+        # when it was screened, not when the worker wrote it
+        assert all(h.created_dt == decl.assessed_dt for h in hits)
+    pending = select(func.count()).select_from(Declaration).where(Declaration.screening_pending)
+    assert db.session.scalar(pending) == 0
+    record_hits()
+    assert hit_count() == 2
+
     ids = store_declarations(
         [parse_declaration(body("S-1", parties=[importer("Stroytekhimport LLC")]))],
         actor=system,
@@ -298,6 +320,8 @@ def test_a_batch_and_stored_declarations_record_each_ones_hits_with_it(db, liste
     db.session.commit()
 
     submit_declarations([body("B-4", parties=[importer("Stroytekhimport LLC")])], actor=system)
-    assert db.session.scalar(select(func.count()).select_from(ScreeningHit)) == 4
+    assert db.session.scalar(pending) == 1
     db.session.rollback()
-    assert db.session.scalar(select(func.count()).select_from(ScreeningHit)) == 3
+    record_hits()
+    assert db.session.scalar(pending) == 0
+    assert hit_count() == 3

@@ -11,8 +11,8 @@ from app.ops import retention
 from app.ops.models import ReviewItem
 from app.risk import engine as engine_mod
 from app.screening.hits import ScreeningHit
-from tests.risk.factories import body, no_random, submit
-from tests.screening.factories import company, load_ftm
+from tests.risk.factories import body, no_random
+from tests.screening.factories import company, load_ftm, submit
 
 
 def test_anonymising_a_declaration_forgets_its_named_parties_and_their_screening(
@@ -42,3 +42,38 @@ def test_anonymising_a_declaration_forgets_its_named_parties_and_their_screening
     assert decl.assessment["screening"]["matches"][0]["entry_id"] == "NK-stroy"  # statistics
     [hit] = db.session.scalars(select(ScreeningHit)).all()
     assert hit.party["name"] is None and hit.entry_id == "NK-stroy"
+
+
+def test_a_declaration_anonymised_before_the_worker_wrote_its_hits_gives_them_no_party(
+    app, db, make, monkeypatch
+):
+    """The hits are written from the stored assessment: anonymised in between, the
+    assessment no longer names the party, and nor do the hits the worker writes after."""
+    from tests.risk.factories import submit as submit_only
+    from tests.screening.factories import record_hits
+
+    engine_mod.reset_cache()
+    load_ftm([company("NK-stroy", "ООО Стройтехимпорт", country="ru")], name="Test sanctions")
+    no_random()
+    old = (now_utc() - timedelta(days=41)).date().isoformat()
+    party = {"role": "importer", "name": "Stroytekhimport LLC", "kind": "company"}
+    decl = submit_only(body("RET-P2", date=old, parties=[party]))
+    db.session.commit()
+    assert decl.screening_pending
+    monkeypatch.setitem(app.config, "TOLLGATE_RETENTION_DECLARATION_DAYS", 30)
+    retention.queue_overdue()
+    item = db.session.scalar(
+        select(ReviewItem).where(
+            ReviewItem.record_type == "declaration", ReviewItem.record_id == str(decl.id)
+        )
+    )
+    reviewer = make.actor(make.user(roles=["administrator"]))
+    retention.decide(item, "anonymise", "Period over", actor=reviewer)
+    db.session.commit()
+    record_hits()
+    [hit] = db.session.scalars(select(ScreeningHit)).all()
+    assert hit.entry_id == "NK-stroy" and hit.subject_id == decl.id
+    assert hit.party == {
+        "name": None, "kind": None, "country": None, "identifiers": [], "birth_date": None
+    }  # fmt: skip
+    assert "Stroytekhimport" not in str(hit.party)

@@ -13,8 +13,9 @@ from app.screening import judgements
 from app.screening.hits import ScreeningHit
 from app.security.access import Actor, NotFound
 from app.security.trail import AccessEvent
-from tests.risk.factories import body, cond, no_random, profile, submit, tree
-from tests.screening.factories import company, load_ftm
+from tests.risk import factories as risk_factories
+from tests.risk.factories import body, cond, no_random, profile, tree
+from tests.screening.factories import company, load_ftm, record_hits, submit
 
 LIST = "Test sanctions"
 STROY = company("NK-stroy", "ООО Стройтехимпорт", country="ru")
@@ -217,11 +218,12 @@ def test_the_judgement_look_up_is_cached_and_follows_a_new_judgement(db, desk, m
     engine = db.engine
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        second = submit(body(parties=party()))
+        second = risk_factories.submit(body(parties=party()))  # the declaration's request
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert second.channel == "red"
     assert not [s for s in statements if "screening_judgement" in s], statements
+    record_hits()
 
     [hit, _] = db.session.scalars(select(ScreeningHit).order_by(ScreeningHit.id)).all()
     judgements.judge(hit.id, "false_positive", "a different company", actor=analyst)

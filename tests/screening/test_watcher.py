@@ -20,7 +20,7 @@ from app.screening.hits import ScreeningHit
 from app.screening.judgements import ScreeningJudgement
 from app.screening.service import PartyQuery, active_index
 from tests.risk.factories import body, cond, no_random, profile, submit, tree
-from tests.screening.factories import company, load_ftm
+from tests.screening.factories import company, load_ftm, record_hits
 
 LIST = "Test sanctions"
 STROY = company("NK-stroy", "ООО Стройтехимпорт", country="ru")
@@ -107,6 +107,7 @@ def test_a_version_loaded_elsewhere_is_swapped_in_by_the_watcher_alone(db, worke
 def test_a_judgement_recorded_elsewhere_is_read_by_the_watcher(db, worker):
     first = submit(_importer())
     assert first.channel == "red"
+    record_hits()
     [hit] = db.session.scalars(select(ScreeningHit)).all()
     watcher.start(worker)
     _until(watcher.covers, "the watcher never checked")
