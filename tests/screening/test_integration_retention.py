@@ -15,17 +15,18 @@ from tests.risk.factories import body, no_random
 from tests.screening.factories import company, load_ftm, submit
 
 
-def test_anonymising_a_declaration_forgets_its_named_parties_and_their_screening(
-    app, db, make, monkeypatch
-):
+def _listed_and_an_old_date():
+    """The list loaded, random selection off; a date past a 30-day retention period, and
+    a party on the list."""
     engine_mod.reset_cache()
     load_ftm([company("NK-stroy", "ООО Стройтехимпорт", country="ru")], name="Test sanctions")
     no_random()
     old = (now_utc() - timedelta(days=41)).date().isoformat()
-    party = {"role": "importer", "name": "Stroytekhimport LLC", "kind": "company"}
-    decl = submit(body("RET-P1", date=old, parties=[party]))
-    assert decl.assessment["screening"]["matches"][0]["party"]["name"] == "Stroytekhimport LLC"
-    db.session.commit()
+    return old, {"role": "importer", "name": "Stroytekhimport LLC", "kind": "company"}
+
+
+def _anonymise_by_review(app, db, make, monkeypatch, decl):
+    """The declaration comes up for review (30-day period) and is anonymised."""
     monkeypatch.setitem(app.config, "TOLLGATE_RETENTION_DECLARATION_DAYS", 30)
     retention.queue_overdue()
     item = db.session.scalar(
@@ -36,6 +37,16 @@ def test_anonymising_a_declaration_forgets_its_named_parties_and_their_screening
     reviewer = make.actor(make.user(roles=["administrator"]))
     retention.decide(item, "anonymise", "Period over", actor=reviewer)
     db.session.commit()
+
+
+def test_anonymising_a_declaration_forgets_its_named_parties_and_their_screening(
+    app, db, make, monkeypatch
+):
+    old, party = _listed_and_an_old_date()
+    decl = submit(body("RET-P1", date=old, parties=[party]))
+    assert decl.assessment["screening"]["matches"][0]["party"]["name"] == "Stroytekhimport LLC"
+    db.session.commit()
+    _anonymise_by_review(app, db, make, monkeypatch, decl)
     db.session.expire_all()
     assert decl.named_parties == []
     assert "Stroytekhimport" not in str(decl.assessment)
@@ -52,24 +63,11 @@ def test_a_declaration_anonymised_before_the_worker_wrote_its_hits_gives_them_no
     from tests.risk.factories import submit as submit_only
     from tests.screening.factories import record_hits
 
-    engine_mod.reset_cache()
-    load_ftm([company("NK-stroy", "ООО Стройтехимпорт", country="ru")], name="Test sanctions")
-    no_random()
-    old = (now_utc() - timedelta(days=41)).date().isoformat()
-    party = {"role": "importer", "name": "Stroytekhimport LLC", "kind": "company"}
+    old, party = _listed_and_an_old_date()
     decl = submit_only(body("RET-P2", date=old, parties=[party]))
     db.session.commit()
     assert decl.screening_pending
-    monkeypatch.setitem(app.config, "TOLLGATE_RETENTION_DECLARATION_DAYS", 30)
-    retention.queue_overdue()
-    item = db.session.scalar(
-        select(ReviewItem).where(
-            ReviewItem.record_type == "declaration", ReviewItem.record_id == str(decl.id)
-        )
-    )
-    reviewer = make.actor(make.user(roles=["administrator"]))
-    retention.decide(item, "anonymise", "Period over", actor=reviewer)
-    db.session.commit()
+    _anonymise_by_review(app, db, make, monkeypatch, decl)
     record_hits()
     [hit] = db.session.scalars(select(ScreeningHit)).all()
     assert hit.entry_id == "NK-stroy" and hit.subject_id == decl.id
